@@ -1,0 +1,3 @@
+from spbe_monitor.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""Pure availability arithmetic: intervals, calendars, recurrence, the formula. No I/O."""

@@ -1,0 +1,105 @@
+"""Operating-hours calendars: the agreed operating time (Komitmen) in the service's own zone.
+
+A schedule is seven tuples (Monday first) of `(start_minute, end_minute)` ranges in local
+time; an end past 1440 runs into the next day (overnight shifts). `24x7` and `24x5` are
+shorthands for full days.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import date, datetime, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+from spbe_monitor.availability.intervals import Spans, clip, merge
+
+DayRanges = tuple[tuple[int, int], ...]
+Week = tuple[DayRanges, DayRanges, DayRanges, DayRanges, DayRanges, DayRanges, DayRanges]
+
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_FULL: DayRanges = ((0, 1440),)
+FULL_WEEK: Week = (_FULL,) * 7
+WEEKDAYS: Week = (_FULL,) * 5 + ((), ())
+_RANGE = re.compile(r"^\s*([01]\d|2[0-4]):([0-5]\d)\s*-\s*([01]\d|2[0-4]):([0-5]\d)\s*$")
+
+
+def parse_operating_hours(value: str | Mapping[str, str]) -> Week:
+    """`24x7`, `24x5`, or `{mon-fri: "07:30-16:00", sat: "08:00-12:00"}`.
+
+    Ranges for one day may be comma-separated. Raises ValueError with a reason.
+    """
+    if isinstance(value, str):
+        shorthand = {"24x7": FULL_WEEK, "24x5": WEEKDAYS}.get(value.strip().lower())
+        if shorthand is None:
+            raise ValueError(f"expected 24x7, 24x5 or a mapping of days to hours, got {value!r}")
+        return shorthand
+    week: list[list[tuple[int, int]]] = [[] for _ in DAYS]
+    for days, hours in value.items():
+        for day in _parse_days(str(days)):
+            week[day].extend(_parse_ranges(str(hours)))
+    for ranges in week:
+        ranges.sort()
+    if not any(week):
+        raise ValueError("operating hours commit no time at all")
+    return tuple(tuple(r) for r in week)  # type: ignore[return-value]
+
+
+def _parse_days(spec: str) -> list[int]:
+    out: list[int] = []
+    for part in spec.lower().replace(" ", "").split(","):
+        first, _, last = part.partition("-")
+        if first not in DAYS or (last and last not in DAYS):
+            raise ValueError(f"unknown day {part!r}: use mon…sun, ranges like mon-fri, or lists")
+        a, b = DAYS.index(first), DAYS.index(last or first)
+        if b < a:
+            raise ValueError(f"day range {part!r} runs backwards")
+        out.extend(range(a, b + 1))
+    return out
+
+
+def _parse_ranges(spec: str) -> list[tuple[int, int]]:
+    out = []
+    for part in spec.split(","):
+        m = _RANGE.match(part)
+        if not m:
+            raise ValueError(f"hours {part.strip()!r} are not HH:MM-HH:MM")
+        start = int(m[1]) * 60 + int(m[2])
+        end = int(m[3]) * 60 + int(m[4])
+        if start >= 1440 or end > 1440:
+            raise ValueError(f"hours {part.strip()!r} are outside 00:00-24:00")
+        if end == start:
+            raise ValueError(f"hours {part.strip()!r} are empty")
+        out.append((start, end if end > start else end + 1440))
+    return out
+
+
+def local_epoch(day: date, minute: int, zone: ZoneInfo) -> int:
+    """Epoch seconds of `minute` minutes after local midnight of `day` in `zone`."""
+    moment = datetime(day.year, day.month, day.day, tzinfo=zone) + timedelta(minutes=minute)
+    return int(moment.timestamp())
+
+
+def month_bounds(year: int, month: int, zone: ZoneInfo) -> tuple[int, int]:
+    """The month `[first day 00:00, next month's first day 00:00)` in the zone, as epochs."""
+    nxt = date(year + 1, 1, 1) if month == 12 else date(year, month + 1, 1)
+    return local_epoch(date(year, month, 1), 0, zone), local_epoch(nxt, 0, zone)
+
+
+@lru_cache(maxsize=4096)
+def commitment(week: Week, zone_name: str, year: int, month: int) -> Spans:
+    """The operating time inside the month, as UTC spans (Komitmen Ketersediaan Layanan)."""
+    zone = ZoneInfo(zone_name)
+    lo, hi = month_bounds(year, month, zone)
+    if week == FULL_WEEK:
+        return [(lo, hi)]
+    first = date(year, month, 1) - timedelta(days=1)  # yesterday's overnight range spills in
+    last = date(year + 1, 1, 1) if month == 12 else date(year, month + 1, 1)
+    spans = []
+    day = first
+    while day < last:
+        for start, end in week[day.weekday()]:
+            spans.append((local_epoch(day, start, zone), local_epoch(day, end, zone)))
+        day += timedelta(days=1)
+    return clip(merge(spans), lo, hi)

@@ -1,0 +1,287 @@
+"""The `spbe` command: parse, call, print. Exit codes: 0 ok, 1 failure, 2 bad input, 3 refused."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sys
+from functools import cached_property
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from spbe_monitor.clock import SystemClock
+from spbe_monitor.config import Config, load_config
+from spbe_monitor.errors import BadInput, ConfigError, SpbeError
+from spbe_monitor.ledger import db
+from spbe_monitor.ledger.store import Store, as_dict
+from spbe_monitor.manual import Desk
+from spbe_monitor.monthly import figures_for_month, parse_month
+from spbe_monitor.regulation.classification import Basis, Nature, Scope, classify
+
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+
+class Context:
+    """Loads config and opens the ledger only when a command needs them."""
+
+    def __init__(self, config_path: Path | None) -> None:
+        self.config_path = config_path
+        self.clock = SystemClock()
+
+    @cached_property
+    def config(self) -> Config:
+        config = load_config(self.config_path)
+        for warning in config.warnings:
+            err.print(f"warning: {warning}", markup=False)
+        return config
+
+    @cached_property
+    def store(self) -> Store:
+        engine = db.make_engine(self.config.database_url)
+        db.upgrade(engine)
+        return Store(engine)
+
+    @cached_property
+    def desk(self) -> Desk:
+        return Desk(self.config, self.store, self.clock)
+
+
+pass_ctx = click.make_pass_decorator(Context)
+
+
+def _print_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+def _table(title: str, columns: list[str], rows: list[list[Any]]) -> None:
+    table = Table(title=title)
+    for c in columns:
+        table.add_column(c)
+    for r in rows:
+        table.add_row(*("" if v is None else str(v) for v in r))
+    out.print(table)
+
+
+@click.group()
+@click.option("--config", "config_path", type=click.Path(path_type=Path), envvar="SPBE_CONFIG",
+              default=None, help="spbe.yaml (default config/spbe.yaml, env SPBE_CONFIG)")
+@click.version_option(package_name="spbe-monitor")
+@click.pass_context
+def cli(ctx: click.Context, config_path: Path | None) -> None:
+    """spbe-monitor: SPBE service availability per Perbup Serang 49/2024."""
+    ctx.obj = Context(config_path)
+
+
+@cli.command("check-config")
+@pass_ctx
+def check_config(ctx: Context) -> None:
+    """Validate the configuration; print every error as file:line: field: message."""
+    config = ctx.config
+    click.echo(f"ok: {len(config.services)} services, {len(config.people)} people "
+               f"({config.path})")
+
+
+@cli.command()
+@pass_ctx
+def run(ctx: Context) -> None:
+    """Run the daemon (SIGTERM stops it gracefully)."""
+    from spbe_monitor.app import App
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    app = App(ctx.config, ctx.store, ctx.clock)
+    try:
+        asyncio.run(app.run())
+    except OSError as exc:
+        raise SpbeError(f"cannot serve on {ctx.config.settings.server.listen}:"
+                        f"{ctx.config.settings.server.port}: {exc.strerror}") from exc
+
+
+@cli.group("db")
+def db_group() -> None:
+    """Ledger database maintenance."""
+
+
+@db_group.command("upgrade")
+@pass_ctx
+def db_upgrade(ctx: Context) -> None:
+    """Apply pending migrations (the daemon and every command also do this on start)."""
+    engine = db.make_engine(ctx.config.database_url)
+    applied = db.upgrade(engine)
+    click.echo(f"schema at {db.head_revision()}" + (" (upgraded)" if applied else ""))
+
+
+@cli.command()
+@click.option("--month", required=True, help="YYYY-MM, in each service's own zone")
+@click.option("--service", "service_id", help="one service id (default: all)")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def availability(ctx: Context, month: str, service_id: str | None, as_json: bool) -> None:
+    """The regulation's monthly availability per service."""
+    year, mon = parse_month(month)
+    ids = [ctx.config.service(service_id).id] if service_id else list(ctx.config.services)
+    results = figures_for_month(ctx.config, ctx.store, year, mon, ids, ctx.clock.now())
+    if as_json:
+        _print_json([r.as_json() for r in results])
+        return
+    rows = []
+    for r in results:
+        j = r.as_json()
+        pct = "-" if j["availability_percent"] is None else f"{j['availability_percent']:.4f}"
+        met = {True: "tercapai", False: "tidak tercapai", None: "-"}[j["met"]]
+        rows.append([r.service.name, r.service.klass.label, j["commitment_seconds"],
+                     j["downtime_seconds"], j["excused_seconds"], j["unmonitored_seconds"],
+                     pct, j["target_percent"], met])
+    partial = " (sampai saat ini)" if any(r.partial for r in results) else ""
+    _table(f"Ketersediaan Layanan {month}{partial}",
+           ["Layanan", "Klasifikasi", "Komitmen (s)", "Downtime (s)", "Dimaafkan (s)",
+            "Tak terpantau (s)", "Ketersediaan %", "Target %", "Status"], rows)
+
+
+@cli.group()
+def downtime() -> None:
+    """The ledger's outages; manual entries with cause and author."""
+
+
+@downtime.command("add")
+@click.argument("service_id", metavar="SERVICE")
+@click.option("--start", required=True, help="ISO 8601; without offset: the service's zone")
+@click.option("--end", required=True)
+@click.option("--cause", required=True)
+@click.option("--by", "nip", help="NIP of the person entering it (default: OS user)")
+@pass_ctx
+def downtime_add(ctx: Context, service_id: str, start: str, end: str, cause: str,
+                 nip: str | None) -> None:
+    """Record an outage no probe saw (users reported it); it counts like probed downtime."""
+    oid = ctx.desk.add_downtime(service_id, start, end, cause, nip)
+    click.echo(f"outage {oid} recorded")
+
+
+@downtime.command("list")
+@click.option("--service", "service_id")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def downtime_list(ctx: Context, service_id: str | None, as_json: bool) -> None:
+    ids = [ctx.config.service(service_id).id] if service_id else None
+    rows = ctx.store.outages(ids)
+    if as_json:
+        _print_json([as_dict(o) for o in rows])
+        return
+    _table("Gangguan", ["ID", "Layanan", "Mulai (UTC)", "Selesai (UTC)", "Prioritas", "Sumber",
+                        "Penyebab", "Dicatat oleh"],
+           [[o.id, o.service_id, o.start_at, o.end_at or "berlangsung", o.priority, o.source,
+             o.cause, o.entered_by] for o in rows])
+
+
+@downtime.command("annotate")
+@click.argument("outage_id", type=int, metavar="ID")
+@click.option("--cause", required=True)
+@click.option("--by", "nip")
+@pass_ctx
+def downtime_annotate(ctx: Context, outage_id: int, cause: str, nip: str | None) -> None:
+    """Set an outage's cause (audited with the previous value)."""
+    ctx.desk.annotate(outage_id, cause, nip)
+    click.echo(f"outage {outage_id} annotated")
+
+
+@cli.group()
+def maintenance() -> None:
+    """Scheduled maintenance, one-off or recurring (RFC 5545 RRULE)."""
+
+
+@maintenance.command("add")
+@click.argument("service_ids", nargs=-1, required=True, metavar="SERVICE...")
+@click.option("--start", required=True)
+@click.option("--end", required=True)
+@click.option("--rrule", help='e.g. "FREQ=WEEKLY;BYDAY=SU"')
+@click.option("--reason", required=True)
+@click.option("--by", "nip")
+@pass_ctx
+def maintenance_add(ctx: Context, service_ids: tuple[str, ...], start: str, end: str,
+                    rrule: str | None, reason: str, nip: str | None) -> None:
+    """Register a maintenance window in advance, so its downtime is excused."""
+    wid, late = ctx.desk.add_maintenance(list(service_ids), start, end, rrule, reason, nip)
+    click.echo(f"maintenance {wid} registered")
+    if late:
+        err.print(f"warning: maintenance {wid} was registered after it started: it excuses "
+                  "nothing until a Penyedia Layanan (eselon II or higher) approves it",
+                  markup=False)
+
+
+@maintenance.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def maintenance_list(ctx: Context, as_json: bool) -> None:
+    rows = ctx.store.maintenance()
+    if as_json:
+        _print_json([{**as_dict(w), "registered_late": w.registered_late} for w in rows])
+        return
+    def state(w: Any) -> str:
+        if w.cancelled_at:
+            return "dibatalkan"
+        if w.registered_late and len(w.approvals) < len(w.services):
+            return "terlambat, belum disetujui"
+        return "terjadwal"
+    _table("Pemeliharaan Terjadwal", ["ID", "Layanan", "Mulai (UTC)", "Selesai (UTC)", "RRULE",
+                                      "Alasan", "Status"],
+           [[w.id, ", ".join(w.services), w.start_at, w.end_at, w.rrule, w.reason, state(w)]
+            for w in rows])
+
+
+@maintenance.command("approve")
+@click.argument("window_id", type=int, metavar="ID")
+@click.option("--by", "nip", required=True, help="NIP of the approving Penyedia Layanan")
+@pass_ctx
+def maintenance_approve(ctx: Context, window_id: int, nip: str) -> None:
+    """Approve a late-registered window (Penyedia Layanan of the service, eselon II+)."""
+    services = ctx.desk.approve_maintenance(window_id, nip)
+    click.echo(f"maintenance {window_id} approved for {', '.join(services)}")
+
+
+@maintenance.command("cancel")
+@click.argument("window_id", type=int, metavar="ID")
+@click.option("--by", "nip")
+@pass_ctx
+def maintenance_cancel(ctx: Context, window_id: int, nip: str | None) -> None:
+    ctx.desk.cancel_maintenance(window_id, nip)
+    click.echo(f"maintenance {window_id} cancelled")
+
+
+@cli.command("classify")
+@click.option("--nature", required=True, type=click.Choice([n.value for n in Nature]))
+@click.option("--basis", required=True, type=click.Choice([b.value for b in Basis]))
+@click.option("--scope", required=True, type=click.Choice([s.value for s in Scope]))
+def classify_cmd(nature: str, basis: str, scope: str) -> None:
+    """Tabel 4.1: the classification of a service (exit 1 when the table has no row)."""
+    result = classify(Nature(nature), Basis(basis), Scope(scope))
+    if result is None:
+        click.echo("Tabel 4.1 has no row for this combination: set the classification "
+                   "explicitly in services.yaml")
+        sys.exit(1)
+    click.echo(result.label)
+
+
+def main() -> NoReturn:
+    try:
+        cli.main(standalone_mode=False)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(2)
+    except click.exceptions.Abort:
+        err.print("aborted")
+        sys.exit(1)
+    except ConfigError as exc:
+        for line in exc.errors:
+            err.print(line, markup=False)
+        sys.exit(exc.exit_code)
+    except SpbeError as exc:
+        err.print(f"error: {exc}", markup=False)
+        sys.exit(exc.exit_code)
+    except BrokenPipeError:
+        sys.exit(1)
+    sys.exit(0)

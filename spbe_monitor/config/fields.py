@@ -1,0 +1,77 @@
+"""Field types shared by the config models: durations, zones, operating hours, `require`."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import PlainSerializer, PlainValidator
+
+from spbe_monitor.availability.calendar import Week, parse_operating_hours
+
+_UNITS = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}
+_DURATION = re.compile(r"(\d+)\s*([wdhms])")
+
+
+def parse_duration(value: Any) -> timedelta:
+    """`90s`, `15m`, `4h`, `1d`, `1d12h`, `2w`; a bare number is refused as ambiguous."""
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("expected a duration with units, such as 30s, 15m, 4h or 1d")
+    text = value.strip().lower().replace(" ", "")
+    pos, seconds = 0, 0
+    for m in _DURATION.finditer(text):
+        if m.start() != pos:
+            break
+        seconds += int(m[1]) * _UNITS[m[2]]
+        pos = m.end()
+    if pos != len(text) or pos == 0:
+        raise ValueError(f"{value!r} is not a duration such as 30s, 15m, 4h, 1d or 1d12h")
+    if seconds == 0:
+        raise ValueError("a duration must be longer than zero")
+    return timedelta(seconds=seconds)
+
+
+def format_duration(value: timedelta) -> str:
+    """Inverse of parse_duration, largest units first (`1d12h`)."""
+    left = int(value.total_seconds())
+    parts = []
+    for unit, size in _UNITS.items():
+        if left >= size:
+            parts.append(f"{left // size}{unit}")
+            left %= size
+    return "".join(parts) or "0s"
+
+
+def _zone(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError("expected an IANA time zone name such as Asia/Jakarta")
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {value!r} (use e.g. Asia/Jakarta, Asia/Makassar, "
+                         "Asia/Jayapura)") from None
+    return value
+
+
+def _hours(value: Any) -> Week:
+    if not isinstance(value, str | dict):
+        raise ValueError("expected 24x7, 24x5 or a mapping such as {mon-fri: \"07:30-16:00\"}")
+    return parse_operating_hours(value)
+
+
+def _require(value: Any) -> str | int:
+    if value in ("all", "any"):
+        return str(value)
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
+        return value
+    raise ValueError("expected all, any, or a whole number of components (at least 1)")
+
+
+Duration = Annotated[
+    timedelta, PlainValidator(parse_duration), PlainSerializer(format_duration, return_type=str)
+]
+ZoneName = Annotated[str, PlainValidator(_zone)]
+OperatingHours = Annotated[Week, PlainValidator(_hours)]
+Require = Annotated[str | int, PlainValidator(_require)]

@@ -1,0 +1,179 @@
+"""Load spbe.yaml and the files it names into one immutable Config, reporting every error.
+
+Each error reads `file:line: field.path: message`, and all of them come at once, so a user
+fixes a file in one pass.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+from pydantic import BaseModel, ValidationError
+from sqlalchemy.engine import make_url
+
+from spbe_monitor.config.models import PeopleFile, Person, Service, ServicesFile, Settings
+from spbe_monitor.config.yamlmarks import Loc, Marked, YamlError, load
+from spbe_monitor.errors import BadInput, ConfigError
+from spbe_monitor.regulation.classification import classify, obligations
+
+M = TypeVar("M", bound=BaseModel)
+DEFAULT_PATH = Path("config/spbe.yaml")
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path
+    settings: Settings
+    services: dict[str, Service]
+    people: dict[str, Person]
+    database_url: str
+    probes_dir: Path
+    playbooks_dir: Path
+    warnings: tuple[str, ...]
+
+    def service(self, service_id: str) -> Service:
+        try:
+            return self.services[service_id]
+        except KeyError:
+            known = ", ".join(sorted(self.services)) or "none"
+            raise BadInput(f"unknown service {service_id!r} (known: {known})") from None
+
+    def person(self, nip: str) -> Person:
+        try:
+            return self.people[nip]
+        except KeyError:
+            raise BadInput(f"unknown person: no NIP {nip!r} in people.yaml") from None
+
+
+def dotted(loc: Loc) -> str:
+    return ".".join(str(p) for p in loc) or "(document)"
+
+
+class _Errors:
+    def __init__(self) -> None:
+        self.items: list[str] = []
+
+    def at(self, doc: Marked, loc: Loc, message: str) -> None:
+        self.items.append(f"{doc.where(loc)}: {dotted(loc)}: {message}")
+
+
+def _validate(model: type[M], doc: Marked, errors: _Errors) -> M | None:
+    data = {} if doc.data is None else doc.data
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        for err in exc.errors():
+            loc = tuple(err["loc"])
+            msg = err["msg"].removeprefix("Value error, ")
+            errors.at(doc, loc, msg)
+        return None
+
+
+def _read(path: Path, errors: _Errors) -> Marked | None:
+    try:
+        return load(path)
+    except YamlError as exc:
+        errors.items.append(str(exc))
+        return None
+
+
+def resolve_database_url(url: str, base: Path) -> str:
+    """Relative SQLite paths resolve against the config file's folder, not the cwd."""
+    parsed = make_url(url)
+    db = parsed.database
+    if parsed.get_backend_name() == "sqlite" and db and db != ":memory:" and not Path(db).is_absolute():
+        return parsed.set(database=str((base / db).resolve())).render_as_string(hide_password=False)
+    return url
+
+
+def load_config(path: Path | None = None) -> Config:
+    """Read and check everything; raise ConfigError listing every problem found."""
+    path = path or Path(os.environ.get("SPBE_CONFIG", DEFAULT_PATH))
+    errors = _Errors()
+    doc = _read(path, errors)
+    settings = _validate(Settings, doc, errors) if doc else None
+    if settings is None or doc is None:
+        raise ConfigError(errors.items)
+    base = path.parent
+    services_doc = _read(base / settings.services, errors)
+    people_doc = _read(base / settings.people, errors)
+    services_file = _validate(ServicesFile, services_doc, errors) if services_doc else None
+    people_file = _validate(PeopleFile, people_doc, errors) if people_doc else None
+    playbooks_dir = (base / settings.playbooks).resolve()
+
+    services: dict[str, Service] = {}
+    warnings: list[str] = []
+    if services_file and services_doc:
+        for i, svc in enumerate(services_file.services):
+            loc: Loc = ("services", i)
+            if svc.id in services:
+                errors.at(services_doc, (*loc, "id"), f"duplicate service id {svc.id!r}")
+                continue
+            services[svc.id] = _resolve_service(
+                svc, settings, playbooks_dir, lambda field, msg, loc=loc: errors.at(
+                    services_doc, (*loc, field), msg), warnings.append,
+                services_doc.where((*loc, "classification")),
+            )
+    people: dict[str, Person] = {}
+    if people_file and people_doc:
+        for i, person in enumerate(people_file.people):
+            loc = ("people", i)
+            if person.nip in people:
+                errors.at(people_doc, (*loc, "nip"), f"duplicate NIP {person.nip}")
+            people[person.nip] = person
+            for j, sid in enumerate(person.services):
+                if services_file and sid not in services:
+                    errors.at(people_doc, (*loc, "services", j), f"unknown service {sid!r}")
+    if errors.items:
+        raise ConfigError(errors.items)
+    env_url = os.environ.get("SPBE_DATABASE_URL")
+    return Config(
+        path=path,
+        settings=settings,
+        services=services,
+        people=people,
+        database_url=env_url or resolve_database_url(settings.database, base),
+        probes_dir=(base / settings.probes).resolve(),
+        playbooks_dir=playbooks_dir,
+        warnings=tuple(warnings),
+    )
+
+
+def _resolve_service(
+    svc: Service,
+    settings: Settings,
+    playbooks_dir: Path,
+    error: Callable[[str, str], None],
+    warn: Callable[[str], None],
+    where: str,
+) -> Service:
+    """Fill defaults from Tabel 4.1 and spbe.yaml; check the regulation's obligations."""
+    table = classify(svc.nature, svc.application_basis, svc.user_scope)
+    klass = svc.classification or table
+    if klass is None:
+        error("classification", "required: Tabel 4.1 has no row for "
+              f"{svc.nature}/{svc.application_basis}/{svc.user_scope}; set it explicitly")
+        return svc
+    if svc.classification and table and svc.classification is not table:
+        warn(f"{where}: services.{svc.id}.classification: {svc.classification.label} differs "
+             f"from Tabel 4.1 ({table.label}); kept as set")
+    target_needed, drp_needed = obligations(klass)
+    if target_needed and svc.availability_target is None:
+        error("availability_target", f"required for a {klass.label} service")
+    if drp_needed:
+        for field in ("rto", "rpo", "drp_playbook"):
+            if getattr(svc, field) is None:
+                error(field, f"required for a {klass.label} service")
+    if svc.drp_playbook and not any(
+        (playbooks_dir / f"{svc.drp_playbook}{ext}").is_file() for ext in (".yaml", ".yml")
+    ):
+        error("drp_playbook", f"no playbook {svc.drp_playbook}.yaml in {playbooks_dir}")
+    return svc.model_copy(update={
+        "classification": klass,
+        "timezone": svc.timezone or settings.timezone,
+        "unmonitored": svc.unmonitored or settings.unmonitored,
+    })

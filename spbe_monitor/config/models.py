@@ -1,0 +1,109 @@
+"""Strict models of the YAML files. Unknown keys are errors (`extra="forbid"`).
+
+Rules that need several fields or files (classification, obligations, references) live in
+`loader.py`, so each error can point at the line of the field concerned.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+
+from spbe_monitor.availability.calendar import FULL_WEEK
+from spbe_monitor.availability.formula import Unmonitored
+from spbe_monitor.config.fields import Duration, OperatingHours, Require, ZoneName
+from spbe_monitor.regulation.classification import Basis, Classification, Nature, Scope
+from spbe_monitor.regulation.eselon import Eselon
+from spbe_monitor.regulation.roles import Role
+
+Ident = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_.-]*$", max_length=64)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+
+
+def _nip(value: Any) -> Any:
+    """NIPs are 18 digits; accept them unquoted in YAML (read as an integer)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if isinstance(value, str) and not re.fullmatch(r"\d{18}", value):
+        raise ValueError(f"NIP must be 18 digits, got {value!r}")
+    return value
+
+
+Nip = Annotated[str, BeforeValidator(_nip)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Server(Strict):
+    listen: str = "127.0.0.1"
+    port: int = Field(default=9740, ge=0, le=65535)
+
+
+class Settings(Strict):
+    """config/spbe.yaml: daemon settings; paths are relative to this file's folder."""
+
+    timezone: ZoneName = "Asia/Jakarta"
+    database: Text = "sqlite:///spbe.db"
+    services: Text = "services.yaml"
+    people: Text = "people.yaml"
+    probes: Text = "../probes"
+    playbooks: Text = "../drp_playbooks"
+    unmonitored: Unmonitored = Unmonitored.AVAILABLE
+    heartbeat_interval: Duration = timedelta(seconds=15)
+    server: Server = Server()
+
+
+class Service(Strict):
+    """One row of Formulir C (Rencana Keberlangsungan Layanan) plus how it is monitored."""
+
+    id: Ident
+    name: Text
+    provider: Text
+    technical_team: Text
+    nature: Nature
+    application_basis: Basis
+    user_scope: Scope
+    classification: Classification | None = None
+    availability_target: float | None = Field(default=None, gt=0, le=100)
+    rto: Duration | None = None
+    rpo: Duration | None = None
+    operating_hours: OperatingHours = FULL_WEEK
+    timezone: ZoneName | None = None
+    components: list[Ident] = []
+    require: Require = "all"
+    drp_playbook: Ident | None = None
+    unmonitored: Unmonitored | None = None
+
+    @property
+    def zone(self) -> str:
+        """The service's zone; the loader fills in the default from spbe.yaml."""
+        assert self.timezone is not None, "loader sets every service's zone"
+        return self.timezone
+
+    @property
+    def klass(self) -> Classification:
+        """The classification, explicit or from Tabel 4.1 (the loader guarantees one)."""
+        assert self.classification is not None, "loader sets every service's classification"
+        return self.classification
+
+
+class ServicesFile(Strict):
+    services: list[Service]
+
+
+class Person(Strict):
+    nip: Nip
+    name: Text
+    position: Text
+    eselon: Eselon | None = None
+    roles: list[Role] = []
+    services: list[Ident] = []
+
+
+class PeopleFile(Strict):
+    people: list[Person]

@@ -1,0 +1,1 @@
+"""The durable ledger: outages, maintenance, heartbeats and the audit log (SQLAlchemy Core)."""

@@ -1,0 +1,333 @@
+"""Repository over the ledger tables. Every write is one transaction; writes that open,
+close or change something are conditional updates that check the row count, so a restart
+or a second writer never double-counts. Manual changes leave an audit record."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, and_, func, insert, or_, select, update
+
+from spbe_monitor.availability.intervals import Interval
+from spbe_monitor.errors import BadInput, Refused
+from spbe_monitor.ledger.tables import (
+    audit_log,
+    heartbeats,
+    maintenance_approvals,
+    maintenance_services,
+    maintenance_windows,
+    outages,
+)
+
+
+@dataclass(frozen=True)
+class Outage:
+    id: int
+    service_id: str
+    start_at: datetime
+    end_at: datetime | None
+    impact: str
+    priority: str
+    source: str
+    cause: str | None
+    entered_by: str | None
+    closed_unobserved: bool
+
+
+@dataclass(frozen=True)
+class Approval:
+    service_id: str
+    approved_by: str
+    approved_at: datetime
+
+
+@dataclass(frozen=True)
+class MaintenanceWindow:
+    id: int
+    services: tuple[str, ...]
+    start_at: datetime
+    end_at: datetime
+    rrule: str | None
+    timezone: str
+    reason: str
+    registered_at: datetime
+    registered_by: str
+    cancelled_at: datetime | None
+    cancelled_by: str | None
+    approvals: tuple[Approval, ...] = field(default=())
+
+    @property
+    def registered_late(self) -> bool:
+        """Registered at or after its start: not scheduled, excuses nothing unless approved."""
+        return self.registered_at >= self.start_at
+
+    def approved_for(self, service_id: str) -> bool:
+        return any(a.service_id == service_id for a in self.approvals)
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    subject: str
+    outcome: str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+
+
+def _json(value: dict[str, Any] | None) -> str | None:
+    return None if value is None else json.dumps(value, default=str, sort_keys=True)
+
+
+def _epoch(dt: datetime) -> int:
+    return int(dt.timestamp())
+
+
+class Store:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    # --- audit -------------------------------------------------------------------------
+
+    @staticmethod
+    def _audit(
+        conn: Connection,
+        at: datetime,
+        actor: str,
+        action: str,
+        subject: str,
+        before: dict[str, Any] | None = None,
+        after: dict[str, Any] | None = None,
+        outcome: str = "done",
+    ) -> None:
+        conn.execute(insert(audit_log).values(
+            at=at, actor=actor, action=action, subject=subject, outcome=outcome,
+            before=_json(before), after=_json(after),
+        ))
+
+    def record_refusal(
+        self, at: datetime, actor: str, action: str, subject: str, reason: str
+    ) -> None:
+        """A refused act is kept too: who tried what, and why it was refused."""
+        with self.engine.begin() as conn:
+            self._audit(conn, at, actor, action, subject, after={"reason": reason},
+                        outcome="refused")
+
+    def audit_entries(self, subject: str | None = None) -> list[AuditEntry]:
+        q = select(audit_log).order_by(audit_log.c.id)
+        if subject is not None:
+            q = q.where(audit_log.c.subject == subject)
+        with self.engine.connect() as conn:
+            return [
+                AuditEntry(
+                    id=r.id, at=r.at, actor=r.actor, action=r.action, subject=r.subject,
+                    outcome=r.outcome,
+                    before=json.loads(r.before) if r.before else None,
+                    after=json.loads(r.after) if r.after else None,
+                )
+                for r in conn.execute(q)
+            ]
+
+    # --- outages -----------------------------------------------------------------------
+
+    def add_manual_outage(
+        self,
+        service_id: str,
+        start: datetime,
+        end: datetime,
+        impact: str,
+        priority: str,
+        cause: str,
+        actor: str,
+        now: datetime,
+    ) -> int:
+        values = dict(
+            service_id=service_id, start_at=start, end_at=end, impact=impact, priority=priority,
+            source="manual", cause=cause, entered_by=actor, closed_unobserved=False,
+            created_at=now,
+        )
+        with self.engine.begin() as conn:
+            new_id = conn.execute(insert(outages).values(**values)).inserted_primary_key
+            assert new_id is not None
+            oid = int(new_id[0])
+            self._audit(conn, now, actor, "downtime.add", f"outage:{oid}", after=values)
+        return oid
+
+    def annotate_outage(self, outage_id: int, cause: str, actor: str, now: datetime) -> None:
+        with self.engine.begin() as conn:
+            before = conn.execute(
+                select(outages.c.cause).where(outages.c.id == outage_id)
+            ).scalar_one_or_none()
+            result = conn.execute(
+                update(outages).where(outages.c.id == outage_id).values(cause=cause)
+            )
+            if result.rowcount != 1:
+                raise BadInput(f"no outage with id {outage_id}")
+            self._audit(conn, now, actor, "downtime.annotate", f"outage:{outage_id}",
+                        before={"cause": before}, after={"cause": cause})
+
+    def outages(
+        self,
+        service_ids: Iterable[str] | None = None,
+        lo: datetime | None = None,
+        hi: datetime | None = None,
+    ) -> list[Outage]:
+        """Outages overlapping `[lo, hi)` (open ones reach to infinity), oldest first."""
+        q = select(outages).order_by(outages.c.start_at, outages.c.id)
+        if service_ids is not None:
+            q = q.where(outages.c.service_id.in_(list(service_ids)))
+        if hi is not None:
+            q = q.where(outages.c.start_at < hi)
+        if lo is not None:
+            q = q.where(or_(outages.c.end_at.is_(None), outages.c.end_at > lo))
+        with self.engine.connect() as conn:
+            return [Outage(**r._mapping) for r in conn.execute(q.with_only_columns(
+                *(outages.c[f] for f in Outage.__dataclass_fields__)))]
+
+    # --- maintenance -------------------------------------------------------------------
+
+    def add_maintenance(
+        self,
+        service_ids: Sequence[str],
+        start: datetime,
+        end: datetime,
+        rrule: str | None,
+        zone: str,
+        reason: str,
+        actor: str,
+        now: datetime,
+    ) -> int:
+        values = dict(start_at=start, end_at=end, rrule=rrule, timezone=zone, reason=reason,
+                      registered_at=now, registered_by=actor)
+        with self.engine.begin() as conn:
+            new_id = conn.execute(insert(maintenance_windows).values(**values)).inserted_primary_key
+            assert new_id is not None
+            wid = int(new_id[0])
+            conn.execute(insert(maintenance_services),
+                         [{"window_id": wid, "service_id": s} for s in service_ids])
+            self._audit(conn, now, actor, "maintenance.add", f"maintenance:{wid}",
+                        after={**values, "services": list(service_ids)})
+        return wid
+
+    def maintenance(
+        self, service_ids: Iterable[str] | None = None, include_cancelled: bool = True
+    ) -> list[MaintenanceWindow]:
+        with self.engine.connect() as conn:
+            links: dict[int, list[str]] = defaultdict(list)
+            for r in conn.execute(select(maintenance_services).order_by(
+                    maintenance_services.c.service_id)):
+                links[r.window_id].append(r.service_id)
+            approvals: dict[int, list[Approval]] = defaultdict(list)
+            for r in conn.execute(select(maintenance_approvals)):
+                approvals[r.window_id].append(Approval(r.service_id, r.approved_by, r.approved_at))
+            q = select(maintenance_windows).order_by(maintenance_windows.c.id)
+            if not include_cancelled:
+                q = q.where(maintenance_windows.c.cancelled_at.is_(None))
+            wanted = None if service_ids is None else set(service_ids)
+            out = []
+            for r in conn.execute(q):
+                services = tuple(links[r.id])
+                if wanted is not None and not wanted.intersection(services):
+                    continue
+                out.append(MaintenanceWindow(
+                    services=services, approvals=tuple(approvals[r.id]), **r._mapping))
+            return out
+
+    def window(self, window_id: int) -> MaintenanceWindow:
+        for w in self.maintenance():
+            if w.id == window_id:
+                return w
+        raise BadInput(f"no maintenance window with id {window_id}")
+
+    def approve_maintenance(
+        self, window_id: int, service_ids: Sequence[str], approver: str, now: datetime
+    ) -> None:
+        """Record approval for the given services; refused if the window was cancelled."""
+        with self.engine.begin() as conn:
+            live = conn.execute(select(maintenance_windows.c.id).where(and_(
+                maintenance_windows.c.id == window_id,
+                maintenance_windows.c.cancelled_at.is_(None),
+            ))).first()
+            if live is None:
+                raise Refused(f"maintenance window {window_id} is cancelled")
+            done = set(conn.execute(select(maintenance_approvals.c.service_id).where(
+                maintenance_approvals.c.window_id == window_id)).scalars())
+            new = [s for s in service_ids if s not in done]
+            if new:
+                conn.execute(insert(maintenance_approvals), [
+                    {"window_id": window_id, "service_id": s, "approved_by": approver,
+                     "approved_at": now} for s in new])
+            self._audit(conn, now, approver, "maintenance.approve", f"maintenance:{window_id}",
+                        before={"approved": sorted(done)},
+                        after={"approved": sorted(done | set(new))})
+
+    def cancel_maintenance(self, window_id: int, actor: str, now: datetime) -> None:
+        with self.engine.begin() as conn:
+            result = conn.execute(update(maintenance_windows).where(and_(
+                maintenance_windows.c.id == window_id,
+                maintenance_windows.c.cancelled_at.is_(None),
+            )).values(cancelled_at=now, cancelled_by=actor))
+            if result.rowcount != 1:
+                exists = conn.execute(select(func.count()).where(
+                    maintenance_windows.c.id == window_id)).scalar_one()
+                raise BadInput(f"maintenance window {window_id} is "
+                               f"{'already cancelled' if exists else 'unknown'}")
+            self._audit(conn, now, actor, "maintenance.cancel", f"maintenance:{window_id}",
+                        before={"cancelled_at": None}, after={"cancelled_at": now})
+
+    # --- heartbeats --------------------------------------------------------------------
+
+    def open_session(self, instance: str, now: datetime) -> int:
+        with self.engine.begin() as conn:
+            new_id = conn.execute(insert(heartbeats).values(
+                instance=instance, started_at=now, last_seen_at=now)).inserted_primary_key
+        assert new_id is not None
+        return int(new_id[0])
+
+    def beat(self, session_id: int, now: datetime) -> None:
+        with self.engine.begin() as conn:
+            result = conn.execute(update(heartbeats).where(and_(
+                heartbeats.c.id == session_id, heartbeats.c.stopped_at.is_(None),
+                heartbeats.c.last_seen_at <= now,
+            )).values(last_seen_at=now))
+            if result.rowcount != 1:
+                raise RuntimeError(f"heartbeat session {session_id} is closed or ahead of now")
+
+    def close_session(self, session_id: int, now: datetime) -> None:
+        """The shutdown mark: the daemon stopped on purpose and observed until `now`."""
+        with self.engine.begin() as conn:
+            conn.execute(update(heartbeats).where(and_(
+                heartbeats.c.id == session_id, heartbeats.c.stopped_at.is_(None),
+            )).values(last_seen_at=now, stopped_at=now))
+
+    def observed(self, lo: datetime, hi: datetime) -> list[Interval]:
+        """Epoch spans in which a daemon was observing, overlapping `[lo, hi)`."""
+        q = select(heartbeats.c.started_at, heartbeats.c.last_seen_at).where(and_(
+            heartbeats.c.started_at < hi, heartbeats.c.last_seen_at > lo))
+        with self.engine.connect() as conn:
+            return [(_epoch(r.started_at), _epoch(r.last_seen_at)) for r in conn.execute(q)]
+
+    def sessions(self) -> list[dict[str, Any]]:
+        with self.engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(
+                select(heartbeats).order_by(heartbeats.c.id))]
+
+
+def as_dict(row: Any) -> dict[str, Any]:
+    """A row dataclass as plain JSON-ready data (datetimes as ISO 8601 UTC)."""
+    def conv(v: Any) -> Any:
+        if isinstance(v, datetime):
+            return v.isoformat()
+        if isinstance(v, tuple | list):
+            return [conv(x) for x in v]
+        if isinstance(v, dict):
+            return {k: conv(x) for k, x in v.items()}
+        return v
+    return {k: conv(v) for k, v in asdict(row).items()}

@@ -1,0 +1,123 @@
+"""Table definitions. Times are stored as naive UTC and come back as aware UTC datetimes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Refuses naive datetimes on the way in, so no local time is ever stored by mistake."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the ledger; times must be aware")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, datetime)
+        return value.replace(tzinfo=UTC)
+
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+outages = Table(
+    "outages",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("service_id", String(64), nullable=False),
+    Column("start_at", UTCDateTime, nullable=False),
+    Column("end_at", UTCDateTime, nullable=True),  # NULL while open
+    Column("impact", String(8), nullable=False),  # mayor | minor
+    Column("priority", String(2), nullable=False),
+    Column("source", String(16), nullable=False),  # probe | manual
+    Column("cause", Text, nullable=True),
+    Column("entered_by", String(64), nullable=True),
+    Column("closed_unobserved", Boolean, nullable=False, default=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_outages_service_start", "service_id", "start_at"),
+)
+
+maintenance_windows = Table(
+    "maintenance_windows",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("start_at", UTCDateTime, nullable=False),
+    Column("end_at", UTCDateTime, nullable=False),
+    Column("rrule", Text, nullable=True),
+    Column("timezone", String(64), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("registered_at", UTCDateTime, nullable=False),
+    Column("registered_by", String(64), nullable=False),
+    Column("cancelled_at", UTCDateTime, nullable=True),
+    Column("cancelled_by", String(64), nullable=True),
+)
+
+maintenance_services = Table(
+    "maintenance_services",
+    metadata,
+    Column("window_id", Integer, ForeignKey("maintenance_windows.id"), primary_key=True),
+    Column("service_id", String(64), primary_key=True),
+)
+
+maintenance_approvals = Table(
+    "maintenance_approvals",
+    metadata,
+    Column("window_id", Integer, ForeignKey("maintenance_windows.id"), primary_key=True),
+    Column("service_id", String(64), primary_key=True),
+    Column("approved_by", String(64), nullable=False),
+    Column("approved_at", UTCDateTime, nullable=False),
+)
+
+heartbeats = Table(
+    "heartbeats",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("instance", String(128), nullable=False),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("last_seen_at", UTCDateTime, nullable=False),
+    Column("stopped_at", UTCDateTime, nullable=True),  # the shutdown mark; NULL after a crash
+    Index("ix_heartbeats_last_seen", "last_seen_at"),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("actor", String(64), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("subject", String(128), nullable=False),
+    Column("outcome", String(16), nullable=False),  # done | refused
+    Column("before", Text, nullable=True),  # JSON
+    Column("after", Text, nullable=True),  # JSON
+)

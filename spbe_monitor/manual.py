@@ -1,0 +1,110 @@
+"""Manual changes to the ledger: checked in full before anything is written, authorised
+by the person's role and eselon, and audited (who, when, what, before and after)."""
+
+from __future__ import annotations
+
+import getpass
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from spbe_monitor.availability.recurrence import validate_rrule
+from spbe_monitor.clock import Clock
+from spbe_monitor.config import Config
+from spbe_monitor.errors import BadInput, Refused
+from spbe_monitor.ledger.store import MaintenanceWindow, Store
+from spbe_monitor.regulation.authority import maintenance_approval
+from spbe_monitor.regulation.priority import Impact, priority
+from spbe_monitor.timeparse import parse_time
+
+
+@dataclass(frozen=True)
+class Desk:
+    """What a manual change needs: the config (services, people), the ledger and the clock."""
+
+    config: Config
+    store: Store
+    clock: Clock
+
+    def actor(self, nip: str | None) -> str:
+        """The NIP of a known person, or the OS user when no NIP was given."""
+        if nip is None:
+            return f"os:{getpass.getuser()}"
+        return self.config.person(nip).nip
+
+    def _text(self, value: str, what: str) -> str:
+        if not value.strip():
+            raise BadInput(f"{what} must not be empty")
+        return value.strip()
+
+    def add_downtime(
+        self, service_id: str, start: str, end: str, cause: str, by: str | None
+    ) -> int:
+        svc = self.config.service(service_id)
+        start_at = parse_time(start, svc.zone, "--start")
+        end_at = parse_time(end, svc.zone, "--end")
+        now = self.clock.now()
+        if end_at <= start_at:
+            raise BadInput("--end must be after --start")
+        if end_at > now:
+            raise BadInput("downtime in the future cannot be recorded (--end is after now)")
+        actor = self.actor(by)
+        prio = priority(Impact.MAYOR, svc.nature, svc.klass)
+        return self.store.add_manual_outage(
+            svc.id, start_at, end_at, Impact.MAYOR.value, prio.value,
+            self._text(cause, "--cause"), actor, now)
+
+    def annotate(self, outage_id: int, cause: str, by: str | None) -> None:
+        self.store.annotate_outage(outage_id, self._text(cause, "--cause"), self.actor(by),
+                                   self.clock.now())
+
+    def add_maintenance(
+        self,
+        service_ids: Sequence[str],
+        start: str,
+        end: str,
+        rrule: str | None,
+        reason: str,
+        by: str | None,
+    ) -> tuple[int, bool]:
+        """Register a window; returns its id and whether it was registered late."""
+        if not service_ids:
+            raise BadInput("name at least one service")
+        services = [self.config.service(s) for s in dict.fromkeys(service_ids)]
+        zones = {s.zone for s in services}
+        zone = zones.pop() if len(zones) == 1 else None
+        start_at = parse_time(start, zone, "--start")
+        end_at = parse_time(end, zone, "--end")
+        if end_at <= start_at:
+            raise BadInput("--end must be after --start")
+        if rrule is not None:
+            try:
+                validate_rrule(rrule)
+            except (ValueError, TypeError) as exc:
+                raise BadInput(f"--rrule: {exc}") from None
+        reason = self._text(reason, "--reason")
+        actor = self.actor(by)
+        now = self.clock.now()
+        # The rule repeats in the services' zone (or the offset's, when zones differ).
+        rule_zone = zone or services[0].zone
+        wid = self.store.add_maintenance(
+            [s.id for s in services], start_at, end_at, rrule, rule_zone, reason, actor, now)
+        return wid, now >= start_at
+
+    def approve_maintenance(self, window_id: int, by: str) -> list[str]:
+        window = self.store.window(window_id)
+        person = self.config.person(by)
+        allowed, refusal = maintenance_approval(
+            person.roles, person.eselon, person.services, window.services)
+        now = self.clock.now()
+        if refusal is not None:
+            self.store.record_refusal(now, person.nip, "maintenance.approve",
+                                      f"maintenance:{window_id}", refusal)
+            raise Refused(f"approval refused: {refusal}")
+        self.store.approve_maintenance(window_id, allowed, person.nip, now)
+        return allowed
+
+    def cancel_maintenance(self, window_id: int, by: str | None) -> MaintenanceWindow:
+        actor = self.actor(by)
+        self.store.cancel_maintenance(window_id, actor, self.clock.now())
+        return self.store.window(window_id)

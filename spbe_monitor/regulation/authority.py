@@ -1,0 +1,31 @@
+"""Who may sign what. Pure: takes a person's roles, eselon and services, returns a verdict."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+from spbe_monitor.regulation.eselon import Eselon, at_least
+from spbe_monitor.regulation.roles import Role
+
+
+def maintenance_approval(
+    roles: Collection[Role],
+    eselon: Eselon | None,
+    answers_for: Collection[str],
+    window_services: Collection[str],
+) -> tuple[list[str], str | None]:
+    """Services of the window this person may approve late maintenance for, or a refusal.
+
+    Decision (REGULATION.md §3): maintenance registered after it started excuses nothing
+    until a Penyedia Layanan of that service, eselon II or higher, approves it.
+    """
+    if Role.PENYEDIA_LAYANAN not in roles:
+        return [], "only a Penyedia Layanan may approve maintenance"
+    if not at_least(eselon, Eselon.II):
+        held = f"eselon {eselon}" if eselon else "no eselon"
+        return [], f"approval needs eselon II or higher ({held})"
+    allowed = [s for s in window_services if s in answers_for]
+    if not allowed:
+        return [], ("not a Penyedia Layanan of any service in this window ("
+                    + ", ".join(sorted(window_services)) + ")")
+    return allowed, None

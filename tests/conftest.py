@@ -1,0 +1,94 @@
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from spbe_monitor.ledger import db
+from spbe_monitor.ledger.store import Store
+from tests.pg import create_database, drop_database, pg_bindir, postgres_cluster
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE_CONFIG = ROOT / "config"
+IN_CI = os.environ.get("CI") == "true"
+
+
+@dataclass
+class FakeClock:
+    """An injected clock: tests move time explicitly instead of sleeping."""
+
+    current: datetime = field(default_factory=lambda: datetime(2026, 11, 28, 3, 0, tzinfo=UTC))
+
+    def now(self) -> datetime:
+        return self.current
+
+    def monotonic(self) -> float:
+        return self.current.timestamp()
+
+    async def sleep(self, seconds: float) -> None:
+        self.advance(seconds)
+
+    def advance(self, seconds: float) -> None:
+        self.current += timedelta(seconds=seconds)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+def need_postgres() -> None:
+    if pg_bindir() is None:
+        if IN_CI:
+            pytest.fail("PostgreSQL binaries missing under CI=true: scripts/test installs them")
+        pytest.skip("PostgreSQL not installed (apt-get install postgresql)")
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    need_postgres()
+    bindir = pg_bindir()
+    assert bindir is not None
+    with postgres_cluster(bindir) as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """Every store test runs against SQLite and a real PostgreSQL."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'ledger.db'}"
+        return
+    server = request.getfixturevalue("postgres_server")
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    url = create_database(server, name)
+    yield url
+    drop_database(server, name)
+
+
+@pytest.fixture
+def store(database_url: str) -> Iterator[Store]:
+    engine = db.make_engine(database_url)
+    db.upgrade(engine)
+    yield Store(engine)
+    engine.dispose()
+
+
+@pytest.fixture
+def config_dir(tmp_path: Path) -> Path:
+    """A private copy of the bundled example config (with its playbooks), ledger in tmp."""
+    dest = tmp_path / "cfg"
+    shutil.copytree(EXAMPLE_CONFIG, dest / "config")
+    shutil.copytree(ROOT / "drp_playbooks", dest / "drp_playbooks")
+    (dest / "probes").mkdir()
+    return dest / "config"
+
+
+SPBE = [sys.executable, "-m", "spbe_monitor"]

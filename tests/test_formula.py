@@ -1,0 +1,105 @@
+from datetime import UTC, datetime
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from spbe_monitor.availability.calendar import FULL_WEEK, commitment, parse_operating_hours
+from spbe_monitor.availability.formula import Unmonitored, Window, monthly
+from spbe_monitor.availability.intervals import clip, total
+
+H = 3600
+
+
+def ts(*args: int) -> int:
+    return int(datetime(*args, tzinfo=UTC).timestamp())
+
+
+def test_regulation_worked_example_30_day_month():
+    # 24x7, 30-day month, 4 h 30 m of outage of which 2 h inside registered maintenance
+    lo, hi = ts(2026, 6, 1), ts(2026, 7, 1)
+    outage = (ts(2026, 6, 10, 1), ts(2026, 6, 10, 5, 30))
+    window = Window(ts(2026, 6, 10, 3), ts(2026, 6, 10, 5), None, "UTC",
+                    registered_at=ts(2026, 6, 1), approved=False)
+    f = monthly([(lo, hi)], [outage], [window], [(lo, hi)], lo, hi)
+    assert f.commitment_seconds == 2_592_000
+    assert f.downtime_seconds == 9_000
+    assert f.excused_seconds == 2 * H
+    assert f.maintenance_seconds == 2 * H
+    assert f.availability_percent == 99.6528
+    assert f.met(99.5) is True and f.met(99.7) is False
+
+
+def test_late_window_excuses_nothing_until_approved():
+    lo, hi = ts(2026, 6, 1), ts(2026, 7, 1)
+    outage = (ts(2026, 6, 10, 1), ts(2026, 6, 10, 3))
+    late = Window(ts(2026, 6, 10, 1), ts(2026, 6, 10, 3), None, "UTC",
+                  registered_at=ts(2026, 6, 10, 2), approved=False)
+    assert monthly([(lo, hi)], [outage], [late], [], lo, hi).downtime_seconds == 2 * H
+    approved = Window(late.start, late.end, None, "UTC", late.registered_at, approved=True)
+    assert monthly([(lo, hi)], [outage], [approved], [], lo, hi).downtime_seconds == 0
+    cancelled = Window(late.start, late.end, None, "UTC", ts(2026, 5, 1), False, cancelled=True)
+    assert monthly([(lo, hi)], [outage], [cancelled], [], lo, hi).downtime_seconds == 2 * H
+
+
+def test_recurring_window_counts_only_occurrences_registered_in_advance():
+    lo, hi = ts(2026, 6, 1), ts(2026, 7, 1)
+    # every Sunday 01:00–03:00 UTC from 7 June, registered on Wednesday 17 June
+    w = Window(ts(2026, 6, 7, 1), ts(2026, 6, 7, 3), "FREQ=WEEKLY;BYDAY=SU", "UTC",
+               registered_at=ts(2026, 6, 17), approved=False)
+    outages = [(ts(2026, 6, d, 1), ts(2026, 6, d, 3)) for d in (7, 14, 21, 28)]
+    f = monthly([(lo, hi)], outages, [w], [], lo, hi)
+    assert f.excused_seconds == 4 * H  # 21 and 28 June
+    assert f.downtime_seconds == 4 * H  # 7 and 14 June
+
+
+def test_part_of_outage_after_the_window_counts():
+    lo, hi = ts(2026, 6, 1), ts(2026, 7, 1)
+    w = Window(ts(2026, 6, 3, 0), ts(2026, 6, 3, 2), None, "UTC", ts(2026, 6, 1), False)
+    f = monthly([(lo, hi)], [(ts(2026, 6, 3, 1), ts(2026, 6, 3, 4))], [w], [], lo, hi)
+    assert (f.excused_seconds, f.downtime_seconds) == (H, 2 * H)
+
+
+def test_unmonitored_is_counted_available_or_excluded():
+    lo, hi = ts(2026, 6, 1), ts(2026, 7, 1)
+    observed = [(lo, ts(2026, 6, 16))]  # monitor stopped half-way through the month
+    outage = [(ts(2026, 6, 2), ts(2026, 6, 2, 10))]
+    f = monthly([(lo, hi)], outage, [], observed, lo, hi)
+    assert f.unmonitored_seconds == 15 * 86400
+    assert f.commitment_seconds == 30 * 86400 and f.coverage_percent == 50.0
+    g = monthly([(lo, hi)], outage, [], observed, lo, hi, Unmonitored.EXCLUDE)
+    assert g.commitment_seconds == 15 * 86400
+    assert g.availability_percent == round(100 * (15 * 86400 - 10 * H) / (15 * 86400), 4)
+
+
+def test_known_downtime_is_not_unmonitored_and_nothing_committed_gives_none():
+    lo, hi = ts(2026, 6, 1), ts(2026, 6, 2)
+    f = monthly([(lo, hi)], [(lo, lo + H)], [], [], lo, hi)
+    assert f.unmonitored_seconds == 23 * H
+    empty = monthly([], [(lo, hi)], [], [], lo, hi)
+    assert empty.availability_percent is None and empty.met(95) is None
+
+
+spans = st.lists(st.tuples(st.integers(0, 31 * 86400), st.integers(60, 3 * 86400)), max_size=25)
+
+
+@settings(max_examples=60, deadline=None)
+@given(spans, spans, spans, st.sampled_from(["Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura"]),
+       st.booleans())
+def test_properties(outages, windows, observed, zone, office):
+    week = parse_operating_hours({"mon-fri": "07:30-16:00"}) if office else FULL_WEEK
+    spans_ = commitment(week, zone, 2026, 10)
+    base = ts(2026, 9, 30)
+    lo, hi = min(s for s, _ in spans_) - 86400, max(e for _, e in spans_) + 86400
+    outs = [(base + s, base + s + d) for s, d in outages]
+    wins = [Window(base + s, base + s + d, None, zone, base, False) for s, d in windows]
+    obs = [(base + s, base + s + d) for s, d in observed]
+    f = monthly(spans_, outs, wins, obs, lo, hi)
+    assert 0 <= f.downtime_seconds <= f.commitment_seconds == total(spans_)
+    assert f.downtime_seconds + f.excused_seconds <= f.commitment_seconds
+    assert f.excused_seconds <= f.maintenance_seconds
+    # the days of the month sum to the month
+    days = [monthly(clip(spans_, d, d + 86400), outs, wins, obs, d, d + 86400)
+            for d in range(lo, hi, 86400)]
+    for attr in ("commitment_seconds", "downtime_seconds", "excused_seconds",
+                 "maintenance_seconds", "unmonitored_seconds"):
+        assert sum(getattr(x, attr) for x in days) == getattr(f, attr)
