@@ -16,7 +16,7 @@ from rich.table import Table
 
 from spbe_monitor.clock import SystemClock
 from spbe_monitor.config import Config, load_config
-from spbe_monitor.errors import BadInput, ConfigError, SpbeError
+from spbe_monitor.errors import ConfigError, SpbeError
 from spbe_monitor.ledger import db
 from spbe_monitor.ledger.store import Store, as_dict
 from spbe_monitor.manual import Desk
@@ -24,7 +24,6 @@ from spbe_monitor.monthly import figures_for_month, parse_month
 from spbe_monitor.regulation.classification import Basis, Nature, Scope, classify
 
 out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
 
 
 class Context:
@@ -38,7 +37,7 @@ class Context:
     def config(self) -> Config:
         config = load_config(self.config_path)
         for warning in config.warnings:
-            err.print(f"warning: {warning}", markup=False)
+            click.echo(f"warning: {warning}", err=True)
         return config
 
     @cached_property
@@ -133,14 +132,14 @@ def availability(ctx: Context, month: str, service_id: str | None, as_json: bool
     for r in results:
         j = r.as_json()
         pct = "-" if j["availability_percent"] is None else f"{j['availability_percent']:.4f}"
-        met = {True: "tercapai", False: "tidak tercapai", None: "-"}[j["met"]]
+        met = {True: "yes", False: "NO", None: "-"}[j["met"]]
         rows.append([r.service.name, r.service.klass.label, j["commitment_seconds"],
                      j["downtime_seconds"], j["excused_seconds"], j["unmonitored_seconds"],
                      pct, j["target_percent"], met])
-    partial = " (sampai saat ini)" if any(r.partial for r in results) else ""
-    _table(f"Ketersediaan Layanan {month}{partial}",
-           ["Layanan", "Klasifikasi", "Komitmen (s)", "Downtime (s)", "Dimaafkan (s)",
-            "Tak terpantau (s)", "Ketersediaan %", "Target %", "Status"], rows)
+    partial = " (month to date)" if any(r.partial for r in results) else ""
+    _table(f"Availability {month}{partial}",
+           ["Service", "Class", "Committed s", "Downtime s", "Excused s", "Unmonitored s",
+            "Availability %", "Target %", "Met"], rows)
 
 
 @cli.group()
@@ -172,9 +171,9 @@ def downtime_list(ctx: Context, service_id: str | None, as_json: bool) -> None:
     if as_json:
         _print_json([as_dict(o) for o in rows])
         return
-    _table("Gangguan", ["ID", "Layanan", "Mulai (UTC)", "Selesai (UTC)", "Prioritas", "Sumber",
-                        "Penyebab", "Dicatat oleh"],
-           [[o.id, o.service_id, o.start_at, o.end_at or "berlangsung", o.priority, o.source,
+    _table("Outages", ["ID", "Service", "Start (UTC)", "End (UTC)", "Priority", "Source",
+                       "Cause", "Entered by"],
+           [[o.id, o.service_id, o.start_at, o.end_at or "open", o.priority, o.source,
              o.cause, o.entered_by] for o in rows])
 
 
@@ -208,9 +207,8 @@ def maintenance_add(ctx: Context, service_ids: tuple[str, ...], start: str, end:
     wid, late = ctx.desk.add_maintenance(list(service_ids), start, end, rrule, reason, nip)
     click.echo(f"maintenance {wid} registered")
     if late:
-        err.print(f"warning: maintenance {wid} was registered after it started: it excuses "
-                  "nothing until a Penyedia Layanan (eselon II or higher) approves it",
-                  markup=False)
+        click.echo(f"warning: maintenance {wid} was registered after it started: it excuses "
+                   "nothing until a Penyedia Layanan (eselon II or higher) approves it", err=True)
 
 
 @maintenance.command("list")
@@ -223,12 +221,12 @@ def maintenance_list(ctx: Context, as_json: bool) -> None:
         return
     def state(w: Any) -> str:
         if w.cancelled_at:
-            return "dibatalkan"
+            return "cancelled"
         if w.registered_late and len(w.approvals) < len(w.services):
-            return "terlambat, belum disetujui"
-        return "terjadwal"
-    _table("Pemeliharaan Terjadwal", ["ID", "Layanan", "Mulai (UTC)", "Selesai (UTC)", "RRULE",
-                                      "Alasan", "Status"],
+            return "late, not approved"
+        return "approved late" if w.registered_late else "scheduled"
+    _table("Maintenance", ["ID", "Services", "Start (UTC)", "End (UTC)", "RRULE", "Reason",
+                           "State"],
            [[w.id, ", ".join(w.services), w.start_at, w.end_at, w.rrule, w.reason, state(w)]
             for w in rows])
 
@@ -273,14 +271,14 @@ def main() -> NoReturn:
         exc.show()
         sys.exit(2)
     except click.exceptions.Abort:
-        err.print("aborted")
+        click.echo("aborted", err=True)
         sys.exit(1)
     except ConfigError as exc:
         for line in exc.errors:
-            err.print(line, markup=False)
+            click.echo(line, err=True)
         sys.exit(exc.exit_code)
     except SpbeError as exc:
-        err.print(f"error: {exc}", markup=False)
+        click.echo(f"error: {exc}", err=True)
         sys.exit(exc.exit_code)
     except BrokenPipeError:
         sys.exit(1)

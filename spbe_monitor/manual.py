@@ -6,7 +6,6 @@ from __future__ import annotations
 import getpass
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 
 from spbe_monitor.availability.recurrence import validate_rrule
 from spbe_monitor.clock import Clock

@@ -52,10 +52,11 @@ def postgres_cluster(bindir: Path) -> Iterator[str]:
             try:
                 psycopg.connect(url, connect_timeout=2).close()
                 break
-            except psycopg.OperationalError:
+            except psycopg.OperationalError as exc:
                 if proc.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError("PostgreSQL did not start: "
-                                       + (proc.stderr.read().decode() if proc.stderr else ""))
+                                       + (proc.stderr.read().decode() if proc.stderr else "")
+                                       ) from exc
                 time.sleep(0.1)
         yield url
     finally:
@@ -67,7 +68,8 @@ def postgres_cluster(bindir: Path) -> Iterator[str]:
 def create_database(server_url: str, name: str) -> str:
     with psycopg.connect(server_url, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
-    return server_url.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://") + "/" + name
+    host = server_url.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://")
+    return f"{host}/{name}"
 
 
 def drop_database(server_url: str, name: str) -> None:

@@ -10,8 +10,8 @@ from spbe_monitor.availability.intervals import clip, total
 H = 3600
 
 
-def ts(*args: int) -> int:
-    return int(datetime(*args, tzinfo=UTC).timestamp())
+def ts(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> int:
+    return int(datetime(year, month, day, hour, minute, tzinfo=UTC).timestamp())
 
 
 def test_regulation_worked_example_30_day_month():

@@ -5,7 +5,7 @@ The rule is read in the window's own zone, so "every Sunday 02:00 WITA" stays 02
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 

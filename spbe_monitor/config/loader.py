@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
@@ -60,6 +61,9 @@ class _Errors:
     def at(self, doc: Marked, loc: Loc, message: str) -> None:
         self.items.append(f"{doc.where(loc)}: {dotted(loc)}: {message}")
 
+    def at_field(self, doc: Marked, loc: Loc, field: str, message: str) -> None:
+        self.at(doc, (*loc, field), message)
+
 
 def _validate(model: type[M], doc: Marked, errors: _Errors) -> M | None:
     data = {} if doc.data is None else doc.data
@@ -85,9 +89,12 @@ def resolve_database_url(url: str, base: Path) -> str:
     """Relative SQLite paths resolve against the config file's folder, not the cwd."""
     parsed = make_url(url)
     db = parsed.database
-    if parsed.get_backend_name() == "sqlite" and db and db != ":memory:" and not Path(db).is_absolute():
-        return parsed.set(database=str((base / db).resolve())).render_as_string(hide_password=False)
-    return url
+    if parsed.get_backend_name() != "sqlite" or db in (None, "", ":memory:"):
+        return url
+    assert db is not None
+    if Path(db).is_absolute():
+        return url
+    return parsed.set(database=str((base / db).resolve())).render_as_string(hide_password=False)
 
 
 def load_config(path: Path | None = None) -> Config:
@@ -114,9 +121,8 @@ def load_config(path: Path | None = None) -> Config:
                 errors.at(services_doc, (*loc, "id"), f"duplicate service id {svc.id!r}")
                 continue
             services[svc.id] = _resolve_service(
-                svc, settings, playbooks_dir, lambda field, msg, loc=loc: errors.at(
-                    services_doc, (*loc, field), msg), warnings.append,
-                services_doc.where((*loc, "classification")),
+                svc, settings, playbooks_dir, partial(errors.at_field, services_doc, loc),
+                warnings.append, services_doc.where((*loc, "classification")),
             )
     people: dict[str, Person] = {}
     if people_file and people_doc:

@@ -1,0 +1,163 @@
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from spbe_monitor.config import load_config
+from spbe_monitor.errors import ConfigError
+from spbe_monitor.regulation.classification import Classification
+from tests.cli_helpers import spbe
+from tests.conftest import EXAMPLE_CONFIG
+
+MINIMAL = """\
+services:
+  - id: layanan-kantor
+    name: Layanan Kantor
+    provider: Diskominfo
+    technical_team: Bidang Aptika
+    nature: administrasi_pemerintahan
+    application_basis: khusus
+    user_scope: regional
+    availability_target: 99
+    operating_hours:
+      mon-fri: "07:30-16:00"
+    timezone: Asia/Makassar
+    components: []
+"""
+
+
+def write(config_dir: Path, services: str | None = None, people: str | None = None,
+          settings: str | None = None) -> Path:
+    if services is not None:
+        (config_dir / "services.yaml").write_text(services)
+    if people is not None:
+        (config_dir / "people.yaml").write_text(people)
+    if settings is not None:
+        (config_dir / "spbe.yaml").write_text(settings)
+    return config_dir / "spbe.yaml"
+
+
+def errors_of(path: Path) -> list[str]:
+    with pytest.raises(ConfigError) as exc:
+        load_config(path)
+    return exc.value.errors
+
+
+def test_bundled_example_loads_with_the_regulations_rows():
+    config = load_config(EXAMPLE_CONFIG / "spbe.yaml")
+    izin = config.services["perizinan-online"]
+    assert (izin.klass, izin.availability_target, izin.rto, izin.rpo) == (
+        Classification.KRITIS, 95, timedelta(days=1), timedelta(days=1))
+    surat = config.services["persuratan-online"]
+    assert (surat.klass, surat.availability_target) == (Classification.ESENSIAL, 80)
+    assert {s.klass for s in config.services.values()} == set(Classification)
+    assert {s.zone for s in config.services.values()} == {
+        "Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura"}
+    assert config.warnings == ()
+    assert config.database_url == f"sqlite:///{(EXAMPLE_CONFIG.parent / 'var/spbe.db')}"
+
+
+def test_minimal_service_form_stays_valid(config_dir):
+    config = load_config(write(config_dir, services=MINIMAL, people="people: []\n"))
+    svc = config.services["layanan-kantor"]
+    assert svc.klass is Classification.ESENSIAL
+    assert svc.zone == "Asia/Makassar" and svc.require == "all"
+
+
+def test_every_error_at_once_with_file_line_and_field(config_dir):
+    services = MINIMAL.replace("nature: administrasi_pemerintahan", "nature: pemerintahan") \
+        .replace("timezone: Asia/Makassar", "timezone: Asia/Makasar\n    colour: blue") + """\
+  - id: izin
+    name: Izin
+    provider: DPMPPTSP
+    technical_team: Aptika
+    nature: publik
+    application_basis: umum
+    user_scope: nasional
+    rto: 4 jam
+    operating_hours: {mon-fri: "7-16"}
+"""
+    path = write(config_dir, services=services, people="people: []\n")
+    errs = errors_of(path)
+    f = config_dir / "services.yaml"
+    expected = [
+        f"{f}:6: services.0.nature: Input should be 'publik' or 'administrasi_pemerintahan'",
+        f"{f}:12: services.0.timezone: unknown time zone 'Asia/Makasar'",
+        f"{f}:13: services.0.colour: Extra inputs are not permitted",
+        f"{f}:22: services.1.rto: '4 jam' is not a duration",
+        f"{f}:23: services.1.operating_hours: hours '7-16' are not HH:MM-HH:MM",
+    ]
+    for want in expected:
+        assert any(e.startswith(want) for e in errs), (want, errs)
+    assert len(errs) == len(expected)
+
+
+def test_regulation_obligations_are_errors(config_dir):
+    kritis = MINIMAL.replace("user_scope: regional", "user_scope: nasional")
+    errs = errors_of(write(config_dir, services=kritis, people="people: []\n"))
+    f = config_dir / "services.yaml"
+    assert sorted(errs) == sorted([
+        f"{f}:2: services.0.rto: required for a Kritis service",
+        f"{f}:2: services.0.rpo: required for a Kritis service",
+        f"{f}:2: services.0.drp_playbook: required for a Kritis service",
+    ])
+    esensial = MINIMAL.replace("    availability_target: 99\n", "")
+    errs = errors_of(write(config_dir, services=esensial))
+    assert errs == [f"{f}:2: services.0.availability_target: required for a Esensial service"]
+
+
+def test_no_table_row_needs_explicit_classification_and_differing_one_warns(config_dir):
+    odd = MINIMAL.replace("nature: administrasi_pemerintahan", "nature: publik") \
+        .replace("application_basis: khusus", "application_basis: umum")
+    errs = errors_of(write(config_dir, services=odd, people="people: []\n"))
+    assert errs == [f"{config_dir / 'services.yaml'}:2: services.0.classification: required: "
+                    "Tabel 4.1 has no row for publik/umum/regional; set it explicitly"]
+    config = load_config(write(config_dir, services=odd.replace(
+        "    components: []", "    components: []\n    classification: normal")))
+    assert config.services["layanan-kantor"].klass is Classification.NORMAL
+    differing = MINIMAL + "    classification: kritis\n    rto: 1d\n    rpo: 4h\n" \
+        "    drp_playbook: perizinan-online\n"
+    config = load_config(write(config_dir, services=differing))
+    assert len(config.warnings) == 1 and "differs from Tabel 4.1 (Esensial)" in config.warnings[0]
+
+
+def test_people_errors_and_references(config_dir):
+    people = """\
+people:
+  - nip: "12345"
+    name: A
+    position: Staf
+    eselon: V
+    roles: [admin]
+    services: [nope]
+"""
+    errs = errors_of(write(config_dir, people=people))
+    f = config_dir / "people.yaml"
+    assert f"{f}:2: people.0.nip: NIP must be 18 digits, got '12345'" in errs
+    assert any(e.startswith(f"{f}:5: people.0.eselon: Input should be 'I', 'II'") for e in errs)
+    assert any(e.startswith(f"{f}:6: people.0.roles.0: Input should be") for e in errs)
+
+
+def test_duplicate_keys_and_broken_yaml_are_reported(config_dir):
+    errs = errors_of(write(config_dir, settings="timezone: Asia/Jakarta\ntimezone: UTC\n"))
+    assert errs == [f"{config_dir / 'spbe.yaml'}:2: duplicate key 'timezone' (first on line 1)"]
+    errs = errors_of(write(config_dir, settings="server: {port: [\n"))
+    assert errs[0].startswith(f"{config_dir / 'spbe.yaml'}:2: invalid YAML")
+
+
+def test_database_url_env_override_and_relative_sqlite(config_dir, monkeypatch):
+    config = load_config(config_dir / "spbe.yaml")
+    assert config.database_url == f"sqlite:///{config_dir.parent / 'var' / 'spbe.db'}"
+    monkeypatch.setenv("SPBE_DATABASE_URL", "postgresql+psycopg://u@127.0.0.1/x")
+    assert load_config(config_dir / "spbe.yaml").database_url.startswith("postgresql")
+
+
+def test_check_config_exits_2_and_prints_each_error(config_dir, capsys):
+    write(config_dir, services=MINIMAL.replace("availability_target: 99",
+                                               "availability_target: 120"))
+    result = spbe(capsys, "--config", str(config_dir / "spbe.yaml"), "check-config")
+    assert result.code == 2
+    assert f"{config_dir / 'services.yaml'}:9: services.0.availability_target: Input should be " \
+        "less than or equal to 100" in result.err
+    ok = spbe(capsys, "--config", str(EXAMPLE_CONFIG / "spbe.yaml"), "check-config")
+    assert ok.code == 0 and "3 services" in ok.out
