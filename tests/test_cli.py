@@ -1,0 +1,134 @@
+"""The `spbe` commands as a user types them: exit codes, one-line reasons, nothing lost."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from spbe_monitor.config import load_config
+from spbe_monitor.ledger import db
+from spbe_monitor.ledger.store import Store
+from tests.cli_helpers import Result, spbe
+
+PENYEDIA_IZIN = "197001011995031001"  # eselon II, Penyedia Layanan of perizinan-online
+PENYEDIA_SURAT = "197203152000031002"  # eselon II, Penyedia Layanan of persuratan-online
+KABID = "198004212005011004"  # eselon III, koordinator
+TEKNIS = "199002102015032005"  # no eselon, pengelola teknis
+
+
+@pytest.fixture
+def run(config_dir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.delenv("SPBE_DATABASE_URL", raising=False)
+
+    def _run(*args: str) -> Result:
+        return spbe(capsys, "--config", str(config_dir / "spbe.yaml"), *args)
+    return _run
+
+
+@pytest.fixture
+def ledger(config_dir: Path) -> Store:
+    engine = db.make_engine(load_config(config_dir / "spbe.yaml").database_url)
+    db.upgrade(engine)
+    return Store(engine)
+
+
+def counts(store: Store) -> tuple[int, int, int]:
+    return len(store.outages()), len(store.maintenance()), len(store.audit_entries())
+
+
+def test_downtime_add_read_in_service_zone_and_counted(run, ledger):
+    r = run("downtime", "add", "persuratan-online", "--start", "2026-11-02T08:00",
+            "--end", "2026-11-02T09:30", "--cause", "Server hang", "--by", TEKNIS)
+    assert r.code == 0, r.err
+    [o] = ledger.outages()
+    assert o.start_at.isoformat() == "2026-11-02T00:00:00+00:00"  # 08:00 WITA
+    assert (o.priority, o.entered_by) == ("P3", TEKNIS)  # Mayor, adm. pemerintahan, Esensial
+    r = run("availability", "--month", "2026-11", "--service", "persuratan-online", "--json")
+    [fig] = json.loads(r.out)
+    assert fig["downtime_seconds"] == 5400 and fig["classification"] == "esensial"
+    assert fig["commitment_seconds"] > 0 and fig["target_percent"] == 80.0
+    listed = json.loads(run("downtime", "list", "--json").out)
+    assert listed[0]["cause"] == "Server hang"
+    assert run("downtime", "annotate", str(o.id), "--cause", "Memori penuh").code == 0
+    assert ledger.outages()[0].cause == "Memori penuh"
+
+
+@pytest.mark.parametrize("args, reason", [
+    (["downtime", "add", "perizinan-online", "--start", "2026-11-02T09:00", "--end",
+      "2026-11-02T08:00", "--cause", "x"], "--end must be after --start"),
+    (["downtime", "add", "nope", "--start", "2026-11-02T08:00", "--end", "2026-11-02T09:00",
+      "--cause", "x"], "unknown service 'nope'"),
+    (["downtime", "add", "perizinan-online", "--start", "2026-11-02 8am", "--end",
+      "2026-11-02T09:00", "--cause", "x"], "not an ISO 8601 time"),
+    (["downtime", "add", "perizinan-online", "--start", "2026-11-02T08:00", "--end",
+      "2099-01-01T00:00", "--cause", "x"], "downtime in the future"),
+    (["downtime", "add", "perizinan-online", "--start", "2026-11-02T08:00", "--end",
+      "2026-11-02T09:00", "--cause", "x", "--by", "000000000000000000"], "unknown person"),
+    (["downtime", "add", "perizinan-online", "--start", "2026-11-02T08:00", "--end",
+      "2026-11-02T09:00", "--cause", "  "], "--cause must not be empty"),
+    (["downtime", "annotate", "42", "--cause", "x"], "no outage with id 42"),
+    (["availability", "--month", "2026-13"], "malformed month"),
+    (["availability", "--month", "nov-2026"], "malformed month"),
+    (["availability", "--month", "2099-01"], "has not started"),
+    (["maintenance", "add", "perizinan-online", "persuratan-online", "--start",
+      "2026-12-01T01:00", "--end", "2026-12-01T02:00", "--reason", "x"], "different zones"),
+    (["maintenance", "add", "perizinan-online", "--start", "2026-12-01T01:00", "--end",
+      "2026-12-01T02:00", "--rrule", "FREQ=SOMETIMES", "--reason", "x"], "--rrule"),
+    (["maintenance", "approve", "7", "--by", PENYEDIA_IZIN], "no maintenance window with id 7"),
+    (["maintenance", "cancel", "7"], "unknown"),
+    (["downtime", "add", "perizinan-online"], "Missing option '--start'"),
+])
+def test_bad_input_exits_2_with_one_line_and_writes_nothing(run, ledger, args, reason):
+    before = counts(ledger)
+    r = run(*args)
+    assert r.code == 2, (r.out, r.err)
+    assert reason in r.err
+    # our own reasons are one line; click's usage errors add its usage text
+    assert r.err.startswith("Usage:") or (r.err.startswith("error: ") and r.err.count("\n") == 1)
+    assert counts(ledger) == before
+
+
+def test_late_maintenance_is_flagged_and_only_the_right_person_may_approve(run, ledger):
+    run("downtime", "add", "perizinan-online", "--start", "2026-11-03T01:00+07:00",
+        "--end", "2026-11-03T03:00+07:00", "--cause", "Upgrade")
+    r = run("maintenance", "add", "perizinan-online", "--start", "2026-11-03T01:00",
+            "--end", "2026-11-03T03:00", "--reason", "Upgrade darurat", "--by", TEKNIS)
+    assert r.code == 0 and "registered after it started" in r.err
+    [w] = json.loads(run("maintenance", "list", "--json").out)
+    assert w["registered_late"] is True and w["approvals"] == []
+
+    def downtime() -> int:
+        out = run("availability", "--month", "2026-11", "--service", "perizinan-online",
+                  "--json").out
+        return int(json.loads(out)[0]["downtime_seconds"])
+
+    assert downtime() == 7200  # the late window excuses nothing yet
+    for nip, why in ((KABID, "only a Penyedia Layanan"),
+                     (PENYEDIA_SURAT, "not a Penyedia Layanan of any service")):
+        r = run("maintenance", "approve", str(w["id"]), "--by", nip)
+        assert r.code == 3 and why in r.err
+    refusals = [e for e in ledger.audit_entries(f"maintenance:{w['id']}")
+                if e.outcome == "refused"]
+    assert [e.actor for e in refusals] == [KABID, PENYEDIA_SURAT]
+    assert downtime() == 7200
+    r = run("maintenance", "approve", str(w["id"]), "--by", PENYEDIA_IZIN)
+    assert r.code == 0 and "perizinan-online" in r.out
+    assert downtime() == 0
+    assert run("maintenance", "cancel", str(w["id"]), "--by", TEKNIS).code == 0
+    assert downtime() == 7200
+
+
+def test_scheduled_recurring_window_excuses_its_future_occurrences(run, ledger):
+    r = run("maintenance", "add", "perizinan-online", "--start", "2099-01-04T01:00",
+            "--end", "2099-01-04T03:00", "--rrule", "FREQ=WEEKLY;BYDAY=SU", "--reason", "Patch")
+    assert r.code == 0 and r.err == ""
+    [w] = ledger.maintenance()
+    assert w.timezone == "Asia/Jakarta" and not w.registered_late
+
+
+def test_classify(run):
+    r = run("classify", "--nature", "publik", "--basis", "khusus", "--scope", "regional")
+    assert (r.code, r.out.strip()) == (0, "Esensial")
+    r = run("classify", "--nature", "publik", "--basis", "umum", "--scope", "instansi")
+    assert r.code == 1 and "no row" in r.out
+    assert run("classify", "--nature", "swasta", "--basis", "umum", "--scope", "instansi").code == 2

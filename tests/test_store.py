@@ -1,0 +1,103 @@
+"""The store contract, run against SQLite and a real PostgreSQL from one fixture."""
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import inspect
+
+from spbe_monitor.errors import BadInput, Refused
+from spbe_monitor.ledger import db
+from spbe_monitor.ledger.store import Store
+
+T0 = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)
+H = timedelta(hours=1)
+
+
+def test_schema_is_at_head_and_upgrade_is_idempotent(store: Store):
+    assert db.current_revision(store.engine) == db.head_revision()
+    assert db.upgrade(store.engine) is False
+    tables = set(inspect(store.engine).get_table_names())
+    assert {"outages", "maintenance_windows", "heartbeats", "audit_log"} <= tables
+
+
+def test_manual_outage_round_trips_in_utc_and_is_audited(store: Store):
+    wib = datetime(2026, 11, 2, 8, 0, tzinfo=ZoneInfo("Asia/Jakarta"))  # == T0
+    oid = store.add_manual_outage("svc", wib, T0 + H, "mayor", "P1", "Listrik padam", "nip1",
+                                  T0 + 2 * H)
+    [o] = store.outages(["svc"])
+    assert (o.id, o.start_at, o.end_at, o.source, o.entered_by) == (oid, T0, T0 + H, "manual",
+                                                                    "nip1")
+    assert o.start_at.tzinfo is UTC
+    [entry] = store.audit_entries(f"outage:{oid}")
+    assert (entry.actor, entry.action, entry.outcome) == ("nip1", "downtime.add", "done")
+    assert entry.after is not None and entry.after["cause"] == "Listrik padam"
+
+
+def test_outage_window_query_includes_overlaps_and_open_outages(store: Store):
+    store.add_manual_outage("a", T0, T0 + H, "mayor", "P1", "x", "n", T0 + 3 * H)
+    store.add_manual_outage("a", T0 + 5 * H, T0 + 6 * H, "mayor", "P1", "y", "n", T0 + 7 * H)
+    store.add_manual_outage("b", T0, T0 + H, "mayor", "P1", "z", "n", T0 + 3 * H)
+    got = store.outages(["a"], T0 + timedelta(minutes=30), T0 + 5 * H)
+    assert [o.cause for o in got] == ["x"]
+    assert len(store.outages(None, T0, T0 + 10 * H)) == 3
+
+
+def test_annotate_keeps_before_and_after(store: Store):
+    oid = store.add_manual_outage("a", T0, T0 + H, "mayor", "P1", "unknown", "n", T0 + 2 * H)
+    store.annotate_outage(oid, "UPS rusak", "nip2", T0 + 3 * H)
+    assert store.outages()[0].cause == "UPS rusak"
+    entry = store.audit_entries(f"outage:{oid}")[-1]
+    assert (entry.action, entry.before, entry.after) == (
+        "downtime.annotate", {"cause": "unknown"}, {"cause": "UPS rusak"})
+    with pytest.raises(BadInput, match="no outage with id 999"):
+        store.annotate_outage(999, "x", "n", T0)
+
+
+def test_maintenance_lifecycle(store: Store):
+    wid = store.add_maintenance(["a", "b"], T0, T0 + 2 * H, "FREQ=WEEKLY", "Asia/Jakarta",
+                                "Patch", "nip1", T0 + H)
+    w = store.window(wid)
+    assert w.services == ("a", "b") and w.registered_late and w.rrule == "FREQ=WEEKLY"
+    store.approve_maintenance(wid, ["a"], "boss", T0 + 2 * H)
+    store.approve_maintenance(wid, ["a", "b"], "boss", T0 + 3 * H)
+    w = store.window(wid)
+    assert w.approved_for("a") and w.approved_for("b")
+    assert [a.approved_at for a in sorted(w.approvals, key=lambda a: a.service_id)] == [
+        T0 + 2 * H, T0 + 3 * H]
+    assert store.maintenance(["b"])[0].id == wid and store.maintenance(["c"]) == []
+    store.cancel_maintenance(wid, "nip1", T0 + 4 * H)
+    with pytest.raises(BadInput, match="already cancelled"):
+        store.cancel_maintenance(wid, "nip1", T0 + 5 * H)
+    with pytest.raises(Refused, match="cancelled"):
+        store.approve_maintenance(wid, ["a"], "boss", T0 + 5 * H)
+    assert store.maintenance(include_cancelled=False) == []
+    actions = [e.action for e in store.audit_entries(f"maintenance:{wid}")]
+    assert actions == ["maintenance.add", "maintenance.approve", "maintenance.approve",
+                       "maintenance.cancel"]
+
+
+def test_refusals_are_audited(store: Store):
+    store.record_refusal(T0, "nip9", "maintenance.approve", "maintenance:1", "eselon too low")
+    [e] = store.audit_entries()
+    assert (e.outcome, e.after) == ("refused", {"reason": "eselon too low"})
+
+
+def test_heartbeat_sessions_define_observed_time(store: Store):
+    s1 = store.open_session("host:1", T0)
+    store.beat(s1, T0 + H)
+    # crash: no shutdown mark; a new session starts later
+    s2 = store.open_session("host:1", T0 + 3 * H)
+    store.close_session(s2, T0 + 4 * H)
+    with pytest.raises(RuntimeError, match="closed"):
+        store.beat(s2, T0 + 5 * H)
+    spans = sorted(store.observed(T0, T0 + 10 * H))
+    ts = int(T0.timestamp())
+    assert spans == [(ts, ts + 3600), (ts + 3 * 3600, ts + 4 * 3600)]
+    sessions = store.sessions()
+    assert sessions[0]["stopped_at"] is None and sessions[1]["stopped_at"] == T0 + 4 * H
+
+
+def test_naive_datetimes_are_refused(store: Store):
+    with pytest.raises(Exception, match="naive datetime"):
+        store.open_session("x", datetime(2026, 1, 1))
