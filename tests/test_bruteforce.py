@@ -1,0 +1,125 @@
+"""`spbe availability --json` against a per-minute count written independently of the
+interval code: random overlapping outages, one-off and RRULE maintenance (some registered
+late, approved or cancelled), monitor gaps, and services in WIB, WITA and WIT."""
+
+import json
+import random
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from dateutil.rrule import rrulestr
+
+from spbe_monitor.config import load_config
+from spbe_monitor.ledger import db
+from spbe_monitor.ledger.store import Store
+from tests.cli_helpers import spbe
+
+# The example services' hours, read here by hand: weekday → [(start minute, end minute)]
+HOURS = {
+    "perizinan-online": ("Asia/Jakarta", {d: [(0, 1440)] for d in range(7)}),
+    "persuratan-online": ("Asia/Makassar", {d: [(450, 960)] for d in range(5)}),
+    "simpeg-internal": ("Asia/Jayapura", {**{d: [(450, 960)] for d in range(4)}, 4: [(450, 990)]}),
+}
+RULES = ["FREQ=WEEKLY;BYDAY=SU", "FREQ=DAILY;INTERVAL=3", "FREQ=WEEKLY;BYDAY=TU,TH;COUNT=5"]
+MONTH_UTC = datetime(2026, 10, 1, tzinfo=UTC)
+
+
+def minute(rng: random.Random, spread_days: int = 40) -> datetime:
+    """A random minute from a few days before October to a few days after."""
+    return MONTH_UTC - timedelta(days=4) + timedelta(minutes=rng.randrange(spread_days * 1440))
+
+
+def populate(store: Store, rng: random.Random) -> list[dict]:
+    services = list(HOURS)
+    for _ in range(60):
+        start = minute(rng)
+        end = start + timedelta(minutes=rng.randrange(1, 600))
+        store.add_manual_outage(rng.choice(services), start, end, "mayor", "P1", "x", "t",
+                                end + timedelta(hours=1))
+    windows = []
+    for i in range(14):
+        svc = rng.sample(services, rng.randint(1, 2))
+        start = minute(rng)
+        end = start + timedelta(minutes=rng.randrange(30, 300))
+        rule = rng.choice(RULES) if i % 2 else None
+        zone = HOURS[svc[0]][0]
+        late = rng.random() < 0.4
+        registered = start + timedelta(days=rng.randint(0, 12) if rule else 0,
+                                       minutes=1) if late else start - timedelta(days=1)
+        wid = store.add_maintenance(svc, start, end, rule, zone, "m", "t", registered)
+        approved = late and rng.random() < 0.5
+        if approved:
+            store.approve_maintenance(wid, svc[:1], "boss", registered)
+        cancelled = rng.random() < 0.15
+        if cancelled:
+            store.cancel_maintenance(wid, "t", registered)
+        if rng.random() < 0.7:  # an outage running across the window's first occurrence
+            store.add_manual_outage(svc[0], start - timedelta(minutes=30),
+                                    start + timedelta(minutes=90), "mayor", "P1", "x", "t", end)
+        windows.append(dict(services=svc, start=start, end=end, rule=rule, zone=zone,
+                            registered=registered, approved=svc[:1] if approved else [],
+                            cancelled=cancelled))
+    t = minute(rng, 3)
+    while t < MONTH_UTC + timedelta(days=33):
+        sid = store.open_session("h", t)
+        t += timedelta(minutes=rng.randrange(60, 6 * 1440))
+        store.close_session(sid, t)
+        t += timedelta(minutes=rng.randrange(1, 2 * 1440))
+    return windows
+
+
+def brute_force(store: Store, windows: list[dict], sid: str) -> dict[str, int]:
+    zone_name, hours = HOURS[sid]
+    zone = ZoneInfo(zone_name)
+    outages = [(o.start_at, o.end_at) for o in store.outages([sid])]
+    sessions = [(s["started_at"], s["last_seen_at"]) for s in store.sessions()]
+    excusing = []
+    for w in windows:
+        if sid not in w["services"] or w["cancelled"]:
+            continue
+        starts = [w["start"]]
+        if w["rule"]:
+            local = w["start"].astimezone(ZoneInfo(w["zone"]))
+            starts = [o.astimezone(UTC) for o in rrulestr(w["rule"], dtstart=local).between(
+                local, local + timedelta(days=60), inc=True)]
+        for s in starts:
+            if sid in w["approved"] or w["registered"] < s:
+                excusing.append((s, s + (w["end"] - w["start"])))
+    t = datetime(2026, 10, 1, tzinfo=zone).astimezone(UTC)
+    end = datetime(2026, 11, 1, tzinfo=zone).astimezone(UTC)
+    n = dict(commitment=0, downtime=0, excused=0, maintenance=0, unmonitored=0)
+    while t < end:
+        local = t.astimezone(zone)
+        m = local.hour * 60 + local.minute
+        if any(a <= m < b for a, b in hours.get(local.weekday(), [])):
+            down = any(a <= t < b for a, b in outages)
+            maint = any(a <= t < b for a, b in excusing)
+            n["commitment"] += 60
+            n["downtime"] += 60 * (down and not maint)
+            n["excused"] += 60 * (down and maint)
+            n["maintenance"] += 60 * maint
+            n["unmonitored"] += 60 * (not down and not any(a <= t < b for a, b in sessions))
+        t += timedelta(minutes=1)
+    return n
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_availability_agrees_with_per_minute_count(seed, config_dir, capsys, monkeypatch):
+    monkeypatch.delenv("SPBE_DATABASE_URL", raising=False)
+    engine = db.make_engine(load_config(config_dir / "spbe.yaml").database_url)
+    db.upgrade(engine)
+    store = Store(engine)
+    windows = populate(store, random.Random(seed))
+    r = spbe(capsys, "--config", str(config_dir / "spbe.yaml"), "availability", "--month",
+             "2026-10", "--json")
+    assert r.code == 0, r.err
+    got = {f["service"]: f for f in json.loads(r.out)}
+    for sid in HOURS:
+        want = brute_force(store, windows, sid)
+        f = got[sid]
+        assert {k: f[f"{k}_seconds"] for k in want} == want, sid
+        expect = round(100 * (want["commitment"] - want["downtime"]) / want["commitment"], 4)
+        assert f["availability_percent"] == expect
+    assert sum(f["downtime_seconds"] for f in got.values()) > 0
+    assert sum(f["excused_seconds"] for f in got.values()) > 0
