@@ -1,0 +1,130 @@
+"""Nothing is lost: kill -9 during a burst of `spbe downtime add`, and the daemon's
+shutdown mark versus a crash."""
+
+import os
+import random
+import signal
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from spbe_monitor.config import load_config
+from spbe_monitor.ledger import db
+from spbe_monitor.ledger.store import Store
+from tests.conftest import SPBE
+from tests.pg import free_port
+
+
+def env_for(database_url: str) -> dict[str, str]:
+    return {**os.environ, "SPBE_DATABASE_URL": database_url}
+
+
+@pytest.mark.slow
+def test_kill_9_during_burst_of_downtime_add_loses_no_acknowledged_entry(
+        config_dir: Path, database_url: str):
+    cfg = str(config_dir / "spbe.yaml")
+    env = env_for(database_url)
+    subprocess.run([*SPBE, "--config", cfg, "db", "upgrade"], env=env, check=True,
+                   capture_output=True)
+    rng = random.Random(7)
+    procs: dict[str, subprocess.Popen[bytes]] = {}
+    killed = 0
+    for i in range(36):
+        day = 1 + i % 27
+        cause = f"burst-{i}"
+        procs[cause] = subprocess.Popen(
+            [*SPBE, "--config", cfg, "downtime", "add", "perizinan-online",
+             "--start", f"2026-10-{day:02d}T01:00", "--end", f"2026-10-{day:02d}T02:00",
+             "--cause", cause], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        if i % 3 == 2:  # kill one of the running ones at a random moment
+            time.sleep(rng.uniform(0.0, 0.6))
+            victim = procs[f"burst-{rng.randrange(i + 1)}"]
+            if victim.poll() is None:
+                victim.send_signal(signal.SIGKILL)
+                killed += 1
+    codes = {cause: p.wait(timeout=120) for cause, p in procs.items()}
+    engine = db.make_engine(database_url)
+    store = Store(engine)
+    stored = [o.cause for o in store.outages()]
+    acknowledged = {c for c, code in codes.items() if code == 0}
+    assert killed > 0 and len(acknowledged) > 0
+    assert acknowledged <= set(stored)
+    assert len(stored) == len(set(stored))  # nothing written twice
+    # each outage and its audit record were written in one transaction: all or nothing
+    audited = {e.subject for e in store.audit_entries() if e.action == "downtime.add"}
+    assert audited == {f"outage:{o.id}" for o in store.outages()}
+    if engine.dialect.name == "sqlite":
+        with engine.connect() as conn:
+            assert conn.execute(text("PRAGMA integrity_check")).scalar() == "ok"
+    engine.dispose()
+
+
+def start_daemon(config_dir: Path, port: int) -> subprocess.Popen[bytes]:
+    settings = config_dir / "spbe.yaml"
+    settings.write_text(settings.read_text().replace("port: 9740", f"port: {port}")
+                        .replace("heartbeat_interval: 15s", "heartbeat_interval: 1s"))
+    proc = subprocess.Popen([*SPBE, "--config", str(settings), "run"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            env={k: v for k, v in os.environ.items() if k != "SPBE_DATABASE_URL"})
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/-/ready", timeout=1) as r:
+                if r.status == 200:
+                    return proc
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                out = proc.stdout.read().decode() if proc.stdout else ""
+                raise AssertionError(f"daemon did not become ready: {out}") from None
+            time.sleep(0.1)
+
+
+def wait_for_heartbeat(config_dir: Path) -> None:
+    """Poll the ledger until the running daemon has recorded a heartbeat after its start."""
+    store = Store(db.make_engine(load_config(config_dir / "spbe.yaml").database_url))
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        sessions = store.sessions()
+        if sessions and sessions[-1]["last_seen_at"] > sessions[-1]["started_at"]:
+            return
+        time.sleep(0.1)
+    raise AssertionError("no heartbeat within 30 s")
+
+
+def test_daemon_serves_health_and_writes_shutdown_mark_on_sigterm(config_dir: Path):
+    port = free_port()
+    proc = start_daemon(config_dir, port)
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/-/healthy", timeout=2) as r:
+        assert b"healthy" in r.read()
+    wait_for_heartbeat(config_dir)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=30) == 0
+    store = Store(db.make_engine(load_config(config_dir / "spbe.yaml").database_url))
+    [session] = store.sessions()
+    assert session["stopped_at"] is not None
+    assert session["stopped_at"] == session["last_seen_at"] > session["started_at"]
+
+
+def test_crash_leaves_an_open_session_and_the_gap_is_unmonitored(config_dir: Path):
+    port = free_port()
+    proc = start_daemon(config_dir, port)
+    wait_for_heartbeat(config_dir)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=10)
+    proc = start_daemon(config_dir, port)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=30) == 0
+    store = Store(db.make_engine(load_config(config_dir / "spbe.yaml").database_url))
+    first, second = store.sessions()
+    assert first["stopped_at"] is None  # the crash: no shutdown mark
+    assert second["stopped_at"] is not None
+    gap = (second["started_at"] - first["last_seen_at"]).total_seconds()
+    assert gap > 0
+    observed = store.observed(first["started_at"], second["stopped_at"])
+    covered = sum(b - a for a, b in observed)
+    span = (second["stopped_at"] - first["started_at"]).total_seconds()
+    assert covered == pytest.approx(span - gap, abs=2)
