@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from spbe_monitor.availability.calendar import commitment, month_bounds
 from spbe_monitor.availability.formula import Figures, Unmonitored, Window, monthly
-from spbe_monitor.availability.intervals import Interval, clip
+from spbe_monitor.availability.intervals import clip
 from spbe_monitor.config import Config
 from spbe_monitor.config.models import Service
 from spbe_monitor.errors import BadInput
@@ -68,11 +68,7 @@ def figures_for_month(
     hi_all = max((b[1] for b in bounds.values()), default=0)
     lo_dt, hi_dt = (datetime.fromtimestamp(x, UTC) for x in (lo_all, hi_all))
 
-    down: dict[str, list[Interval]] = defaultdict(list)
-    for o in store.outages(service_ids, lo_dt, hi_dt):
-        if o.impact == Impact.MAYOR:
-            end = int(o.end_at.timestamp()) if o.end_at else now_s
-            down[o.service_id].append((int(o.start_at.timestamp()), end))
+    down = store.outage_spans(service_ids, lo_dt, hi_dt, Impact.MAYOR.value, now)
     windows: dict[str, list[Window]] = defaultdict(list)
     for w in store.maintenance(service_ids):
         for sid in w.services:
@@ -91,7 +87,7 @@ def figures_for_month(
         spans = commitment(svc.operating_hours, svc.zone, year, month)
         figures = monthly(
             clip(spans, lo, until) if partial else spans,
-            down[svc.id], windows[svc.id], observed, lo, until,
+            down.get(svc.id, []), windows[svc.id], observed, lo, until,
             svc.unmonitored or Unmonitored.AVAILABLE,
         )
         out.append(ServiceMonth(svc, f"{year:04d}-{month:02d}", figures, partial))

@@ -5,6 +5,7 @@ late, approved or cancelled), monitor gaps, and services in WIB, WITA and WIT.""
 import json
 import random
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -30,7 +31,7 @@ def minute(rng: random.Random, spread_days: int = 40) -> datetime:
     return MONTH_UTC - timedelta(days=4) + timedelta(minutes=rng.randrange(spread_days * 1440))
 
 
-def populate(store: Store, rng: random.Random) -> list[dict]:
+def populate(store: Store, rng: random.Random) -> list[dict[str, Any]]:
     services = list(HOURS)
     for _ in range(60):
         start = minute(rng)
@@ -69,10 +70,10 @@ def populate(store: Store, rng: random.Random) -> list[dict]:
     return windows
 
 
-def brute_force(store: Store, windows: list[dict], sid: str) -> dict[str, int]:
+def brute_force(store: Store, windows: list[dict[str, Any]], sid: str) -> dict[str, int]:
     zone_name, hours = HOURS[sid]
     zone = ZoneInfo(zone_name)
-    outages = [(o.start_at, o.end_at) for o in store.outages([sid])]
+    outages = [(o.start_at, o.end_at) for o in store.outages([sid]) if o.end_at]
     sessions = [(s["started_at"], s["last_seen_at"]) for s in store.sessions()]
     excusing = []
     for w in windows:

@@ -101,3 +101,13 @@ def test_heartbeat_sessions_define_observed_time(store: Store):
 def test_naive_datetimes_are_refused(store: Store):
     with pytest.raises(Exception, match="naive datetime"):
         store.open_session("x", datetime(2026, 1, 1))
+
+
+def test_outage_spans_are_whole_epoch_seconds_of_one_impact(store: Store):
+    micro = T0 + timedelta(microseconds=999_999)
+    store.add_manual_outage("a", micro, T0 + H, "mayor", "P1", "x", "n", T0 + 2 * H)
+    store.add_manual_outage("a", T0, T0 + H, "minor", "P3", "x", "n", T0 + 2 * H)
+    store.add_manual_outage("b", T0 - 5 * H, T0 - 4 * H, "mayor", "P1", "x", "n", T0)
+    ts = int(T0.timestamp())
+    got = store.outage_spans(["a", "b"], T0 - H, T0 + 5 * H, "mayor", T0 + 9 * H)
+    assert dict(got) == {"a": [(ts, ts + 3600)]}
