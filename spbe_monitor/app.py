@@ -1,33 +1,53 @@
 """The daemon: builds everything from a Config and owns start-up and shutdown order.
 
-Until the probe engine lands it serves health endpoints and keeps the ledger's heartbeat,
-so the time it observed is on record and a crash shows up as unmonitored time.
+Start: close outages a previous run left open (at its last observation, flagged), open a
+heartbeat session, start the ledger writer, the probe runner and the HTTP server.
+SIGHUP: reload the config; swap only if it is valid. SIGTERM: stop starting probes, let
+in-flight ones finish briefly, flush, write the shutdown mark.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 import socket
+from collections.abc import Callable
+from functools import partial
+from typing import Any
 
 from aiohttp import web
 
 from spbe_monitor import __version__
 from spbe_monitor.clock import Clock
 from spbe_monitor.config import Config
+from spbe_monitor.errors import ConfigError
 from spbe_monitor.ledger.store import Store
+from spbe_monitor.monitor.engine import Monitor
+from spbe_monitor.monitor.recorder import Recorder
+from spbe_monitor.monitor.runner import Runner
+from spbe_monitor.probers.context import ProbeContext
+from spbe_monitor.status import snapshot
 
 log = logging.getLogger("spbe.app")
 
 
 class App:
-    def __init__(self, config: Config, store: Store, clock: Clock) -> None:
+    def __init__(self, config: Config, store: Store, clock: Clock,
+                 reload: Callable[[], Config] | None = None) -> None:
         self.config = config
         self.store = store
         self.clock = clock
+        self._reload = reload
         self._stop = asyncio.Event()
         self._session: int | None = None
+        self.recorder = Recorder()
+        self.ctx = ProbeContext()
+        self.monitor = Monitor(config, store, self.recorder, clock)
+        self.runner: Runner | None = None
+        self._runner_task: asyncio.Task[None] | None = None
+        self.last_reload_ok: bool | None = None
 
     def _routes(self) -> web.Application:
         app = web.Application()
@@ -40,18 +60,52 @@ class App:
                 return web.Response(status=503, text="not ready: ledger session not open\n")
             return web.Response(text="ready\n")
 
+        async def status(_: web.Request) -> web.Response:
+            return web.json_response(snapshot(self.monitor, self.clock.now()))
+
         app.router.add_get("/-/healthy", healthy)
         app.router.add_get("/-/ready", ready)
+        app.router.add_get("/api/v1/status", status)
         return app
+
+    def _start_runner(self) -> None:
+        self.runner = Runner(self.config.probes, self.monitor.on_result, self.clock, self.ctx)
+        self._runner_task = asyncio.create_task(self.runner.run(self._stop))
+
+    async def _stop_runner(self) -> None:
+        if self._runner_task is None or self.runner is None:
+            return
+        self._runner_task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._runner_task
+        await self.runner.drain()
+
+    async def reload(self) -> None:
+        """Atomic: a config that fails to load leaves the running one untouched."""
+        if self._reload is None:
+            return
+        try:
+            new = await asyncio.to_thread(self._reload)
+        except ConfigError as exc:
+            self.last_reload_ok = False
+            log.error("reload refused, keeping the running config:\n%s", exc)
+            return
+        await self._stop_runner()
+        self.monitor = Monitor(new, self.store, self.recorder, self.clock, previous=self.monitor)
+        self.config = new
+        self._start_runner()
+        self.last_reload_ok = True
+        log.info("config reloaded: %d probes, %d services", len(new.probes), len(new.services))
 
     async def _heartbeat(self) -> None:
         interval = self.config.settings.heartbeat_interval.total_seconds()
         while not self._stop.is_set():
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stop.wait(), timeout=interval)
-            except TimeoutError:
-                assert self._session is not None
-                await asyncio.to_thread(self.store.beat, self._session, self.clock.now())
+            session = self._session
+            assert session is not None
+            if not self._stop.is_set():
+                self.recorder.submit(partial(self.store.beat, session, self.clock.now()))
 
     def stop(self) -> None:
         self._stop.set()
@@ -65,14 +119,28 @@ class App:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.stop)
+        tasks: set[asyncio.Task[Any]] = set()
+        loop.add_signal_handler(signal.SIGHUP, lambda: tasks.add(
+            asyncio.create_task(self.reload())))
+        closed = await asyncio.to_thread(self.store.close_unobserved)
+        if closed:
+            log.warning("closed %d outage(s) left open by the previous run at its last "
+                        "observation: %s", len(closed), closed)
         instance = f"{socket.gethostname()}:{server.port}"
         self._session = await asyncio.to_thread(self.store.open_session, instance,
                                                 self.clock.now())
-        log.info("listening on http://%s:%d, ledger session %d", server.listen, server.port,
-                 self._session)
+        writer = asyncio.create_task(self.recorder.run())
+        self._start_runner()
+        log.info("listening on http://%s:%d, %d probes, ledger session %d", server.listen,
+                 server.port, len(self.config.probes), self._session)
         try:
             await self._heartbeat()
         finally:
+            await self._stop_runner()
+            self.monitor.flush()
+            self.recorder.close()
+            await writer
             await asyncio.to_thread(self.store.close_session, self._session, self.clock.now())
+            await asyncio.to_thread(self.store.close_unobserved)
             log.info("stopped; shutdown mark written for session %d", self._session)
             await runner.cleanup()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 import sys
@@ -16,7 +17,7 @@ from rich.table import Table
 
 from spbe_monitor.clock import SystemClock
 from spbe_monitor.config import Config, load_config
-from spbe_monitor.errors import ConfigError, SpbeError
+from spbe_monitor.errors import BadInput, ConfigError, SpbeError
 from spbe_monitor.ledger import db
 from spbe_monitor.ledger.store import Store, as_dict
 from spbe_monitor.manual import Desk
@@ -93,12 +94,70 @@ def run(ctx: Context) -> None:
     from spbe_monitor.app import App
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    app = App(ctx.config, ctx.store, ctx.clock)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    app = App(ctx.config, ctx.store, ctx.clock, reload=lambda: load_config(ctx.config.path))
     try:
         asyncio.run(app.run())
     except OSError as exc:
         raise SpbeError(f"cannot serve on {ctx.config.settings.server.listen}:"
                         f"{ctx.config.settings.server.port}: {exc.strerror}") from exc
+
+
+@cli.command("probe")
+@click.argument("probe_id", metavar="ID")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def probe_cmd(ctx: Context, probe_id: str, as_json: bool) -> None:
+    """Run one probe once and show the result with its phase timings (exit 1 if it fails)."""
+    from spbe_monitor.monitor.runner import run_once
+    from spbe_monitor.probers.context import ProbeContext
+
+    cfg = ctx.config.probes.get(probe_id)
+    if cfg is None:
+        raise BadInput(f"unknown probe {probe_id!r} (known: "
+                       f"{', '.join(sorted(ctx.config.probes)) or 'none'})")
+    result = asyncio.run(run_once(cfg, ProbeContext()))
+    if as_json:
+        _print_json({"probe": probe_id, "kind": cfg.kind, **dataclasses.asdict(result)})
+    else:
+        state = "ok" if result.ok else f"FAILED ({result.error_kind})"
+        if result.ok and result.degraded:
+            state = f"ok but degraded: {result.degraded}"
+        click.echo(f"{probe_id} [{cfg.kind}]: {state} in {result.duration_s * 1000:.1f} ms"
+                   f" — {result.message}")
+        for phase, seconds in result.phases.items():
+            click.echo(f"  {phase:<12} {seconds * 1000:9.2f} ms")
+        for name, value in sorted(result.values.items()):
+            click.echo(f"  {name} = {value:g}")
+    if not result.ok:
+        sys.exit(1)
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def status(ctx: Context, as_json: bool) -> None:
+    """Current state of every service and component, from the running daemon."""
+    import urllib.error
+    import urllib.request
+
+    server = ctx.config.settings.server
+    url = f"http://{server.listen}:{server.port}/api/v1/status"
+    try:
+        with urllib.request.urlopen(url, timeout=5) as resp:
+            data = json.load(resp)
+    except (urllib.error.URLError, OSError) as exc:
+        raise SpbeError(f"no daemon answering at {url} ({exc}); start it with `spbe run`"
+                        ) from None
+    if as_json:
+        _print_json(data)
+        return
+    _table("Services", ["Service", "Health", "Since", "Reasons"],
+           [[sid, s["health"], s["since"], "; ".join(s["reasons"])]
+            for sid, s in data["services"].items()])
+    _table("Components", ["Probe", "Kind", "Health", "Since", "Last check", "Message"],
+           [[pid, c["kind"], c["health"], c["since"], c["last_check"], c["message"]]
+            for pid, c in data["components"].items()])
 
 
 @cli.group("db")

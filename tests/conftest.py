@@ -87,7 +87,8 @@ def config_dir(tmp_path: Path) -> Path:
     dest = tmp_path / "cfg"
     shutil.copytree(EXAMPLE_CONFIG, dest / "config")
     shutil.copytree(ROOT / "drp_playbooks", dest / "drp_playbooks")
-    (dest / "probes").mkdir()
+    shutil.copytree(ROOT / "probes", dest / "probes")
+    (dest / "var").mkdir()
     return dest / "config"
 
 

@@ -65,8 +65,10 @@ def test_kill_9_during_burst_of_downtime_add_loses_no_acknowledged_entry(
 
 def start_daemon(config_dir: Path, port: int) -> subprocess.Popen[bytes]:
     settings = config_dir / "spbe.yaml"
-    settings.write_text(settings.read_text().replace("port: 9740", f"port: {port}")
-                        .replace("heartbeat_interval: 15s", "heartbeat_interval: 1s"))
+    settings.write_text(settings.read_text().replace("heartbeat_interval: 15s",
+                                                     "heartbeat_interval: 1s"))
+    for path in [settings, *(config_dir.parent / "probes").glob("*.yaml")]:
+        path.write_text(path.read_text().replace("9740", str(port)))
     proc = subprocess.Popen([*SPBE, "--config", str(settings), "run"],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             env={k: v for k, v in os.environ.items() if k != "SPBE_DATABASE_URL"})

@@ -11,16 +11,16 @@ from pydantic import PlainSerializer, PlainValidator
 
 from spbe_monitor.availability.calendar import Week, parse_operating_hours
 
-_UNITS = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}
-_DURATION = re.compile(r"(\d+)\s*([wdhms])")
+_UNITS = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1, "ms": 0.001}
+_DURATION = re.compile(r"(\d+)\s*(ms|[wdhms])")
 
 
 def parse_duration(value: Any) -> timedelta:
-    """`90s`, `15m`, `4h`, `1d`, `1d12h`, `2w`; a bare number is refused as ambiguous."""
+    """`500ms`, `90s`, `15m`, `4h`, `1d`, `1d12h`, `2w`; a bare number is ambiguous: refused."""
     if not isinstance(value, str) or not value.strip():
         raise ValueError("expected a duration with units, such as 30s, 15m, 4h or 1d")
     text = value.strip().lower().replace(" ", "")
-    pos, seconds = 0, 0
+    pos, seconds = 0, 0.0
     for m in _DURATION.finditer(text):
         if m.start() != pos:
             break
@@ -34,13 +34,14 @@ def parse_duration(value: Any) -> timedelta:
 
 
 def format_duration(value: timedelta) -> str:
-    """Inverse of parse_duration, largest units first (`1d12h`)."""
-    left = int(value.total_seconds())
+    """Inverse of parse_duration, largest units first (`1d12h`, `1s500ms`)."""
+    left = round(value.total_seconds() * 1000)
     parts = []
     for unit, size in _UNITS.items():
-        if left >= size:
-            parts.append(f"{left // size}{unit}")
-            left %= size
+        millis = round(size * 1000)
+        if left >= millis:
+            parts.append(f"{left // millis}{unit}")
+            left %= millis
     return "".join(parts) or "0s"
 
 

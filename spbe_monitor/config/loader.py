@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import TypeVar
@@ -16,9 +16,11 @@ from typing import TypeVar
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.engine import make_url
 
+from spbe_monitor.config.inventory import load_inventory
 from spbe_monitor.config.models import PeopleFile, Person, Service, ServicesFile, Settings
 from spbe_monitor.config.yamlmarks import Loc, Marked, YamlError, load
 from spbe_monitor.errors import BadInput, ConfigError
+from spbe_monitor.probers.base import ProbeSettings
 from spbe_monitor.regulation.classification import classify, obligations
 
 M = TypeVar("M", bound=BaseModel)
@@ -35,6 +37,7 @@ class Config:
     probes_dir: Path
     playbooks_dir: Path
     warnings: tuple[str, ...]
+    probes: dict[str, ProbeSettings] = field(default_factory=dict)
 
     def service(self, service_id: str) -> Service:
         try:
@@ -111,6 +114,8 @@ def load_config(path: Path | None = None) -> Config:
     services_file = _validate(ServicesFile, services_doc, errors) if services_doc else None
     people_file = _validate(PeopleFile, people_doc, errors) if people_doc else None
     playbooks_dir = (base / settings.playbooks).resolve()
+    probes_dir = (base / settings.probes).resolve()
+    probes = load_inventory(probes_dir, errors.at, errors.items.append)
 
     services: dict[str, Service] = {}
     warnings: list[str] = []
@@ -124,6 +129,13 @@ def load_config(path: Path | None = None) -> Config:
                 svc, settings, playbooks_dir, partial(errors.at_field, services_doc, loc),
                 warnings.append, services_doc.where((*loc, "classification")),
             )
+            for j, component in enumerate(svc.components):
+                if component not in probes:
+                    errors.at(services_doc, (*loc, "components", j),
+                              f"unknown probe id {component!r} (not in {probes_dir}/*.yaml)")
+            if isinstance(svc.require, int) and svc.require > len(svc.components):
+                errors.at(services_doc, (*loc, "require"), f"needs {svc.require} components "
+                          f"but the service lists {len(svc.components)}")
     people: dict[str, Person] = {}
     if people_file and people_doc:
         for i, person in enumerate(people_file.people):
@@ -143,9 +155,10 @@ def load_config(path: Path | None = None) -> Config:
         services=services,
         people=people,
         database_url=env_url or resolve_database_url(settings.database, base),
-        probes_dir=(base / settings.probes).resolve(),
+        probes_dir=probes_dir,
         playbooks_dir=playbooks_dir,
         warnings=tuple(warnings),
+        probes=probes,
     )
 
 

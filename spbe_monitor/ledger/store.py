@@ -34,6 +34,8 @@ from spbe_monitor.ledger.tables import (
     maintenance_services,
     maintenance_windows,
     outages,
+    transitions,
+    utilisation_hourly,
 )
 
 
@@ -49,6 +51,8 @@ class Outage:
     cause: str | None
     entered_by: str | None
     closed_unobserved: bool
+    respond_by: datetime | None = None
+    resolve_by: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -80,6 +84,18 @@ class MaintenanceWindow:
 
     def approved_for(self, service_id: str) -> bool:
         return any(a.service_id == service_id for a in self.approvals)
+
+
+@dataclass(frozen=True)
+class UtilisationHour:
+    probe_id: str
+    metric: str
+    hour: datetime
+    samples: int
+    avg: float
+    max: float
+    max_at: datetime
+    p95: float
 
 
 @dataclass(frozen=True)
@@ -166,11 +182,13 @@ class Store:
         cause: str,
         actor: str,
         now: datetime,
+        deadlines: tuple[datetime, datetime] | None = None,
     ) -> int:
         values = dict(
             service_id=service_id, start_at=start, end_at=end, impact=impact, priority=priority,
             source="manual", cause=cause, entered_by=actor, closed_unobserved=False,
-            created_at=now,
+            created_at=now, respond_by=deadlines[0] if deadlines else None,
+            resolve_by=deadlines[1] if deadlines else None,
         )
         with self.engine.begin() as conn:
             new_id = conn.execute(insert(outages).values(**values)).inserted_primary_key
@@ -227,6 +245,103 @@ class Store:
             for sid, start, end in conn.execute(q):
                 spans[sid].append((start, until if end is None else end))
         return spans
+
+    def open_outage(
+        self,
+        service_id: str,
+        start: datetime,
+        impact: str,
+        priority: str,
+        deadlines: tuple[datetime, datetime],
+        message: str,
+        now: datetime,
+    ) -> int | None:
+        """Open a probed outage unless one is already open for the service (then None)."""
+        with self.engine.begin() as conn:
+            already = conn.execute(select(outages.c.id).where(
+                outages.c.service_id == service_id, outages.c.source == "probe",
+                outages.c.end_at.is_(None))).first()
+            if already is not None:
+                return None
+            new_id = conn.execute(insert(outages).values(
+                service_id=service_id, start_at=start, end_at=None, impact=impact,
+                priority=priority, source="probe", cause=message, entered_by=None,
+                closed_unobserved=False, created_at=now, respond_by=deadlines[0],
+                resolve_by=deadlines[1])).inserted_primary_key
+        assert new_id is not None
+        return int(new_id[0])
+
+    def close_outage(self, service_id: str, end: datetime, unobserved: bool = False) -> int:
+        """Close the service's open probed outage; returns how many rows closed (0 or 1)."""
+        with self.engine.begin() as conn:
+            result = conn.execute(update(outages).where(
+                outages.c.service_id == service_id, outages.c.source == "probe",
+                outages.c.end_at.is_(None),
+            ).values(end_at=end,
+                     closed_unobserved=unobserved))
+            return int(result.rowcount)
+
+    def close_unobserved(self) -> list[int]:
+        """After a stop or crash: close every open probed outage at the last moment any
+        daemon observed it (never before its start), flagged as closed unobserved."""
+        with self.engine.begin() as conn:
+            last_seen = conn.execute(select(func.max(heartbeats.c.last_seen_at))).scalar()
+            rows = conn.execute(select(outages.c.id, outages.c.start_at).where(
+                outages.c.source == "probe", outages.c.end_at.is_(None))).all()
+            closed = []
+            for oid, start in rows:
+                end = max(start, last_seen or start)
+                result = conn.execute(update(outages).where(
+                    outages.c.id == oid, outages.c.end_at.is_(None)).values(
+                        end_at=end, closed_unobserved=True))
+                if result.rowcount == 1:
+                    closed.append(oid)
+            return closed
+
+    def record_transitions(self, rows: Sequence[tuple[str, str, datetime, str, str, str]]
+                           ) -> None:
+        """(subject_type, subject_id, at, old, new, message) rows, in one transaction."""
+        if not rows:
+            return
+        with self.engine.begin() as conn:
+            conn.execute(insert(transitions), [
+                dict(subject_type=t, subject_id=i, at=at, old=o, new=n, message=m)
+                for t, i, at, o, n, m in rows])
+
+    def transitions(self, subject_id: str | None = None) -> list[dict[str, Any]]:
+        q = select(transitions).order_by(transitions.c.id)
+        if subject_id is not None:
+            q = q.where(transitions.c.subject_id == subject_id)
+        with self.engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(q)]
+
+    def merge_utilisation(self, rows: Sequence[UtilisationHour]) -> None:
+        """Add hourly roll-ups; an hour already stored (a restart mid-hour) is combined:
+        samples add up, the average is weighted, max is kept, p95 takes the larger."""
+        if not rows:
+            return
+        with self.engine.begin() as conn:
+            for r in rows:
+                key = and_(utilisation_hourly.c.probe_id == r.probe_id,
+                           utilisation_hourly.c.metric == r.metric,
+                           utilisation_hourly.c.hour == r.hour)
+                old = conn.execute(select(utilisation_hourly).where(key)).first()
+                if old is None:
+                    conn.execute(insert(utilisation_hourly).values(**asdict(r)))
+                    continue
+                n = old.samples + r.samples
+                newer_max = r.max > old.max
+                conn.execute(update(utilisation_hourly).where(key).values(
+                    samples=n, avg=(old.avg * old.samples + r.avg * r.samples) / n,
+                    max=r.max if newer_max else old.max,
+                    max_at=r.max_at if newer_max else old.max_at, p95=max(old.p95, r.p95)))
+
+    def utilisation(self, probe_id: str | None = None) -> list[UtilisationHour]:
+        q = select(utilisation_hourly).order_by(utilisation_hourly.c.hour)
+        if probe_id is not None:
+            q = q.where(utilisation_hourly.c.probe_id == probe_id)
+        with self.engine.connect() as conn:
+            return [UtilisationHour(**r._mapping) for r in conn.execute(q)]
 
     # --- maintenance -------------------------------------------------------------------
 

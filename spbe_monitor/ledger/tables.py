@@ -10,6 +10,7 @@ from sqlalchemy import (
     Column,
     DateTime,
     Dialect,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -64,6 +65,8 @@ outages = Table(
     Column("entered_by", String(64), nullable=True),
     Column("closed_unobserved", Boolean, nullable=False, default=False),
     Column("created_at", UTCDateTime, nullable=False),
+    Column("respond_by", UTCDateTime, nullable=True),  # start + the priority's targets
+    Column("resolve_by", UTCDateTime, nullable=True),
     Index("ix_outages_service_start", "service_id", "start_at"),
 )
 
@@ -120,4 +123,30 @@ audit_log = Table(
     Column("outcome", String(16), nullable=False),  # done | refused
     Column("before", Text, nullable=True),  # JSON
     Column("after", Text, nullable=True),  # JSON
+)
+
+transitions = Table(
+    "transitions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("subject_type", String(16), nullable=False),  # component | service
+    Column("subject_id", String(64), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("old", String(16), nullable=False),
+    Column("new", String(16), nullable=False),
+    Column("message", Text, nullable=True),
+    Index("ix_transitions_subject_at", "subject_id", "at"),
+)
+
+utilisation_hourly = Table(
+    "utilisation_hourly",
+    metadata,
+    Column("probe_id", String(64), primary_key=True),
+    Column("metric", String(128), primary_key=True),
+    Column("hour", UTCDateTime, primary_key=True),
+    Column("samples", Integer, nullable=False),
+    Column("avg", Float, nullable=False),
+    Column("max", Float, nullable=False),
+    Column("max_at", UTCDateTime, nullable=False),
+    Column("p95", Float, nullable=False),
 )

@@ -1,0 +1,60 @@
+"""Probe inventories (`probes/*.yaml`): each entry validated by its kind's own model, so an
+unknown key or a wrong value is reported at its file and line."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from spbe_monitor.config.yamlmarks import Loc, Marked, YamlError, load
+from spbe_monitor.probers import KINDS
+from spbe_monitor.probers.base import ProbeSettings
+
+Report = Callable[[Marked, Loc, str], None]
+
+
+def load_inventory(folder: Path, report: Report, report_raw: Callable[[str], None]
+                   ) -> dict[str, ProbeSettings]:
+    probes: dict[str, ProbeSettings] = {}
+    where: dict[str, str] = {}
+    if not folder.is_dir():
+        report_raw(f"{folder}:1: probes: folder does not exist")
+        return probes
+    for path in sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")]):
+        try:
+            doc = load(path)
+        except YamlError as exc:
+            report_raw(str(exc))
+            continue
+        if doc.data is None:
+            continue
+        if not isinstance(doc.data, dict) or set(doc.data) != {"probes"} or not isinstance(
+                doc.data["probes"], list):
+            report(doc, (), "expected a mapping with one key, probes: a list of probes")
+            continue
+        for i, item in enumerate(doc.data["probes"]):
+            loc: Loc = ("probes", i)
+            if not isinstance(item, dict):
+                report(doc, loc, "expected a mapping with id, kind and the kind's settings")
+                continue
+            kind = item.get("kind")
+            if kind not in KINDS:
+                report(doc, (*loc, "kind"), f"unknown probe kind {kind!r} (known: "
+                       + ", ".join(sorted(KINDS)) + ")")
+                continue
+            model, _ = KINDS[kind]
+            try:
+                cfg = model.model_validate(item, context={"base": str(path.parent)})
+            except ValidationError as exc:
+                for err in exc.errors():
+                    report(doc, (*loc, *err["loc"]), err["msg"].removeprefix("Value error, "))
+                continue
+            if cfg.id in probes:
+                report(doc, (*loc, "id"), f"duplicate probe id {cfg.id!r} (first in "
+                       f"{where[cfg.id]})")
+                continue
+            probes[cfg.id] = cfg
+            where[cfg.id] = doc.where((*loc, "id"))
+    return probes

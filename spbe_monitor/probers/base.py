@@ -1,0 +1,90 @@
+"""What every probe kind shares: the result type, the error kinds, the settings every
+inventory entry has, and the one place where library exceptions become error kinds."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import ssl
+from dataclasses import dataclass, field
+from datetime import timedelta
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from spbe_monitor.config.fields import Duration
+
+
+class ErrorKind(StrEnum):
+    REFUSED = "refused"
+    TIMEOUT = "timeout"
+    RESOLVE = "resolve"
+    UNREACHABLE = "unreachable"
+    TLS_INVALID = "tls_invalid"
+    BAD_STATUS = "bad_status"
+    BODY_MISMATCH = "body_mismatch"
+    BAD_ANSWER = "bad_answer"
+    AUTH_FAILED = "auth_failed"
+    UNKNOWN_HOST_KEY = "unknown_host_key"
+    CHANGED_HOST_KEY = "changed_host_key"
+    THRESHOLD = "threshold"
+    NOT_MOUNTED = "not_mounted"
+    PROTOCOL = "protocol"
+    ERROR = "error"
+
+
+@dataclass(frozen=True, slots=True)
+class ProbeResult:
+    """One check's outcome. `degraded` names a crossed threshold while the check passed."""
+
+    ok: bool
+    duration_s: float
+    error_kind: ErrorKind | None = None
+    message: str = ""
+    phases: dict[str, float] = field(default_factory=dict)
+    values: dict[str, float] = field(default_factory=dict)
+    degraded: str | None = None
+
+
+def failed(kind: ErrorKind, message: str, duration_s: float = 0.0,
+           phases: dict[str, float] | None = None) -> ProbeResult:
+    return ProbeResult(False, duration_s, kind, message, phases or {})
+
+
+def error_kind_of(exc: BaseException) -> ErrorKind:
+    """The single mapping from library and OS exceptions to the small ErrorKind set."""
+    if isinstance(exc, TimeoutError | asyncio.TimeoutError):
+        return ErrorKind.TIMEOUT
+    if isinstance(exc, ssl.SSLCertVerificationError | ssl.CertificateError):
+        return ErrorKind.TLS_INVALID
+    if isinstance(exc, ssl.SSLError):
+        return ErrorKind.PROTOCOL
+    if isinstance(exc, socket.gaierror):
+        return ErrorKind.RESOLVE
+    if isinstance(exc, ConnectionRefusedError):
+        return ErrorKind.REFUSED
+    if isinstance(exc, OSError) and exc.errno in (101, 113):  # ENETUNREACH, EHOSTUNREACH
+        return ErrorKind.UNREACHABLE
+    return ErrorKind.ERROR
+
+
+def describe(exc: BaseException) -> str:
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return f"TLS certificate invalid: {exc.verify_message}"
+    text = str(exc) or type(exc).__name__
+    return text
+
+
+class ProbeSettings(BaseModel):
+    """Keys every probe has, whatever its kind."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$", max_length=64)]
+    kind: str
+    interval: Duration = timedelta(seconds=30)
+    timeout: Duration = timedelta(seconds=10)
+    failures_to_down: int = Field(default=3, ge=1, le=100)
+    successes_to_up: int = Field(default=1, ge=1, le=100)
+    labels: dict[str, str] = {}

@@ -1,0 +1,84 @@
+"""Storage checks on a local path: mount present, capacity and inode use, and a
+write-read-delete test that proves the volume accepts writes (not just that it is mounted).
+Over ssh, the same facts come from `df` by the ssh probe's host metrics."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+import uuid
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, ValidationInfo, field_validator
+
+from spbe_monitor.probers.base import ErrorKind, ProbeResult, ProbeSettings, failed
+from spbe_monitor.probers.context import ProbeContext
+
+
+class Config(ProbeSettings):
+    kind: Literal["storage"] = "storage"
+    path: str
+    mount: str | None = None  # this mount point must be present
+    write_test: bool = True
+    usage_warning: float = Field(default=85, gt=0, le=100)  # percent: degraded
+    usage_critical: float = Field(default=98, gt=0, le=100)  # percent: down
+
+    @field_validator("path", "mount")
+    @classmethod
+    def _relative_to_inventory(cls, v: str | None, info: ValidationInfo) -> str | None:
+        """A relative path is relative to the inventory file's folder, not the cwd."""
+        base = (info.context or {}).get("base")
+        if v is None or base is None or os.path.isabs(v):
+            return v
+        return os.path.normpath(os.path.join(base, v))
+
+
+def _check(cfg: Config) -> ProbeResult:
+    started = time.perf_counter()
+    if cfg.mount is not None and not os.path.ismount(cfg.mount):
+        return failed(ErrorKind.NOT_MOUNTED, f"{cfg.mount} is not mounted")
+    try:
+        st = os.statvfs(cfg.path)
+    except OSError as exc:
+        return failed(ErrorKind.ERROR, f"cannot stat {cfg.path}: {exc.strerror}")
+    total = st.f_blocks * st.f_frsize
+    used = (st.f_blocks - st.f_bfree) * st.f_frsize
+    usable = used + st.f_bavail * st.f_frsize
+    values = {
+        "disk_total_bytes": float(total),
+        "disk_used_bytes": float(used),
+        "disk_used_percent": 100.0 * used / usable if usable else 0.0,
+    }
+    if st.f_files:
+        values["inode_used_percent"] = 100.0 * (st.f_files - st.f_ffree) / st.f_files
+    phases: dict[str, float] = {"stat": time.perf_counter() - started}
+    if cfg.write_test:
+        t = time.perf_counter()
+        probe_file = Path(cfg.path) / f".spbe-probe-{uuid.uuid4().hex}"
+        payload = os.urandom(4096)
+        try:
+            with open(probe_file, "wb") as fh:
+                fh.write(payload)
+                fh.flush()
+                os.fsync(fh.fileno())
+            if probe_file.read_bytes() != payload:
+                return failed(ErrorKind.ERROR, "read back differs from what was written")
+        except OSError as exc:
+            return failed(ErrorKind.ERROR, f"write test failed: {exc.strerror}")
+        finally:
+            probe_file.unlink(missing_ok=True)
+        phases["write_read"] = time.perf_counter() - t
+    duration = time.perf_counter() - started
+    worst = max(values["disk_used_percent"], values.get("inode_used_percent", 0.0))
+    if worst >= cfg.usage_critical:
+        return ProbeResult(False, duration, ErrorKind.THRESHOLD,
+                           f"{worst:.1f}% used (critical {cfg.usage_critical}%)", phases, values)
+    degraded = f"{worst:.1f}% used" if worst >= cfg.usage_warning else None
+    return ProbeResult(True, duration, None, f"{values['disk_used_percent']:.1f}% used",
+                       phases, values, degraded)
+
+
+async def probe(cfg: Config, ctx: ProbeContext) -> ProbeResult:
+    return await asyncio.to_thread(_check, cfg)

@@ -1,0 +1,51 @@
+"""TLS certificate checks for any host:port: valid chain, hostname, days to expiry."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+from typing import Literal
+
+from pydantic import Field
+
+from spbe_monitor.config.fields import Duration
+from spbe_monitor.probers.base import (
+    ProbeResult,
+    ProbeSettings,
+    describe,
+    error_kind_of,
+    failed,
+)
+from spbe_monitor.probers.context import ProbeContext, tls_context
+from spbe_monitor.transport.connect import open_connection
+
+
+class Config(ProbeSettings):
+    kind: Literal["tls"] = "tls"
+    host: str
+    port: int = Field(default=443, ge=1, le=65535)
+    server_name: str | None = None  # SNI and hostname to verify, when not `host`
+    ca_file: str | None = None
+    expiry_warning: Duration = timedelta(days=14)
+
+
+async def probe(cfg: Config, ctx: ProbeContext) -> ProbeResult:
+    started = time.perf_counter()
+    try:
+        conn = await open_connection(cfg.host, cfg.port, tls_context(True, cfg.ca_file),
+                                     server_hostname=cfg.server_name)
+    except (OSError, TimeoutError) as exc:
+        return failed(error_kind_of(exc), describe(exc), time.perf_counter() - started)
+    expiry = conn.certificate_expiry()
+    conn.close()
+    duration = time.perf_counter() - started
+    values: dict[str, float] = {}
+    degraded = None
+    message = "certificate valid"
+    if expiry is not None:
+        values["tls_cert_expiry_timestamp_seconds"] = expiry.timestamp()
+        days = (expiry.timestamp() - time.time()) / 86400
+        message = f"certificate valid, expires in {days:.1f} days"
+        if days * 86400 < cfg.expiry_warning.total_seconds():
+            degraded = f"certificate expires in {days:.1f} days"
+    return ProbeResult(True, duration, None, message, conn.phases, values, degraded)
