@@ -21,7 +21,7 @@ from aiohttp import web
 
 from spbe_monitor import __version__
 from spbe_monitor.clock import Clock
-from spbe_monitor.config import Config
+from spbe_monitor.config.loader import Config
 from spbe_monitor.errors import ConfigError
 from spbe_monitor.ledger.store import Store
 from spbe_monitor.monitor.engine import Monitor

@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from spbe_monitor.clock import SystemClock
-from spbe_monitor.config import Config, load_config
+from spbe_monitor.config.loader import Config, load_config
 from spbe_monitor.errors import BadInput, ConfigError, SpbeError
 from spbe_monitor.ledger import db
 from spbe_monitor.ledger.store import Store, as_dict

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from spbe_monitor.availability.recurrence import validate_rrule
 from spbe_monitor.clock import Clock
-from spbe_monitor.config import Config
+from spbe_monitor.config.loader import Config
 from spbe_monitor.errors import BadInput, Refused
 from spbe_monitor.ledger.store import MaintenanceWindow, Store
 from spbe_monitor.regulation.authority import maintenance_approval

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from spbe_monitor.availability.calendar import commitment, month_bounds
 from spbe_monitor.availability.formula import Figures, Unmonitored, Window, monthly
 from spbe_monitor.availability.intervals import clip
-from spbe_monitor.config import Config
+from spbe_monitor.config.loader import Config
 from spbe_monitor.config.models import Service
 from spbe_monitor.errors import BadInput
 from spbe_monitor.ledger.store import Store

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import psycopg
 
+PASSWORD = "spbe-test-superuser"
+
 
 def pg_bindir() -> Path | None:
     found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"),
@@ -38,14 +40,19 @@ def postgres_cluster(bindir: Path) -> Iterator[str]:
         os.chown(base, user.pw_uid, user.pw_gid)
         prefix = ["runuser", "-u", "postgres", "--"]
     data = base / "data"
-    subprocess.run([*prefix, str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "spbe",
+    pwfile = base / "pw"
+    pwfile.write_text(PASSWORD)
+    if prefix:
+        os.chown(pwfile, user.pw_uid, user.pw_gid)
+    subprocess.run([*prefix, str(bindir / "initdb"), "-D", str(data), "-U", "spbe",
+                    "--auth-host=scram-sha-256", "--auth-local=trust", f"--pwfile={pwfile}",
                     "-E", "UTF8", "--no-sync"], check=True, capture_output=True)
     port = free_port()
     proc = subprocess.Popen(
         [*prefix, str(bindir / "postgres"), "-D", str(data), "-p", str(port), "-k", str(base),
          "-h", "127.0.0.1", "-c", "fsync=off", "-c", "full_page_writes=off"],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    url = f"postgresql://spbe@127.0.0.1:{port}/postgres"
+    url = f"postgresql://spbe:{PASSWORD}@127.0.0.1:{port}/postgres"
     try:
         deadline = time.monotonic() + 30
         while True:

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from dateutil.rrule import rrulestr
 
-from spbe_monitor.config import load_config
+from spbe_monitor.config.loader import load_config
 from spbe_monitor.ledger import db
 from spbe_monitor.ledger.store import Store
 from tests.cli_helpers import spbe

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from spbe_monitor.config import load_config
+from spbe_monitor.config.loader import load_config
 from spbe_monitor.ledger import db
 from spbe_monitor.ledger.store import Store
 from tests.cli_helpers import Result, spbe

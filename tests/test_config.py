@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from spbe_monitor.config import load_config
+from spbe_monitor.config.loader import load_config
 from spbe_monitor.errors import ConfigError
 from spbe_monitor.regulation.classification import Classification
 from tests.cli_helpers import spbe

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from spbe_monitor.config import load_config
+from spbe_monitor.config.loader import load_config
 from spbe_monitor.ledger import db
 from spbe_monitor.ledger.store import Store
 from tests.conftest import SPBE

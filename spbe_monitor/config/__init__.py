@@ -1,5 +1,3 @@
-"""Configuration: YAML with line marks → strict pydantic models → one immutable Config."""
-
-from spbe_monitor.config.loader import Config, load_config
-
-__all__ = ["Config", "load_config"]
+"""Configuration: YAML with line marks → strict pydantic models → one immutable Config
+(`config.loader.load_config`). Field types live in `config.fields`, importable by probe
+kinds without pulling in the loader."""

@@ -17,6 +17,8 @@ _DURATION = re.compile(r"(\d+)\s*(ms|[wdhms])")
 
 def parse_duration(value: Any) -> timedelta:
     """`500ms`, `90s`, `15m`, `4h`, `1d`, `1d12h`, `2w`; a bare number is ambiguous: refused."""
+    if isinstance(value, timedelta) and value > timedelta(0):
+        return value
     if not isinstance(value, str) or not value.strip():
         raise ValueError("expected a duration with units, such as 30s, 15m, 4h or 1d")
     text = value.strip().lower().replace(" ", "")

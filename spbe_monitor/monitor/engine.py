@@ -11,7 +11,7 @@ import logging
 from datetime import datetime
 
 from spbe_monitor.clock import Clock
-from spbe_monitor.config import Config
+from spbe_monitor.config.loader import Config
 from spbe_monitor.ledger.store import Store
 from spbe_monitor.monitor.recorder import Recorder
 from spbe_monitor.monitor.rollup import HourlyRollup
