@@ -73,7 +73,7 @@ def ca(tmp_path) -> LoopbackCA:
 
 
 async def check(url: str, **kw: object):
-    cfg = http.Config(id="t", url=url, **kw)  # type: ignore[arg-type]
+    cfg = http.Config(id="t", url=url, **kw)
     return await run_once(cfg, ProbeContext())
 
 

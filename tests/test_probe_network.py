@@ -3,6 +3,7 @@
 import asyncio
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from typing import ClassVar
 
 import dns.message
 import dns.rcode
@@ -84,7 +85,8 @@ async def test_tls_probe_verifies_and_warns_before_expiry(tls_server):
 class ZoneServer(asyncio.DatagramProtocol):
     """A tiny authoritative server, answering from a dict; `slow.` never answers."""
 
-    ZONE = {("perizinan.test.", "A"): ["10.10.1.20", "10.10.1.21"]}
+    ZONE: ClassVar[dict[tuple[str, str], list[str]]] = {
+        ("perizinan.test.", "A"): ["10.10.1.20", "10.10.1.21"]}
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport
@@ -116,7 +118,7 @@ async def test_dns_answers_rcode_and_timeout(dns_server):
     ctx = ProbeContext()
 
     def cfg(**kw: object) -> dns_probe.Config:
-        return dns_probe.Config(id="t", server="127.0.0.1", port=dns_server, **kw)  # type: ignore[arg-type]
+        return dns_probe.Config(id="t", server="127.0.0.1", port=dns_server, **kw)
 
     r = await run_once(cfg(name="perizinan.test", expected_answers=("10.10.1.20",)), ctx)
     assert r.ok and r.values["answers"] == 2

@@ -1,0 +1,1 @@
+"""Pure parsers of /proc and df output (Debian and RHEL-family), tested on captured text."""

@@ -1,0 +1,75 @@
+"""The ssh prober against a real OpenSSH server on loopback: metrics, connection reuse,
+and every refusal: unknown host key, changed host key, wrong user key."""
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from spbe_monitor.monitor.runner import run_once
+from spbe_monitor.probers import ssh
+from spbe_monitor.probers.base import ErrorKind
+from spbe_monitor.probers.context import ProbeContext
+from tests.conftest import IN_CI
+from tests.sshd import SSHD, SshServer, keygen, sshd
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[SshServer]:
+    if not SSHD.exists():
+        if IN_CI:
+            pytest.fail("sshd missing under CI=true: scripts/test installs openssh-server")
+        pytest.skip("openssh-server not installed")
+    with sshd(tmp_path / "sshd") as s:
+        yield s
+
+
+def cfg(s: SshServer, **kw: object) -> ssh.Config:
+    base: dict[str, object] = dict(id="srv", host="127.0.0.1", port=s.port, user=s.user,
+                                   key_file=str(s.key_file), known_hosts=str(s.known_hosts))
+    base.update(kw)
+    return ssh.Config.model_validate(base)
+
+
+async def test_collects_host_metrics_and_reuses_the_connection(server):
+    ctx = ProbeContext()
+    first = await run_once(cfg(server), ctx)
+    assert first.ok, first.message
+    assert 0 < first.values["memory_used_percent"] < 100
+    assert first.values["uptime_seconds"] > 0 and "load1" in first.values
+    assert any(k.startswith("disk_used_percent:") for k in first.values)
+    second = await run_once(cfg(server), ctx)
+    assert second.ok and 0 <= second.values["cpu_used_percent"] <= 100
+    pool = ctx.resources["ssh"]
+    assert len(pool._clients) == 1  # one connection, reused
+    pool.close()
+
+
+async def test_disk_threshold_degrades(server):
+    r = await run_once(cfg(server, disk_warning=0.001), ProbeContext())
+    assert r.ok and r.degraded is not None and "disk" in r.degraded
+
+
+async def test_unknown_host_key_is_refused_never_learnt(server, tmp_path):
+    empty = tmp_path / "empty_known_hosts"
+    empty.write_text("")
+    r = await run_once(cfg(server, known_hosts=str(empty)), ProbeContext())
+    assert (r.ok, r.error_kind) == (False, ErrorKind.UNKNOWN_HOST_KEY)
+    assert "never accepted automatically" in r.message
+    assert empty.read_text() == ""
+
+
+async def test_changed_host_key_is_refused(server, tmp_path):
+    keygen(tmp_path / "other")
+    other = " ".join((tmp_path / "other.pub").read_text().split()[:2])
+    forged = tmp_path / "forged_known_hosts"
+    forged.write_text(f"[127.0.0.1]:{server.port} {other}\n")
+    r = await run_once(cfg(server, known_hosts=str(forged)), ProbeContext())
+    assert (r.ok, r.error_kind) == (False, ErrorKind.CHANGED_HOST_KEY)
+    assert "CHANGED" in r.message
+
+
+async def test_wrong_user_key_fails_authentication(server, tmp_path):
+    keygen(tmp_path / "stranger")
+    r = await run_once(cfg(server, key_file=str(tmp_path / "stranger")), ProbeContext())
+    assert (r.ok, r.error_kind) == (False, ErrorKind.AUTH_FAILED)
