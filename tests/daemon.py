@@ -1,0 +1,90 @@
+"""Run a real `spbe run` in a subprocess on a config the test writes, and read its ledger."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from spbe_monitor.config.loader import load_config
+from spbe_monitor.ledger import db
+from spbe_monitor.ledger.store import Store
+from tests.conftest import SPBE
+
+
+def write_config(folder: Path, port: int, probes_yaml: str, components: list[str]) -> Path:
+    (folder / "probes").mkdir(parents=True, exist_ok=True)
+    (folder / "playbooks").mkdir(exist_ok=True)
+    (folder / "probes" / "targets.yaml").write_text(probes_yaml)
+    (folder / "spbe.yaml").write_text(f"""\
+database: sqlite:///ledger.db
+probes: probes
+playbooks: playbooks
+heartbeat_interval: 1s
+server: {{listen: 127.0.0.1, port: {port}}}
+""")
+    (folder / "services.yaml").write_text(f"""\
+services:
+  - id: target
+    name: Layanan Uji
+    provider: Diskominfo
+    technical_team: Aptika
+    nature: administrasi_pemerintahan
+    application_basis: khusus
+    user_scope: instansi
+    operating_hours: 24x7
+    components: {json.dumps(components)}
+""")
+    (folder / "people.yaml").write_text("people: []\n")
+    return folder / "spbe.yaml"
+
+
+class Daemon:
+    def __init__(self, config: Path, port: int) -> None:
+        self.config, self.port = config, port
+        self.log = config.parent / "daemon.log"
+        env = {k: v for k, v in os.environ.items() if k != "SPBE_DATABASE_URL"}
+        with open(self.log, "ab") as out:
+            self.proc = subprocess.Popen([*SPBE, "--config", str(config), "run"], stdout=out,
+                                         stderr=subprocess.STDOUT, env=env)
+        self.wait_for(lambda: self.status() is not None, "daemon ready")
+
+    def status(self) -> dict[str, Any] | None:
+        try:
+            url = f"http://127.0.0.1:{self.port}/api/v1/status"
+            with urllib.request.urlopen(url, timeout=1) as r:
+                data: dict[str, Any] = json.load(r)
+                return data
+        except OSError:
+            return None
+
+    def service_health(self) -> str | None:
+        st = self.status()
+        return None if st is None else str(st["services"]["target"]["health"])
+
+    def wait_for(self, condition: Any, what: str, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while not condition():
+            if self.proc.poll() is not None:
+                raise AssertionError(f"daemon exited while waiting for {what}:\n"
+                                     + self.log.read_text())
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out waiting for {what}:\n" + self.log.read_text())
+            time.sleep(0.05)
+
+    def stop(self) -> int:
+        self.proc.send_signal(signal.SIGTERM)
+        return self.proc.wait(timeout=30)
+
+    def kill(self) -> None:
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(timeout=10)
+
+
+def ledger(config: Path) -> Store:
+    return Store(db.make_engine(load_config(config).database_url))
