@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from spbe_monitor.probers import database, dns, http, icmp, ssh, storage, tcp, tls
+from spbe_monitor.probers import database, dns, http, icmp, snmp, ssh, storage, tcp, tls
 from spbe_monitor.probers.base import ProbeResult, ProbeSettings
 from spbe_monitor.probers.context import ProbeContext
 
@@ -21,4 +21,5 @@ KINDS: dict[str, tuple[type[ProbeSettings], ProbeFn]] = {
     "storage": (storage.Config, storage.probe),
     "database": (database.Config, database.probe),
     "ssh": (ssh.Config, ssh.probe),
+    "snmp": (snmp.Config, snmp.probe),
 }
