@@ -1,0 +1,45 @@
+"""SIGHUP reloads atomically: an invalid config is refused and the old one keeps running;
+a valid one is swapped in, and unchanged probes keep their state."""
+
+import signal
+
+from tests.daemon import Daemon, write_config
+from tests.pg import free_port
+
+PROBE = """\
+probes:
+  - id: self-tcp
+    kind: tcp
+    host: 127.0.0.1
+    port: {port}
+    interval: 1s
+"""
+
+
+def test_sighup_keeps_old_config_when_new_is_invalid_and_swaps_when_valid(tmp_path):
+    port = free_port()
+    config = write_config(tmp_path, port, PROBE.format(port=port), ["self-tcp"])
+    daemon = Daemon(config, port)
+    daemon.wait_for(lambda: daemon.service_health() == "up", "service up")
+    probes = tmp_path / "probes" / "targets.yaml"
+    probes.write_text(PROBE.format(port=port) + "    colour: blue\n")
+    daemon.proc.send_signal(signal.SIGHUP)
+    daemon.wait_for(lambda: "reload refused" in daemon.log.read_text(), "reload refused")
+    assert "targets.yaml:7: probes.0.colour: Extra inputs are not permitted" in \
+        daemon.log.read_text()
+    status = daemon.status()
+    assert status is not None and status["services"]["target"]["health"] == "up"
+    probes.write_text(PROBE.format(port=port) + """\
+  - id: self-http
+    kind: http
+    url: http://127.0.0.1:{port}/-/healthy
+    interval: 1s
+""".format(port=port))
+    daemon.proc.send_signal(signal.SIGHUP)
+    daemon.wait_for(lambda: "config reloaded: 2 probes" in daemon.log.read_text(), "reload")
+    daemon.wait_for(lambda: (daemon.status() or {}).get("components", {}).get(
+        "self-http", {}).get("health") == "up", "new probe up")
+    status = daemon.status()
+    assert status is not None
+    assert status["services"]["target"]["health"] == "up"  # kept, not reset to unknown
+    assert daemon.stop() == 0
