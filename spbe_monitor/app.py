@@ -61,7 +61,7 @@ class App:
             return web.Response(text="ready\n")
 
         async def status(_: web.Request) -> web.Response:
-            return web.json_response(snapshot(self.monitor, self.clock.now()))
+            return web.json_response(snapshot(self.monitor, self.runner, self.clock.now()))
 
         app.router.add_get("/-/healthy", healthy)
         app.router.add_get("/-/ready", ready)
@@ -69,7 +69,8 @@ class App:
         return app
 
     def _start_runner(self) -> None:
-        self.runner = Runner(self.config.probes, self.monitor.on_result, self.clock, self.ctx)
+        self.runner = Runner(self.config.probes, self.monitor.on_result, self.clock, self.ctx,
+                             self.config.settings.max_concurrency)
         self._runner_task = asyncio.create_task(self.runner.run(self._stop))
 
     async def _stop_runner(self) -> None:
@@ -91,6 +92,7 @@ class App:
             log.error("reload refused, keeping the running config:\n%s", exc)
             return
         await self._stop_runner()
+        self.monitor.flush_transitions()
         self.monitor = Monitor(new, self.store, self.recorder, self.clock, previous=self.monitor)
         self.config = new
         self._start_runner()
@@ -98,13 +100,18 @@ class App:
         log.info("config reloaded: %d probes, %d services", len(new.probes), len(new.services))
 
     async def _heartbeat(self) -> None:
+        """Every second: buffered transitions to the ledger; every heartbeat_interval: the
+        heartbeat that marks time as observed."""
         interval = self.config.settings.heartbeat_interval.total_seconds()
+        next_beat = self.clock.monotonic() + interval
         while not self._stop.is_set():
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), timeout=interval)
+                await asyncio.wait_for(self._stop.wait(), timeout=min(1.0, interval))
+            self.monitor.flush_transitions()
             session = self._session
             assert session is not None
-            if not self._stop.is_set():
+            if not self._stop.is_set() and self.clock.monotonic() >= next_beat:
+                next_beat += interval
                 self.recorder.submit(partial(self.store.beat, session, self.clock.now()))
 
     def stop(self) -> None:

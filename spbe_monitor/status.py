@@ -6,9 +6,10 @@ from datetime import datetime
 from typing import Any
 
 from spbe_monitor.monitor.engine import Monitor
+from spbe_monitor.monitor.runner import Runner
 
 
-def snapshot(monitor: Monitor, now: datetime) -> dict[str, Any]:
+def snapshot(monitor: Monitor, runner: Runner | None, now: datetime) -> dict[str, Any]:
     def iso(dt: datetime | None) -> str | None:
         return dt.isoformat() if dt else None
 
@@ -32,4 +33,13 @@ def snapshot(monitor: Monitor, now: datetime) -> dict[str, Any]:
             "reasons": sst.reasons if sst else [],
             "components": list(svc.components),
         }
-    return {"at": now.isoformat(), "services": services, "components": components}
+    stats = runner.stats if runner else None
+    late = sorted(stats.lateness[-10_000:]) if stats else []
+    scheduler = {
+        "checks": stats.checks if stats else 0,
+        "skipped": stats.skipped if stats else 0,
+        "lateness_p50_seconds": late[len(late) // 2] if late else None,
+        "lateness_p99_seconds": late[min(len(late) - 1, int(len(late) * 0.99))] if late else None,
+    }
+    return {"at": now.isoformat(), "services": services, "components": components,
+            "scheduler": scheduler}

@@ -29,12 +29,12 @@ def test_sighup_keeps_old_config_when_new_is_invalid_and_swaps_when_valid(tmp_pa
         daemon.log.read_text()
     status = daemon.status()
     assert status is not None and status["services"]["target"]["health"] == "up"
-    probes.write_text(PROBE.format(port=port) + """\
+    probes.write_text(PROBE.format(port=port) + f"""\
   - id: self-http
     kind: http
     url: http://127.0.0.1:{port}/-/healthy
     interval: 1s
-""".format(port=port))
+""")
     daemon.proc.send_signal(signal.SIGHUP)
     daemon.wait_for(lambda: "config reloaded: 2 probes" in daemon.log.read_text(), "reload")
     daemon.wait_for(lambda: (daemon.status() or {}).get("components", {}).get(

@@ -156,3 +156,33 @@ def test_config_is_strict():
         http.Config(id="t", url="ftp://x")
     with pytest.raises(ValueError, match="Extra inputs"):
         http.Config(id="t", url="http://x", colour="blue")  # type: ignore[call-arg]
+
+
+@pytest.fixture
+async def raw_server() -> AsyncIterator[dict[str, bytes]]:
+    """Answers each connection with whatever bytes the test puts under "reply", then closes."""
+    box = {"reply": b""}
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(box["reply"])
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    box["url"] = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/".encode()
+    yield box
+    server.close()
+
+
+async def test_body_ended_by_close_is_complete_and_truncated_body_is_not(raw_server):
+    url = raw_server["url"].decode()
+    raw_server["reply"] = b"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nlayanan aktif"
+    r = await check(url, body_contains="layanan aktif")
+    assert r.ok and r.values["response_bytes"] == 13
+    raw_server["reply"] = b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nshort"
+    r = await check(url)
+    assert not r.ok and "closed before the response ended" in r.message
+    raw_server["reply"] = b"NOT HTTP AT ALL\r\n\r\n"
+    r = await check(url)
+    assert (r.ok, r.error_kind) == (False, ErrorKind.PROTOCOL) and "invalid HTTP" in r.message

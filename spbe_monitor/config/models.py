@@ -55,6 +55,7 @@ class Settings(Strict):
     playbooks: Text = "../drp_playbooks"
     unmonitored: Unmonitored = Unmonitored.AVAILABLE
     heartbeat_interval: Duration = timedelta(seconds=15)
+    max_concurrency: int = Field(default=512, ge=1, le=100_000)  # checks in flight at once
     server: Server = Server()
 
 

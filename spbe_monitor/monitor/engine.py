@@ -40,6 +40,7 @@ class Monitor:
             sid: ServiceState(sid, s.require, list(s.components))
             for sid, s in config.services.items() if s.components
         }
+        self._pending: list[tuple[str, str, datetime, str, str, str]] = []
         if previous is not None:
             self._carry_over(previous)
         self._services_of: dict[str, list[str]] = {}
@@ -78,7 +79,7 @@ class Monitor:
                 rows.append(("service", sid, svc_change.since, svc_change.old.value,
                              svc_change.new.value, svc_change.message))
                 self._outage(svc_change)
-        self.recorder.submit(lambda: self.store.record_transitions(rows))
+        self._pending.extend(rows)
 
     def _outage(self, change: Transition) -> None:
         svc = self.config.services[change.subject]
@@ -95,8 +96,16 @@ class Monitor:
                 svc.id, change.since, impact.value, prio.value, deadlines, change.message,
                 self.clock.now()))
 
+    def flush_transitions(self) -> None:
+        """Write buffered transitions in one transaction (called every second): a burst of
+        thousands, as at start-up, costs one commit instead of thousands."""
+        rows, self._pending = self._pending, []
+        if rows:
+            self.recorder.submit(lambda: self.store.record_transitions(rows))
+
     def flush(self) -> None:
-        """On shutdown: hand partial hours to the ledger."""
+        """On shutdown: pending transitions and partial hours go to the ledger."""
+        self.flush_transitions()
         hours = self.rollup.drain()
         if hours:
             self.recorder.submit(lambda: self.store.merge_utilisation(hours))

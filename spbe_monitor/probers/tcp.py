@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 from typing import Literal
@@ -17,7 +18,7 @@ from spbe_monitor.probers.base import (
     failed,
 )
 from spbe_monitor.probers.context import ProbeContext, tls_context
-from spbe_monitor.transport.connect import open_connection
+from spbe_monitor.transport.connect import certificate_expiry, connect_socket, open_transport
 
 
 class Config(ProbeSettings):
@@ -28,39 +29,58 @@ class Config(ProbeSettings):
     verify_tls: bool = True
     ca_file: str | None = None
     send: str | None = None
-    expect: str | None = None  # regex over the first bytes received
+    expect: str | None = None  # regex over the bytes received
+
+
+class _Dialogue(asyncio.Protocol):
+    """Sends `send`, then collects bytes until `expect` matches or the peer closes."""
+
+    def __init__(self, send: bytes | None, expect: re.Pattern[bytes] | None) -> None:
+        self.send, self.expect = send, expect
+        self.got = b""
+        self.done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        if self.send:
+            transport.write(self.send)
+        if self.expect is None and not self.done.done():
+            self.done.set_result(True)
+
+    def data_received(self, data: bytes) -> None:
+        self.got += data
+        if self.expect is not None and self.expect.search(self.got) and not self.done.done():
+            self.done.set_result(True)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self.done.done():
+            self.done.set_result(False)
 
 
 async def probe(cfg: Config, ctx: ProbeContext) -> ProbeResult:
     started = time.perf_counter()
-    tls = tls_context(cfg.verify_tls, cfg.ca_file) if cfg.tls else None
-    try:
-        conn = await open_connection(cfg.host, cfg.port, tls)
-    except (OSError, TimeoutError) as exc:
-        return failed(error_kind_of(exc), describe(exc), time.perf_counter() - started)
+    phases: dict[str, float] = {}
     values: dict[str, float] = {}
     try:
-        expiry = conn.certificate_expiry()
-        if expiry is not None:
-            values["tls_cert_expiry_timestamp_seconds"] = expiry.timestamp()
-        if cfg.send is not None:
-            conn.writer.write(cfg.send.encode())
-            await conn.writer.drain()
-        if cfg.expect is not None:
-            got = b""
-            pattern = re.compile(cfg.expect.encode())
-            while not pattern.search(got):
-                chunk = await conn.reader.read(4096)
-                if not chunk:
-                    return ProbeResult(False, time.perf_counter() - started,
-                                       ErrorKind.BODY_MISMATCH,
-                                       f"reply {got[:80]!r} does not match /{cfg.expect}/",
-                                       conn.phases, values)
-                got += chunk
+        if not (cfg.tls or cfg.send or cfg.expect):  # a bare connect: no transport needed
+            (await connect_socket(cfg.host, cfg.port, phases)).close()
+            return ProbeResult(True, time.perf_counter() - started, None, "connected", phases)
+        expect = re.compile(cfg.expect.encode()) if cfg.expect else None
+        transport, talk, _ = await open_transport(
+            cfg.host, cfg.port, lambda: _Dialogue(cfg.send.encode() if cfg.send else None,
+                                                  expect),
+            tls_context(cfg.verify_tls, cfg.ca_file) if cfg.tls else None, phases=phases)
+        try:
+            expiry = certificate_expiry(transport)
+            if expiry is not None:
+                values["tls_cert_expiry_timestamp_seconds"] = expiry.timestamp()
+            matched = await talk.done
+        finally:
+            transport.close()
     except (OSError, TimeoutError) as exc:
-        return failed(error_kind_of(exc), describe(exc), time.perf_counter() - started,
-                      conn.phases)
-    finally:
-        conn.close()
-    return ProbeResult(True, time.perf_counter() - started, None, "connected", conn.phases,
-                       values)
+        return failed(error_kind_of(exc), describe(exc), time.perf_counter() - started, phases)
+    if not matched:
+        return ProbeResult(False, time.perf_counter() - started, ErrorKind.BODY_MISMATCH,
+                           f"reply {talk.got[:80]!r} does not match /{cfg.expect}/", phases,
+                           values)
+    return ProbeResult(True, time.perf_counter() - started, None, "connected", phases, values)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from datetime import timedelta
 from typing import Literal
@@ -17,7 +18,7 @@ from spbe_monitor.probers.base import (
     failed,
 )
 from spbe_monitor.probers.context import ProbeContext, tls_context
-from spbe_monitor.transport.connect import open_connection
+from spbe_monitor.transport.connect import certificate_expiry, open_transport
 
 
 class Config(ProbeSettings):
@@ -32,12 +33,13 @@ class Config(ProbeSettings):
 async def probe(cfg: Config, ctx: ProbeContext) -> ProbeResult:
     started = time.perf_counter()
     try:
-        conn = await open_connection(cfg.host, cfg.port, tls_context(True, cfg.ca_file),
-                                     server_hostname=cfg.server_name)
+        transport, _, phases = await open_transport(
+            cfg.host, cfg.port, asyncio.Protocol, tls_context(True, cfg.ca_file),
+            server_hostname=cfg.server_name)
     except (OSError, TimeoutError) as exc:
         return failed(error_kind_of(exc), describe(exc), time.perf_counter() - started)
-    expiry = conn.certificate_expiry()
-    conn.close()
+    expiry = certificate_expiry(transport)
+    transport.close()
     duration = time.perf_counter() - started
     values: dict[str, float] = {}
     degraded = None
@@ -48,4 +50,4 @@ async def probe(cfg: Config, ctx: ProbeContext) -> ProbeResult:
         message = f"certificate valid, expires in {days:.1f} days"
         if days * 86400 < cfg.expiry_warning.total_seconds():
             degraded = f"certificate expires in {days:.1f} days"
-    return ProbeResult(True, duration, None, message, conn.phases, values, degraded)
+    return ProbeResult(True, duration, None, message, phases, values, degraded)
