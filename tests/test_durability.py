@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from spbe_monitor.config.loader import load_config
 from spbe_monitor.ledger import db
 from spbe_monitor.ledger.store import Store
 from tests.conftest import SPBE
+from tests.daemon import Daemon, ledger
 from tests.pg import free_port
 
 
@@ -63,64 +63,49 @@ def test_kill_9_during_burst_of_downtime_add_loses_no_acknowledged_entry(
     engine.dispose()
 
 
-def start_daemon(config_dir: Path, port: int) -> subprocess.Popen[bytes]:
+def start_daemon(config_dir: Path, port: int) -> Daemon:
+    """The bundled example config on its own port, with a heartbeat every second."""
     settings = config_dir / "spbe.yaml"
     settings.write_text(settings.read_text().replace("heartbeat_interval: 15s",
                                                      "heartbeat_interval: 1s"))
     for path in [settings, *(config_dir.parent / "probes").glob("*.yaml")]:
         path.write_text(path.read_text().replace("9740", str(port)))
-    proc = subprocess.Popen([*SPBE, "--config", str(settings), "run"],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            env={k: v for k, v in os.environ.items() if k != "SPBE_DATABASE_URL"})
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/-/ready", timeout=1) as r:
-                if r.status == 200:
-                    return proc
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                out = proc.stdout.read().decode() if proc.stdout else ""
-                raise AssertionError(f"daemon did not become ready: {out}") from None
-            time.sleep(0.1)
+    return Daemon(settings, port)
 
 
-def wait_for_heartbeat(config_dir: Path) -> None:
-    """Poll the ledger until the running daemon has recorded a heartbeat after its start."""
-    store = Store(db.make_engine(load_config(config_dir / "spbe.yaml").database_url))
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
+def wait_for_heartbeat(daemon: Daemon) -> None:
+    """Until the running daemon has recorded a heartbeat after its start."""
+    store = ledger(daemon.config)
+
+    def beaten() -> bool:
         sessions = store.sessions()
-        if sessions and sessions[-1]["last_seen_at"] > sessions[-1]["started_at"]:
-            return
-        time.sleep(0.1)
-    raise AssertionError("no heartbeat within 30 s")
+        return bool(sessions) and sessions[-1]["last_seen_at"] > sessions[-1]["started_at"]
+    daemon.wait_for(beaten, "a heartbeat")
 
 
 def test_daemon_serves_health_and_writes_shutdown_mark_on_sigterm(config_dir: Path):
     port = free_port()
-    proc = start_daemon(config_dir, port)
+    daemon = start_daemon(config_dir, port)
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/-/healthy", timeout=2) as r:
         assert b"healthy" in r.read()
-    wait_for_heartbeat(config_dir)
-    proc.send_signal(signal.SIGTERM)
-    assert proc.wait(timeout=30) == 0
-    store = Store(db.make_engine(load_config(config_dir / "spbe.yaml").database_url))
-    [session] = store.sessions()
+    wait_for_heartbeat(daemon)
+    # the bundled example's own probes find the daemon and the local disk healthy
+    daemon.wait_for(lambda: (daemon.status() or {})["services"]["perizinan-online"]["health"]
+                    == "up", "the example service up")
+    assert daemon.stop() == 0
+    [session] = ledger(daemon.config).sessions()
     assert session["stopped_at"] is not None
     assert session["stopped_at"] == session["last_seen_at"] > session["started_at"]
 
 
 def test_crash_leaves_an_open_session_and_the_gap_is_unmonitored(config_dir: Path):
     port = free_port()
-    proc = start_daemon(config_dir, port)
-    wait_for_heartbeat(config_dir)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait(timeout=10)
-    proc = start_daemon(config_dir, port)
-    proc.send_signal(signal.SIGTERM)
-    assert proc.wait(timeout=30) == 0
-    store = Store(db.make_engine(load_config(config_dir / "spbe.yaml").database_url))
+    daemon = start_daemon(config_dir, port)
+    wait_for_heartbeat(daemon)
+    daemon.kill()
+    daemon = Daemon(daemon.config, port)
+    assert daemon.stop() == 0
+    store = ledger(daemon.config)
     first, second = store.sessions()
     assert first["stopped_at"] is None  # the crash: no shutdown mark
     assert second["stopped_at"] is not None

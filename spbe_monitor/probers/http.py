@@ -23,7 +23,7 @@ from spbe_monitor.probers.base import (
     failed,
 )
 from spbe_monitor.probers.context import ProbeContext, tls_context
-from spbe_monitor.transport.connect import certificate_expiry, open_transport
+from spbe_monitor.transport.connect import EXPIRY, certificate_values, open_transport
 from spbe_monitor.transport.http1 import Exchange, Response, build_request
 
 REDIRECTS = (301, 302, 303, 307, 308)
@@ -91,9 +91,7 @@ async def _fetch(cfg: Config, url: str, phases: dict[str, float],
         host, port, lambda: Exchange(request, cfg.method == "HEAD"),
         tls_context(cfg.verify_tls, cfg.ca_file) if https else None, phases=hop)
     try:
-        expiry = certificate_expiry(transport)
-        if expiry is not None:
-            values["tls_cert_expiry_timestamp_seconds"] = expiry.timestamp()
+        values.update(certificate_values(transport))
         response = await exchange.done
     finally:
         transport.close()
@@ -141,7 +139,7 @@ async def probe(cfg: Config, ctx: ProbeContext) -> ProbeResult:
     if cfg.latency_threshold and duration > cfg.latency_threshold.total_seconds():
         degraded = (f"latency {duration * 1000:.0f} ms above "
                     f"{cfg.latency_threshold.total_seconds() * 1000:.0f} ms")
-    expiry = values.get("tls_cert_expiry_timestamp_seconds")
+    expiry = values.get(EXPIRY)
     if expiry is not None and expiry - time.time() < cfg.cert_expiry_warning.total_seconds():
         degraded = f"TLS certificate expires in {(expiry - time.time()) / 86400:.1f} days"
     return ProbeResult(True, duration, None, f"status {status}", phases, values, degraded)

@@ -18,7 +18,7 @@ from spbe_monitor.probers.base import (
     failed,
 )
 from spbe_monitor.probers.context import ProbeContext, tls_context
-from spbe_monitor.transport.connect import certificate_expiry, connect_socket, open_transport
+from spbe_monitor.transport.connect import certificate_values, connect_socket, open_transport
 
 
 class Config(ProbeSettings):
@@ -71,9 +71,7 @@ async def probe(cfg: Config, ctx: ProbeContext) -> ProbeResult:
                                                   expect),
             tls_context(cfg.verify_tls, cfg.ca_file) if cfg.tls else None, phases=phases)
         try:
-            expiry = certificate_expiry(transport)
-            if expiry is not None:
-                values["tls_cert_expiry_timestamp_seconds"] = expiry.timestamp()
+            values.update(certificate_values(transport))
             matched = await talk.done
         finally:
             transport.close()

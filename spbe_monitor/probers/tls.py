@@ -18,7 +18,7 @@ from spbe_monitor.probers.base import (
     failed,
 )
 from spbe_monitor.probers.context import ProbeContext, tls_context
-from spbe_monitor.transport.connect import certificate_expiry, open_transport
+from spbe_monitor.transport.connect import EXPIRY, certificate_values, open_transport
 
 
 class Config(ProbeSettings):
@@ -38,15 +38,13 @@ async def probe(cfg: Config, ctx: ProbeContext) -> ProbeResult:
             server_hostname=cfg.server_name)
     except (OSError, TimeoutError) as exc:
         return failed(error_kind_of(exc), describe(exc), time.perf_counter() - started)
-    expiry = certificate_expiry(transport)
+    values = certificate_values(transport)
     transport.close()
     duration = time.perf_counter() - started
-    values: dict[str, float] = {}
     degraded = None
     message = "certificate valid"
-    if expiry is not None:
-        values["tls_cert_expiry_timestamp_seconds"] = expiry.timestamp()
-        days = (expiry.timestamp() - time.time()) / 86400
+    if EXPIRY in values:
+        days = (values[EXPIRY] - time.time()) / 86400
         message = f"certificate valid, expires in {days:.1f} days"
         if days * 86400 < cfg.expiry_warning.total_seconds():
             degraded = f"certificate expires in {days:.1f} days"

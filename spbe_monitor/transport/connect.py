@@ -12,7 +12,6 @@ import socket
 import ssl
 import time
 from collections.abc import Callable
-from datetime import datetime
 from functools import lru_cache
 from typing import Any, TypeVar
 
@@ -81,12 +80,14 @@ async def open_transport(
     return transport, protocol, phases
 
 
-def certificate_expiry(transport: asyncio.BaseTransport) -> datetime | None:
-    """notAfter of the peer certificate (also when verification is off)."""
+EXPIRY = "tls_cert_expiry_timestamp_seconds"
+
+
+def certificate_values(transport: asyncio.BaseTransport) -> dict[str, float]:
+    """The peer certificate's notAfter as `{EXPIRY: epoch}` (also when verification is
+    off), or nothing on a plain connection."""
     obj = transport.get_extra_info("ssl_object")
-    if obj is None:
-        return None
-    der = obj.getpeercert(binary_form=True)
+    der = obj.getpeercert(binary_form=True) if obj is not None else None
     if not der:
-        return None
-    return x509.load_der_x509_certificate(der).not_valid_after_utc
+        return {}
+    return {EXPIRY: x509.load_der_x509_certificate(der).not_valid_after_utc.timestamp()}
