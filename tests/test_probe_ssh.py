@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from spbe_monitor.monitor.runner import run_once
-from spbe_monitor.probers import ssh
+from spbe_monitor.probers import ssh, storage
 from spbe_monitor.probers.base import ErrorKind
 from spbe_monitor.probers.context import ProbeContext
 from tests.conftest import IN_CI
@@ -73,3 +73,27 @@ async def test_wrong_user_key_fails_authentication(server, tmp_path):
     keygen(tmp_path / "stranger")
     r = await run_once(cfg(server, key_file=str(tmp_path / "stranger")), ProbeContext())
     assert (r.ok, r.error_kind) == (False, ErrorKind.AUTH_FAILED)
+
+
+async def test_storage_over_ssh_capacity_mount_and_write_test(server, tmp_path):
+    target = {"host": "127.0.0.1", "port": server.port, "user": server.user,
+              "key_file": str(server.key_file), "known_hosts": str(server.known_hosts)}
+    remote = tmp_path / "remote-volume"
+    remote.mkdir()
+    cfg = storage.Config.model_validate({"id": "st", "ssh": target, "path": str(remote)},
+                                        context={"base": "/elsewhere"})
+    assert cfg.path == str(remote)  # a remote path is never rebased on the inventory folder
+    ctx = ProbeContext()
+    r = await run_once(cfg, ctx)
+    assert r.ok, r.message
+    assert 0 < r.values["disk_used_percent"] < 100 and "inode_used_percent" in r.values
+    assert list(remote.iterdir()) == []  # the test file was removed
+    r = await run_once(storage.Config.model_validate(
+        {"id": "st", "ssh": target, "path": str(remote), "mount": str(remote)}), ctx)
+    assert (r.ok, r.error_kind) == (False, ErrorKind.NOT_MOUNTED)
+    r = await run_once(storage.Config.model_validate(
+        {"id": "st", "ssh": target, "path": str(tmp_path / "missing")}), ctx)
+    assert not r.ok and "df found no filesystem" in r.message
+    r = await run_once(storage.Config.model_validate(
+        {"id": "st", "ssh": {**target, "known_hosts": "/dev/null"}, "path": str(remote)}), ctx)
+    assert (r.ok, r.error_kind) == (False, ErrorKind.UNKNOWN_HOST_KEY)

@@ -9,7 +9,7 @@ import time
 from typing import Literal
 
 import paramiko
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from spbe_monitor.hostmetrics.df import parse_df
 from spbe_monitor.hostmetrics.proc import (
@@ -32,13 +32,20 @@ COMMAND = "; ".join(
         "cat /proc/uptime", "LC_ALL=C df -P -k", "LC_ALL=C df -P -i"), strict=True))
 
 
-class Config(ProbeSettings):
-    kind: Literal["ssh"] = "ssh"
+class SshTarget(BaseModel):
+    """Where and as whom to log in; the host key must already be in `known_hosts`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
     host: str
     port: int = Field(default=22, ge=1, le=65535)
     user: str
     key_file: str
     known_hosts: str = "~/.ssh/known_hosts"
+
+
+class Config(ProbeSettings, SshTarget):
+    kind: Literal["ssh"] = "ssh"
     cpu_warning: float = Field(default=90, gt=0, le=100)
     memory_warning: float = Field(default=90, gt=0, le=100)
     disk_warning: float = Field(default=85, gt=0, le=100)
@@ -93,22 +100,23 @@ def _pool(ctx: ProbeContext) -> SSHPool:
     return pool
 
 
-async def probe(cfg: Config, ctx: ProbeContext) -> ProbeResult:
+async def run_remote(target: SshTarget, ctx: ProbeContext, command: str, timeout: float
+                     ) -> str | ProbeResult:
+    """The command's output, or the failed result saying why (shared by ssh and storage)."""
     started = time.perf_counter()
-    pool = _pool(ctx)
     try:
-        output = await asyncio.to_thread(
-            pool.run, cfg.host, cfg.port, cfg.user, cfg.key_file, cfg.known_hosts, COMMAND,
-            cfg.timeout.total_seconds())
+        return await asyncio.to_thread(
+            _pool(ctx).run, target.host, target.port, target.user, target.key_file,
+            target.known_hosts, command, timeout)
     except HostKeyUnknown as exc:
         return failed(ErrorKind.UNKNOWN_HOST_KEY, str(exc), time.perf_counter() - started)
     except paramiko.BadHostKeyException as exc:
         return failed(ErrorKind.CHANGED_HOST_KEY,
-                      f"host key of {cfg.host}:{cfg.port} CHANGED (got {exc.key.get_name()} "
-                      f"{exc.key.get_base64()[:16]}…): possible interception; refused",
-                      time.perf_counter() - started)
+                      f"host key of {target.host}:{target.port} CHANGED (got "
+                      f"{exc.key.get_name()} {exc.key.get_base64()[:16]}…): possible "
+                      "interception; refused", time.perf_counter() - started)
     except paramiko.AuthenticationException as exc:
-        return failed(ErrorKind.AUTH_FAILED, f"authentication failed for {cfg.user}: {exc}",
+        return failed(ErrorKind.AUTH_FAILED, f"authentication failed for {target.user}: {exc}",
                       time.perf_counter() - started)
     except TimeoutError:
         return failed(ErrorKind.TIMEOUT, "no SSH answer in time", time.perf_counter() - started)
@@ -116,6 +124,13 @@ async def probe(cfg: Config, ctx: ProbeContext) -> ProbeResult:
         return failed(ErrorKind.REFUSED, str(exc), time.perf_counter() - started)
     except (paramiko.SSHException, OSError) as exc:
         return failed(ErrorKind.ERROR, f"ssh: {exc}", time.perf_counter() - started)
+
+
+async def probe(cfg: Config, ctx: ProbeContext) -> ProbeResult:
+    started = time.perf_counter()
+    output = await run_remote(cfg, ctx, COMMAND, cfg.timeout.total_seconds())
+    if isinstance(output, ProbeResult):
+        return output
     duration = time.perf_counter() - started
     try:
         values = host_values(split_sections(output), ctx.remember(cfg.id), time.monotonic())

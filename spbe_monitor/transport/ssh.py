@@ -15,7 +15,7 @@ class HostKeyUnknown(Exception):
 
 class SSHPool:
     def __init__(self) -> None:
-        self._clients: dict[tuple[str, int, str, str], paramiko.SSHClient] = {}
+        self._clients: dict[tuple[str, int, str, str, str], paramiko.SSHClient] = {}
         self._lock = threading.Lock()
 
     def _connect(self, host: str, port: int, user: str, key_file: str, known_hosts: str,
@@ -42,8 +42,9 @@ class SSHPool:
 
     def run(self, host: str, port: int, user: str, key_file: str, known_hosts: str,
             command: str, timeout: float) -> str:
-        """Run `command` and return its stdout; reconnects once if a pooled link died."""
-        key = (host, port, user, key_file)
+        """Run `command` and return its stdout; reconnects once if a pooled link died.
+        A link is reused only for the same known_hosts file it was verified against."""
+        key = (host, port, user, key_file, known_hosts)
         for attempt in (1, 2):
             with self._lock:
                 client = self._clients.get(key)
