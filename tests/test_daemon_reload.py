@@ -1,8 +1,11 @@
 """SIGHUP reloads atomically: an invalid config is refused and the old one keeps running;
 a valid one is swapped in, and unchanged probes keep their state."""
 
+import json
 import signal
+import subprocess
 
+from tests.conftest import SPBE
 from tests.daemon import Daemon, write_config
 from tests.pg import free_port
 
@@ -42,4 +45,16 @@ def test_sighup_keeps_old_config_when_new_is_invalid_and_swaps_when_valid(tmp_pa
     status = daemon.status()
     assert status is not None
     assert status["services"]["target"]["health"] == "up"  # kept, not reset to unknown
+    # the commands a user types against the running daemon
+    cli = [*SPBE, "--config", str(config)]
+    shown = json.loads(subprocess.run([*cli, "status", "--json"], capture_output=True,
+                                      text=True, check=True).stdout)
+    assert shown["services"]["target"]["health"] == "up"
+    assert shown["scheduler"]["checks"] > 0
+    one = subprocess.run([*cli, "probe", "self-http"], capture_output=True, text=True)
+    assert one.returncode == 0 and "status 200" in one.stdout and "connect" in one.stdout
     assert daemon.stop() == 0
+    down = subprocess.run([*cli, "probe", "self-http", "--json"], capture_output=True, text=True)
+    assert down.returncode == 1 and json.loads(down.stdout)["error_kind"] == "refused"
+    gone = subprocess.run([*cli, "status"], capture_output=True, text=True)
+    assert gone.returncode == 1 and "no daemon answering" in gone.stderr
