@@ -18,11 +18,14 @@ from functools import partial
 from typing import Any
 
 from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
 from spbe_monitor import __version__
 from spbe_monitor.clock import Clock
 from spbe_monitor.config.loader import Config
 from spbe_monitor.errors import ConfigError
+from spbe_monitor.exporter.collector import DaemonFacts, SpbeCollector
+from spbe_monitor.exporter.ledger_view import LedgerView, read_view
 from spbe_monitor.ledger.store import Store
 from spbe_monitor.monitor.engine import Monitor
 from spbe_monitor.monitor.recorder import Recorder
@@ -31,6 +34,7 @@ from spbe_monitor.probers.context import ProbeContext
 from spbe_monitor.status import snapshot
 
 log = logging.getLogger("spbe.app")
+VIEW_REFRESH_SECONDS = 5.0
 
 
 class App:
@@ -48,6 +52,12 @@ class App:
         self.runner: Runner | None = None
         self._runner_task: asyncio.Task[None] | None = None
         self.last_reload_ok: bool | None = None
+        self.loaded_at = clock.now().timestamp()
+        self.view = LedgerView()
+        self.registry = CollectorRegistry(auto_describe=False)
+        self.registry.register(SpbeCollector(
+            lambda: self.monitor, lambda: self.view,
+            lambda: DaemonFacts(self.runner, self.last_reload_ok, self.loaded_at)))
 
     def _routes(self) -> web.Application:
         app = web.Application()
@@ -63,6 +73,11 @@ class App:
         async def status(_: web.Request) -> web.Response:
             return web.json_response(snapshot(self.monitor, self.runner, self.clock.now()))
 
+        async def metrics(_: web.Request) -> web.Response:
+            body = await asyncio.to_thread(generate_latest, self.registry)
+            return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+        app.router.add_get("/metrics", metrics)
         app.router.add_get("/-/healthy", healthy)
         app.router.add_get("/-/ready", ready)
         app.router.add_get("/api/v1/status", status)
@@ -97,6 +112,7 @@ class App:
         self.config = new
         self._start_runner()
         self.last_reload_ok = True
+        self.loaded_at = self.clock.now().timestamp()
         log.info("config reloaded: %d probes, %d services", len(new.probes), len(new.services))
 
     async def _heartbeat(self) -> None:
@@ -113,6 +129,17 @@ class App:
             if not self._stop.is_set() and self.clock.monotonic() >= next_beat:
                 next_beat += interval
                 self.recorder.submit(partial(self.store.beat, session, self.clock.now()))
+
+    async def _refresh_view(self) -> None:
+        """Month-to-date figures and open outages for /metrics, read off the event loop."""
+        while not self._stop.is_set():
+            try:
+                self.view = await asyncio.to_thread(read_view, self.config, self.store,
+                                                    self.clock.now())
+            except Exception:
+                log.exception("reading the ledger for metrics failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), timeout=VIEW_REFRESH_SECONDS)
 
     def stop(self) -> None:
         self._stop.set()
@@ -137,6 +164,7 @@ class App:
         self._session = await asyncio.to_thread(self.store.open_session, instance,
                                                 self.clock.now())
         writer = asyncio.create_task(self.recorder.run())
+        viewer = asyncio.create_task(self._refresh_view())
         self._start_runner()
         log.info("listening on http://%s:%d, %d probes, ledger session %d", server.listen,
                  server.port, len(self.config.probes), self._session)
@@ -144,6 +172,7 @@ class App:
             await self._heartbeat()
         finally:
             await self._stop_runner()
+            await viewer
             self.monitor.flush()
             self.recorder.close()
             await writer

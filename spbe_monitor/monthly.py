@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from spbe_monitor.availability.calendar import commitment, month_bounds
 from spbe_monitor.availability.formula import Figures, Unmonitored, Window, monthly
-from spbe_monitor.availability.intervals import clip
+from spbe_monitor.availability.intervals import clip, total
 from spbe_monitor.config.loader import Config
 from spbe_monitor.config.models import Service
 from spbe_monitor.errors import BadInput
@@ -25,6 +25,7 @@ class ServiceMonth:
     period: str  # YYYY-MM
     figures: Figures
     partial: bool  # the month is not over: figures run to now
+    full_month_commitment: int  # the whole month's operating seconds, for error budgets
 
     def as_json(self) -> dict[str, Any]:
         f = self.figures
@@ -90,5 +91,6 @@ def figures_for_month(
             down.get(svc.id, []), windows[svc.id], observed, lo, until,
             svc.unmonitored or Unmonitored.AVAILABLE,
         )
-        out.append(ServiceMonth(svc, f"{year:04d}-{month:02d}", figures, partial))
+        out.append(ServiceMonth(svc, f"{year:04d}-{month:02d}", figures, partial,
+                                total(spans)))
     return out

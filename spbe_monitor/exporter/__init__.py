@@ -1,0 +1,1 @@
+"""Prometheus exposition: a custom collector over the daemon's state, read on every scrape."""

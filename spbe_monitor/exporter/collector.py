@@ -1,0 +1,200 @@
+"""The metric families, built fresh from the daemon's state on every scrape (never the
+global registry). Label values are bounded by the configuration: probe, service, phase,
+mount and interface names, never free text.
+
+Month-to-date seconds are gauges: they restart at each month, which is what the
+regulation's formula needs (availability = 1 − downtime / committed), not a rate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    InfoMetricFamily,
+    Metric,
+)
+from prometheus_client.registry import Collector
+
+from spbe_monitor import __version__
+from spbe_monitor.exporter.ledger_view import LedgerView
+from spbe_monitor.monitor.engine import Monitor
+from spbe_monitor.monitor.runner import Runner
+from spbe_monitor.monitor.state import Health
+
+HOST_METRICS = {  # probe value name → (metric, label for the suffix, scale)
+    "cpu_used_percent": ("spbe_host_cpu_used_ratio", None, 0.01),
+    "memory_used_percent": ("spbe_host_memory_used_ratio", None, 0.01),
+    "swap_used_percent": ("spbe_host_swap_used_ratio", None, 0.01),
+    "load1": ("spbe_host_load1", None, 1.0),
+    "uptime_seconds": ("spbe_host_uptime_seconds", None, 1.0),
+    "disk_used_percent": ("spbe_host_disk_used_ratio", "mount", 0.01),
+    "inode_used_percent": ("spbe_host_inode_used_ratio", "mount", 0.01),
+    "net_rx_bytes_per_second": ("spbe_host_network_receive_bytes_per_second", "interface", 1.0),
+    "net_tx_bytes_per_second": ("spbe_host_network_transmit_bytes_per_second", "interface",
+                                1.0),
+    "net_rx_bits_per_second": ("spbe_host_network_receive_bytes_per_second", "interface",
+                               0.125),
+    "net_tx_bits_per_second": ("spbe_host_network_transmit_bytes_per_second", "interface",
+                               0.125),
+    "bandwidth_used_percent": ("spbe_network_bandwidth_used_ratio", "interface", 0.01),
+    "if_up": ("spbe_network_interface_up", "interface", 1.0),
+}
+PRIORITY_NUMBER = {f"P{i}": i for i in range(1, 7)}
+
+
+@dataclass
+class DaemonFacts:
+    """What the collector reads besides the monitor: the runner and reload bookkeeping."""
+
+    runner: Runner | None
+    reload_ok: bool | None
+    reload_at: float | None
+
+
+class SpbeCollector(Collector):
+    def __init__(self, monitor: Callable[[], Monitor], view: Callable[[], LedgerView],
+                 facts: Callable[[], DaemonFacts]) -> None:
+        self._monitor, self._view, self._facts = monitor, view, facts
+
+    def collect(self) -> Iterator[Metric]:
+        mon, view, facts = self._monitor(), self._view(), self._facts()
+        yield from self._probes(mon)
+        yield from self._services(mon, view)
+        yield from self._hosts(mon)
+        yield from self._daemon(facts)
+
+    def _probes(self, mon: Monitor) -> Iterator[Metric]:
+        success = GaugeMetricFamily("spbe_probe_success", "1 if the last check passed",
+                                    labels=["probe", "kind"])
+        duration = GaugeMetricFamily("spbe_probe_duration_seconds",
+                                     "Seconds of the last check, per phase and in total",
+                                     labels=["probe", "phase"])
+        expiry = GaugeMetricFamily("spbe_probe_tls_cert_expiry_timestamp_seconds",
+                                   "notAfter of the certificate the probe saw",
+                                   labels=["probe"])
+        up = GaugeMetricFamily("spbe_component_up", "1 if the component passes (after "
+                               "hysteresis)", labels=["probe"])
+        degraded = GaugeMetricFamily("spbe_component_degraded",
+                                     "1 if the component passes but crosses a threshold",
+                                     labels=["probe"])
+        for pid, state in mon.components.items():
+            kind = mon.config.probes[pid].kind
+            if state.last is not None:
+                success.add_metric([pid, kind], 1.0 if state.last.ok else 0.0)
+                duration.add_metric([pid, "total"], state.last.duration_s)
+                for phase, seconds in state.last.phases.items():
+                    duration.add_metric([pid, phase], seconds)
+                if "tls_cert_expiry_timestamp_seconds" in state.last.values:
+                    expiry.add_metric([pid], state.last.values[
+                        "tls_cert_expiry_timestamp_seconds"])
+            if state.health is not Health.UNKNOWN:
+                up.add_metric([pid], 1.0 if state.health.passing else 0.0)
+                degraded.add_metric([pid], 1.0 if state.health is Health.DEGRADED else 0.0)
+        yield from (success, duration, expiry, up, degraded)
+
+    def _services(self, mon: Monitor, view: LedgerView) -> Iterator[Metric]:
+        def gauge(name: str, doc: str) -> GaugeMetricFamily:
+            return GaugeMetricFamily(name, doc, labels=["service"])
+
+        up = gauge("spbe_service_up", "1 if the service passes its require rule")
+        degraded = gauge("spbe_service_degraded", "1 if passing with a component in trouble")
+        maint = gauge("spbe_service_in_maintenance", "1 inside a scheduled maintenance window")
+        target = gauge("spbe_service_availability_target_ratio", "Target (Formulir C)")
+        committed = gauge("spbe_service_month_committed_seconds",
+                          "Komitmen Ketersediaan Layanan so far this month")
+        down = gauge("spbe_service_month_downtime_seconds",
+                     "Counted downtime so far this month (maintenance excused)")
+        excused = gauge("spbe_service_month_excused_seconds",
+                        "Outage time inside scheduled maintenance this month")
+        unmon = gauge("spbe_service_month_unmonitored_seconds",
+                      "Operating time this month that nobody observed")
+        ratio = gauge("spbe_service_month_availability_ratio",
+                      "Month-to-date availability by the regulation's formula")
+        budget = gauge("spbe_service_error_budget_remaining_seconds",
+                       "Downtime the month can still absorb and meet the target")
+        prio = gauge("spbe_service_open_outage_priority",
+                     "Priority number (1 = P1) of the open outage, absent when none")
+        resolve = gauge("spbe_service_open_outage_resolve_by_timestamp_seconds",
+                        "Resolution deadline of the open outage")
+        for sid, svc in mon.config.services.items():
+            st = mon.services.get(sid)
+            if st is not None and st.health is not Health.UNKNOWN:
+                up.add_metric([sid], 1.0 if st.health.passing else 0.0)
+                degraded.add_metric([sid], 1.0 if st.health is Health.DEGRADED else 0.0)
+            maint.add_metric([sid], 1.0 if sid in view.in_maintenance else 0.0)
+            if svc.availability_target is not None:
+                target.add_metric([sid], svc.availability_target / 100)
+            month = view.months.get(sid)
+            if month is not None:
+                f = month.figures
+                committed.add_metric([sid], f.commitment_seconds)
+                down.add_metric([sid], f.downtime_seconds)
+                excused.add_metric([sid], f.excused_seconds)
+                unmon.add_metric([sid], f.unmonitored_seconds)
+                if f.availability is not None:
+                    ratio.add_metric([sid], float(f.availability))
+                if svc.availability_target is not None:
+                    # the whole month's commitment: what is left of the allowance
+                    full = month.full_month_commitment
+                    allowed = full * (1 - svc.availability_target / 100)
+                    budget.add_metric([sid], allowed - f.downtime_seconds)
+            outage = view.open_outages.get(sid)
+            if outage is not None:
+                prio.add_metric([sid], PRIORITY_NUMBER.get(outage.priority, 0))
+                if outage.resolve_by is not None:
+                    resolve.add_metric([sid], outage.resolve_by.timestamp())
+        yield from (up, degraded, maint, target, committed, down, excused, unmon, ratio, budget,
+                    prio, resolve)
+
+    def _hosts(self, mon: Monitor) -> Iterator[Metric]:
+        families: dict[str, GaugeMetricFamily] = {}
+        for pid, state in mon.components.items():
+            if state.last is None:
+                continue
+            for key, value in state.last.values.items():
+                base, _, suffix = key.partition(":")
+                spec = HOST_METRICS.get(base)
+                if spec is None or (spec[1] is None) != (suffix == ""):
+                    continue
+                name, label, scale = spec
+                fam = families.get(name)
+                if fam is None:
+                    fam = families[name] = GaugeMetricFamily(
+                        name, f"Host utilisation from ssh, snmp and storage probes ({base})",
+                        labels=["probe", label] if label else ["probe"])
+                fam.add_metric([pid, suffix] if label else [pid], value * scale)
+        yield from families.values()
+
+    def _daemon(self, facts: DaemonFacts) -> Iterator[Metric]:
+        info = InfoMetricFamily("spbe_build", "spbe-monitor build")
+        info.add_metric([], {"version": __version__})
+        yield info
+        if facts.reload_ok is not None:
+            yield GaugeMetricFamily("spbe_config_last_reload_successful",
+                                    "1 if the last SIGHUP reload succeeded",
+                                    value=1.0 if facts.reload_ok else 0.0)
+        if facts.reload_at is not None:
+            yield GaugeMetricFamily("spbe_config_last_reload_success_timestamp_seconds",
+                                    "When the configuration was last loaded successfully",
+                                    value=facts.reload_at)
+        runner = facts.runner
+        if runner is None:
+            return
+        stats = runner.stats
+        yield CounterMetricFamily("spbe_checks", "Checks run", value=stats.checks)
+        yield CounterMetricFamily("spbe_checks_skipped",
+                                  "Checks skipped because the previous one still ran",
+                                  value=stats.skipped)
+        late = sorted(stats.lateness[-10_000:])
+        if late:
+            lag = GaugeMetricFamily("spbe_scheduling_lag_seconds",
+                                    "How late checks started against their schedule, "
+                                    "quantiles over the last 10,000 checks",
+                                    labels=["quantile"])
+            for q in (0.5, 0.99):
+                lag.add_metric([str(q)], late[min(len(late) - 1, int(len(late) * q))])
+            yield lag

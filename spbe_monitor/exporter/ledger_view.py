@@ -1,0 +1,45 @@
+"""What the exporter needs from the ledger, refreshed in the background (every few seconds)
+so a scrape never waits on the database: month-to-date figures, open outages, and which
+services are inside an excusing maintenance window now."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from spbe_monitor.availability.formula import Window
+from spbe_monitor.config.loader import Config
+from spbe_monitor.ledger.store import Outage, Store
+from spbe_monitor.monthly import ServiceMonth, figures_for_month
+
+
+@dataclass(frozen=True)
+class LedgerView:
+    at: datetime | None = None
+    months: dict[str, ServiceMonth] = field(default_factory=dict)
+    open_outages: dict[str, Outage] = field(default_factory=dict)
+    in_maintenance: frozenset[str] = frozenset()
+
+
+def read_view(config: Config, store: Store, now: datetime) -> LedgerView:
+    """One consistent read; each service's month is taken in its own zone."""
+    by_month: dict[tuple[int, int], list[str]] = {}
+    for sid, svc in config.services.items():
+        local = now.astimezone(ZoneInfo(svc.zone))
+        by_month.setdefault((local.year, local.month), []).append(sid)
+    months: dict[str, ServiceMonth] = {}
+    for (year, month), ids in by_month.items():
+        for fig in figures_for_month(config, store, year, month, ids, now):
+            months[fig.service.id] = fig
+    open_outages = {o.service_id: o for o in store.outages(list(config.services), now, None)
+                    if o.end_at is None}
+    ts = int(now.timestamp())
+    busy = set()
+    for w in store.maintenance(list(config.services), include_cancelled=False):
+        for sid in w.services:
+            win = Window(int(w.start_at.timestamp()), int(w.end_at.timestamp()), w.rrule,
+                         w.timezone, int(w.registered_at.timestamp()), w.approved_for(sid))
+            if win.excusing(ts, ts + 1):
+                busy.add(sid)
+    return LedgerView(now, months, open_outages, frozenset(busy))
