@@ -21,6 +21,7 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
 from spbe_monitor import __version__
+from spbe_monitor.api.routes import add_api, errors
 from spbe_monitor.clock import Clock
 from spbe_monitor.config.loader import Config
 from spbe_monitor.errors import ConfigError
@@ -60,7 +61,8 @@ class App:
             lambda: DaemonFacts(self.runner, self.last_reload_ok, self.loaded_at)))
 
     def _routes(self) -> web.Application:
-        app = web.Application()
+        app = web.Application(middlewares=[errors], client_max_size=64 * 1024)
+        add_api(app.router, self)
 
         async def healthy(_: web.Request) -> web.Response:
             return web.Response(text=f"spbe-monitor {__version__} is healthy\n")

@@ -309,6 +309,35 @@ def maintenance_cancel(ctx: Context, window_id: int, nip: str | None) -> None:
     click.echo(f"maintenance {window_id} cancelled")
 
 
+@cli.group()
+def token() -> None:
+    """API bearer tokens, each tied to a person in people.yaml."""
+
+
+@token.command("issue")
+@click.argument("nip")
+@pass_ctx
+def token_issue(ctx: Context, nip: str) -> None:
+    """Print a new token for NIP, once; only its SHA-256 is kept."""
+    from spbe_monitor.api.tokens import new_token
+
+    person = ctx.config.person(nip)
+    value, hashed = new_token()
+    ctx.store.add_token(person.nip, hashed, ctx.desk.actor(None), ctx.clock.now())
+    click.echo(value)
+    click.echo(f"token for {person.name} ({person.nip}); it is shown only now", err=True)
+
+
+@token.command("revoke")
+@click.argument("nip")
+@pass_ctx
+def token_revoke(ctx: Context, nip: str) -> None:
+    """Revoke every token of NIP."""
+    person = ctx.config.person(nip)
+    count = ctx.store.revoke_tokens(person.nip, ctx.desk.actor(None), ctx.clock.now())
+    click.echo(f"{count} token(s) of {person.nip} revoked")
+
+
 @cli.command("classify")
 @click.option("--nature", required=True, type=click.Choice([n.value for n in Nature]))
 @click.option("--basis", required=True, type=click.Choice([b.value for b in Basis]))

@@ -2,7 +2,8 @@
 
     SpbeError                 exit 1  (a failure: the thing could not be done)
     ├── BadInput              exit 2  (the user's input is wrong; nothing was written)
-    │   └── ConfigError       exit 2  (config files invalid; carries every error at once)
+    │   ├── ConfigError       exit 2  (config files invalid; carries every error at once)
+    │   └── NotFound          exit 2  (no such outage, window, token; HTTP 404)
     └── Refused               exit 3  (authorisation, eselon or gate said no)
 """
 
@@ -23,6 +24,10 @@ class ConfigError(BadInput):
     def __init__(self, errors: list[str]) -> None:
         super().__init__("\n".join(errors))
         self.errors = errors
+
+
+class NotFound(BadInput):
+    pass
 
 
 class Refused(SpbeError):

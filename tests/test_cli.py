@@ -75,7 +75,7 @@ def test_downtime_add_read_in_service_zone_and_counted(run, ledger):
     (["maintenance", "add", "perizinan-online", "--start", "2026-12-01T01:00", "--end",
       "2026-12-01T02:00", "--rrule", "FREQ=SOMETIMES", "--reason", "x"], "--rrule"),
     (["maintenance", "approve", "7", "--by", PENYEDIA_IZIN], "no maintenance window with id 7"),
-    (["maintenance", "cancel", "7"], "unknown"),
+    (["maintenance", "cancel", "7"], "no maintenance window with id 7"),
     (["downtime", "add", "perizinan-online"], "Missing option '--start'"),
 ])
 def test_bad_input_exits_2_with_one_line_and_writes_nothing(run, ledger, args, reason):

@@ -26,8 +26,9 @@ from sqlalchemy import (
 )
 
 from spbe_monitor.availability.intervals import Interval
-from spbe_monitor.errors import BadInput, Refused
+from spbe_monitor.errors import BadInput, NotFound, Refused
 from spbe_monitor.ledger.tables import (
+    api_tokens,
     audit_log,
     heartbeats,
     maintenance_approvals,
@@ -206,7 +207,7 @@ class Store:
                 update(outages).where(outages.c.id == outage_id).values(cause=cause)
             )
             if result.rowcount != 1:
-                raise BadInput(f"no outage with id {outage_id}")
+                raise NotFound(f"no outage with id {outage_id}")
             self._audit(conn, now, actor, "downtime.annotate", f"outage:{outage_id}",
                         before={"cause": before}, after={"cause": cause})
 
@@ -396,7 +397,7 @@ class Store:
         for w in self.maintenance():
             if w.id == window_id:
                 return w
-        raise BadInput(f"no maintenance window with id {window_id}")
+        raise NotFound(f"no maintenance window with id {window_id}")
 
     def approve_maintenance(
         self, window_id: int, service_ids: Sequence[str], approver: str, now: datetime
@@ -429,10 +430,39 @@ class Store:
             if result.rowcount != 1:
                 exists = conn.execute(select(func.count()).where(
                     maintenance_windows.c.id == window_id)).scalar_one()
-                raise BadInput(f"maintenance window {window_id} is "
-                               f"{'already cancelled' if exists else 'unknown'}")
+                if not exists:
+                    raise NotFound(f"no maintenance window with id {window_id}")
+                raise BadInput(f"maintenance window {window_id} is already cancelled")
             self._audit(conn, now, actor, "maintenance.cancel", f"maintenance:{window_id}",
                         before={"cancelled_at": None}, after={"cancelled_at": now})
+
+    # --- API tokens ----------------------------------------------------------------------
+
+    def add_token(self, nip: str, token_sha256: str, actor: str, now: datetime) -> int:
+        with self.engine.begin() as conn:
+            new_id = conn.execute(insert(api_tokens).values(
+                nip=nip, token_sha256=token_sha256, created_at=now)).inserted_primary_key
+            assert new_id is not None
+            tid = int(new_id[0])
+            self._audit(conn, now, actor, "token.issue", f"token:{tid}", after={"nip": nip})
+        return tid
+
+    def token_owner(self, token_sha256: str) -> str | None:
+        """The NIP a live token belongs to, or None (unknown or revoked)."""
+        with self.engine.connect() as conn:
+            nip = conn.execute(select(api_tokens.c.nip).where(
+                api_tokens.c.token_sha256 == token_sha256,
+                api_tokens.c.revoked_at.is_(None))).scalar_one_or_none()
+        return None if nip is None else str(nip)
+
+    def revoke_tokens(self, nip: str, actor: str, now: datetime) -> int:
+        with self.engine.begin() as conn:
+            result = conn.execute(update(api_tokens).where(
+                api_tokens.c.nip == nip, api_tokens.c.revoked_at.is_(None)).values(
+                    revoked_at=now))
+            self._audit(conn, now, actor, "token.revoke", f"person:{nip}",
+                        after={"revoked": result.rowcount})
+            return int(result.rowcount)
 
     # --- heartbeats --------------------------------------------------------------------
 

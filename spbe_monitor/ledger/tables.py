@@ -150,3 +150,13 @@ utilisation_hourly = Table(
     Column("max_at", UTCDateTime, nullable=False),
     Column("p95", Float, nullable=False),
 )
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("nip", String(64), nullable=False),
+    Column("token_sha256", String(64), nullable=False, unique=True),  # the token is never kept
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime, nullable=True),
+)

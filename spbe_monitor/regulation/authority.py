@@ -29,3 +29,23 @@ def maintenance_approval(
         return [], ("not a Penyedia Layanan of any service in this window ("
                     + ", ".join(sorted(window_services)) + ")")
     return allowed, None
+
+
+REGISTERS_MAINTENANCE = {Role.PENGELOLA_TEKNIS, Role.KOORDINATOR_LAYANAN, Role.PENYEDIA_LAYANAN}
+
+
+def maintenance_change(
+    roles: Collection[Role], answers_for: Collection[str], window_services: Collection[str]
+) -> str | None:
+    """Why this person may not register or cancel maintenance of these services (None: may).
+
+    Maintenance is planned by the technical team, the Koordinator Layanan or the Penyedia
+    Layanan, and only for the services they answer for.
+    """
+    if not REGISTERS_MAINTENANCE.intersection(roles):
+        return "maintenance is registered by a Pengelola Teknis, Koordinator Layanan or " \
+               "Penyedia Layanan"
+    foreign = sorted(set(window_services) - set(answers_for))
+    if foreign:
+        return f"not responsible for {', '.join(foreign)}"
+    return None

@@ -1,0 +1,88 @@
+"""The OpenAPI 3.1 document served at /api/v1/openapi.json."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from spbe_monitor import __version__
+
+ERROR = {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}}
+WINDOW_ID = {"name": "id", "in": "path", "required": True,
+             "schema": {"type": "integer", "minimum": 1}}
+
+
+def _json(schema: dict[str, Any], description: str = "OK") -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _errors(*codes: int) -> dict[str, Any]:
+    text = {400: "Bad input (the reason is given)", 401: "No valid bearer token",
+            403: "The person's role or eselon does not allow this", 404: "Not found"}
+    return {str(c): _json(ERROR, text[c]) for c in codes}
+
+
+def document() -> dict[str, Any]:
+    figure = {"type": "object", "required": ["service", "commitment_seconds",
+                                             "downtime_seconds", "availability_percent"],
+              "properties": {k: {"type": t} for k, t in {
+                  "service": "string", "period": "string", "classification": "string",
+                  "commitment_seconds": "integer", "downtime_seconds": "integer",
+                  "excused_seconds": "integer", "maintenance_seconds": "integer",
+                  "unmonitored_seconds": "integer", "partial": "boolean"}.items()}
+              | {"availability_percent": {"type": ["number", "null"]},
+                 "coverage_percent": {"type": ["number", "null"]},
+                 "target_percent": {"type": ["number", "null"]},
+                 "met": {"type": ["boolean", "null"]}}}
+    new_window = {
+        "type": "object", "required": ["services", "start", "end", "reason"],
+        "additionalProperties": False,
+        "properties": {
+            "services": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+            "start": {"type": "string", "description": "ISO 8601; no offset = service zone"},
+            "end": {"type": "string"},
+            "rrule": {"type": ["string", "null"], "description": "RFC 5545 RRULE"},
+            "reason": {"type": "string", "minLength": 1},
+        },
+    }
+    bearer: list[dict[str, list[str]]] = [{"bearer": []}]
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "spbe-monitor API", "version": __version__,
+                 "description": "Availability of SPBE services per Perbup Serang 49/2024."},
+        "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+        "paths": {
+            "/api/v1/services": {"get": {"summary": "Services (Formulir C) and their state",
+                                         "responses": {"200": _json({"type": "array"})}}},
+            "/api/v1/status": {"get": {"summary": "Every service and component now",
+                                       "responses": {"200": _json({"type": "object"})}}},
+            "/api/v1/availability": {"get": {
+                "summary": "The regulation's monthly figures",
+                "parameters": [
+                    {"name": "month", "in": "query", "required": True,
+                     "schema": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$"}},
+                    {"name": "service", "in": "query", "required": False,
+                     "schema": {"type": "string"}}],
+                "responses": {"200": _json({"type": "array", "items": figure}),
+                              **_errors(400)}}},
+            "/api/v1/outages": {"get": {
+                "summary": "Outages, newest last",
+                "parameters": [{"name": "service", "in": "query", "required": False,
+                                "schema": {"type": "string"}}],
+                "responses": {"200": _json({"type": "array"}), **_errors(400)}}},
+            "/api/v1/maintenance": {
+                "get": {"summary": "Maintenance windows",
+                        "responses": {"200": _json({"type": "array"})}},
+                "post": {"summary": "Register a maintenance window", "security": bearer,
+                         "requestBody": {"required": True, "content": {
+                             "application/json": {"schema": new_window}}},
+                         "responses": {"201": _json({"type": "object"}, "Registered"),
+                                       **_errors(400, 401, 403)}}},
+            "/api/v1/maintenance/{id}/approve": {"post": {
+                "summary": "Approve a late window (Penyedia Layanan, eselon II or higher)",
+                "security": bearer, "parameters": [WINDOW_ID],
+                "responses": {"200": _json({"type": "object"}), **_errors(400, 401, 403, 404)}}},
+            "/api/v1/maintenance/{id}/cancel": {"post": {
+                "summary": "Cancel a window", "security": bearer, "parameters": [WINDOW_ID],
+                "responses": {"200": _json({"type": "object"}), **_errors(400, 401, 403, 404)}}},
+        },
+    }

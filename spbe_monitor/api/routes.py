@@ -1,0 +1,185 @@
+"""The /api/v1 handlers. Reads are open; writes need a bearer token tied to a person, and
+the act must be allowed for that person's role, eselon and services. Bad input is 400 with
+the reason, a missing or unknown token 401, a refusal 403, an unknown window 404."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
+
+from aiohttp import web
+
+from spbe_monitor.api.openapi import document
+from spbe_monitor.api.tokens import digest
+from spbe_monitor.clock import Clock
+from spbe_monitor.config.loader import Config
+from spbe_monitor.config.models import Person
+from spbe_monitor.errors import BadInput, NotFound, Refused
+from spbe_monitor.ledger.store import Store, as_dict
+from spbe_monitor.manual import Desk
+from spbe_monitor.monitor.engine import Monitor
+from spbe_monitor.monthly import figures_for_month, parse_month
+from spbe_monitor.regulation.authority import maintenance_change
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+NEW_WINDOW_KEYS = {"services", "start", "end", "rrule", "reason"}
+
+
+class Host(Protocol):
+    """What the API reads from the daemon (the App)."""
+
+    config: Config
+    store: Store
+    clock: Clock
+    monitor: Monitor
+
+
+def _error(status: int, reason: str) -> web.Response:
+    return web.json_response({"error": reason}, status=status)
+
+
+@web.middleware
+async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Map the exception tree onto HTTP: the reason always reaches the caller."""
+    try:
+        return await handler(request)
+    except NotFound as exc:
+        return _error(404, str(exc))
+    except BadInput as exc:
+        return _error(400, str(exc))
+    except Refused as exc:
+        return _error(403, str(exc))
+
+
+def add_api(router: web.UrlDispatcher, host: Host) -> None:
+    def run(fn: Callable[..., Any], *args: Any) -> Awaitable[Any]:
+        return asyncio.to_thread(fn, *args)
+
+    async def person(request: web.Request) -> Person:
+        header = request.headers.get("Authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise web.HTTPUnauthorized(
+                text=json.dumps({"error": "a bearer token is required for this act"}),
+                content_type="application/json", headers={"WWW-Authenticate": "Bearer"})
+        nip = await run(host.store.token_owner, digest(token.strip()))
+        if nip is None or nip not in host.config.people:
+            raise web.HTTPUnauthorized(
+                text=json.dumps({"error": "unknown or revoked token"}),
+                content_type="application/json", headers={"WWW-Authenticate": "Bearer"})
+        return host.config.people[nip]
+
+    async def body_object(request: web.Request) -> dict[str, Any]:
+        try:
+            data = await request.json()
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise BadInput("the body is not valid JSON") from None
+        if not isinstance(data, dict):
+            raise BadInput("the body must be a JSON object")
+        return data
+
+    def desk() -> Desk:
+        return Desk(host.config, host.store, host.clock)
+
+    def window_id(request: web.Request) -> int:
+        try:
+            value = int(request.match_info["id"])
+        except ValueError:
+            raise BadInput("the window id must be a whole number") from None
+        if value < 1:
+            raise BadInput("the window id must be positive")
+        return value
+
+    async def services(_: web.Request) -> web.Response:
+        out = []
+        for sid, svc in host.config.services.items():
+            st = host.monitor.services.get(sid)
+            out.append({"id": sid, "name": svc.name, "provider": svc.provider,
+                        "classification": svc.klass.value,
+                        "availability_target": svc.availability_target,
+                        "timezone": svc.zone, "components": list(svc.components),
+                        "health": st.health.value if st else "unmonitored"})
+        return web.json_response(out)
+
+    async def availability(request: web.Request) -> web.Response:
+        month = request.query.get("month")
+        if month is None:
+            raise BadInput("the query parameter month (YYYY-MM) is required")
+        year, mon = parse_month(month)
+        sid = request.query.get("service")
+        ids = [host.config.service(sid).id] if sid else list(host.config.services)
+        figures = await run(figures_for_month, host.config, host.store, year, mon, ids,
+                            host.clock.now())
+        return web.json_response([f.as_json() for f in figures])
+
+    async def outages(request: web.Request) -> web.Response:
+        sid = request.query.get("service")
+        ids = [host.config.service(sid).id] if sid else None
+        rows = await run(host.store.outages, ids)
+        return web.json_response([as_dict(o) for o in rows])
+
+    async def maintenance(_: web.Request) -> web.Response:
+        rows = await run(host.store.maintenance)
+        return web.json_response([{**as_dict(w), "registered_late": w.registered_late}
+                                  for w in rows])
+
+    async def add_maintenance(request: web.Request) -> web.Response:
+        who = await person(request)
+        data = await body_object(request)
+        unknown = set(data) - NEW_WINDOW_KEYS
+        if unknown:
+            raise BadInput(f"unknown keys: {', '.join(sorted(unknown))}")
+        missing = {"services", "start", "end", "reason"} - set(data)
+        if missing:
+            raise BadInput(f"missing keys: {', '.join(sorted(missing))}")
+        ids = data["services"]
+        if not isinstance(ids, list) or not ids or not all(isinstance(s, str) for s in ids):
+            raise BadInput("services must be a non-empty list of service ids")
+        for key in ("start", "end", "reason"):
+            if not isinstance(data[key], str):
+                raise BadInput(f"{key} must be a string")
+        rrule = data.get("rrule")
+        if rrule is not None and not isinstance(rrule, str):
+            raise BadInput("rrule must be a string")
+        for sid in ids:
+            host.config.service(sid)
+        refusal = maintenance_change(who.roles, who.services, ids)
+        if refusal:
+            await run(host.store.record_refusal, host.clock.now(), who.nip, "maintenance.add",
+                      "maintenance:new", refusal)
+            raise Refused(refusal)
+        wid, late = await run(desk().add_maintenance, ids, data["start"], data["end"], rrule,
+                              data["reason"], who.nip)
+        return web.json_response({"id": wid, "registered_late": late}, status=201)
+
+    async def approve(request: web.Request) -> web.Response:
+        who = await person(request)
+        wid = window_id(request)
+        approved = await run(desk().approve_maintenance, wid, who.nip)
+        return web.json_response({"id": wid, "approved_for": approved})
+
+    async def cancel(request: web.Request) -> web.Response:
+        who = await person(request)
+        wid = window_id(request)
+        window = await run(host.store.window, wid)
+        refusal = maintenance_change(who.roles, who.services, window.services)
+        if refusal:
+            await run(host.store.record_refusal, host.clock.now(), who.nip,
+                      "maintenance.cancel", f"maintenance:{wid}", refusal)
+            raise Refused(refusal)
+        await run(desk().cancel_maintenance, wid, who.nip)
+        return web.json_response({"id": wid, "cancelled": True})
+
+    async def openapi(_: web.Request) -> web.Response:
+        return web.json_response(document())
+
+    router.add_get("/api/v1/services", services)
+    router.add_get("/api/v1/availability", availability)
+    router.add_get("/api/v1/outages", outages)
+    router.add_get("/api/v1/maintenance", maintenance)
+    router.add_post("/api/v1/maintenance", add_maintenance)
+    router.add_post("/api/v1/maintenance/{id}/approve", approve)
+    router.add_post("/api/v1/maintenance/{id}/cancel", cancel)
+    router.add_get("/api/v1/openapi.json", openapi)

@@ -1,0 +1,161 @@
+"""/api/v1 and /metrics in-process against the real aiohttp app: 401, 403, 400 and 404 with
+reasons, refusals audited, and a schemathesis run against the served OpenAPI document."""
+
+import json
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from spbe_monitor.api.tokens import new_token
+from spbe_monitor.app import App
+from spbe_monitor.config.loader import load_config
+from spbe_monitor.ledger import db
+from spbe_monitor.ledger.store import Store
+from tests.conftest import SPBE, FakeClock
+from tests.daemon import Daemon
+from tests.pg import free_port
+
+PENYEDIA_IZIN = "197001011995031001"
+PENYEDIA_SURAT = "197203152000031002"
+KABID = "198004212005011004"  # eselon III, koordinator layanan
+TEKNIS = "199002102015032005"
+HELPDESK = "199305052019031006"  # pengelola layanan
+
+
+@pytest.fixture
+async def api(config_dir: Path, monkeypatch: pytest.MonkeyPatch
+              ) -> AsyncIterator[tuple[TestClient, Store, dict[str, str]]]:
+    monkeypatch.delenv("SPBE_DATABASE_URL", raising=False)
+    config = load_config(config_dir / "spbe.yaml")
+    engine = db.make_engine(config.database_url)
+    db.upgrade(engine)
+    store = Store(engine)
+    clock = FakeClock()
+    tokens = {}
+    for nip in (PENYEDIA_IZIN, PENYEDIA_SURAT, KABID, TEKNIS, HELPDESK):
+        value, hashed = new_token()
+        store.add_token(nip, hashed, "test", clock.now())
+        tokens[nip] = value
+    app = App(config, store, clock)
+    client = TestClient(TestServer(app._routes()))
+    await client.start_server()
+    yield client, store, tokens
+    await client.close()
+
+
+def auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+WINDOW = {"services": ["perizinan-online"], "start": "2099-01-04T01:00",
+          "end": "2099-01-04T03:00", "rrule": "FREQ=WEEKLY;BYDAY=SU", "reason": "Patch"}
+
+
+async def test_reads_are_open_and_bad_queries_say_why(api):
+    client, _, _ = api
+    r = await client.get("/api/v1/services")
+    assert r.status == 200 and {s["id"] for s in await r.json()} >= {"perizinan-online"}
+    r = await client.get("/api/v1/availability")
+    assert r.status == 400 and "month" in (await r.json())["error"]
+    r = await client.get("/api/v1/availability?month=2026-13")
+    assert r.status == 400 and "malformed month" in (await r.json())["error"]
+    r = await client.get("/api/v1/availability?month=2026-10&service=nope")
+    assert r.status == 400 and "unknown service" in (await r.json())["error"]
+    r = await client.get("/api/v1/availability?month=2026-10&service=perizinan-online")
+    assert r.status == 200 and (await r.json())[0]["commitment_seconds"] == 31 * 86400
+    doc = await (await client.get("/api/v1/openapi.json")).json()
+    assert doc["openapi"].startswith("3.") and "/api/v1/maintenance" in doc["paths"]
+    metrics = await (await client.get("/metrics")).text()
+    assert 'spbe_build_info{version="0.1.0"} 1.0' in metrics
+
+
+async def test_writes_need_a_valid_token(api):
+    client, store, tokens = api
+    r = await client.post("/api/v1/maintenance", json=WINDOW)
+    assert r.status == 401 and r.headers["WWW-Authenticate"] == "Bearer"
+    r = await client.post("/api/v1/maintenance", json=WINDOW, headers=auth("spbe_forged"))
+    assert r.status == 401 and "unknown or revoked" in (await r.json())["error"]
+    store.revoke_tokens(TEKNIS, "test", FakeClock().now())
+    r = await client.post("/api/v1/maintenance", json=WINDOW, headers=auth(tokens[TEKNIS]))
+    assert r.status == 401
+    assert store.maintenance() == []
+
+
+@pytest.mark.parametrize("body, reason", [
+    ("{not json", "not valid JSON"),
+    ("[1, 2]", "must be a JSON object"),
+    (json.dumps({**WINDOW, "colour": "blue"}), "unknown keys: colour"),
+    (json.dumps({k: v for k, v in WINDOW.items() if k != "reason"}), "missing keys: reason"),
+    (json.dumps({**WINDOW, "services": "perizinan-online"}), "non-empty list"),
+    (json.dumps({**WINDOW, "services": ["nope"]}), "unknown service"),
+    (json.dumps({**WINDOW, "end": "2099-01-04T00:00"}), "--end must be after --start"),
+    (json.dumps({**WINDOW, "rrule": "FREQ=SOMETIMES"}), "--rrule"),
+    (json.dumps({**WINDOW, "start": 5}), "start must be a string"),
+])
+async def test_malformed_input_is_400_with_the_reason(api, body, reason):
+    client, store, tokens = api
+    r = await client.post("/api/v1/maintenance", data=body,
+                          headers={**auth(tokens[PENYEDIA_IZIN]),
+                                   "Content-Type": "application/json"})
+    assert r.status == 400 and reason in (await r.json())["error"]
+    assert store.maintenance() == []
+
+
+async def test_roles_and_eselon_are_enforced_and_refusals_audited(api):
+    client, store, tokens = api
+    r = await client.post("/api/v1/maintenance", json=WINDOW, headers=auth(tokens[HELPDESK]))
+    assert r.status == 403 and "Pengelola Teknis" in (await r.json())["error"]
+    r = await client.post("/api/v1/maintenance", json=WINDOW,
+                          headers=auth(tokens[PENYEDIA_SURAT]))
+    assert r.status == 403 and "not responsible for perizinan-online" in (
+        await r.json())["error"]
+    late = {**WINDOW, "start": "2026-11-02T01:00", "end": "2026-11-02T03:00", "rrule": None}
+    r = await client.post("/api/v1/maintenance", json=late, headers=auth(tokens[TEKNIS]))
+    assert r.status == 201
+    created = await r.json()
+    assert created["registered_late"] is True
+    wid = created["id"]
+    for nip, why in ((KABID, "only a Penyedia Layanan"),
+                     (PENYEDIA_SURAT, "not a Penyedia Layanan of any service")):
+        r = await client.post(f"/api/v1/maintenance/{wid}/approve", headers=auth(tokens[nip]))
+        assert r.status == 403 and why in (await r.json())["error"]
+    r = await client.post(f"/api/v1/maintenance/{wid}/approve",
+                          headers=auth(tokens[PENYEDIA_IZIN]))
+    assert r.status == 200 and (await r.json())["approved_for"] == ["perizinan-online"]
+    refused = [(e.actor, e.action) for e in store.audit_entries() if e.outcome == "refused"]
+    assert refused == [(HELPDESK, "maintenance.add"), (PENYEDIA_SURAT, "maintenance.add"),
+                       (KABID, "maintenance.approve"), (PENYEDIA_SURAT, "maintenance.approve")]
+    r = await client.post("/api/v1/maintenance/999/cancel", headers=auth(tokens[TEKNIS]))
+    assert r.status == 404
+    r = await client.post("/api/v1/maintenance/x/cancel", headers=auth(tokens[TEKNIS]))
+    assert r.status == 400
+    r = await client.post(f"/api/v1/maintenance/{wid}/cancel", headers=auth(tokens[HELPDESK]))
+    assert r.status == 403
+    r = await client.post(f"/api/v1/maintenance/{wid}/cancel", headers=auth(tokens[TEKNIS]))
+    assert r.status == 200
+    r = await client.post(f"/api/v1/maintenance/{wid}/cancel", headers=auth(tokens[TEKNIS]))
+    assert r.status == 400 and "already cancelled" in (await r.json())["error"]
+
+
+@pytest.mark.slow
+def test_schemathesis_finds_no_server_error(config_dir: Path, tmp_path: Path):
+    port = free_port()
+    settings = config_dir / "spbe.yaml"
+    settings.write_text(settings.read_text().replace("port: 9740", f"port: {port}"))
+    daemon = Daemon(settings, port)
+    try:
+        token = subprocess.run([*SPBE, "--config", str(settings), "token", "issue", TEKNIS],
+                               capture_output=True, text=True, check=True).stdout.strip()
+        st = Path(sys.executable).parent / "schemathesis"
+        result = subprocess.run(
+            [str(st), "run", f"http://127.0.0.1:{port}/api/v1/openapi.json",
+             "--checks", "not_a_server_error", "-H", f"Authorization: Bearer {token}",
+             "--max-examples", "40", "--seed", "1"],
+            capture_output=True, text=True, timeout=600, cwd=tmp_path)
+        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    finally:
+        assert daemon.stop() == 0
