@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from spbe_monitor.api.tokens import new_token
@@ -28,7 +29,8 @@ HELPDESK = "199305052019031006"  # pengelola layanan
 
 @pytest.fixture
 async def api(config_dir: Path, monkeypatch: pytest.MonkeyPatch
-              ) -> AsyncIterator[tuple[TestClient, Store, dict[str, str]]]:
+              ) -> AsyncIterator[tuple[TestClient[web.Request, web.Application], Store,
+                                       dict[str, str]]]:
     monkeypatch.delenv("SPBE_DATABASE_URL", raising=False)
     config = load_config(config_dir / "spbe.yaml")
     engine = db.make_engine(config.database_url)
