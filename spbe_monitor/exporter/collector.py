@@ -120,12 +120,23 @@ class SpbeCollector(Collector):
                      "Priority number (1 = P1) of the open outage, absent when none")
         resolve = gauge("spbe_service_open_outage_resolve_by_timestamp_seconds",
                         "Resolution deadline of the open outage")
+        rto = gauge("spbe_drp_rto_target_seconds", "RTO target (Formulir C)")
+        rpo = gauge("spbe_drp_rpo_target_seconds", "RPO target (Formulir C)")
+        member = GaugeMetricFamily("spbe_service_component",
+                                   "1 for each component a service needs (for joins)",
+                                   labels=["service", "probe"])
         for sid, svc in mon.config.services.items():
             st = mon.services.get(sid)
             if st is not None and st.health is not Health.UNKNOWN:
                 up.add_metric([sid], 1.0 if st.health.passing else 0.0)
                 degraded.add_metric([sid], 1.0 if st.health is Health.DEGRADED else 0.0)
             maint.add_metric([sid], 1.0 if sid in view.in_maintenance else 0.0)
+            for pid in svc.components:
+                member.add_metric([sid, pid], 1.0)
+            if svc.rto is not None:
+                rto.add_metric([sid], svc.rto.total_seconds())
+            if svc.rpo is not None:
+                rpo.add_metric([sid], svc.rpo.total_seconds())
             if svc.availability_target is not None:
                 target.add_metric([sid], svc.availability_target / 100)
             month = view.months.get(sid)
@@ -148,7 +159,7 @@ class SpbeCollector(Collector):
                 if outage.resolve_by is not None:
                     resolve.add_metric([sid], outage.resolve_by.timestamp())
         yield from (up, degraded, maint, target, committed, down, excused, unmon, ratio, budget,
-                    prio, resolve)
+                    prio, resolve, rto, rpo, member)
 
     def _hosts(self, mon: Monitor) -> Iterator[Metric]:
         families: dict[str, GaugeMetricFamily] = {}

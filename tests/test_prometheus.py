@@ -1,0 +1,126 @@
+"""A real Prometheus (Debian's) on loopback scraping a real `spbe run` every second: every
+PromQL expression of every dashboard panel, variable and rule evaluates without error, and
+the month-to-date availability recomputed in PromQL equals `spbe availability`."""
+
+import json
+import re
+import shutil
+import subprocess
+import time
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import IN_CI, SPBE
+from tests.daemon import Daemon, write_config
+from tests.pg import free_port
+from tests.test_dashboards import RULES, exprs
+
+
+def query(port: int, expr: str) -> dict[str, Any]:
+    """Instant query; Grafana's `label_values(metric, label)` goes to the label API."""
+    grafana = re.fullmatch(r"label_values\((.+), *(\w+)\)", expr)
+    if grafana:
+        url = (f"http://127.0.0.1:{port}/api/v1/label/{grafana[2]}/values?"
+               + urllib.parse.urlencode({"match[]": grafana[1]}))
+    else:
+        url = f"http://127.0.0.1:{port}/api/v1/query?" + urllib.parse.urlencode({"query": expr})
+    try:
+        with urllib.request.urlopen(url, timeout=10) as r:
+            data: dict[str, Any] = json.load(r)
+    except urllib.error.HTTPError as exc:
+        data = json.load(exc)
+    return data
+
+
+@pytest.fixture
+def prometheus(tmp_path: Path) -> Iterator[tuple[int, Path, int]]:
+    binary = shutil.which("prometheus")
+    if binary is None:
+        if IN_CI:
+            pytest.fail("prometheus missing under CI=true: scripts/test installs it")
+        pytest.skip("prometheus not installed")
+    spbe_port, prom_port = free_port(), free_port()
+    (tmp_path / "prometheus.yml").write_text(f"""\
+global: {{scrape_interval: 1s, evaluation_interval: 1s}}
+rule_files: ["{RULES}"]
+scrape_configs:
+  - job_name: spbe-monitor
+    static_configs: [{{targets: ["127.0.0.1:{spbe_port}"]}}]
+""")
+    proc = subprocess.Popen([binary, f"--config.file={tmp_path / 'prometheus.yml'}",
+                             f"--storage.tsdb.path={tmp_path / 'tsdb'}",
+                             f"--web.listen-address=127.0.0.1:{prom_port}"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        yield prom_port, tmp_path, spbe_port
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def wait(condition: Any, what: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.2)
+
+
+@pytest.mark.slow
+def test_every_expression_evaluates_and_availability_matches(prometheus):
+    prom_port, folder, spbe_port = prometheus
+    probes = f"""\
+probes:
+  - id: self-http
+    kind: http
+    url: http://127.0.0.1:{spbe_port}/-/healthy
+    interval: 1s
+  - id: self-tcp
+    kind: tcp
+    host: 127.0.0.1
+    port: {spbe_port}
+    interval: 1s
+"""
+    config = write_config(folder / "spbe", spbe_port, probes, ["self-http", "self-tcp"])
+    # an hour of downtime earlier this month (or just before now, on the 1st)
+    now = datetime.now(UTC)
+    start = max(now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+                + timedelta(hours=12), now - timedelta(hours=2))
+    end = min(start + timedelta(hours=1), now - timedelta(minutes=1))
+    subprocess.run([*SPBE, "--config", str(config), "downtime", "add", "target", "--start",
+                    start.isoformat(), "--end", end.isoformat(), "--cause", "uji"],
+                   check=True, capture_output=True)
+    daemon = Daemon(config, spbe_port)
+    try:
+        daemon.wait_for(lambda: daemon.service_health() == "up", "service up")
+        wait(lambda: query(prom_port, "spbe:service_month_availability:ratio")["data"][
+            "result"], "recorded availability")
+        services = query(prom_port, "label_values(spbe_service_in_maintenance, "
+                         "service)")
+        assert services["data"] == ["target"]
+        failures = {}
+        for expr in exprs():
+            result = query(prom_port, expr.replace("$service", "target"))
+            if result.get("status") != "success":
+                failures[expr] = result.get("error")
+        assert not failures, failures
+        promql = query(prom_port, '100 * (1 - spbe_service_month_downtime_seconds{service='
+                       '"target"} / spbe_service_month_committed_seconds{service="target"})')
+        from_prom = float(promql["data"]["result"][0]["value"][1])
+        month = datetime.now(UTC).strftime("%Y-%m")
+        out = subprocess.run([*SPBE, "--config", str(config), "availability", "--month", month,
+                              "--service", "target", "--json"], check=True, capture_output=True,
+                             text=True).stdout
+        from_cli = json.loads(out)[0]["availability_percent"]
+        assert from_cli < 100  # the hour of downtime counts
+        assert abs(from_prom - from_cli) <= 0.01
+        alerts = query(prom_port, "ALERTS")
+        assert alerts["status"] == "success"
+    finally:
+        assert daemon.stop() == 0
