@@ -132,3 +132,18 @@ def test_classify(run):
     r = run("classify", "--nature", "publik", "--basis", "umum", "--scope", "instansi")
     assert r.code == 1 and "no row" in r.out
     assert run("classify", "--nature", "swasta", "--basis", "umum", "--scope", "instansi").code == 2
+
+
+def test_token_issue_prints_once_stores_only_the_hash_and_revoke(run, ledger):
+    r = run("token", "issue", TEKNIS)
+    token = r.out.strip()
+    assert r.code == 0 and token.startswith("spbe_") and "shown only now" in r.err
+    from spbe_monitor.api.tokens import digest
+    assert ledger.token_owner(digest(token)) == TEKNIS
+    with ledger.engine.connect() as conn:
+        stored = [row[0] for row in conn.exec_driver_sql("SELECT token_sha256 FROM api_tokens")]
+    assert token not in stored and digest(token) in stored
+    r = run("token", "revoke", TEKNIS)
+    assert r.code == 0 and "1 token(s)" in r.out
+    assert ledger.token_owner(digest(token)) is None
+    assert run("token", "issue", "000000000000000000").code == 2
