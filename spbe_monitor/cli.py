@@ -338,6 +338,49 @@ def token_revoke(ctx: Context, nip: str) -> None:
     click.echo(f"{count} token(s) of {person.nip} revoked")
 
 
+@cli.group()
+def report() -> None:
+    """The regulation's forms as HTML, PDF and JSON (Bahasa Indonesia)."""
+
+
+def _formats(value: str) -> tuple[str, ...]:
+    from spbe_monitor.reports.render import FORMATS
+
+    chosen = tuple(dict.fromkeys(f.strip() for f in value.split(",") if f.strip()))
+    bad = [f for f in chosen if f not in FORMATS]
+    if bad or not chosen:
+        raise BadInput(f"--format takes a comma-separated list of {', '.join(FORMATS)}")
+    return chosen
+
+
+@report.command("formulir-f")
+@click.option("--month", required=True, help="YYYY-MM")
+@click.option("--service", "service_id", help="one service id (default: all)")
+@click.option("--format", "formats", default="html,pdf,json", show_default=True)
+@click.option("--out", "out_dir", type=click.Path(path_type=Path),
+              help="folder (default: reports.folder in spbe.yaml)")
+@click.option("--partial", is_flag=True, help="allow a month that is not over yet")
+@pass_ctx
+def report_formulir_f(ctx: Context, month: str, service_id: str | None, formats: str,
+                      out_dir: Path | None, partial: bool) -> None:
+    """Formulir F — Laporan Ketersediaan Layanan, per service."""
+    from rich.progress import Progress
+
+    from spbe_monitor.reports.jobs import formulir_f_reports
+
+    year, mon = parse_month(month)
+    chosen = _formats(formats)
+    ids = [ctx.config.service(service_id).id] if service_id else list(ctx.config.services)
+    with Progress(console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("Formulir F", total=len(ids))
+        filed = formulir_f_reports(
+            ctx.config, ctx.store, year, mon, ids, chosen, out_dir or ctx.config.reports_dir,
+            ctx.clock.now(), partial, progress=lambda _sid: bar.advance(task))
+    for files in filed.values():
+        for w in files:
+            click.echo(f"{w.path}  sha256:{w.sha256}" + ("  (unchanged)" if w.skipped else ""))
+
+
 @cli.command("classify")
 @click.option("--nature", required=True, type=click.Choice([n.value for n in Nature]))
 @click.option("--basis", required=True, type=click.Choice([b.value for b in Basis]))

@@ -38,6 +38,7 @@ class Config:
     playbooks_dir: Path
     warnings: tuple[str, ...]
     probes: dict[str, ProbeSettings] = field(default_factory=dict)
+    reports_dir: Path = Path("var/reports")
 
     def service(self, service_id: str) -> Service:
         try:
@@ -159,6 +160,7 @@ def load_config(path: Path | None = None) -> Config:
         playbooks_dir=playbooks_dir,
         warnings=tuple(warnings),
         probes=probes,
+        reports_dir=(base / settings.reports.folder).resolve(),
     )
 
 

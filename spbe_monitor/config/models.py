@@ -44,6 +44,22 @@ class Server(Strict):
     port: int = Field(default=9740, ge=0, le=65535)
 
 
+class Email(Strict):
+    """SMTP delivery of month-end reports to the people who answer for each service."""
+
+    host: Text
+    port: int = Field(default=587, ge=1, le=65535)
+    sender: Text
+    starttls: bool = True
+    username: str | None = None
+    password_env: str | None = None  # the password is read from this variable
+
+
+class Reports(Strict):
+    folder: Text = "../var/reports"  # relative to spbe.yaml's folder
+    email: Email | None = None
+
+
 class Settings(Strict):
     """config/spbe.yaml: daemon settings; paths are relative to this file's folder."""
 
@@ -57,6 +73,7 @@ class Settings(Strict):
     heartbeat_interval: Duration = timedelta(seconds=15)
     max_concurrency: int = Field(default=512, ge=1, le=100_000)  # checks in flight at once
     server: Server = Server()
+    reports: Reports = Reports()
 
 
 class Service(Strict):
@@ -104,6 +121,7 @@ class Person(Strict):
     eselon: Eselon | None = None
     roles: list[Role] = []
     services: list[Ident] = []
+    email: Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+$")] | None = None
 
 
 class PeopleFile(Strict):

@@ -35,6 +35,7 @@ from spbe_monitor.ledger.tables import (
     maintenance_services,
     maintenance_windows,
     outages,
+    reports,
     transitions,
     utilisation_hourly,
 )
@@ -463,6 +464,36 @@ class Store:
             self._audit(conn, now, actor, "token.revoke", f"person:{nip}",
                         after={"revoked": result.rowcount})
             return int(result.rowcount)
+
+    # --- reports -------------------------------------------------------------------------
+
+    def record_report(self, kind: str, subject: str, period: str, fmt: str, path: str,
+                      sha256: str, now: datetime, partial: bool) -> None:
+        """One row per file written, so a report's exact bytes can be proven later."""
+        with self.engine.begin() as conn:
+            conn.execute(insert(reports).values(
+                kind=kind, subject=subject, period=period, format=fmt, path=path,
+                sha256=sha256, generated_at=now, partial=partial))
+
+    def reports(self, kind: str | None = None, period: str | None = None
+                ) -> list[dict[str, Any]]:
+        q = select(reports).order_by(reports.c.id)
+        if kind is not None:
+            q = q.where(reports.c.kind == kind)
+        if period is not None:
+            q = q.where(reports.c.period == period)
+        with self.engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(q)]
+
+    def utilisation_between(self, probe_ids: Iterable[str], lo: datetime, hi: datetime
+                            ) -> list[UtilisationHour]:
+        q = select(utilisation_hourly).where(
+            utilisation_hourly.c.probe_id.in_(list(probe_ids)),
+            utilisation_hourly.c.hour >= lo, utilisation_hourly.c.hour < hi,
+        ).order_by(utilisation_hourly.c.probe_id, utilisation_hourly.c.metric,
+                   utilisation_hourly.c.hour)
+        with self.engine.connect() as conn:
+            return [UtilisationHour(**r._mapping) for r in conn.execute(q)]
 
     # --- heartbeats --------------------------------------------------------------------
 

@@ -160,3 +160,18 @@ api_tokens = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("revoked_at", UTCDateTime, nullable=True),
 )
+
+reports = Table(
+    "reports",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("kind", String(32), nullable=False),  # formulir-f, formulir-c, evaluasi
+    Column("subject", String(64), nullable=False),  # service id, or "all"
+    Column("period", String(16), nullable=False),  # 2026-11, 2026-2
+    Column("format", String(8), nullable=False),  # html | pdf | json
+    Column("path", Text, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("generated_at", UTCDateTime, nullable=False),
+    Column("partial", Boolean, nullable=False, default=False),
+    Index("ix_reports_subject_period", "kind", "subject", "period"),
+)

@@ -1,0 +1,103 @@
+"""Everything a Formulir F needs for one service and month, read from the ledger in a few
+batched queries (so 100 services cost the same dozen queries as one)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from spbe_monitor.availability.calendar import month_bounds
+from spbe_monitor.config.loader import Config
+from spbe_monitor.config.models import Person, Service
+from spbe_monitor.errors import BadInput
+from spbe_monitor.ledger.store import MaintenanceWindow, Outage, Store, UtilisationHour
+from spbe_monitor.monthly import ServiceMonth, figures_for_month
+
+UTILISATION_KINDS = ("ssh", "snmp", "storage")
+
+
+@dataclass(frozen=True)
+class FormInputs:
+    service: Service
+    year: int
+    month: int
+    month_figures: ServiceMonth
+    trend: list[ServiceMonth]  # the twelve months ending with this one, oldest first
+    outages: list[Outage]
+    windows: list[MaintenanceWindow]
+    utilisation: list[UtilisationHour]
+    host_kinds: dict[str, str]  # probe id → kind, for the service's host components
+    prepared_by: Person | None
+    acknowledged_by: Person | None
+    generated_for: datetime  # the month end, or now for a partial report
+
+
+def _months_back(year: int, month: int, count: int) -> list[tuple[int, int]]:
+    out = []
+    for i in range(count - 1, -1, -1):
+        m = month - i
+        y = year
+        while m < 1:
+            m += 12
+            y -= 1
+        out.append((y, m))
+    return out
+
+
+def signatories(config: Config, service_id: str) -> tuple[Person | None, Person | None]:
+    """Disiapkan oleh: a Pengelola Teknis of the service; Mengetahui: its Penyedia Layanan."""
+    teknis = [p for p in config.people.values()
+              if service_id in p.services and "pengelola_teknis" in p.roles]
+    penyedia = [p for p in config.people.values()
+                if service_id in p.services and "penyedia_layanan" in p.roles]
+    return (teknis[0] if teknis else None, penyedia[0] if penyedia else None)
+
+
+def collect(config: Config, store: Store, year: int, month: int, service_ids: list[str],
+            now: datetime) -> list[FormInputs]:
+    months = {}
+    for y, m in _months_back(year, month, 12):
+        if (y, m) == (year, month) or datetime(y, m, 1, tzinfo=UTC) <= now:
+            try:
+                months[(y, m)] = {f.service.id: f for f in figures_for_month(
+                    config, store, y, m, service_ids, now)}
+            except BadInput:  # not started yet in any service's zone
+                continue
+    zones = {sid: ZoneInfo(config.services[sid].zone) for sid in service_ids}
+    bounds = {sid: month_bounds(year, month, zones[sid]) for sid in service_ids}
+    lo = datetime.fromtimestamp(min(b[0] for b in bounds.values()), UTC)
+    hi = datetime.fromtimestamp(max(b[1] for b in bounds.values()), UTC)
+    outages: dict[str, list[Outage]] = defaultdict(list)
+    for o in store.outages(service_ids, lo, hi):
+        outages[o.service_id].append(o)
+    windows: dict[str, list[MaintenanceWindow]] = defaultdict(list)
+    for w in store.maintenance(service_ids):
+        for sid in w.services:
+            windows[sid].append(w)
+    host_kinds = {pid: config.probes[pid].kind for sid in service_ids
+                  for pid in config.services[sid].components
+                  if pid in config.probes and config.probes[pid].kind in UTILISATION_KINDS}
+    usage: dict[str, list[UtilisationHour]] = defaultdict(list)
+    for row in store.utilisation_between(host_kinds, lo, hi):
+        usage[row.probe_id].append(row)
+    out = []
+    for sid in service_ids:
+        svc = config.services[sid]
+        figures = months[(year, month)][sid]
+        s_lo, s_hi = (datetime.fromtimestamp(x, UTC) for x in bounds[sid])
+        prepared, acknowledged = signatories(config, sid)
+        out.append(FormInputs(
+            service=svc, year=year, month=month, month_figures=figures,
+            trend=[months[k][sid] for k in sorted(months) if sid in months[k]],
+            outages=[o for o in outages[sid] if o.start_at < s_hi
+                     and (o.end_at is None or o.end_at > s_lo)],
+            windows=windows[sid],
+            utilisation=[r for pid in svc.components for r in usage.get(pid, [])
+                         if s_lo <= r.hour < s_hi],
+            host_kinds={pid: k for pid, k in host_kinds.items() if pid in svc.components},
+            prepared_by=prepared, acknowledged_by=acknowledged,
+            generated_for=min(now, s_hi),
+        ))
+    return out

@@ -1,0 +1,106 @@
+"""Generating and filing reports: the command, the month-end cron job, e-mail delivery."""
+
+from __future__ import annotations
+
+import logging
+import os
+import smtplib
+from collections.abc import Callable
+from datetime import datetime
+from email.message import EmailMessage
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from spbe_monitor.config.loader import Config
+from spbe_monitor.errors import BadInput
+from spbe_monitor.ledger.store import Store
+from spbe_monitor.reports import formulir_f
+from spbe_monitor.reports.inputs import collect
+from spbe_monitor.reports.render import Written, file_report
+
+log = logging.getLogger("spbe.reports")
+KIND_F = "formulir-f"
+
+
+def month_over(config: Config, service_ids: list[str], year: int, month: int,
+               now: datetime) -> bool:
+    """True when the month has ended in every named service's zone."""
+    nxt = (year + 1, 1) if month == 12 else (year, month + 1)
+    return all(now >= datetime(*nxt, 1, tzinfo=ZoneInfo(config.services[s].zone))
+               for s in service_ids)
+
+
+def formulir_f_reports(
+    config: Config, store: Store, year: int, month: int, service_ids: list[str],
+    formats: tuple[str, ...], folder: Path, now: datetime, partial: bool = False,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, list[Written]]:
+    """Formulir F for each service; a month not yet over is refused unless `partial`."""
+    over = month_over(config, service_ids, year, month, now)
+    if not over and not partial:
+        raise BadInput(f"{year:04d}-{month:02d} is not over yet; use --partial for a "
+                       "provisional report (it says so on its face)")
+    period = f"{year:04d}-{month:02d}"
+    out = {}
+    for inputs in collect(config, store, year, month, service_ids, now):
+        data = formulir_f.build(inputs)
+        out[inputs.service.id] = file_report(
+            store, KIND_F, inputs.service.id, period, data, "formulir_f.html.j2", formats,
+            folder, now, partial=not over)
+        if progress:
+            progress(inputs.service.id)
+    return out
+
+
+def recipients(config: Config, service_id: str) -> list[str]:
+    """The people who answer for the service and have an e-mail address."""
+    return sorted(p.email for p in config.people.values()
+                  if service_id in p.services and p.email
+                  and {"penyedia_layanan", "pengelola_teknis"} & set(p.roles))
+
+
+def deliver(config: Config, service_id: str, period: str, files: list[Written]) -> int:
+    """E-mail the filed report (PDF, else HTML) to its recipients; returns how many."""
+    email = config.settings.reports.email
+    to = recipients(config, service_id)
+    attach = [w for w in files if w.fmt in ("pdf", "html")][:1]
+    if email is None or not to or not attach:
+        return 0
+    svc = config.services[service_id]
+    msg = EmailMessage()
+    msg["Subject"] = f"Laporan Ketersediaan Layanan (Formulir F) {svc.name} {period}"
+    msg["From"] = email.sender
+    msg["To"] = ", ".join(to)
+    msg.set_content(f"Terlampir Laporan Ketersediaan Layanan {svc.name} periode {period}.\n"
+                    f"SHA-256: {attach[0].sha256}\n")
+    kind = ("application", "pdf") if attach[0].fmt == "pdf" else ("text", "html")
+    msg.add_attachment(attach[0].path.read_bytes(), maintype=kind[0], subtype=kind[1],
+                       filename=attach[0].path.name)
+    password = os.environ.get(email.password_env) if email.password_env else None
+    with smtplib.SMTP(email.host, email.port, timeout=30) as smtp:
+        if email.starttls:
+            smtp.starttls()
+        if email.username and password:
+            smtp.login(email.username, password)
+        smtp.send_message(msg)
+    return len(to)
+
+
+def month_end(config: Config, store: Store, now: datetime) -> None:
+    """The 1st at 00:05: Formulir F of the month just ended, for every service; rerunning
+    writes identical files or nothing, and mails only what was newly filed."""
+    local = now.astimezone(ZoneInfo(config.settings.timezone))
+    year, month = (local.year - 1, 12) if local.month == 1 else (local.year, local.month - 1)
+    ids = list(config.services)
+    filed = formulir_f_reports(config, store, year, month, ids, ("json", "html", "pdf"),
+                               config.reports_dir, now)
+    period = f"{year:04d}-{month:02d}"
+    for sid, files in filed.items():
+        if all(w.skipped for w in files):
+            continue
+        try:
+            sent = deliver(config, sid, period, files)
+            log.info("Formulir F %s %s filed%s", sid, period,
+                     f", mailed to {sent}" if sent else "")
+        except (OSError, smtplib.SMTPException) as exc:
+            log.error("Formulir F %s %s filed but not mailed: %s", sid, period, exc)
