@@ -18,6 +18,8 @@ from functools import partial
 from typing import Any
 
 from aiohttp import web
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
 from spbe_monitor import __version__
@@ -32,6 +34,7 @@ from spbe_monitor.monitor.engine import Monitor
 from spbe_monitor.monitor.recorder import Recorder
 from spbe_monitor.monitor.runner import Runner
 from spbe_monitor.probers.context import ProbeContext
+from spbe_monitor.reports.jobs import month_end
 from spbe_monitor.status import snapshot
 
 log = logging.getLogger("spbe.app")
@@ -143,6 +146,21 @@ class App:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stop.wait(), timeout=VIEW_REFRESH_SECONDS)
 
+    def month_end_scheduler(self) -> AsyncIOScheduler:
+        """Formulir F for the month just ended, on the 1st at 00:05 in the configured zone."""
+        scheduler = AsyncIOScheduler(timezone=self.config.settings.timezone)
+
+        async def job() -> None:
+            try:
+                await asyncio.to_thread(month_end, self.config, self.store, self.clock.now())
+            except Exception:
+                log.exception("month-end reports failed; rerun `spbe report formulir-f`")
+
+        scheduler.add_job(job, CronTrigger(day=1, hour=0, minute=5,
+                                           timezone=self.config.settings.timezone),
+                          id="formulir-f", coalesce=True, misfire_grace_time=6 * 3600)
+        return scheduler
+
     def stop(self) -> None:
         self._stop.set()
 
@@ -167,12 +185,15 @@ class App:
                                                 self.clock.now())
         writer = asyncio.create_task(self.recorder.run())
         viewer = asyncio.create_task(self._refresh_view())
+        scheduler = self.month_end_scheduler()
+        scheduler.start()
         self._start_runner()
         log.info("listening on http://%s:%d, %d probes, ledger session %d", server.listen,
                  server.port, len(self.config.probes), self._session)
         try:
             await self._heartbeat()
         finally:
+            scheduler.shutdown(wait=False)
             await self._stop_runner()
             await viewer
             self.monitor.flush()

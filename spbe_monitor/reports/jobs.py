@@ -63,7 +63,8 @@ def deliver(config: Config, service_id: str, period: str, files: list[Written]) 
     """E-mail the filed report (PDF, else HTML) to its recipients; returns how many."""
     email = config.settings.reports.email
     to = recipients(config, service_id)
-    attach = [w for w in files if w.fmt in ("pdf", "html")][:1]
+    attach = sorted((w for w in files if w.fmt in ("pdf", "html")),
+                    key=lambda w: w.fmt != "pdf")[:1]  # the PDF when there is one
     if email is None or not to or not attach:
         return 0
     svc = config.services[service_id]

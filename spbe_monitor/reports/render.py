@@ -37,6 +37,9 @@ def html(template: str, data: dict[str, Any]) -> str:
 
 
 def pdf(document: str) -> bytes:
+    """Reproducible bytes: fontTools stamps subset fonts with the current time unless
+    SOURCE_DATE_EPOCH is set (reproducible-builds.org); a fixed one makes reruns identical."""
+    os.environ.setdefault("SOURCE_DATE_EPOCH", "1704067200")  # 2024-01-01, Perbup 49's year
     from weasyprint import HTML  # heavy import: only when a PDF is asked for
 
     out = HTML(string=document).write_pdf()

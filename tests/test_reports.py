@@ -1,0 +1,185 @@
+"""Formulir F end to end on the bundled example: numbers equal `spbe availability`, reruns
+are byte-identical, the PDF carries every heading the regulation requires, missing data and
+unfinished months are handled, and the month-end job files and mails once."""
+
+import asyncio
+import json
+import shutil
+import subprocess
+from datetime import UTC, datetime, timedelta
+from email import message_from_bytes
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from spbe_monitor.config.loader import load_config
+from spbe_monitor.ledger import db
+from spbe_monitor.ledger.store import Store, UtilisationHour
+from spbe_monitor.reports.jobs import month_end
+from tests.cli_helpers import spbe
+from tests.conftest import IN_CI
+from tests.pg import free_port
+
+TEKNIS = "199002102015032005"
+HEADINGS = ["Laporan Ketersediaan Layanan", "Nama Layanan", "Periode",
+            "Karakteristik Utilisasi Layanan", "Pencapaian Ketersediaan",
+            "Peluang Peningkatan Ketersediaan", "Disiapkan oleh", "Mengetahui"]
+
+
+@pytest.fixture
+def run(config_dir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.delenv("SPBE_DATABASE_URL", raising=False)
+    return lambda *args: spbe(capsys, "--config", str(config_dir / "spbe.yaml"), *args)
+
+
+@pytest.fixture
+def ledger(config_dir: Path) -> Store:
+    engine = db.make_engine(load_config(config_dir / "spbe.yaml").database_url)
+    db.upgrade(engine)
+    return Store(engine)
+
+
+def october(run, ledger: Store) -> None:
+    """A month with outages (one recurring cause, one in a late window), monitoring, and a
+    filling disk on the ledger-disk component."""
+    for day in (3, 10, 17):
+        assert run("downtime", "add", "perizinan-online", "--start", f"2026-10-{day:02d}T08:00",
+                   "--end", f"2026-10-{day:02d}T14:00", "--cause", "Server aplikasi hang",
+                   "--by", TEKNIS).code == 0
+    assert run("downtime", "add", "persuratan-online", "--start", "2026-10-05T09:00",
+               "--end", "2026-10-05T10:30", "--cause", "Jaringan putus").code == 0
+    session = ledger.open_session("h", datetime(2026, 9, 30, 12, tzinfo=UTC))
+    ledger.beat(session, datetime(2026, 10, 31, 23, tzinfo=UTC))
+    hour = datetime(2026, 10, 1, tzinfo=UTC)
+    rows = []
+    for i in range(30 * 24):
+        value = 60 + i * 0.05  # a disk filling 1.2 points a day
+        rows.append(UtilisationHour("ledger-disk", "disk_used_percent", hour, 120, value,
+                                    value + 0.5, hour + timedelta(minutes=30), value + 0.4))
+        hour += timedelta(hours=1)
+    ledger.merge_utilisation(rows)
+
+
+def test_formulir_f_equals_availability_and_reruns_are_identical(run, ledger, tmp_path):
+    october(run, ledger)
+    out = tmp_path / "out"
+    r = run("report", "formulir-f", "--month", "2026-10", "--out", str(out))
+    assert r.code == 0, r.err
+    figures = {f["service"]: f for f in json.loads(
+        run("availability", "--month", "2026-10", "--json").out)}
+    for sid, fig in figures.items():
+        data = json.loads((out / "2026-10" / f"formulir-f_{sid}_2026-10.json").read_text())
+        assert data["angka_ketersediaan"] == fig
+    izin = json.loads((out / "2026-10/formulir-f_perizinan-online_2026-10.json").read_text())
+    assert [g["penyebab"] for g in izin["pencapaian"]["gangguan"]] == ["Server aplikasi hang"] * 3
+    assert izin["pencapaian"]["penyebab_downtime"][0]["downtime_detik"] == 3 * 6 * 3600
+    kinds = {p["jenis"] for p in izin["peluang_peningkatan"]}
+    assert {"analisis_akar_masalah", "kapasitas_penyimpanan"} <= kinds
+    disk = next(p for p in izin["peluang_peningkatan"] if p["jenis"] == "kapasitas_penyimpanan")
+    assert disk["angka"]["pertumbuhan_persen_per_hari"] == pytest.approx(1.2, abs=0.01)
+    util = izin["utilisasi"]["komponen"][0]["metrik"][0]
+    assert util["puncak"] == pytest.approx(60 + 719 * 0.05 + 0.5)
+    assert izin["tanda_tangan"]["mengetahui"]["nip"] == "197001011995031001"
+    before = {p.name: p.read_bytes() for p in (out / "2026-10").iterdir()}
+    again = run("report", "formulir-f", "--month", "2026-10", "--out", str(out))
+    assert again.code == 0 and again.out.count("(unchanged)") == 9
+    after = {p.name: p.read_bytes() for p in (out / "2026-10").iterdir()}
+    assert before == after
+    filed = ledger.reports("formulir-f", "2026-10")
+    assert len(filed) == 9 and all(len(r["sha256"]) == 64 for r in filed)
+
+
+def test_pdf_has_every_heading_the_regulation_requires(run, ledger, tmp_path):
+    pdftotext = shutil.which("pdftotext")
+    if pdftotext is None:
+        if IN_CI:
+            pytest.fail("pdftotext missing under CI=true: scripts/test installs poppler-utils")
+        pytest.skip("poppler-utils not installed")
+    october(run, ledger)
+    assert run("report", "formulir-f", "--month", "2026-10", "--service", "perizinan-online",
+               "--format", "pdf", "--out", str(tmp_path)).code == 0
+    pdf = tmp_path / "2026-10" / "formulir-f_perizinan-online_2026-10.pdf"
+    text = subprocess.run([pdftotext, "-layout", str(pdf), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    for heading in HEADINGS:
+        assert heading.lower() in text.lower(), heading
+    assert "Perizinan Online" in text and "Oktober 2026" in text
+    assert "NIP 197001011995031001" in text
+
+
+def test_missing_data_and_unfinished_month(run, tmp_path):
+    r = run("report", "formulir-f", "--month", "2026-09", "--format", "json,html",
+            "--out", str(tmp_path))
+    assert r.code == 0
+    data = json.loads((tmp_path / "2026-09/formulir-f_simpeg-internal_2026-09.json").read_text())
+    assert not data["utilisasi"]["tersedia"] and "data tidak tersedia" in data["utilisasi"][
+        "keterangan"]
+    assert not data["pencapaian"]["tersedia"]
+    html = (tmp_path / "2026-09/formulir-f_simpeg-internal_2026-09.html").read_text()
+    assert "data tidak tersedia" in html
+    now = datetime.now(UTC)
+    month = now.strftime("%Y-%m")
+    r = run("report", "formulir-f", "--month", month, "--out", str(tmp_path))
+    assert r.code == 2 and "--partial" in r.err
+    r = run("report", "formulir-f", "--month", month, "--partial", "--format", "html",
+            "--out", str(tmp_path))
+    assert r.code == 0
+    partial = next((tmp_path / month).glob("formulir-f_perizinan-online_*_sementara.html"))
+    assert "LAPORAN SEMENTARA" in partial.read_text()
+    assert run("report", "formulir-f", "--month", "2026-10", "--format", "docx").code == 2
+
+
+class Inbox:
+    def __init__(self) -> None:
+        self.messages: list[bytes] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.messages.append(envelope.content)
+        return "250 OK"
+
+
+def test_month_end_job_files_once_and_mails_the_people_responsible(config_dir, run, ledger):
+    october(run, ledger)
+    port = free_port()
+    inbox = Inbox()
+    smtp = Controller(inbox, hostname="127.0.0.1", port=port)
+    smtp.start()
+    try:
+        settings = config_dir / "spbe.yaml"
+        settings.write_text(settings.read_text() + f"""\
+reports:
+  folder: ../reports
+  email: {{host: 127.0.0.1, port: {port}, sender: spbe@serangkab.go.id, starttls: false}}
+""")
+        people = config_dir / "people.yaml"
+        people.write_text(people.read_text().replace(
+            "    services: [perizinan-online]\n",
+            "    services: [perizinan-online]\n    email: kepala.dpmpptsp@serangkab.go.id\n", 1))
+        config = load_config(settings)
+        first_of_november = datetime(2026, 10, 31, 17, 5, tzinfo=UTC)  # 1 Nov 00:05 WIB
+        month_end(config, ledger, first_of_november)
+        files = sorted(p.name for p in (config_dir.parent / "reports" / "2026-10").iterdir())
+        assert len(files) == 9
+        assert len(inbox.messages) == 1
+        mail = message_from_bytes(inbox.messages[0])
+        assert mail["To"] == "kepala.dpmpptsp@serangkab.go.id"
+        assert "Perizinan Online 2026-10" in mail["Subject"]
+        month_end(config, ledger, first_of_november + timedelta(hours=1))  # a rerun
+        assert len(inbox.messages) == 1 and len(ledger.reports("formulir-f", "2026-10")) == 9
+    finally:
+        smtp.stop()
+
+
+async def test_daemon_schedules_the_month_end_job(config_dir, ledger):
+    from spbe_monitor.app import App
+    from tests.conftest import FakeClock
+
+    app = App(load_config(config_dir / "spbe.yaml"), ledger, FakeClock())
+    scheduler = app.month_end_scheduler()
+    job = scheduler.get_jobs()[0]
+    fields = {f.name: str(f) for f in job.trigger.fields}
+    assert (fields["day"], fields["hour"], fields["minute"]) == ("1", "0", "5")
+    assert str(job.trigger.timezone) == "Asia/Jakarta"
+    await asyncio.sleep(0)
