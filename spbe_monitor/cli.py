@@ -381,6 +381,57 @@ def report_formulir_f(ctx: Context, month: str, service_id: str | None, formats:
             click.echo(f"{w.path}  sha256:{w.sha256}" + ("  (unchanged)" if w.skipped else ""))
 
 
+@report.command("formulir-c")
+@click.option("--format", "formats", default="html,pdf,json", show_default=True)
+@click.option("--out", "out_dir", type=click.Path(path_type=Path))
+@pass_ctx
+def report_formulir_c(ctx: Context, formats: str, out_dir: Path | None) -> None:
+    """Formulir C — Rencana Keberlangsungan Layanan, from services.yaml."""
+    from spbe_monitor.reports import formulir_c
+    from spbe_monitor.reports.render import file_report
+
+    now = ctx.clock.now()
+    for w in file_report(ctx.store, "formulir-c", "semua", f"{now:%Y-%m}",
+                         formulir_c.build(ctx.config), "formulir_c.html.j2", _formats(formats),
+                         out_dir or ctx.config.reports_dir, now, partial=False):
+        click.echo(f"{w.path}  sha256:{w.sha256}")
+
+
+@report.command("evaluasi")
+@click.option("--semester", required=True, help="YYYY-1 (Jan–Jun) or YYYY-2 (Jul–Dec)")
+@click.option("--format", "formats", default="html,pdf,json", show_default=True)
+@click.option("--out", "out_dir", type=click.Path(path_type=Path))
+@pass_ctx
+def report_evaluasi(ctx: Context, semester: str, formats: str, out_dir: Path | None) -> None:
+    """Formulir I chapters C and D for a semester (months not started are left out)."""
+    from spbe_monitor.reports import evaluasi
+    from spbe_monitor.reports.render import file_report
+
+    try:
+        year_text, half_text = semester.split("-")
+        year, half = int(year_text), int(half_text)
+        if half not in (1, 2) or len(year_text) != 4:
+            raise ValueError
+    except ValueError:
+        raise BadInput(f"malformed semester {semester!r}: expected YYYY-1 or YYYY-2") from None
+    now = ctx.clock.now()
+    ids = list(ctx.config.services)
+    months: dict[str, list[Any]] = {sid: [] for sid in ids}
+    for y, m in evaluasi.semester_months(year, half):
+        try:
+            for fig in figures_for_month(ctx.config, ctx.store, y, m, ids, now):
+                months[fig.service.id].append(fig)
+        except BadInput:  # not started yet
+            continue
+    if not any(months.values()):
+        raise BadInput(f"semester {semester} has not started yet")
+    data = evaluasi.build(year, half, months, drp_runs=[])
+    for w in file_report(ctx.store, "evaluasi", "semua", semester, data, "evaluasi.html.j2",
+                         _formats(formats), out_dir or ctx.config.reports_dir, now,
+                         partial=False):
+        click.echo(f"{w.path}  sha256:{w.sha256}")
+
+
 @cli.command("classify")
 @click.option("--nature", required=True, type=click.Choice([n.value for n in Nature]))
 @click.option("--basis", required=True, type=click.Choice([b.value for b in Basis]))

@@ -183,3 +183,19 @@ async def test_daemon_schedules_the_month_end_job(config_dir, ledger):
     assert (fields["day"], fields["hour"], fields["minute"]) == ("1", "0", "5")
     assert str(job.trigger.timezone) == "Asia/Jakarta"
     await asyncio.sleep(0)
+
+
+def test_formulir_c_and_semester_evaluation_commands(run, ledger, tmp_path):
+    october(run, ledger)
+    r = run("report", "formulir-c", "--format", "json,html", "--out", str(tmp_path))
+    assert r.code == 0
+    c = json.loads(next(tmp_path.glob("*/formulir-c_semua_*.json")).read_text())
+    assert [row["klasifikasi"] for row in c["layanan"]] == ["Kritis", "Esensial", "Normal"]
+    r = run("report", "evaluasi", "--semester", "2026-2", "--format", "json", "--out",
+            str(tmp_path))
+    assert r.code == 0
+    data = json.loads((tmp_path / "2026-2" / "evaluasi_semua_2026-2.json").read_text())
+    assert data["sebagian"] is True and data["bab_d"]["keterangan"].startswith(
+        "data tidak tersedia")
+    assert run("report", "evaluasi", "--semester", "2026-3").code == 2
+    assert run("report", "evaluasi", "--semester", "2099-1").code == 2

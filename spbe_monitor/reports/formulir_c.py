@@ -1,0 +1,33 @@
+"""Formulir C — Rencana Keberlangsungan Layanan: the plan table from services.yaml."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from spbe_monitor.config.loader import Config
+from spbe_monitor.reports.words import angka
+
+
+def lama(value: timedelta | None) -> str:
+    """RTO/RPO the way the regulation writes them: `1 hari`, `4 jam`, `30 menit`."""
+    if value is None:
+        return "-"
+    seconds = int(value.total_seconds())
+    for size, unit in ((86400, "hari"), (3600, "jam"), (60, "menit")):
+        if seconds % size == 0:
+            return f"{seconds // size} {unit}"
+    return f"{seconds} detik"
+
+
+def build(config: Config) -> dict[str, Any]:
+    rows = []
+    for i, svc in enumerate(config.services.values(), start=1):
+        rows.append({
+            "no": i, "layanan": svc.name, "penyedia_layanan": svc.provider,
+            "klasifikasi": svc.klass.label,
+            "ketersediaan": "-" if svc.availability_target is None else
+            f"{angka(svc.availability_target, 2).rstrip('0').rstrip(',')}%",
+            "rto": lama(svc.rto), "rpo": lama(svc.rpo),
+        })
+    return {"formulir": "C", "judul": "Rencana Keberlangsungan Layanan", "layanan": rows}
