@@ -44,7 +44,7 @@ def trend_svg(trend: list[dict[str, Any]], target: float | None, width: int = 64
     if target is not None:
         parts.append(f'<line x1="{left}" y1="{y(target):.1f}" x2="{width - 4}" '
                      f'y2="{y(target):.1f}" stroke="#1565c0" stroke-dasharray="4 3"/>'
-                     f'<text x="{width - 6}" y="{y(target) - 3:.1f}" font-size="9" '
-                     f'text-anchor="end" fill="#1565c0">target {target:g}%</text>')
+                     f'<text x="{left + 2}" y="{y(target) - 3:.1f}" font-size="9" '
+                     f'text-anchor="start" fill="#1565c0">target {target:g}%</text>')
     parts.append("</svg>")
     return "".join(parts)

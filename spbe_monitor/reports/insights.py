@@ -50,13 +50,15 @@ def storage_full(rows: Sequence[UtilisationHour], zone: str) -> list[dict[str, A
         if days > FULL_HORIZON_DAYS:
             continue
         full = series[-1].hour + timedelta(days=days)
-        mount = metric.partition(":")[2] or probe
+        mount = metric.partition(":")[2]
+        where = f"{mount} pada {probe}" if mount else probe
         out.append({
             "jenis": "kapasitas_penyimpanan",
-            "uraian": f"Penyimpanan {mount} pada {probe} diperkirakan penuh sekitar "
+            "uraian": f"Penyimpanan {where} diperkirakan penuh sekitar "
                       f"{waktu(full, zone)[:10]}; rencanakan penambahan kapasitas atau "
                       "pembersihan data sebelum tanggal itu.",
-            "angka": {"komponen": probe, "mount": mount, "terpakai_persen": round(now_pct, 2),
+            "angka": {"komponen": probe, "mount": mount or None,
+                      "terpakai_persen": round(now_pct, 2),
                       "pertumbuhan_persen_per_hari": round(slope, 3),
                       "perkiraan_penuh": full.astimezone(UTC).isoformat()},
         })
