@@ -432,6 +432,21 @@ def report_evaluasi(ctx: Context, semester: str, formats: str, out_dir: Path | N
         click.echo(f"{w.path}  sha256:{w.sha256}")
 
 
+@cli.group()
+def audit() -> None:
+    """The audit log of manual changes, refusals and approvals (hash-chained)."""
+
+
+@audit.command("verify")
+@pass_ctx
+def audit_verify(ctx: Context) -> None:
+    """Check the chain: an edited or deleted entry is reported (exit 1)."""
+    count, problem = ctx.store.verify_audit()
+    if problem:
+        raise SpbeError(f"audit log NOT intact after {count} entries: {problem}")
+    click.echo(f"audit log intact: {count} entries")
+
+
 @cli.command("classify")
 @click.option("--nature", required=True, type=click.Choice([n.value for n in Nature]))
 @click.option("--basis", required=True, type=click.Choice([b.value for b in Basis]))

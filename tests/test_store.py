@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from spbe_monitor.errors import BadInput, Refused
 from spbe_monitor.ledger import db
@@ -111,3 +111,36 @@ def test_outage_spans_are_whole_epoch_seconds_of_one_impact(store: Store):
     ts = int(T0.timestamp())
     got = store.outage_spans(["a", "b"], T0 - H, T0 + 5 * H, "mayor", T0 + 9 * H)
     assert dict(got) == {"a": [(ts, ts + 3600)]}
+
+
+def test_audit_chain_detects_edits_and_deletions(store: Store):
+    for i in range(4):
+        store.add_manual_outage("a", T0, T0 + H, "mayor", "P1", f"cause {i}", "nip1", T0 + H)
+    assert store.verify_audit() == (4, None)
+    with store.engine.begin() as conn:
+        conn.execute(text("UPDATE audit_log SET actor = 'someone-else' WHERE id = 2"))
+    _, problem = store.verify_audit()
+    assert problem is not None and "entry 2 was edited" in problem
+    with store.engine.begin() as conn:
+        conn.execute(text("UPDATE audit_log SET actor = 'nip1' WHERE id = 2"))
+        conn.execute(text("DELETE FROM audit_log WHERE id = 3"))
+    _count, problem = store.verify_audit()
+    assert problem is not None and "entry 4" in problem and "chain broken" in problem
+
+
+def test_migration_backfills_the_chain_for_older_entries(database_url: str):
+    from alembic import command
+
+    engine = db.make_engine(database_url)
+    cfg = db._alembic_config()
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0004")
+        conn.execute(text("INSERT INTO audit_log (at, actor, action, subject, outcome) "
+                          "VALUES ('2026-11-01 00:00:00', 'n', 'x', 's', 'done')"))
+    db.upgrade(engine)
+    store = Store(engine)
+    assert store.verify_audit() == (1, None)
+    store.record_refusal(T0, "n", "y", "s", "no")
+    assert store.verify_audit() == (2, None)
+    engine.dispose()

@@ -27,6 +27,7 @@ from sqlalchemy import (
 
 from spbe_monitor.availability.intervals import Interval
 from spbe_monitor.errors import BadInput, NotFound, Refused
+from spbe_monitor.ledger.auditchain import GENESIS, entry_hash
 from spbe_monitor.ledger.tables import (
     api_tokens,
     audit_log,
@@ -112,6 +113,9 @@ class AuditEntry:
     after: dict[str, Any] | None
 
 
+AUDIT_LOCK = 4949  # pg_advisory_xact_lock key serialising audit appends
+
+
 def _json(value: dict[str, Any] | None) -> str | None:
     return None if value is None else json.dumps(value, default=str, sort_keys=True)
 
@@ -144,9 +148,15 @@ class Store:
         after: dict[str, Any] | None = None,
         outcome: str = "done",
     ) -> None:
+        if conn.dialect.name == "postgresql":  # one writer at a time extends the chain
+            conn.execute(select(func.pg_advisory_xact_lock(AUDIT_LOCK)))
+        prev = conn.execute(select(audit_log.c.hash).order_by(audit_log.c.id.desc()).limit(1)
+                            ).scalar() or GENESIS
+        b, a = _json(before), _json(after)
         conn.execute(insert(audit_log).values(
             at=at, actor=actor, action=action, subject=subject, outcome=outcome,
-            before=_json(before), after=_json(after),
+            before=b, after=a, prev_hash=prev,
+            hash=entry_hash(prev, at, actor, action, subject, outcome, b, a),
         ))
 
     def record_refusal(
@@ -156,6 +166,22 @@ class Store:
         with self.engine.begin() as conn:
             self._audit(conn, at, actor, action, subject, after={"reason": reason},
                         outcome="refused")
+
+    def verify_audit(self) -> tuple[int, str | None]:
+        """(entries checked, the first problem found or None)."""
+        prev = GENESIS
+        count = 0
+        with self.engine.connect() as conn:
+            for r in conn.execute(select(audit_log).order_by(audit_log.c.id)):
+                count += 1
+                if r.prev_hash != prev:
+                    return count, (f"audit entry {r.id}: the entry before it was changed or "
+                                   "deleted (chain broken)")
+                if r.hash != entry_hash(prev, r.at, r.actor, r.action, r.subject, r.outcome,
+                                        r.before, r.after):
+                    return count, f"audit entry {r.id} was edited after it was written"
+                prev = r.hash
+        return count, None
 
     def audit_entries(self, subject: str | None = None) -> list[AuditEntry]:
         q = select(audit_log).order_by(audit_log.c.id)

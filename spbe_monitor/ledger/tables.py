@@ -123,6 +123,8 @@ audit_log = Table(
     Column("outcome", String(16), nullable=False),  # done | refused
     Column("before", Text, nullable=True),  # JSON
     Column("after", Text, nullable=True),  # JSON
+    Column("prev_hash", String(64), nullable=True),  # the chain: see ledger/auditchain.py
+    Column("hash", String(64), nullable=True),
 )
 
 transitions = Table(
