@@ -447,6 +447,35 @@ def audit_verify(ctx: Context) -> None:
     click.echo(f"audit log intact: {count} entries")
 
 
+@cli.group()
+def drp() -> None:
+    """Disaster recovery: Tabel 4.3 assessment (the runner is being built)."""
+
+
+@drp.command("assess")
+@click.option("--category", required=True,
+              type=click.Choice(["infrastruktur", "kerusakan_fisik", "pihak_ketiga", "akses",
+                                 "jaringan_intra_pemerintahan", "splp"]))
+@click.option("--recovery-days", type=float, default=0.0, help="expected recovery, days")
+@click.option("--downtime-hours", type=float, default=0.0, help="downtime so far, hours")
+@click.option("--data-lost", is_flag=True)
+@click.option("--json", "as_json", is_flag=True)
+def drp_assess(category: str, recovery_days: float, downtime_hours: float, data_lost: bool,
+               as_json: bool) -> None:
+    """Tabel 4.3: Pemulihan Layanan (DRP) or Penanganan Gangguan, citing the row."""
+    from spbe_monitor.regulation.disaster import Category, assess
+
+    if recovery_days < 0 or downtime_hours < 0:
+        raise BadInput("durations must not be negative")
+    verdict = assess(Category(category), recovery_days, downtime_hours, data_lost)
+    if as_json:
+        _print_json({"response": verdict.response.value, "row": verdict.row,
+                     "reason": verdict.reason})
+        return
+    row = f"Tabel 4.3 baris {verdict.row}" if verdict.row else "tidak ada baris Tabel 4.3"
+    click.echo(f"{verdict.response.value} ({row}: {verdict.reason})")
+
+
 @cli.command("classify")
 @click.option("--nature", required=True, type=click.Choice([n.value for n in Nature]))
 @click.option("--basis", required=True, type=click.Choice([b.value for b in Basis]))

@@ -147,3 +147,15 @@ def test_token_issue_prints_once_stores_only_the_hash_and_revoke(run, ledger):
     assert r.code == 0 and "1 token(s)" in r.out
     assert ledger.token_owner(digest(token)) is None
     assert run("token", "issue", "000000000000000000").code == 2
+
+
+def test_drp_assess_cites_tabel_4_3(run):
+    r = run("drp", "assess", "--category", "kerusakan_fisik", "--recovery-days", "5", "--json")
+    assert r.code == 0 and json.loads(r.out) == {
+        "response": "Pemulihan Layanan", "row": 2,
+        "reason": "kerusakan fisik infrastruktur Pusat Data, pemulihan diperkirakan lebih "
+                  "dari 3 hari"}
+    r = run("drp", "assess", "--category", "akses")
+    assert r.code == 0 and r.out.startswith("Penanganan Gangguan (Tabel 4.3 baris 5")
+    assert run("drp", "assess", "--category", "banjir").code == 2
+    assert run("drp", "assess", "--category", "akses", "--downtime-hours", "-1").code == 2

@@ -59,3 +59,21 @@ def test_maintenance_approval_rules():
                                                   ["a"])[1])
     assert "not a Penyedia Layanan of any" in str(
         maintenance_approval(penyedia, Eselon.II, ["c"], ["a"])[1])
+
+
+@pytest.mark.parametrize("category, days, hours, lost, response, row", [
+    ("infrastruktur", 4, 0, False, "Pemulihan Layanan", 1),
+    ("infrastruktur", 3, 0, False, "Penanganan Gangguan", None),
+    ("kerusakan_fisik", 5, 0, False, "Pemulihan Layanan", 2),
+    ("pihak_ketiga", 0, 0, False, "Pemulihan Layanan", 3),
+    ("akses", 0, 25, False, "Pemulihan Layanan", 4),
+    ("akses", 0, 2, True, "Pemulihan Layanan", 4),
+    ("akses", 0, 2, False, "Penanganan Gangguan", 5),
+    ("jaringan_intra_pemerintahan", 9, 99, True, "Penanganan Gangguan", 6),
+    ("splp", 0, 0, False, "Penanganan Gangguan", 7),
+])
+def test_tabel_4_3(category, days, hours, lost, response, row):
+    from spbe_monitor.regulation.disaster import Category, assess
+
+    verdict = assess(Category(category), days, hours, lost)
+    assert (verdict.response.value, verdict.row) == (response, row)
