@@ -449,7 +449,158 @@ def audit_verify(ctx: Context) -> None:
 
 @cli.group()
 def drp() -> None:
-    """Disaster recovery: Tabel 4.3 assessment (the runner is being built)."""
+    """Disaster recovery: playbooks, gated runs timed against RTO/RPO, Formulir G."""
+
+
+def _drp(ctx: Context) -> Any:
+    from spbe_monitor.drp.operations import Drp
+
+    return Drp(ctx.config, ctx.store, ctx.clock)
+
+
+def _follow(ctx: Context, run_id: int) -> None:
+    """Run in the foreground until done, failed or aborted (exit 1 unless done)."""
+    from spbe_monitor.drp.runner import Runner
+
+    ops = _drp(ctx)
+    runner = Runner(ctx.config, ops.journal, ops.playbook_of(run_id), run_id, ctx.clock,
+                    click.echo)
+    state = asyncio.run(runner.run())
+    click.echo(f"run {run_id}: {state}")
+    if state != "done":
+        sys.exit(1)
+
+
+@drp.command("plan")
+@click.argument("playbook")
+@click.option("--mode", type=click.Choice(["drill", "disaster"]), default="drill")
+@pass_ctx
+def drp_plan(ctx: Context, playbook: str, mode: str) -> None:
+    """Dry run: the order, parallel groups, gates, and what this mode skips."""
+    from spbe_monitor.drp.playbook import groups, skipped_in
+
+    book = _drp(ctx).playbook(playbook)
+    approval = _drp(ctx).journal.document_approval(book)
+    click.echo(f"playbook {book.id} version {book.head.version} sha256 {book.sha256}")
+    click.echo("document: " + (f"approved by {approval['nip']} at {approval['approved_at']}"
+                               if approval else "NOT approved (a drill is allowed, a disaster "
+                               "run is refused)"))
+    click.echo("declaration (Tabel 4.4, in order):")
+    for g in book.gates:
+        extra = f"; checklist: {', '.join(g.gate.checklist)}" if g.gate.checklist else ""
+        who = "Penyedia Layanan, " if g.step.id == "declare" else ""
+        click.echo(f"  {g.step.id}: {who}eselon {g.min_eselon} or higher{extra}")
+    for phase in ("recovery", "normalisation"):
+        click.echo(f"{phase}:")
+        for i, group in enumerate(groups(book, phase), start=1):
+            names = [s.id + (" [skipped in a " + mode + "]" if skipped_in(mode, s) else "")
+                     + f" ({s.kind})" for s in group]
+            click.echo(f"  {i}. " + " ‖ ".join(names))
+
+
+@drp.command("approve-document")
+@click.argument("playbook")
+@click.option("--by", "nip", required=True, help="NIP of an eselon II Penyedia Layanan")
+@pass_ctx
+def drp_approve_document(ctx: Context, playbook: str, nip: str) -> None:
+    """Approve the playbook's exact contents (bound to its SHA-256)."""
+    book = _drp(ctx).approve_document(playbook, nip)
+    click.echo(f"playbook {book.id} approved (sha256 {book.sha256})")
+
+
+@drp.command("start")
+@click.argument("playbook")
+@click.option("--mode", type=click.Choice(["drill", "disaster"]), required=True)
+@click.option("--by", "nip", required=True)
+@click.option("--disaster-at", help="when the disaster struck (ISO 8601; default now)")
+@click.option("--detach", is_flag=True, help="create the run and return (resume later)")
+@pass_ctx
+def drp_start(ctx: Context, playbook: str, mode: str, nip: str, disaster_at: str | None,
+              detach: bool) -> None:
+    """Start a run and follow it in the foreground, waiting at gates."""
+    run_id = _drp(ctx).start(playbook, mode, nip, disaster_at)
+    click.echo(f"run {run_id} started ({mode})")
+    if not detach:
+        _follow(ctx, run_id)
+
+
+@drp.command("resume")
+@click.argument("run_id", type=int, metavar="RUN")
+@pass_ctx
+def drp_resume(ctx: Context, run_id: int) -> None:
+    """Carry on after the runner stopped; completed steps are never run again."""
+    _drp(ctx).journal.require_running(run_id)
+    _follow(ctx, run_id)
+
+
+@drp.command("approve")
+@click.argument("run_id", type=int, metavar="RUN")
+@click.argument("step_id", metavar="STEP")
+@click.option("--by", "nip", required=True)
+@click.option("--note")
+@pass_ctx
+def drp_approve(ctx: Context, run_id: int, step_id: str, nip: str, note: str | None) -> None:
+    """Sign a gate or approval step, or confirm a manual step (exit 3 when refused)."""
+    _drp(ctx).approve(run_id, step_id, nip, note)
+    click.echo(f"run {run_id}: {step_id} signed by {nip}")
+
+
+@drp.command("step")
+@click.argument("run_id", type=int, metavar="RUN")
+@click.argument("step_id", metavar="STEP")
+@click.argument("decision", type=click.Choice(["retry", "skip", "mark-done"]))
+@click.option("--reason", required=True)
+@click.option("--by", "nip")
+@pass_ctx
+def drp_step(ctx: Context, run_id: int, step_id: str, decision: str, reason: str,
+             nip: str | None) -> None:
+    """Decide on an in-doubt or failed step after verifying it."""
+    _drp(ctx).decide(run_id, step_id, decision, reason, nip)
+    click.echo(f"run {run_id}: {step_id} {decision}")
+
+
+@drp.command("abort")
+@click.argument("run_id", type=int, metavar="RUN")
+@click.option("--reason", required=True)
+@click.option("--by", "nip")
+@pass_ctx
+def drp_abort(ctx: Context, run_id: int, reason: str, nip: str | None) -> None:
+    _drp(ctx).abort(run_id, reason, nip)
+    click.echo(f"run {run_id} aborted")
+
+
+@drp.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def drp_list(ctx: Context, as_json: bool) -> None:
+    runs = _drp(ctx).journal.runs()
+    if as_json:
+        _print_json(runs)
+        return
+    _table("DRP runs", ["Run", "Playbook", "Mode", "State", "Started", "Declared", "By"],
+           [[r["id"], r["playbook_id"], r["mode"], r["state"], r["started_at"],
+             r["declared_at"], r["started_by"]] for r in runs])
+
+
+@drp.command("status")
+@click.argument("run_id", type=int, metavar="RUN")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def drp_status(ctx: Context, run_id: int, as_json: bool) -> None:
+    data = _drp(ctx).status(run_id)
+    if as_json:
+        _print_json(data)
+        return
+    click.echo(f"run {run_id} {data['playbook']} ({data['mode']}): {data['state']}, "
+               f"declared {data['declared_at'] or '-'}")
+    _table("Steps", ["Step", "Phase", "Kind", "State", "Started", "Finished", "By", "Note"],
+           [[s["id"], s["phase"], s["kind"], s["state"], s["started_at"] or s["waiting_since"],
+             s["finished_at"], s["actor"], s["note"]] for s in data["steps"]])
+    _table("RTO / RPO", ["Service", "RTO target s", "RTO achieved s", "Met", "RPO target s",
+                         "RPO achieved s", "Met"],
+           [[v["service"], v["rto_target_seconds"], v["rto_achieved_seconds"], v["rto_met"],
+             v["rpo_target_seconds"], v["rpo_achieved_seconds"], v["rpo_met"]]
+            for v in data["services"]])
 
 
 @drp.command("assess")

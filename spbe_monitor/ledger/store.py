@@ -138,7 +138,7 @@ class Store:
     # --- audit -------------------------------------------------------------------------
 
     @staticmethod
-    def _audit(
+    def audit_in(
         conn: Connection,
         at: datetime,
         actor: str,
@@ -164,7 +164,7 @@ class Store:
     ) -> None:
         """A refused act is kept too: who tried what, and why it was refused."""
         with self.engine.begin() as conn:
-            self._audit(conn, at, actor, action, subject, after={"reason": reason},
+            self.audit_in(conn, at, actor, action, subject, after={"reason": reason},
                         outcome="refused")
 
     def verify_audit(self) -> tuple[int, str | None]:
@@ -222,7 +222,7 @@ class Store:
             new_id = conn.execute(insert(outages).values(**values)).inserted_primary_key
             assert new_id is not None
             oid = int(new_id[0])
-            self._audit(conn, now, actor, "downtime.add", f"outage:{oid}", after=values)
+            self.audit_in(conn, now, actor, "downtime.add", f"outage:{oid}", after=values)
         return oid
 
     def annotate_outage(self, outage_id: int, cause: str, actor: str, now: datetime) -> None:
@@ -235,7 +235,7 @@ class Store:
             )
             if result.rowcount != 1:
                 raise NotFound(f"no outage with id {outage_id}")
-            self._audit(conn, now, actor, "downtime.annotate", f"outage:{outage_id}",
+            self.audit_in(conn, now, actor, "downtime.annotate", f"outage:{outage_id}",
                         before={"cause": before}, after={"cause": cause})
 
     def outages(
@@ -392,7 +392,7 @@ class Store:
             wid = int(new_id[0])
             conn.execute(insert(maintenance_services),
                          [{"window_id": wid, "service_id": s} for s in service_ids])
-            self._audit(conn, now, actor, "maintenance.add", f"maintenance:{wid}",
+            self.audit_in(conn, now, actor, "maintenance.add", f"maintenance:{wid}",
                         after={**values, "services": list(service_ids)})
         return wid
 
@@ -444,7 +444,7 @@ class Store:
                 conn.execute(insert(maintenance_approvals), [
                     {"window_id": window_id, "service_id": s, "approved_by": approver,
                      "approved_at": now} for s in new])
-            self._audit(conn, now, approver, "maintenance.approve", f"maintenance:{window_id}",
+            self.audit_in(conn, now, approver, "maintenance.approve", f"maintenance:{window_id}",
                         before={"approved": sorted(done)},
                         after={"approved": sorted(done | set(new))})
 
@@ -460,7 +460,7 @@ class Store:
                 if not exists:
                     raise NotFound(f"no maintenance window with id {window_id}")
                 raise BadInput(f"maintenance window {window_id} is already cancelled")
-            self._audit(conn, now, actor, "maintenance.cancel", f"maintenance:{window_id}",
+            self.audit_in(conn, now, actor, "maintenance.cancel", f"maintenance:{window_id}",
                         before={"cancelled_at": None}, after={"cancelled_at": now})
 
     # --- API tokens ----------------------------------------------------------------------
@@ -471,7 +471,7 @@ class Store:
                 nip=nip, token_sha256=token_sha256, created_at=now)).inserted_primary_key
             assert new_id is not None
             tid = int(new_id[0])
-            self._audit(conn, now, actor, "token.issue", f"token:{tid}", after={"nip": nip})
+            self.audit_in(conn, now, actor, "token.issue", f"token:{tid}", after={"nip": nip})
         return tid
 
     def token_owner(self, token_sha256: str) -> str | None:
@@ -487,7 +487,7 @@ class Store:
             result = conn.execute(update(api_tokens).where(
                 api_tokens.c.nip == nip, api_tokens.c.revoked_at.is_(None)).values(
                     revoked_at=now))
-            self._audit(conn, now, actor, "token.revoke", f"person:{nip}",
+            self.audit_in(conn, now, actor, "token.revoke", f"person:{nip}",
                         after={"revoked": result.rowcount})
             return int(result.rowcount)
 

@@ -177,3 +177,62 @@ reports = Table(
     Column("partial", Boolean, nullable=False, default=False),
     Index("ix_reports_subject_period", "kind", "subject", "period"),
 )
+
+drp_document_approvals = Table(
+    "drp_document_approvals",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("playbook_id", String(64), nullable=False),
+    Column("sha256", String(64), nullable=False),  # the exact bytes approved
+    Column("nip", String(64), nullable=False),
+    Column("approved_at", UTCDateTime, nullable=False),
+)
+
+drp_runs = Table(
+    "drp_runs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("playbook_id", String(64), nullable=False),
+    Column("playbook_version", String(32), nullable=False),
+    Column("playbook_sha256", String(64), nullable=False),
+    Column("playbook_path", Text, nullable=False),
+    Column("document_approved", Boolean, nullable=False),
+    Column("mode", String(16), nullable=False),  # drill | disaster
+    Column("started_by", String(64), nullable=False),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("disaster_at", UTCDateTime, nullable=False),
+    Column("declared_at", UTCDateTime, nullable=True),
+    Column("state", String(16), nullable=False),  # running | done | failed | aborted
+    Column("finished_at", UTCDateTime, nullable=True),
+    Column("reason", Text, nullable=True),
+)
+
+drp_steps = Table(
+    "drp_steps",
+    metadata,
+    Column("run_id", Integer, ForeignKey("drp_runs.id"), primary_key=True),
+    Column("step_id", String(64), primary_key=True),
+    Column("position", Integer, nullable=False),
+    Column("phase", String(16), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("state", String(24), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("waiting_since", UTCDateTime, nullable=True),
+    Column("started_at", UTCDateTime, nullable=True),
+    Column("finished_at", UTCDateTime, nullable=True),
+    Column("actor", String(64), nullable=True),
+    Column("note", Text, nullable=True),
+    Column("output", Text, nullable=True),  # JSON
+)
+
+drp_journal = Table(
+    "drp_journal",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("run_id", Integer, ForeignKey("drp_runs.id"), nullable=False),
+    Column("step_id", String(64), nullable=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("event", String(32), nullable=False),
+    Column("detail", Text, nullable=True),
+    Index("ix_drp_journal_run", "run_id", "id"),
+)

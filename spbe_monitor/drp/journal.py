@@ -1,0 +1,164 @@
+"""The run journal: every step transition is a conditional update written (and committed)
+before and after acting, so a runner killed at any moment resumes exactly where it was.
+A step found `running` by a new runner is `in_doubt`: never silently re-run."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, insert, select, update
+
+from spbe_monitor.drp.playbook import Playbook, skipped_in
+from spbe_monitor.errors import BadInput, NotFound
+from spbe_monitor.ledger.store import Store
+from spbe_monitor.ledger.tables import drp_document_approvals, drp_journal, drp_runs, drp_steps
+from spbe_monitor.regulation.disaster import DECLARATION
+
+TERMINAL = {"done", "skipped", "failed"}
+
+
+def _row(r: Any) -> dict[str, Any]:
+    d = dict(r._mapping)
+    if "output" in d:
+        d["output"] = json.loads(d["output"]) if d["output"] else {}
+    return d
+
+
+class Journal:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.engine = store.engine
+
+    # --- document approval ---------------------------------------------------------------
+
+    def approve_document(self, playbook: Playbook, nip: str, now: datetime) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(insert(drp_document_approvals).values(
+                playbook_id=playbook.id, sha256=playbook.sha256, nip=nip, approved_at=now))
+            Store.audit_in(conn, now, nip, "drp.document.approve", f"playbook:{playbook.id}",
+                           after={"sha256": playbook.sha256,
+                                  "version": str(playbook.head.version)})
+
+    def document_approval(self, playbook: Playbook) -> dict[str, Any] | None:
+        with self.engine.connect() as conn:
+            r = conn.execute(select(drp_document_approvals).where(
+                drp_document_approvals.c.playbook_id == playbook.id,
+                drp_document_approvals.c.sha256 == playbook.sha256,
+            ).order_by(drp_document_approvals.c.id.desc())).first()
+        return None if r is None else dict(r._mapping)
+
+    # --- runs ----------------------------------------------------------------------------
+
+    def create_run(self, playbook: Playbook, mode: str, started_by: str, now: datetime,
+                   disaster_at: datetime, approved: bool) -> int:
+        with self.engine.begin() as conn:
+            rid = conn.execute(insert(drp_runs).values(
+                playbook_id=playbook.id, playbook_version=str(playbook.head.version),
+                playbook_sha256=playbook.sha256, playbook_path=str(playbook.path),
+                document_approved=approved, mode=mode, started_by=started_by,
+                started_at=now, disaster_at=disaster_at, state="running",
+            )).inserted_primary_key
+            assert rid is not None
+            run_id = int(rid[0])
+            rows = [dict(run_id=run_id, step_id=d.id, position=i, phase="declaration",
+                         kind="gate", state="pending", attempts=0)
+                    for i, d in enumerate(DECLARATION)]
+            for i, (sid, (phase, step)) in enumerate(playbook.steps.items(), start=len(rows)):
+                skip = skipped_in(mode, step)
+                rows.append(dict(run_id=run_id, step_id=sid, position=i, phase=phase,
+                                 kind=step.kind, state="skipped" if skip else "pending",
+                                 attempts=0, note=f"not exercised in a {mode}" if skip else None))
+            conn.execute(insert(drp_steps), rows)
+            self._journal(conn, run_id, None, now, "run.start",
+                          {"mode": mode, "by": started_by, "sha256": playbook.sha256})
+            Store.audit_in(conn, now, started_by, "drp.start", f"drp-run:{run_id}",
+                           after={"playbook": playbook.id, "mode": mode})
+        return run_id
+
+    @staticmethod
+    def _journal(conn: Any, run_id: int, step_id: str | None, at: datetime, event: str,
+                 detail: dict[str, Any] | None = None) -> None:
+        conn.execute(insert(drp_journal).values(
+            run_id=run_id, step_id=step_id, at=at, event=event,
+            detail=json.dumps(detail, default=str, sort_keys=True) if detail else None))
+
+    def run(self, run_id: int) -> dict[str, Any]:
+        with self.engine.connect() as conn:
+            r = conn.execute(select(drp_runs).where(drp_runs.c.id == run_id)).first()
+        if r is None:
+            raise NotFound(f"no DRP run {run_id}")
+        return dict(r._mapping)
+
+    def runs(self) -> list[dict[str, Any]]:
+        with self.engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(
+                select(drp_runs).order_by(drp_runs.c.id))]
+
+    def steps(self, run_id: int) -> list[dict[str, Any]]:
+        with self.engine.connect() as conn:
+            return [_row(r) for r in conn.execute(select(drp_steps).where(
+                drp_steps.c.run_id == run_id).order_by(drp_steps.c.position))]
+
+    def step(self, run_id: int, step_id: str) -> dict[str, Any]:
+        for s in self.steps(run_id):
+            if s["step_id"] == step_id:
+                return s
+        raise NotFound(f"run {run_id} has no step {step_id!r}")
+
+    def entries(self, run_id: int) -> list[dict[str, Any]]:
+        with self.engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(select(drp_journal).where(
+                drp_journal.c.run_id == run_id).order_by(drp_journal.c.id))]
+
+    def move(self, run_id: int, step_id: str, allowed: set[str], new: str, now: datetime,
+             event: str, by: str | None = None, detail: dict[str, Any] | None = None,
+             audit: bool = False, **values: Any) -> bool:
+        """Conditional transition: only from `allowed` states; False if someone else moved
+        the step first (the caller re-reads). `by` is the person acting, if any."""
+        actor = by
+        if by:
+            values.setdefault("actor", by)
+        with self.engine.begin() as conn:
+            result = conn.execute(update(drp_steps).where(and_(
+                drp_steps.c.run_id == run_id, drp_steps.c.step_id == step_id,
+                drp_steps.c.state.in_(sorted(allowed)))).values(state=new, **values))
+            if result.rowcount != 1:
+                return False
+            self._journal(conn, run_id, step_id, now, event,
+                          {**(detail or {}), **({"by": actor} if actor else {})})
+            if audit and actor:
+                Store.audit_in(conn, now, actor, f"drp.{event}", f"drp-run:{run_id}/{step_id}",
+                               after={"state": new, **(detail or {})})
+        return True
+
+    def move_run_event(self, run_id: int, at: datetime, event: str) -> None:
+        with self.engine.begin() as conn:
+            self._journal(conn, run_id, None, at, event)
+
+    def declared(self, run_id: int, at: datetime) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(update(drp_runs).where(and_(
+                drp_runs.c.id == run_id, drp_runs.c.declared_at.is_(None))).values(
+                    declared_at=at))
+
+    def finish(self, run_id: int, state: str, now: datetime, reason: str | None = None,
+               actor: str | None = None) -> bool:
+        with self.engine.begin() as conn:
+            result = conn.execute(update(drp_runs).where(and_(
+                drp_runs.c.id == run_id, drp_runs.c.state == "running")).values(
+                    state=state, finished_at=now, reason=reason))
+            if result.rowcount != 1:
+                return False
+            self._journal(conn, run_id, None, now, f"run.{state}", {"reason": reason})
+            if actor:
+                Store.audit_in(conn, now, actor, f"drp.{state}", f"drp-run:{run_id}",
+                               after={"reason": reason})
+        return True
+
+    def require_running(self, run_id: int) -> dict[str, Any]:
+        run = self.run(run_id)
+        if run["state"] != "running":
+            raise BadInput(f"run {run_id} is {run['state']}")
+        return run

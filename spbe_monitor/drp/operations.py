@@ -1,0 +1,153 @@
+"""What `spbe drp …` and the API do, checked and authorised before anything is written;
+refusals exit 3 and are audit-logged with the person's NIP."""
+
+from __future__ import annotations
+
+import getpass
+from datetime import datetime
+from typing import Any
+
+from spbe_monitor.clock import Clock
+from spbe_monitor.config.loader import Config
+from spbe_monitor.drp.gates import refusal
+from spbe_monitor.drp.journal import Journal
+from spbe_monitor.drp.playbook import Playbook, find_playbook, load_playbook
+from spbe_monitor.drp.progress import ready
+from spbe_monitor.drp.timing import normalisation_seconds, services_timing
+from spbe_monitor.errors import BadInput, Refused
+from spbe_monitor.ledger.store import Store
+from spbe_monitor.regulation.eselon import Eselon, at_least
+from spbe_monitor.regulation.roles import Role
+from spbe_monitor.timeparse import parse_time
+
+
+class Drp:
+    def __init__(self, config: Config, store: Store, clock: Clock) -> None:
+        self.config, self.store, self.clock = config, store, clock
+        self.journal = Journal(store)
+
+    def playbook(self, name: str) -> Playbook:
+        return load_playbook(find_playbook(self.config, name), self.config)
+
+    def playbook_of(self, run_id: int) -> Playbook:
+        run = self.journal.run(run_id)
+        book = self.playbook(run["playbook_path"])
+        return book
+
+    def _refuse(self, nip: str, action: str, subject: str, reason: str) -> Refused:
+        self.store.record_refusal(self.clock.now(), nip, action, subject, reason)
+        return Refused(reason)
+
+    def approve_document(self, name: str, nip: str) -> Playbook:
+        book = self.playbook(name)
+        person = self.config.person(nip)
+        if Role.PENYEDIA_LAYANAN not in person.roles or not at_least(person.eselon,
+                                                                     Eselon.II):
+            raise self._refuse(nip, "drp.document.approve", f"playbook:{book.id}",
+                               "a DRP document is approved by a Penyedia Layanan, eselon II "
+                               "or higher")
+        if not set(book.head.services) & set(person.services):
+            raise self._refuse(nip, "drp.document.approve", f"playbook:{book.id}",
+                               "not a Penyedia Layanan of a service this playbook recovers")
+        self.journal.approve_document(book, nip, self.clock.now())
+        return book
+
+    def start(self, name: str, mode: str, nip: str, disaster_at: str | None) -> int:
+        book = self.playbook(name)
+        person = self.config.person(nip)
+        now = self.clock.now()
+        approval = self.journal.document_approval(book)
+        if mode == "disaster" and approval is None:
+            raise self._refuse(nip, "drp.start", f"playbook:{book.id}",
+                               f"playbook {book.id} (sha256 {book.sha256[:12]}…) has no "
+                               "approval by a Penyedia Layanan for these exact contents: it "
+                               "is unapproved or was changed since approval")
+        when = parse_time(disaster_at, self.config.settings.timezone, "--disaster-at") \
+            if disaster_at else now
+        if when > now:
+            raise BadInput("--disaster-at is in the future")
+        return self.journal.create_run(book, mode, person.nip, now, when, approval is not None)
+
+    def approve(self, run_id: int, step_id: str, nip: str, note: str | None) -> str:
+        """Sign a gate, an approval step, or confirm a manual step."""
+        run = self.journal.require_running(run_id)
+        book = self.playbook_of(run_id)
+        step = self.journal.step(run_id, step_id)
+        person = self.config.person(nip)
+        why = refusal(book, step_id, person.nip, person.roles, person.eselon, person.services,
+                      run["started_by"])
+        if why:
+            raise self._refuse(person.nip, "drp.approve", f"drp-run:{run_id}/{step_id}", why)
+        open_now = {s["step_id"] for s in ready(self.journal.steps(run_id), book)}
+        if step_id not in open_now:
+            raise BadInput(f"{step_id} is {step['state']} and not open for approval yet")
+        now = self.clock.now()
+        moved = self.journal.move(
+            run_id, step_id, {"pending", "waiting_approval"}, "done", now, "step.approved",
+            by=person.nip, audit=True,
+            detail={"note": note, "eselon": person.eselon, "name": person.name},
+            finished_at=now, waiting_since=step["waiting_since"] or now, note=note)
+        if not moved:
+            raise BadInput(f"{step_id} changed meanwhile; see `spbe drp status {run_id}`")
+        if step_id == "declare":
+            self.journal.declared(run_id, now)
+        return step_id
+
+    def decide(self, run_id: int, step_id: str, decision: str, reason: str,
+               nip: str | None) -> None:
+        """An operator's decision on an in-doubt or failed step: retry, skip or mark-done."""
+        self.journal.require_running(run_id)
+        step = self.journal.step(run_id, step_id)
+        if not reason.strip():
+            raise BadInput("--reason is required: say what was verified")
+        actor = self.config.person(nip).nip if nip else f"os:{getpass.getuser()}"
+        moves = {"retry": ({"in_doubt", "failed"}, "pending"),
+                 "skip": ({"in_doubt", "failed", "pending", "waiting_approval"}, "skipped"),
+                 "mark-done": ({"in_doubt", "failed"}, "done")}
+        allowed, new = moves[decision]
+        if step["phase"] == "declaration" and decision != "retry":
+            raise self._refuse(actor, f"drp.step.{decision}", f"drp-run:{run_id}/{step_id}",
+                               "the declaration steps of Tabel 4.4 are signed, never skipped")
+        now = self.clock.now()
+        extra: dict[str, Any] = {"note": reason}
+        if new == "done":
+            extra["finished_at"] = now
+        if not self.journal.move(run_id, step_id, allowed, new, now, f"step.{decision}",
+                                 by=actor, audit=True, detail={"reason": reason}, **extra):
+            raise BadInput(f"{step_id} is {step['state']}: {decision} applies to "
+                           + ", ".join(sorted(allowed)))
+
+    def abort(self, run_id: int, reason: str, nip: str | None) -> None:
+        self.journal.require_running(run_id)
+        if not reason.strip():
+            raise BadInput("--reason is required")
+        actor = self.config.person(nip).nip if nip else f"os:{getpass.getuser()}"
+        self.journal.finish(run_id, "aborted", self.clock.now(), reason, actor=actor)
+
+    def status(self, run_id: int) -> dict[str, Any]:
+        run = self.journal.run(run_id)
+        book = self.playbook_of(run_id)
+        steps = self.journal.steps(run_id)
+
+        def iso(value: datetime | None) -> str | None:
+            return value.isoformat() if value else None
+
+        return {
+            "run": run_id, "playbook": run["playbook_id"],
+            "playbook_version": run["playbook_version"],
+            "playbook_sha256": run["playbook_sha256"],
+            "document_approved": run["document_approved"],
+            "changed_since_start": book.sha256 != run["playbook_sha256"],
+            "mode": run["mode"], "state": run["state"], "started_by": run["started_by"],
+            "started_at": iso(run["started_at"]), "disaster_at": iso(run["disaster_at"]),
+            "declared_at": iso(run["declared_at"]), "finished_at": iso(run["finished_at"]),
+            "reason": run["reason"],
+            "steps": [{"id": s["step_id"], "phase": s["phase"], "kind": s["kind"],
+                       "state": s["state"], "attempts": s["attempts"],
+                       "waiting_since": iso(s["waiting_since"]),
+                       "started_at": iso(s["started_at"]),
+                       "finished_at": iso(s["finished_at"]), "actor": s["actor"],
+                       "note": s["note"], "output": s["output"]} for s in steps],
+            "services": services_timing(run, steps, book, self.config.services),
+            "normalisation_seconds": normalisation_seconds(steps),
+        }

@@ -1,0 +1,131 @@
+"""The foreground runner: starts every step that may start, waits at gates for `spbe drp
+approve` from any terminal (it reads the journal every second), and writes each transition
+before and after acting. Killed at any moment, `spbe drp resume` carries on; a step it finds
+`running` becomes `in_doubt` and waits for an operator."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from spbe_monitor.clock import Clock
+from spbe_monitor.config.loader import Config
+from spbe_monitor.drp.journal import Journal
+from spbe_monitor.drp.playbook import Playbook
+from spbe_monitor.drp.progress import blocking_failure, ready, satisfied
+from spbe_monitor.drp.steps import KINDS
+from spbe_monitor.drp.steps.base import StepContext, StepOutcome
+from spbe_monitor.drp.steps.notify import post
+from spbe_monitor.probers.context import ProbeContext
+
+POLL_SECONDS = 1.0
+
+
+class Runner:
+    def __init__(self, config: Config, journal: Journal, playbook: Playbook, run_id: int,
+                 clock: Clock, say: Callable[[str], None]) -> None:
+        self.config, self.journal, self.playbook = config, journal, playbook
+        self.run_id, self.clock, self.say = run_id, clock, say
+        self.probes = ProbeContext()
+        self.tasks: dict[str, asyncio.Task[StepOutcome]] = {}
+
+    def _ctx(self, run: dict[str, Any]) -> StepContext:
+        return StepContext(self.config, self.clock, self.probes,
+                           {"id": self.run_id, "playbook": self.playbook.id,
+                            "mode": run["mode"]})
+
+    def _doubt_interrupted(self) -> None:
+        for s in self.journal.steps(self.run_id):
+            if s["state"] == "running" and s["step_id"] not in self.tasks:
+                self.journal.move(self.run_id, s["step_id"], {"running"}, "in_doubt",
+                                  self.clock.now(), "step.in_doubt",
+                                  detail={"why": "the runner stopped while it ran"})
+                self.say(f"  {s['step_id']}: IN DOUBT — it was running when the runner "
+                         "stopped; verify, then `spbe drp step RUN STEP retry|skip|mark-done`")
+
+    async def _phase_changes(self, steps: list[dict[str, Any]], run: dict[str, Any]) -> None:
+        """Tell everyone concerned at every phase change (journal once, webhooks once)."""
+        seen = {e["event"] for e in self.journal.entries(self.run_id)}
+        for phase, previous in (("recovery", "declaration"), ("normalisation", "recovery")):
+            event = f"phase.{phase}"
+            if event in seen:
+                continue
+            if all(satisfied(s, self.playbook) for s in steps if s["phase"] == previous):
+                self.journal.move_run_event(self.run_id, self.clock.now(), event)
+                self.say(f"== phase: {phase}")
+                for url in self.playbook.head.webhooks:
+                    outcome = await post(url, {"run": self.run_id, "playbook":
+                                               self.playbook.id, "phase": phase,
+                                               "mode": run["mode"]}, self._ctx(run))
+                    if not outcome.ok:
+                        self.say(f"  webhook {url}: {outcome.message}")
+
+    async def _execute(self, step_id: str, run: dict[str, Any]) -> StepOutcome:
+        _, settings = self.playbook.steps[step_id]
+        execute = KINDS[settings.kind][1]
+        assert execute is not None
+        try:
+            return await execute(settings, self._ctx(run))
+        except Exception as exc:  # a step bug must not kill the run
+            return StepOutcome(False, f"step error: {type(exc).__name__}: {exc}")
+
+    def _finished(self, step_id: str, outcome: StepOutcome, now: datetime) -> None:
+        _, settings = self.playbook.steps[step_id]
+        step = self.journal.step(self.run_id, step_id)
+        state = "done" if outcome.ok else "failed"
+        self.journal.move(self.run_id, step_id, {"running"}, state, now, f"step.{state}",
+                          detail={"message": outcome.message}, finished_at=now,
+                          note=outcome.message,
+                          output=json.dumps(outcome.output, default=str))
+        self.say(f"  {step_id}: {state} — {outcome.message}")
+        if not outcome.ok and step["attempts"] <= settings.retries:
+            self.journal.move(self.run_id, step_id, {"failed"}, "pending", now, "step.retry",
+                              detail={"attempt": step["attempts"] + 1})
+
+    async def run(self) -> str:
+        """Until the run is done, failed or aborted; returns that state."""
+        self._doubt_interrupted()
+        while True:
+            run = self.journal.run(self.run_id)
+            if run["state"] != "running":
+                return str(run["state"])
+            steps = self.journal.steps(self.run_id)
+            await self._phase_changes(steps, run)
+            failure = blocking_failure(steps, self.playbook)
+            if failure is not None and not self.tasks:
+                self.journal.finish(self.run_id, "failed", self.clock.now(),
+                                    f"step {failure['step_id']} failed: {failure['note']}")
+                return "failed"
+            if not self.tasks and all(s["state"] in ("done", "skipped", "failed")
+                                      for s in steps):
+                self.journal.finish(self.run_id, "done", self.clock.now())
+                return "done"
+            for s in ready(steps, self.playbook):
+                now = self.clock.now()
+                sid = s["step_id"]
+                if s["kind"] in ("gate", "manual", "approval"):
+                    if s["state"] == "pending" and self.journal.move(
+                            self.run_id, sid, {"pending"}, "waiting_approval", now,
+                            "step.waiting", waiting_since=now):
+                        self.say(f"  {sid}: waiting — `spbe drp approve {self.run_id} {sid} "
+                                 "--by NIP`")
+                    continue
+                if failure is not None or sid in self.tasks:
+                    continue
+                if self.journal.move(self.run_id, sid, {"pending"}, "running", now,
+                                     "step.running", started_at=now, finished_at=None,
+                                     attempts=s["attempts"] + 1):
+                    self.say(f"  {sid}: running")
+                    self.tasks[sid] = asyncio.create_task(self._execute(sid, run))
+            if self.tasks:
+                done, _ = await asyncio.wait(self.tasks.values(), timeout=POLL_SECONDS,
+                                             return_when=asyncio.FIRST_COMPLETED)
+                for sid, task in list(self.tasks.items()):
+                    if task in done:
+                        del self.tasks[sid]
+                        self._finished(sid, task.result(), self.clock.now())
+            else:
+                await self.clock.sleep(POLL_SECONDS)

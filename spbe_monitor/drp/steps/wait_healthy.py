@@ -1,0 +1,41 @@
+"""`wait_healthy`: poll the probes of the named services that carry the target site's label
+until every one passes; the moment they do is when each service counts as recovered."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from typing import Literal
+
+from spbe_monitor.config.fields import Duration
+from spbe_monitor.drp.steps.base import Ident, StepContext, StepOutcome, StepSettings
+from spbe_monitor.monitor.runner import run_once
+
+
+class Config(StepSettings):
+    kind: Literal["wait_healthy"] = "wait_healthy"
+    services: tuple[Ident, ...]
+    site: str = "secondary"  # the `site` label of the probes to wait for
+    poll: Duration = timedelta(seconds=2)
+
+
+async def execute(cfg: Config, ctx: StepContext) -> StepOutcome:
+    probes = [ctx.config.probes[pid] for sid in cfg.services
+              for pid in ctx.config.services[sid].components
+              if pid in ctx.config.probes
+              and ctx.config.probes[pid].labels.get("site") == cfg.site]
+    if not probes:
+        return StepOutcome(False, f"no probe labelled site: {cfg.site} among the components "
+                           f"of {', '.join(cfg.services)}")
+    deadline = ctx.clock.monotonic() + cfg.timeout.total_seconds()
+    while True:
+        results = await asyncio.gather(*(run_once(p, ctx.probes) for p in probes))
+        failing = [f"{p.id}: {r.message}" for p, r in zip(probes, results, strict=True)
+                   if not r.ok]
+        if not failing:
+            healthy = ctx.clock.now().isoformat()
+            return StepOutcome(True, f"{len(probes)} probe(s) at site {cfg.site} pass",
+                               {"healthy_at": healthy, "services": list(cfg.services)})
+        if ctx.clock.monotonic() >= deadline:
+            return StepOutcome(False, "still failing: " + "; ".join(failing))
+        await ctx.clock.sleep(cfg.poll.total_seconds())

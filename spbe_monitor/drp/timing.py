@@ -1,0 +1,75 @@
+"""RTO and RPO achieved, counted from the declaration (Perbup 49/2024 IV.C.3). Pure.
+
+RTO per service = when its wait_healthy step passed − declared_at, split into automated,
+manual and waiting-for-approval seconds (sums over steps; parallel steps overlap).
+RPO per service = disaster time − the recovery point its recovery_point step found."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from spbe_monitor.config.models import Service
+from spbe_monitor.drp.playbook import Playbook
+from spbe_monitor.drp.steps import AUTOMATED
+
+
+def _seconds(a: datetime | None, b: datetime | None) -> float | None:
+    return None if a is None or b is None else (b - a).total_seconds()
+
+
+def services_timing(run: dict[str, Any], steps: list[dict[str, Any]], playbook: Playbook,
+                    services: dict[str, Service]) -> list[dict[str, Any]]:
+    declared: datetime | None = run["declared_at"]
+    out = []
+    for sid in playbook.head.services:
+        svc = services.get(sid)
+        healthy_at = None
+        point = None
+        for s in steps:
+            output = s["output"] or {}
+            if s["state"] == "done" and sid in output.get("services", []) and output.get(
+                    "healthy_at"):
+                moment = datetime.fromisoformat(output["healthy_at"])
+                healthy_at = moment if healthy_at is None else max(healthy_at, moment)
+            if s["state"] == "done" and output.get("service") == sid and output.get(
+                    "recovery_point"):
+                point = datetime.fromisoformat(output["recovery_point"])
+        rto = _seconds(declared, healthy_at)
+        rpo = _seconds(point, run["disaster_at"])
+        rto_target = svc.rto.total_seconds() if svc and svc.rto else None
+        rpo_target = svc.rpo.total_seconds() if svc and svc.rpo else None
+        split = {"automated": 0.0, "manual": 0.0, "waiting_approval": 0.0}
+        if declared is not None and healthy_at is not None:
+            for s in steps:
+                if s["phase"] == "declaration" or s["finished_at"] is None:
+                    continue
+                begin = s["started_at"] or s["waiting_since"]
+                if begin is None or s["finished_at"] <= declared or begin >= healthy_at:
+                    continue
+                span = (min(s["finished_at"], healthy_at) - max(begin, declared)).total_seconds()
+                key = ("automated" if s["kind"] in AUTOMATED else
+                       "waiting_approval" if s["kind"] == "approval" else "manual")
+                split[key] += span
+        out.append({
+            "service": sid,
+            "rto_target_seconds": rto_target,
+            "rto_achieved_seconds": rto,
+            "rto_met": None if rto is None or rto_target is None else rto <= rto_target,
+            "rto_breakdown_seconds": split,
+            "recovered_at": healthy_at.isoformat() if healthy_at else None,
+            "rpo_target_seconds": rpo_target,
+            "rpo_achieved_seconds": rpo,
+            "rpo_met": None if rpo is None or rpo_target is None else rpo <= rpo_target,
+            "recovery_point": point.isoformat() if point else None,
+        })
+    return out
+
+
+def normalisation_seconds(steps: list[dict[str, Any]]) -> float | None:
+    spans = [(s["started_at"] or s["waiting_since"], s["finished_at"]) for s in steps
+             if s["phase"] == "normalisation" and s["finished_at"] is not None]
+    spans = [(a, b) for a, b in spans if a is not None]
+    if not spans:
+        return None
+    return float((max(b for _, b in spans) - min(a for a, _ in spans)).total_seconds())

@@ -1,0 +1,295 @@
+"""The DRP runner end to end, as people use it from several terminals: a drill with command,
+recovery_point and wait_healthy steps against a loopback "secondary site", Tabel 4.4's gates
+enforced by eselon, role and person, RTO counted from the declaration, kill -9 and resume."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import SPBE
+from tests.pg import free_port
+
+PENYEDIA = "197001011995031001"  # eselon II, Penyedia Layanan of portal
+STARTER = "197203152000031002"  # eselon II, Penyedia Layanan of portal too; starts the run
+KABID = "198004212005011004"  # eselon III, Koordinator Pemulihan
+TEKNIS = "199002102015032005"  # no eselon
+
+
+def people() -> str:
+    return f"""\
+people:
+  - {{nip: "{PENYEDIA}", name: Kepala Dinas A, position: Kepala Dinas, eselon: II,
+     roles: [penyedia_layanan], services: [portal]}}
+  - {{nip: "{STARTER}", name: Kepala Dinas B, position: Kepala Dinas, eselon: II,
+     roles: [penyedia_layanan, koordinator_pemulihan], services: [portal]}}
+  - {{nip: "{KABID}", name: Kabid Aptika, position: Kepala Bidang, eselon: III,
+     roles: [koordinator_pemulihan], services: [portal]}}
+  - {{nip: "{TEKNIS}", name: Staf Teknis, position: Pranata Komputer,
+     roles: [pengelola_teknis], services: [portal]}}
+"""
+
+
+def write(folder: Path, recovery: str, normalisation: str = "") -> tuple[Path, int]:
+    site = free_port()
+    (folder / "probes").mkdir(parents=True)
+    (folder / "playbooks").mkdir()
+    (folder / "www").mkdir()
+    (folder / "www" / "index.html").write_text("situs sekunder")
+    (folder / "probes" / "portal.yaml").write_text(f"""\
+probes:
+  - id: portal-secondary
+    kind: http
+    url: http://127.0.0.1:{site}/
+    labels: {{site: secondary}}
+""")
+    (folder / "spbe.yaml").write_text(f"""\
+database: sqlite:///ledger.db
+probes: probes
+playbooks: playbooks
+server: {{listen: 127.0.0.1, port: {free_port()}}}
+""")
+    (folder / "services.yaml").write_text("""\
+services:
+  - id: portal
+    name: Portal Layanan Publik
+    provider: Diskominfo
+    technical_team: Aptika
+    nature: publik
+    application_basis: umum
+    user_scope: nasional
+    availability_target: 99
+    rto: 1h
+    rpo: 1d
+    drp_playbook: portal
+    components: [portal-secondary]
+""")
+    (folder / "people.yaml").write_text(people())
+    close = """\
+  - id: close
+    title: Tutup uji
+    kind: command
+    run: ["true"]
+"""
+    steps = {"site": site, "dir": folder, "py": sys.executable}
+    (folder / "playbooks" / "portal.yaml").write_text(
+        "id: portal\nversion: 3\nservices: [portal]\ndeclaration:\n"
+        "  assess-facility: {checklist: [Catu daya, Suhu ruang]}\n"
+        "recovery:\n" + recovery.format(**steps)
+        + "normalisation:\n" + (normalisation or close).format(**steps))
+    return folder / "spbe.yaml", site
+
+
+RECOVERY = """\
+  - id: step-a
+    title: Langkah A
+    kind: command
+    run: ["sh", "-c", "echo x >> {dir}/a.count"]
+  - id: start-secondary
+    title: Jalankan situs sekunder
+    kind: command
+    shell: true
+    run: >-
+      {py} -m http.server {site} --bind 127.0.0.1 --directory {dir}/www
+      >/dev/null 2>&1 & echo $! > {dir}/site.pid
+    needs: [step-a]
+  - id: replica-point
+    title: Titik pemulihan replika
+    kind: recovery_point
+    service: portal
+    run: ["sh", "-c", "date -u -d '-2 hours' +%Y-%m-%dT%H:%M:%S+00:00"]
+  - id: verify
+    title: Verifikasi di situs sekunder
+    kind: wait_healthy
+    services: [portal]
+    needs: [start-secondary]
+    timeout: 30s
+    poll: 200ms
+"""
+NORMALISATION = """\
+  - id: stop-secondary
+    title: Hentikan situs sekunder
+    kind: command
+    shell: true
+    run: "kill $(cat {dir}/site.pid)"
+  - id: report-to-official
+    title: Laporkan ke pejabat
+    kind: manual
+    mode: disaster_only
+"""
+
+
+def spbe(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*SPBE, "--config", str(config), *args], capture_output=True,
+                          text=True, timeout=120)
+
+
+def status(config: Path, run: int) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(spbe(config, "drp", "status", str(run), "--json").stdout)
+    return data
+
+
+def wait(condition: Any, what: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.2)
+
+
+def runner(config: Path, run: int, log: Path) -> subprocess.Popen[bytes]:
+    with open(log, "ab") as out:
+        return subprocess.Popen([*SPBE, "--config", str(config), "drp", "resume", str(run)],
+                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def sign_declaration(config: Path, run: int) -> None:
+    for step in ("assess-facility", "assess-devices", "analyse"):
+        r = spbe(config, "drp", "approve", str(run), step, "--by", KABID, "--note", "diperiksa")
+        assert r.returncode == 0, r.stderr
+
+
+@pytest.mark.slow
+def test_drill_end_to_end_with_gates_and_rto_from_declaration(tmp_path):
+    config, _site = write(tmp_path, RECOVERY, NORMALISATION)
+    plan = spbe(config, "drp", "plan", "portal")
+    assert plan.returncode == 0 and "NOT approved" in plan.stdout
+    assert "report-to-official [skipped in a drill]" in plan.stdout
+    r = spbe(config, "drp", "start", "portal", "--mode", "drill", "--by", STARTER, "--detach")
+    assert r.returncode == 0, r.stderr
+    run = 1
+    r = spbe(config, "drp", "approve", str(run), "analyse", "--by", KABID)
+    assert r.returncode == 2 and "not open for approval" in r.stderr  # Tabel 4.4 order
+    r = spbe(config, "drp", "approve", str(run), "assess-facility", "--by", TEKNIS)
+    assert r.returncode == 3 and "eselon III" in r.stderr
+    proc = runner(config, run, tmp_path / "runner.log")
+    sign_declaration(config, run)
+    r = spbe(config, "drp", "approve", str(run), "declare", "--by", KABID)
+    assert r.returncode == 3 and "eselon II" in r.stderr
+    r = spbe(config, "drp", "approve", str(run), "declare", "--by", STARTER)
+    assert r.returncode == 3 and "started the run" in r.stderr
+    before_declaration = status(config, run)
+    assert all(s["state"] == "pending" for s in before_declaration["steps"]
+               if s["phase"] == "recovery")
+    r = spbe(config, "drp", "approve", str(run), "declare", "--by", PENYEDIA, "--note", "banjir")
+    assert r.returncode == 0, r.stderr
+    assert proc.wait(timeout=90) == 0, (tmp_path / "runner.log").read_text()
+    data = status(config, run)
+    assert data["state"] == "done" and data["declared_at"] is not None
+    states = {s["id"]: s["state"] for s in data["steps"]}
+    assert states["report-to-official"] == "skipped" and states["verify"] == "done"
+    [svc] = data["services"]
+    declared = data["declared_at"]
+    verify = next(s for s in data["steps"] if s["id"] == "verify")
+    from datetime import datetime
+    expected = (datetime.fromisoformat(verify["output"]["healthy_at"])
+                - datetime.fromisoformat(declared)).total_seconds()
+    assert svc["rto_achieved_seconds"] == pytest.approx(expected)
+    assert 0 < svc["rto_achieved_seconds"] < 60 and svc["rto_met"] is True
+    assert svc["rpo_achieved_seconds"] == pytest.approx(7200, abs=120)
+    assert svc["rpo_met"] is True
+    assert (tmp_path / "a.count").read_text() == "x\n"
+    assert spbe(config, "audit", "verify").returncode == 0
+
+
+@pytest.mark.slow
+def test_kill_9_during_a_command_step_then_resume(tmp_path):
+    recovery = """\
+  - id: step-a
+    title: Langkah A
+    kind: command
+    run: ["sh", "-c", "echo x >> {dir}/a.count"]
+  - id: step-b
+    title: Langkah lama
+    kind: command
+    run: ["sh", "-c", "echo x >> {dir}/b.count; sleep 30"]
+    needs: [step-a]
+    timeout: 2m
+  - id: step-c
+    title: Langkah C
+    kind: command
+    run: ["sh", "-c", "echo x >> {dir}/c.count"]
+    needs: [step-b]
+"""
+    config, _ = write(tmp_path, recovery)
+    assert spbe(config, "drp", "start", "portal", "--mode", "drill", "--by", STARTER,
+                "--detach").returncode == 0
+    sign_declaration(config, 1)
+    assert spbe(config, "drp", "approve", "1", "declare", "--by", PENYEDIA).returncode == 0
+    proc = runner(config, 1, tmp_path / "runner.log")
+    wait(lambda: (tmp_path / "b.count").exists(), "step-b started")
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=10)
+    assert next(s for s in status(config, 1)["steps"] if s["id"] == "step-b")["state"] == \
+        "running"
+    proc = runner(config, 1, tmp_path / "runner2.log")
+    wait(lambda: next(s for s in status(config, 1)["steps"] if s["id"] == "step-b")[
+        "state"] == "in_doubt", "step-b in doubt")
+    time.sleep(2)  # the runner keeps waiting for an operator: nothing moves on its own
+    steps = {s["id"]: s["state"] for s in status(config, 1)["steps"]}
+    assert steps["step-b"] == "in_doubt" and steps["step-c"] == "pending"
+    assert proc.poll() is None
+    r = spbe(config, "drp", "step", "1", "step-b", "mark-done", "--reason",
+             "diverifikasi: replika sudah aktif", "--by", KABID)
+    assert r.returncode == 0, r.stderr
+    assert proc.wait(timeout=60) == 0, (tmp_path / "runner2.log").read_text()
+    for name in ("a", "b", "c"):  # side-effect counters: nothing ran twice
+        assert (tmp_path / f"{name}.count").read_text() == "x\n", name
+    assert status(config, 1)["state"] == "done"
+
+
+def test_disaster_run_needs_an_approved_unchanged_playbook(tmp_path):
+    config, _ = write(tmp_path, """\
+  - id: only
+    title: Satu langkah
+    kind: command
+    run: ["true"]
+""")
+    r = spbe(config, "drp", "start", "portal", "--mode", "disaster", "--by", STARTER)
+    assert r.returncode == 3 and "unapproved or was changed" in r.stderr
+    r = spbe(config, "drp", "approve-document", "portal", "--by", KABID)
+    assert r.returncode == 3 and "eselon II" in r.stderr
+    assert spbe(config, "drp", "approve-document", "portal", "--by", PENYEDIA).returncode == 0
+    r = spbe(config, "drp", "start", "portal", "--mode", "disaster", "--by", STARTER,
+             "--detach")
+    assert r.returncode == 0, r.stderr
+    book = tmp_path / "playbooks" / "portal.yaml"
+    book.write_text(book.read_text().replace("version: 3", "version: 4"))
+    r = spbe(config, "drp", "start", "portal", "--mode", "disaster", "--by", STARTER)
+    assert r.returncode == 3 and "changed since approval" in r.stderr
+    r = spbe(config, "drp", "start", "portal", "--mode", "drill", "--by", STARTER, "--detach")
+    assert r.returncode == 0  # a drill of a draft is allowed
+
+
+@pytest.mark.parametrize("edit, error", [
+    (("    run: [\"true\"]\n", "    run: [\"true\"]\n    needs: [other]\n  - id: other\n"
+      "    title: Lain\n    kind: command\n    run: [\"true\"]\n    needs: [only]\n"),
+     "cycle in needs"),
+    (("kind: command", "kind: teleport"), "unknown step kind 'teleport'"),
+    (("declaration:\n", "declaration:\n  declare: {min_eselon: III}\n"),
+     "cannot weaken the gate"),
+    (("services: [portal]", "services: [portal, nope]"), "unknown service 'nope'"),
+    (("    run: [\"true\"]\n", "    run: [\"true\"]\n    colour: blue\n"),
+     "Extra inputs are not permitted"),
+])
+def test_bad_playbooks_are_reported_at_file_and_line(tmp_path, edit, error):
+    config, _ = write(tmp_path, """\
+  - id: only
+    title: Satu langkah
+    kind: command
+    run: ["true"]
+""")
+    book = tmp_path / "playbooks" / "portal.yaml"
+    text = book.read_text()
+    assert edit[0] in text
+    book.write_text(text.replace(edit[0], edit[1], 1))
+    r = spbe(config, "drp", "plan", "portal")
+    assert r.returncode == 2
+    line = next(line for line in r.stderr.splitlines() if error in line)
+    assert line.startswith(f"{book}:")
