@@ -582,6 +582,24 @@ def drp_list(ctx: Context, as_json: bool) -> None:
              r["declared_at"], r["started_by"]] for r in runs])
 
 
+@drp.command("report")
+@click.argument("run_id", type=int, metavar="RUN")
+@click.option("--format", "formats", default="html,pdf,json", show_default=True)
+@click.option("--out", "out_dir", type=click.Path(path_type=Path))
+@pass_ctx
+def drp_report(ctx: Context, run_id: int, formats: str, out_dir: Path | None) -> None:
+    """Formulir G — Laporan Evaluasi DRP for a run."""
+    from spbe_monitor.reports.render import file_report
+
+    data = _drp(ctx).formulir_g(run_id)
+    now = ctx.clock.now()
+    for w in file_report(ctx.store, "formulir-g", data["pelaksanaan"]["playbook"],
+                         f"run-{run_id}", data, "formulir_g.html.j2", _formats(formats),
+                         out_dir or ctx.config.reports_dir, now,
+                         partial=data["pelaksanaan"]["status"] == "running"):
+        click.echo(f"{w.path}  sha256:{w.sha256}")
+
+
 @drp.command("status")
 @click.argument("run_id", type=int, metavar="RUN")
 @click.option("--json", "as_json", is_flag=True)

@@ -293,3 +293,45 @@ def test_bad_playbooks_are_reported_at_file_and_line(tmp_path, edit, error):
     assert r.returncode == 2
     line = next(line for line in r.stderr.splitlines() if error in line)
     assert line.startswith(f"{book}:")
+
+
+@pytest.mark.slow
+def test_formulir_g_equals_status_and_the_pdf_renders(tmp_path):
+    recovery = """\
+  - id: slow
+    title: Langkah yang lambat
+    kind: command
+    run: ["sleep", "1.2"]
+    expected: 1s
+  - id: replica-point
+    title: Titik pemulihan
+    kind: recovery_point
+    service: portal
+    run: ["sh", "-c", "date -u -d '-3 days' +%Y-%m-%dT%H:%M:%S+00:00"]
+"""
+    config, _ = write(tmp_path, recovery)
+    assert spbe(config, "drp", "start", "portal", "--mode", "drill", "--by", STARTER,
+                "--detach").returncode == 0
+    sign_declaration(config, 1)
+    assert spbe(config, "drp", "approve", "1", "declare", "--by", PENYEDIA).returncode == 0
+    proc = runner(config, 1, tmp_path / "runner.log")
+    assert proc.wait(timeout=60) == 0, (tmp_path / "runner.log").read_text()
+    r = spbe(config, "drp", "report", "1", "--out", str(tmp_path / "out"))
+    assert r.returncode == 0, r.stderr
+    data = json.loads(next((tmp_path / "out").glob("*/formulir-g_portal_run-1.json")).read_text())
+    assert data["status_run"] == status(config, 1)
+    [svc] = data["status_run"]["services"]
+    assert svc["rpo_met"] is False and svc["rpo_achieved_seconds"] > 2 * 86400  # 3 days > 1d
+    assert svc["rto_achieved_seconds"] is None  # no wait_healthy: recovery not verified
+    assert [t["id"] for t in data["melebihi_perkiraan"]] == ["slow"]
+    assert {a["langkah"] for a in data["persetujuan"]} == {
+        "assess-facility", "assess-devices", "analyse", "declare"}
+    declare = next(a for a in data["persetujuan"] if a["langkah"] == "declare")
+    assert declare["oleh"]["nip"] == PENYEDIA and declare["oleh"]["eselon"] == "II"
+    assert data["pelaksanaan"]["dokumen_disetujui"] is False
+    pdf = next((tmp_path / "out").glob("*/formulir-g_portal_run-1.pdf"))
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    for heading in ("Laporan Evaluasi DRP", "RTO", "RPO", "Linimasa", "Persetujuan",
+                    "Peluang Peningkatan", "Koordinator Pemulihan", "BELUM DISETUJUI"):
+        assert heading.lower() in text.lower(), heading

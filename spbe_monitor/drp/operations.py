@@ -151,3 +151,21 @@ class Drp:
             "services": services_timing(run, steps, book, self.config.services),
             "normalisation_seconds": normalisation_seconds(steps),
         }
+
+    def formulir_g(self, run_id: int) -> dict[str, Any]:
+        from spbe_monitor.drp import formulir_g
+
+        status = self.status(run_id)
+        book = self.playbook_of(run_id)
+        steps = {sid: s for sid, (_, s) in book.steps.items()}
+        titles = {g.step.id: g.step.title for g in book.gates} | {
+            sid: s.title for sid, s in steps.items()}
+        expected = {sid: s.expected.total_seconds() if s.expected else None
+                    for sid, s in steps.items()}
+        coordinators = [p for p in self.config.people.values()
+                        if Role.KOORDINATOR_PEMULIHAN in p.roles
+                        and set(book.head.services) & set(p.services)]
+        return formulir_g.build(status, self.journal.entries(run_id), self.config.people,
+                                titles, expected, {sid: s.needs for sid, s in steps.items()},
+                                book.head.allow_starter_declaration,
+                                coordinators[0] if coordinators else None)
