@@ -538,10 +538,22 @@ def drp_resume(ctx: Context, run_id: int) -> None:
 @click.argument("step_id", metavar="STEP")
 @click.option("--by", "nip", required=True)
 @click.option("--note")
+@click.option("--category", type=click.Choice(["infrastruktur", "kerusakan_fisik",
+                                               "pihak_ketiga", "akses",
+                                               "jaringan_intra_pemerintahan", "splp"]),
+              help="analyse: the scenario's Tabel 4.3 category")
+@click.option("--recovery-days", type=float, default=0.0)
+@click.option("--downtime-hours", type=float, default=0.0)
+@click.option("--data-lost", is_flag=True)
 @pass_ctx
-def drp_approve(ctx: Context, run_id: int, step_id: str, nip: str, note: str | None) -> None:
+def drp_approve(ctx: Context, run_id: int, step_id: str, nip: str, note: str | None,
+                category: str | None, recovery_days: float, downtime_hours: float,
+                data_lost: bool) -> None:
     """Sign a gate or approval step, or confirm a manual step (exit 3 when refused)."""
-    _drp(ctx).approve(run_id, step_id, nip, note)
+    scenario = None if category is None else {
+        "category": category, "recovery_days": recovery_days,
+        "downtime_hours": downtime_hours, "data_lost": data_lost}
+    _drp(ctx).approve(run_id, step_id, nip, note, scenario)
     click.echo(f"run {run_id}: {step_id} signed by {nip}")
 
 

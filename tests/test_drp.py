@@ -149,10 +149,15 @@ def runner(config: Path, run: int, log: Path) -> subprocess.Popen[bytes]:
                                 stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
 
 
-def sign_declaration(config: Path, run: int) -> None:
-    for step in ("assess-facility", "assess-devices", "analyse"):
+def sign_declaration(config: Path, run: int, category: str = "kerusakan_fisik") -> None:
+    for step in ("assess-facility", "assess-devices"):
         r = spbe(config, "drp", "approve", str(run), step, "--by", KABID, "--note", "diperiksa")
         assert r.returncode == 0, r.stderr
+    r = spbe(config, "drp", "approve", str(run), "analyse", "--by", KABID)
+    assert r.returncode == 2 and "Tabel 4.3" in r.stderr
+    r = spbe(config, "drp", "approve", str(run), "analyse", "--by", KABID, "--category",
+             category, "--recovery-days", "5")
+    assert r.returncode == 0, r.stderr
 
 
 @pytest.mark.slow
@@ -265,6 +270,13 @@ def test_disaster_run_needs_an_approved_unchanged_playbook(tmp_path):
     assert r.returncode == 3 and "changed since approval" in r.stderr
     r = spbe(config, "drp", "start", "portal", "--mode", "drill", "--by", STARTER, "--detach")
     assert r.returncode == 0  # a drill of a draft is allowed
+    # run 1 is a disaster run of the approved version: an analysis that finds no disaster
+    # (Tabel 4.3: a network failure is Penanganan Gangguan) blocks the declaration
+    sign_declaration(config, 1, category="jaringan_intra_pemerintahan")
+    r = spbe(config, "drp", "approve", "1", "declare", "--by", PENYEDIA)
+    assert r.returncode == 3 and "criteria are not met" in r.stderr
+    analysed = next(s for s in status(config, 1)["steps"] if s["id"] == "analyse")
+    assert analysed["output"]["tabel_4_3"]["row"] == 6
 
 
 @pytest.mark.parametrize("edit, error", [

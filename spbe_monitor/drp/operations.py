@@ -4,6 +4,7 @@ refusals exit 3 and are audit-logged with the person's NIP."""
 from __future__ import annotations
 
 import getpass
+import json
 from datetime import datetime
 from typing import Any
 
@@ -16,6 +17,7 @@ from spbe_monitor.drp.progress import ready
 from spbe_monitor.drp.timing import normalisation_seconds, services_timing
 from spbe_monitor.errors import BadInput, Refused
 from spbe_monitor.ledger.store import Store
+from spbe_monitor.regulation.disaster import Category, Response, assess
 from spbe_monitor.regulation.eselon import Eselon, at_least
 from spbe_monitor.regulation.roles import Role
 from spbe_monitor.timeparse import parse_time
@@ -68,8 +70,10 @@ class Drp:
             raise BadInput("--disaster-at is in the future")
         return self.journal.create_run(book, mode, person.nip, now, when, approval is not None)
 
-    def approve(self, run_id: int, step_id: str, nip: str, note: str | None) -> str:
-        """Sign a gate, an approval step, or confirm a manual step."""
+    def approve(self, run_id: int, step_id: str, nip: str, note: str | None,
+                scenario: dict[str, Any] | None = None) -> str:
+        """Sign a gate, an approval step, or confirm a manual step. `analyse` records the
+        scenario's Tabel 4.3 verdict; in a disaster, `declare` needs it to say Pemulihan."""
         run = self.journal.require_running(run_id)
         book = self.playbook_of(run_id)
         step = self.journal.step(run_id, step_id)
@@ -81,12 +85,30 @@ class Drp:
         open_now = {s["step_id"] for s in ready(self.journal.steps(run_id), book)}
         if step_id not in open_now:
             raise BadInput(f"{step_id} is {step['state']} and not open for approval yet")
+        output: dict[str, Any] = {}
+        if step_id == "analyse":
+            if scenario is None:
+                raise BadInput("analyse records Tabel 4.3: give --category (and "
+                               "--recovery-days, --downtime-hours, --data-lost as they apply)")
+            verdict = assess(Category(scenario["category"]),
+                             scenario.get("recovery_days", 0), scenario.get("downtime_hours", 0),
+                             scenario.get("data_lost", False))
+            output = {"tabel_4_3": {"response": verdict.response.value, "row": verdict.row,
+                                    "reason": verdict.reason, **scenario}}
+        if step_id == "declare" and run["mode"] == "disaster":
+            analysed = self.journal.step(run_id, "analyse")["output"].get("tabel_4_3", {})
+            if analysed.get("response") != Response.PEMULIHAN.value:
+                raise self._refuse(person.nip, "drp.approve", f"drp-run:{run_id}/declare",
+                                   "the analysis (Tabel 4.3) found "
+                                   f"{analysed.get('response', 'nothing')}: the disaster "
+                                   "criteria are not met")
         now = self.clock.now()
         moved = self.journal.move(
             run_id, step_id, {"pending", "waiting_approval"}, "done", now, "step.approved",
             by=person.nip, audit=True,
             detail={"note": note, "eselon": person.eselon, "name": person.name},
-            finished_at=now, waiting_since=step["waiting_since"] or now, note=note)
+            finished_at=now, waiting_since=step["waiting_since"] or now, note=note,
+            output=json.dumps(output))
         if not moved:
             raise BadInput(f"{step_id} changed meanwhile; see `spbe drp status {run_id}`")
         if step_id == "declare":
