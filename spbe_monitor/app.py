@@ -76,7 +76,8 @@ class App:
             return web.Response(text="ready\n")
 
         async def status(_: web.Request) -> web.Response:
-            return web.json_response(snapshot(self.monitor, self.runner, self.clock.now()))
+            return web.json_response(snapshot(self.monitor, self.runner, self.clock.now(),
+                                              self.view.drp))
 
         async def metrics(_: web.Request) -> web.Response:
             body = await asyncio.to_thread(generate_latest, self.registry)
@@ -140,7 +141,7 @@ class App:
         while not self._stop.is_set():
             try:
                 self.view = await asyncio.to_thread(read_view, self.config, self.store,
-                                                    self.clock.now())
+                                                    self.clock)
             except Exception:
                 log.exception("reading the ledger for metrics failed")
             with contextlib.suppress(TimeoutError):

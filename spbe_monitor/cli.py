@@ -155,6 +155,11 @@ def status(ctx: Context, as_json: bool) -> None:
     _table("Services", ["Service", "Health", "Since", "Reasons"],
            [[sid, s["health"], s["since"], "; ".join(s["reasons"])]
             for sid, s in data["services"].items()])
+    for sid, when in data.get("drp_last_drill", {}).items():
+        click.echo(f"last DRP drill for {sid}: {when}")
+    for live in data.get("drp_live_runs", []):
+        click.echo(f"DRP run {live['run']} live ({live['phase']}) for {live['service']}: "
+                   f"RTO elapsed {live['rto_elapsed_seconds']} s of {live['rto_target_seconds']}")
     _table("Components", ["Probe", "Kind", "Health", "Since", "Last check", "Message"],
            [[pid, c["kind"], c["health"], c["since"], c["last_check"], c["message"]]
             for pid, c in data["components"].items()])

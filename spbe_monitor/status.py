@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from spbe_monitor.drp.facts import DrpFacts
 from spbe_monitor.monitor.engine import Monitor
 from spbe_monitor.monitor.runner import Runner
 
 
-def snapshot(monitor: Monitor, runner: Runner | None, now: datetime) -> dict[str, Any]:
+def snapshot(monitor: Monitor, runner: Runner | None, now: datetime,
+             drp: DrpFacts | None = None) -> dict[str, Any]:
     def iso(dt: datetime | None) -> str | None:
         return dt.isoformat() if dt else None
 
@@ -41,5 +43,12 @@ def snapshot(monitor: Monitor, runner: Runner | None, now: datetime) -> dict[str
         "lateness_p50_seconds": late[len(late) // 2] if late else None,
         "lateness_p99_seconds": late[min(len(late) - 1, int(len(late) * 0.99))] if late else None,
     }
+    drills = drp.last_drill if drp else {}
     return {"at": now.isoformat(), "services": services, "components": components,
-            "scheduler": scheduler}
+            "scheduler": scheduler,
+            "drp_last_drill": {sid: d.finished_at.isoformat() for sid, d in sorted(drills.items())},
+            "drp_live_runs": [{"run": r.run, "playbook": r.playbook, "phase": r.phase,
+                               "service": r.service, "rto_elapsed_seconds": r.elapsed,
+                               "rto_projected_seconds": r.projected,
+                               "rto_target_seconds": r.rto_target}
+                              for r in (drp.live if drp else [])]}

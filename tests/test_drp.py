@@ -341,6 +341,17 @@ def test_formulir_g_equals_status_and_the_pdf_renders(tmp_path):
     declare = next(a for a in data["persetujuan"] if a["langkah"] == "declare")
     assert declare["oleh"]["nip"] == PENYEDIA and declare["oleh"]["eselon"] == "II"
     assert data["pelaksanaan"]["dokumen_disetujui"] is False
+    # the daemon's view of DRP: the last drill per service and what it achieved
+    from spbe_monitor.clock import SystemClock
+    from spbe_monitor.config.loader import load_config
+    from spbe_monitor.drp.facts import read_facts
+    from spbe_monitor.ledger import db
+    from spbe_monitor.ledger.store import Store
+
+    loaded = load_config(config)
+    facts = read_facts(loaded, Store(db.make_engine(loaded.database_url)), SystemClock())
+    last = facts.last_drill["portal"]
+    assert last.rpo_achieved == svc["rpo_achieved_seconds"] and facts.live == []
     pdf = next((tmp_path / "out").glob("*/formulir-g_portal_run-1.pdf"))
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True,
                           check=True).stdout

@@ -65,6 +65,7 @@ class SpbeCollector(Collector):
         yield from self._probes(mon)
         yield from self._services(mon, view)
         yield from self._hosts(mon)
+        yield from self._drp(view)
         yield from self._daemon(facts)
 
     def _probes(self, mon: Monitor) -> Iterator[Metric]:
@@ -179,6 +180,37 @@ class SpbeCollector(Collector):
                         labels=["probe", label] if label else ["probe"])
                 fam.add_metric([pid, suffix] if label else [pid], value * scale)
         yield from families.values()
+
+    def _drp(self, view: LedgerView) -> Iterator[Metric]:
+        last = GaugeMetricFamily("spbe_drp_last_drill_timestamp_seconds",
+                                 "When the last completed DRP drill covering the service ended",
+                                 labels=["service"])
+        rto = GaugeMetricFamily("spbe_drp_rto_achieved_seconds",
+                                "RTO achieved in the last drill (from the declaration)",
+                                labels=["service"])
+        rpo = GaugeMetricFamily("spbe_drp_rpo_achieved_seconds",
+                                "RPO achieved in the last drill", labels=["service"])
+        for sid, d in sorted(view.drp.last_drill.items()):
+            last.add_metric([sid], d.finished_at.timestamp())
+            if d.rto_achieved is not None:
+                rto.add_metric([sid], d.rto_achieved)
+            if d.rpo_achieved is not None:
+                rpo.add_metric([sid], d.rpo_achieved)
+        phase = GaugeMetricFamily("spbe_drp_run_active", "1 for the phase of a live DRP run",
+                                  labels=["playbook", "phase"])
+        elapsed = GaugeMetricFamily("spbe_drp_rto_elapsed_seconds",
+                                    "Seconds since the disaster was declared (live run)",
+                                    labels=["service"])
+        projected = GaugeMetricFamily("spbe_drp_rto_projected_seconds",
+                                      "Elapsed plus the expected durations of the recovery "
+                                      "steps still to do (live run)", labels=["service"])
+        for live in view.drp.live:
+            phase.add_metric([live.playbook, live.phase], 1.0)
+            if live.elapsed is not None:
+                elapsed.add_metric([live.service], live.elapsed)
+            if live.projected is not None:
+                projected.add_metric([live.service], live.projected)
+        yield from (last, rto, rpo, phase, elapsed, projected)
 
     def _daemon(self, facts: DaemonFacts) -> Iterator[Metric]:
         info = InfoMetricFamily("spbe_build", "spbe-monitor build")

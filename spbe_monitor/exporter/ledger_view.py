@@ -9,7 +9,9 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from spbe_monitor.availability.formula import Window
+from spbe_monitor.clock import Clock
 from spbe_monitor.config.loader import Config
+from spbe_monitor.drp.facts import DrpFacts, read_facts
 from spbe_monitor.ledger.store import Outage, Store
 from spbe_monitor.monthly import ServiceMonth, figures_for_month
 
@@ -20,10 +22,12 @@ class LedgerView:
     months: dict[str, ServiceMonth] = field(default_factory=dict)
     open_outages: dict[str, Outage] = field(default_factory=dict)
     in_maintenance: frozenset[str] = frozenset()
+    drp: DrpFacts = field(default_factory=DrpFacts)
 
 
-def read_view(config: Config, store: Store, now: datetime) -> LedgerView:
+def read_view(config: Config, store: Store, clock: Clock) -> LedgerView:
     """One consistent read; each service's month is taken in its own zone."""
+    now = clock.now()
     by_month: dict[tuple[int, int], list[str]] = {}
     for sid, svc in config.services.items():
         local = now.astimezone(ZoneInfo(svc.zone))
@@ -42,4 +46,5 @@ def read_view(config: Config, store: Store, now: datetime) -> LedgerView:
                          w.timezone, int(w.registered_at.timestamp()), w.approved_for(sid))
             if win.excusing(ts, ts + 1):
                 busy.add(sid)
-    return LedgerView(now, months, open_outages, frozenset(busy))
+    return LedgerView(now, months, open_outages, frozenset(busy),
+                      read_facts(config, store, clock))

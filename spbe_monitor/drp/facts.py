@@ -1,0 +1,76 @@
+"""What the daemon shows of DRP runs: the last completed drill per service (with its RTO and
+RPO achieved) and, while a run is live, its phase, RTO elapsed since the declaration and the
+projection from the remaining steps' expected durations."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from spbe_monitor.clock import Clock
+from spbe_monitor.config.loader import Config
+from spbe_monitor.drp.operations import Drp
+from spbe_monitor.errors import SpbeError
+from spbe_monitor.ledger.store import Store
+
+
+@dataclass(frozen=True)
+class LastDrill:
+    finished_at: datetime
+    rto_achieved: float | None
+    rpo_achieved: float | None
+
+
+@dataclass(frozen=True)
+class LiveRun:
+    run: int
+    playbook: str
+    phase: str
+    service: str
+    rto_target: float | None
+    elapsed: float | None  # since the declaration
+    projected: float | None  # elapsed + expected durations of what is left
+
+
+@dataclass(frozen=True)
+class DrpFacts:
+    last_drill: dict[str, LastDrill] = field(default_factory=dict)
+    live: list[LiveRun] = field(default_factory=list)
+
+
+def read_facts(config: Config, store: Store, clock: Clock) -> DrpFacts:
+    ops = Drp(config, store, clock)
+    runs = ops.journal.runs()
+    last: dict[str, LastDrill] = {}
+    live: list[LiveRun] = []
+    now = clock.now()
+    for run in runs:
+        if run["mode"] == "drill" and run["state"] == "done" and run["finished_at"]:
+            try:
+                status = ops.status(run["id"])
+            except SpbeError:  # the playbook file is gone or no longer valid
+                continue
+            for svc in status["services"]:
+                last[svc["service"]] = LastDrill(run["finished_at"],
+                                                 svc["rto_achieved_seconds"],
+                                                 svc["rpo_achieved_seconds"])
+        elif run["state"] == "running":
+            try:
+                book = ops.playbook_of(run["id"])
+            except SpbeError:
+                continue
+            steps = ops.journal.steps(run["id"])
+            open_phases = [s["phase"] for s in steps
+                           if s["state"] not in ("done", "skipped", "failed")]
+            phase = open_phases[0] if open_phases else "normalisation"
+            expected = [book.steps[s["step_id"]][1].expected for s in steps
+                        if s["phase"] == "recovery" and s["state"] not in ("done", "skipped")]
+            left = sum(e.total_seconds() for e in expected if e is not None)
+            declared = run["declared_at"]
+            elapsed = (now - declared).total_seconds() if declared else None
+            for sid in book.head.services:
+                svc = config.services.get(sid)
+                live.append(LiveRun(run["id"], book.id, phase, sid,
+                                    svc.rto.total_seconds() if svc and svc.rto else None,
+                                    elapsed, None if elapsed is None else elapsed + left))
+    return DrpFacts(last, live)
