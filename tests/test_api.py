@@ -161,3 +161,47 @@ def test_schemathesis_finds_no_server_error(config_dir: Path, tmp_path: Path):
         assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
     finally:
         assert daemon.stop() == 0
+
+
+async def test_drp_gates_through_the_api(api, config_dir):
+    from spbe_monitor.drp.operations import Drp
+
+    client, store, tokens = api
+    config = load_config(config_dir / "spbe.yaml")
+    Drp(config, store, FakeClock()).start("perizinan-online", "drill", KABID, None)
+    url = "/api/v1/drp/runs/1/steps/{}/approve"
+    r = await client.post(url.format("assess-facility"))
+    assert r.status == 401
+    r = await client.post(url.format("assess-facility"), headers=auth(tokens[TEKNIS]))
+    assert r.status == 403 and "eselon III" in (await r.json())["error"]
+    for step in ("assess-facility", "assess-devices"):
+        r = await client.post(url.format(step), headers=auth(tokens[KABID]),
+                              json={"note": "diperiksa"})
+        assert r.status == 200, await r.text()
+    r = await client.post(url.format("analyse"), headers=auth(tokens[KABID]))
+    assert r.status == 400 and "Tabel 4.3" in (await r.json())["error"]
+    r = await client.post(url.format("analyse"), headers=auth(tokens[KABID]),
+                          json={"scenario": {"category": "banjir"}})
+    assert r.status == 400 and "unknown category" in (await r.json())["error"]
+    r = await client.post(url.format("analyse"), headers=auth(tokens[KABID]),
+                          json={"scenario": {"category": "kerusakan_fisik",
+                                             "recovery_days": -1}})
+    assert r.status == 400
+    r = await client.post(url.format("analyse"), headers=auth(tokens[KABID]),
+                          json={"scenario": {"category": "kerusakan_fisik", "recovery_days": 5}})
+    assert r.status == 200
+    r = await client.post(url.format("declare"), headers=auth(tokens[KABID]))
+    assert r.status == 403 and "eselon II" in (await r.json())["error"]
+    r = await client.post(url.format("declare"), headers=auth(tokens[PENYEDIA_SURAT]))
+    assert r.status == 403 and "not a Penyedia Layanan of a service" in (await r.json())["error"]
+    r = await client.post(url.format("declare"), headers=auth(tokens[PENYEDIA_IZIN]))
+    assert r.status == 200
+    run = await (await client.get("/api/v1/drp/runs/1")).json()
+    assert run["declared_at"] is not None
+    declare = next(s for s in run["steps"] if s["id"] == "declare")
+    assert declare["actor"] == PENYEDIA_IZIN
+    assert (await client.get("/api/v1/drp/runs/9")).status == 404
+    assert (await client.get("/api/v1/drp/runs/x")).status == 400
+    refused = [e.actor for e in store.audit_entries() if e.action == "drp.approve"]
+    assert refused == [TEKNIS, KABID, PENYEDIA_SURAT]
+    assert store.verify_audit()[1] is None

@@ -9,6 +9,8 @@ from spbe_monitor import __version__
 ERROR = {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}}
 WINDOW_ID = {"name": "id", "in": "path", "required": True,
              "schema": {"type": "integer", "minimum": 1}}
+RUN_ID = {"name": "run", "in": "path", "required": True, "schema": {"type": "integer",
+                                                                     "minimum": 1}}
 
 
 def _json(schema: dict[str, Any], description: str = "OK") -> dict[str, Any]:
@@ -77,6 +79,24 @@ def document() -> dict[str, Any]:
                              "application/json": {"schema": new_window}}},
                          "responses": {"201": _json({"type": "object"}, "Registered"),
                                        **_errors(400, 401, 403)}}},
+            "/api/v1/drp/runs": {"get": {"summary": "DRP runs",
+                                         "responses": {"200": _json({"type": "array"})}}},
+            "/api/v1/drp/runs/{run}": {"get": {
+                "summary": "A run's status, as `spbe drp status --json`",
+                "parameters": [RUN_ID],
+                "responses": {"200": _json({"type": "object"}), **_errors(400, 404)}}},
+            "/api/v1/drp/runs/{run}/steps/{step}/approve": {"post": {
+                "summary": "Sign a declaration gate or approval step, or confirm a manual "
+                           "step (Tabel 4.4 gates by eselon and role)",
+                "security": bearer,
+                "parameters": [RUN_ID, {"name": "step", "in": "path", "required": True,
+                                        "schema": {"type": "string"}}],
+                "requestBody": {"required": False, "content": {"application/json": {
+                    "schema": {"type": "object", "additionalProperties": False,
+                               "properties": {"note": {"type": "string"},
+                                              "scenario": {"type": "object"}}}}}},
+                "responses": {"200": _json({"type": "object"}),
+                              **_errors(400, 401, 403, 404)}}},
             "/api/v1/maintenance/{id}/approve": {"post": {
                 "summary": "Approve a late window (Penyedia Layanan, eselon II or higher)",
                 "security": bearer, "parameters": [WINDOW_ID],

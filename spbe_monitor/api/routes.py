@@ -16,12 +16,14 @@ from spbe_monitor.api.tokens import digest
 from spbe_monitor.clock import Clock
 from spbe_monitor.config.loader import Config
 from spbe_monitor.config.models import Person
+from spbe_monitor.drp.operations import Drp
 from spbe_monitor.errors import BadInput, NotFound, Refused
 from spbe_monitor.ledger.store import Store, as_dict
 from spbe_monitor.manual import Desk
 from spbe_monitor.monitor.engine import Monitor
 from spbe_monitor.monthly import figures_for_month, parse_month
 from spbe_monitor.regulation.authority import maintenance_change
+from spbe_monitor.regulation.disaster import Category
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 NEW_WINDOW_KEYS = {"services", "start", "end", "rrule", "reason"}
@@ -172,6 +174,56 @@ def add_api(router: web.UrlDispatcher, host: Host) -> None:
         await run(desk().cancel_maintenance, wid, who.nip)
         return web.json_response({"id": wid, "cancelled": True})
 
+    def drp() -> Drp:
+        return Drp(host.config, host.store, host.clock)
+
+    def run_id(request: web.Request) -> int:
+        try:
+            value = int(request.match_info["run"])
+        except ValueError:
+            raise BadInput("the run id must be a whole number") from None
+        if value < 1:
+            raise BadInput("the run id must be positive")
+        return value
+
+    async def drp_runs(_: web.Request) -> web.Response:
+        runs = await run(drp().journal.runs)
+        return web.json_response([{k: (v.isoformat() if hasattr(v, "isoformat") else v)
+                                   for k, v in r.items()} for r in runs])
+
+    async def drp_run(request: web.Request) -> web.Response:
+        return web.json_response(await run(drp().status, run_id(request)))
+
+    async def drp_approve(request: web.Request) -> web.Response:
+        who = await person(request)
+        rid = run_id(request)
+        step = request.match_info["step"]
+        data = await body_object(request) if request.can_read_body else {}
+        unknown = set(data) - {"note", "scenario"}
+        if unknown:
+            raise BadInput(f"unknown keys: {', '.join(sorted(unknown))}")
+        note = data.get("note")
+        if note is not None and not isinstance(note, str):
+            raise BadInput("note must be a string")
+        scenario = data.get("scenario")
+        if scenario is not None:
+            if not isinstance(scenario, dict) or not isinstance(scenario.get("category"), str):
+                raise BadInput("scenario must be an object with a category (Tabel 4.3)")
+            if scenario["category"] not in {c.value for c in Category}:
+                raise BadInput(f"unknown category {scenario['category']!r}")
+            extra = set(scenario) - {"category", "recovery_days", "downtime_hours",
+                                     "data_lost"}
+            if extra:
+                raise BadInput(f"unknown scenario keys: {', '.join(sorted(extra))}")
+            for key in ("recovery_days", "downtime_hours"):
+                value = scenario.get(key, 0)
+                if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+                    raise BadInput(f"{key} must be a number of zero or more")
+            if not isinstance(scenario.get("data_lost", False), bool):
+                raise BadInput("data_lost must be true or false")
+        await run(drp().approve, rid, step, who.nip, note, scenario)
+        return web.json_response({"run": rid, "step": step, "signed_by": who.nip})
+
     async def openapi(_: web.Request) -> web.Response:
         return web.json_response(document())
 
@@ -182,4 +234,7 @@ def add_api(router: web.UrlDispatcher, host: Host) -> None:
     router.add_post("/api/v1/maintenance", add_maintenance)
     router.add_post("/api/v1/maintenance/{id}/approve", approve)
     router.add_post("/api/v1/maintenance/{id}/cancel", cancel)
+    router.add_get("/api/v1/drp/runs", drp_runs)
+    router.add_get("/api/v1/drp/runs/{run}", drp_run)
+    router.add_post("/api/v1/drp/runs/{run}/steps/{step}/approve", drp_approve)
     router.add_get("/api/v1/openapi.json", openapi)
