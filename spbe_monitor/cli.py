@@ -430,7 +430,17 @@ def report_evaluasi(ctx: Context, semester: str, formats: str, out_dir: Path | N
             continue
     if not any(months.values()):
         raise BadInput(f"semester {semester} has not started yet")
-    data = evaluasi.build(year, half, months, drp_runs=[])
+    ops = _drp(ctx)
+    statuses = []
+    for r in ops.journal.runs():
+        try:
+            statuses.append(ops.status(r["id"]))
+        except SpbeError:  # a run whose playbook is gone: left out of chapter D, said here
+            click.echo(f"warning: DRP run {r['id']} left out: its playbook cannot be read",
+                       err=True)
+    lo, hi = (f"{year}-01", f"{year}-07") if half == 1 else (f"{year}-07", f"{year + 1}-01")
+    names = {sid: s.name for sid, s in ctx.config.services.items()}
+    data = evaluasi.build(year, half, months, evaluasi.drp_rows(statuses, names, lo, hi))
     for w in file_report(ctx.store, "evaluasi", "semua", semester, data, "evaluasi.html.j2",
                          _formats(formats), out_dir or ctx.config.reports_dir, now,
                          partial=False):

@@ -358,3 +358,28 @@ def test_formulir_g_equals_status_and_the_pdf_renders(tmp_path):
     for heading in ("Laporan Evaluasi DRP", "RTO", "RPO", "Linimasa", "Persetujuan",
                     "Peluang Peningkatan", "Koordinator Pemulihan", "BELUM DISETUJUI"):
         assert heading.lower() in text.lower(), heading
+
+
+def test_semester_evaluation_chapter_d_lists_the_drill(tmp_path):
+    config, _ = write(tmp_path, """\
+  - id: point
+    title: Titik pemulihan
+    kind: recovery_point
+    service: portal
+    run: ["sh", "-c", "date -u +%Y-%m-%dT%H:%M:%S+00:00"]
+""")
+    assert spbe(config, "drp", "start", "portal", "--mode", "drill", "--by", STARTER,
+                "--detach").returncode == 0
+    sign_declaration(config, 1)
+    assert spbe(config, "drp", "approve", "1", "declare", "--by", PENYEDIA).returncode == 0
+    assert runner(config, 1, tmp_path / "runner.log").wait(timeout=60) == 0
+    from datetime import UTC, datetime
+    now = datetime.now(UTC)
+    semester = f"{now.year}-{1 if now.month <= 6 else 2}"
+    r = spbe(config, "report", "evaluasi", "--semester", semester, "--format", "json",
+             "--out", str(tmp_path / "out"))
+    assert r.returncode == 0, r.stderr
+    data = json.loads(next((tmp_path / "out").glob("*/evaluasi_*.json")).read_text())
+    [row] = data["bab_d"]["pelaksanaan"]
+    assert row["layanan"] == "Portal Layanan Publik" and row["jenis"] == "Uji DRP"
+    assert row["rpo"] == "tercapai" and row["rto"] == "-"  # no wait_healthy in this drill

@@ -18,6 +18,29 @@ def semester_months(year: int, half: int) -> list[tuple[int, int]]:
     return [(year, m) for m in range(first, first + 6)]
 
 
+def _met(value: bool | None) -> str:
+    return {True: "tercapai", False: "tidak tercapai", None: "-"}[value]
+
+
+def drp_rows(statuses: list[dict[str, Any]], names: dict[str, str], lo: str, hi: str
+             ) -> list[dict[str, Any]]:
+    """Chapter D: one row per run and service, for runs started within `[lo, hi)`."""
+    rows = []
+    for st in statuses:
+        if not lo <= st["started_at"] < hi:
+            continue
+        for svc in st["services"]:
+            rows.append({
+                "tanggal": (st["declared_at"] or st["started_at"])[:10],
+                "layanan": names.get(svc["service"], svc["service"]),
+                "jenis": "Uji DRP" if st["mode"] == "drill" else "Pemulihan (bencana)",
+                "status_run": st["state"],
+                "rto": _met(svc["rto_met"]), "rpo": _met(svc["rpo_met"]),
+                "rto_detik": svc["rto_achieved_seconds"], "rpo_detik": svc["rpo_achieved_seconds"],
+            })
+    return rows
+
+
 def build(year: int, half: int, months: dict[str, list[ServiceMonth]],
           drp_runs: list[dict[str, Any]]) -> dict[str, Any]:
     rows = []
