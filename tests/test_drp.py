@@ -383,3 +383,68 @@ def test_semester_evaluation_chapter_d_lists_the_drill(tmp_path):
     [row] = data["bab_d"]["pelaksanaan"]
     assert row["layanan"] == "Portal Layanan Publik" and row["jenis"] == "Uji DRP"
     assert row["rpo"] == "tercapai" and row["rto"] == "-"  # no wait_healthy in this drill
+
+
+@pytest.mark.slow
+def test_notify_http_and_ssh_steps_against_real_peers(tmp_path):
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from tests.sshd import SSHD, sshd
+
+    if not SSHD.exists():
+        if os.environ.get("CI") == "true":
+            pytest.fail("sshd missing under CI=true: scripts/test installs it")
+        pytest.skip("openssh-server not installed")
+    received: list[tuple[str, dict[str, Any]]] = []
+
+    class Hook(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            received.append((self.path, json.loads(body or b"{}")))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Hook)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    hook = f"http://127.0.0.1:{server.server_address[1]}"
+    with sshd(tmp_path / "sshd") as ssh:
+        recovery = f"""\
+  - id: tell
+    title: Beri tahu tim
+    kind: notify
+    webhook: {hook}/notify
+    message: Pemulihan dimulai
+  - id: flip
+    title: Alihkan DNS
+    kind: http
+    url: {hook}/failover
+    method: POST
+    body: '{{{{"site": "secondary"}}}}'
+  - id: remote
+    title: Aktifkan aplikasi di server sekunder
+    kind: ssh
+    target: {{{{host: 127.0.0.1, port: {ssh.port}, user: {ssh.user},
+             key_file: {ssh.key_file}, known_hosts: {ssh.known_hosts}}}}}
+    run: echo aktif > {tmp_path}/remote.flag
+"""
+        config, _ = write(tmp_path, recovery)
+        book = tmp_path / "playbooks" / "portal.yaml"
+        book.write_text(book.read_text().replace("services: [portal]\n",
+                                                 f"services: [portal]\nwebhooks: [{hook}/phase]\n"))
+        assert spbe(config, "drp", "start", "portal", "--mode", "drill", "--by", STARTER,
+                    "--detach").returncode == 0
+        sign_declaration(config, 1)
+        assert spbe(config, "drp", "approve", "1", "declare", "--by", PENYEDIA).returncode == 0
+        proc = runner(config, 1, tmp_path / "runner.log")
+        assert proc.wait(timeout=60) == 0, (tmp_path / "runner.log").read_text()
+    server.shutdown()
+    assert (tmp_path / "remote.flag").read_text() == "aktif\n"
+    paths = [p for p, _ in received]
+    assert paths.count("/phase") == 2 and "/notify" in paths and "/failover" in paths
+    phases = [body["phase"] for p, body in received if p == "/phase"]
+    assert phases == ["recovery", "normalisation"]
+    assert next(body for p, body in received if p == "/failover") == {"site": "secondary"}
