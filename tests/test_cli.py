@@ -159,3 +159,17 @@ def test_drp_assess_cites_tabel_4_3(run):
     assert r.code == 0 and r.out.startswith("Penanganan Gangguan (Tabel 4.3 baris 5")
     assert run("drp", "assess", "--category", "banjir").code == 2
     assert run("drp", "assess", "--category", "akses", "--downtime-hours", "-1").code == 2
+
+
+def test_audit_verify_catches_a_row_edited_in_the_database(run, ledger):
+    assert run("downtime", "add", "perizinan-online", "--start", "2026-11-02T08:00",
+               "--end", "2026-11-02T09:00", "--cause", "Listrik padam").code == 0
+    assert run("token", "issue", TEKNIS).code == 0
+    ok = run("audit", "verify")
+    assert ok.code == 0 and "intact: 2 entries" in ok.out
+    from sqlalchemy import text
+    with ledger.engine.begin() as conn:
+        conn.execute(text("UPDATE audit_log SET after = replace(after, 'Listrik', 'Petir') "
+                          "WHERE action = 'downtime.add'"))
+    bad = run("audit", "verify")
+    assert bad.code == 1 and "NOT intact" in bad.err and "entry 1 was edited" in bad.err

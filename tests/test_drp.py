@@ -36,7 +36,8 @@ people:
 """
 
 
-def write(folder: Path, recovery: str, normalisation: str = "") -> tuple[Path, int]:
+def write(folder: Path, recovery: str, normalisation: str = "", rto: str = "1h",
+          head: str = "") -> tuple[Path, int]:
     site = free_port()
     (folder / "probes").mkdir(parents=True)
     (folder / "playbooks").mkdir()
@@ -55,7 +56,7 @@ probes: probes
 playbooks: playbooks
 server: {{listen: 127.0.0.1, port: {free_port()}}}
 """)
-    (folder / "services.yaml").write_text("""\
+    (folder / "services.yaml").write_text(f"""\
 services:
   - id: portal
     name: Portal Layanan Publik
@@ -65,7 +66,7 @@ services:
     application_basis: umum
     user_scope: nasional
     availability_target: 99
-    rto: 1h
+    rto: {rto}
     rpo: 1d
     drp_playbook: portal
     components: [portal-secondary]
@@ -79,7 +80,7 @@ services:
 """
     steps = {"site": site, "dir": folder, "py": sys.executable}
     (folder / "playbooks" / "portal.yaml").write_text(
-        "id: portal\nversion: 3\nservices: [portal]\ndeclaration:\n"
+        "id: portal\nversion: 3\nservices: [portal]\n" + head + "declaration:\n"
         "  assess-facility: {checklist: [Catu daya, Suhu ruang]}\n"
         "recovery:\n" + recovery.format(**steps)
         + "normalisation:\n" + (normalisation or close).format(**steps))
@@ -448,3 +449,91 @@ def test_notify_http_and_ssh_steps_against_real_peers(tmp_path):
     phases = [body["phase"] for p, body in received if p == "/phase"]
     assert phases == ["recovery", "normalisation"]
     assert next(body for p, body in received if p == "/failover") == {"site": "secondary"}
+
+
+@pytest.mark.slow
+def test_approval_steps_starter_declaration_sql_recovery_point_rto_missed_and_abort(tmp_path):
+    db_file = tmp_path / "replica.db"
+    import sqlite3
+
+    with sqlite3.connect(db_file) as conn:
+        conn.execute("CREATE TABLE replay (at TEXT)")
+        conn.execute("INSERT INTO replay VALUES ('2026-01-01T00:00:00+00:00')")
+    recovery = """\
+  - id: sign-off
+    title: Persetujuan pimpinan sebelum pengalihan
+    kind: approval
+    min_eselon: II
+    roles: [penyedia_layanan]
+  - id: replica-point
+    title: Waktu replay replika
+    kind: recovery_point
+    service: portal
+    database: sqlite:///{dir}/replica.db
+    sql: SELECT at FROM replay
+    needs: [sign-off]
+  - id: start-secondary
+    title: Jalankan situs sekunder
+    kind: command
+    shell: true
+    run: >-
+      sleep 1.5; {py} -m http.server {site} --bind 127.0.0.1 --directory {dir}/www
+      >/dev/null 2>&1 & echo $! > {dir}/site.pid
+    needs: [sign-off]
+  - id: verify
+    title: Verifikasi
+    kind: wait_healthy
+    services: [portal]
+    needs: [start-secondary]
+    timeout: 30s
+    poll: 200ms
+"""
+    normalisation = """\
+  - id: stop
+    title: Hentikan situs sekunder
+    kind: command
+    shell: true
+    run: "kill $(cat {dir}/site.pid)"
+  - id: confirm-primary
+    title: Konfirmasi situs primer normal
+    kind: manual
+"""
+    config, _ = write(tmp_path, recovery, normalisation, rto="1s",
+                      head="allow_starter_declaration: true\n")
+    assert spbe(config, "drp", "start", "portal", "--mode", "drill", "--by", STARTER,
+                "--detach").returncode == 0
+    sign_declaration(config, 1)
+    r = spbe(config, "drp", "approve", "1", "declare", "--by", STARTER)
+    assert r.returncode == 0, r.stderr  # allowed by this playbook, and the report says so
+    proc = runner(config, 1, tmp_path / "runner.log")
+    wait(lambda: next(s for s in status(config, 1)["steps"] if s["id"] == "sign-off")[
+        "state"] == "waiting_approval", "the approval gate")
+    r = spbe(config, "drp", "approve", "1", "sign-off", "--by", KABID)
+    assert r.returncode == 3 and "eselon II" in r.stderr
+    assert spbe(config, "drp", "approve", "1", "sign-off", "--by", PENYEDIA).returncode == 0
+    wait(lambda: next(s for s in status(config, 1)["steps"] if s["id"] == "confirm-primary")[
+        "state"] == "waiting_approval", "the manual step")
+    r = spbe(config, "drp", "approve", "1", "confirm-primary", "--by", TEKNIS, "--note",
+             "primer normal")
+    assert r.returncode == 0, r.stderr
+    assert proc.wait(timeout=60) == 0, (tmp_path / "runner.log").read_text()
+    [svc] = status(config, 1)["services"]
+    assert svc["rto_achieved_seconds"] > 1 and svc["rto_met"] is False  # target 1 s
+    assert svc["recovery_point"] == "2026-01-01T00:00:00+00:00" and svc["rpo_met"] is False
+    assert spbe(config, "drp", "report", "1", "--format", "json", "--out",
+                str(tmp_path / "out")).returncode == 0
+    g = json.loads(next((tmp_path / "out").glob("*/formulir-g_*.json")).read_text())
+    assert g["pelaksanaan"]["deklarasi_oleh_pemulai_diizinkan"] is True
+    assert g["peluang_peningkatan"][0]["uraian"].startswith("RTO layanan portal terlewati")
+    assert g["jalur_kritis"] == ["sign-off", "start-secondary", "verify"]
+    # a second run, aborted with a reason
+    assert spbe(config, "drp", "start", "portal", "--mode", "drill", "--by", STARTER,
+                "--detach").returncode == 0
+    assert spbe(config, "drp", "abort", "2", "--reason", "uji dibatalkan: listrik padam",
+                "--by", KABID).returncode == 0
+    aborted = status(config, 2)
+    assert aborted["state"] == "aborted" and aborted["reason"].startswith("uji dibatalkan")
+    r = spbe(config, "drp", "approve", "2", "assess-facility", "--by", KABID)
+    assert r.returncode == 2 and "aborted" in r.stderr
+    listed = json.loads(spbe(config, "drp", "list", "--json").stdout)
+    assert [(r["id"], r["state"]) for r in listed] == [(1, "done"), (2, "aborted")]
