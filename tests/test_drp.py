@@ -412,12 +412,21 @@ def test_notify_http_and_ssh_steps_against_real_peers(tmp_path):
     server = ThreadingHTTPServer(("127.0.0.1", 0), Hook)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     hook = f"http://127.0.0.1:{server.server_address[1]}"
+    from aiosmtpd.controller import Controller
+
+    from tests.test_reports import Inbox
+
+    inbox = Inbox()
+    smtp_port = free_port()
+    smtp = Controller(inbox, hostname="127.0.0.1", port=smtp_port)
+    smtp.start()
     with sshd(tmp_path / "sshd") as ssh:
         recovery = f"""\
   - id: tell
     title: Beri tahu tim
     kind: notify
     webhook: {hook}/notify
+    email: [tim.teknis@serangkab.go.id]
     message: Pemulihan dimulai
   - id: flip
     title: Alihkan DNS
@@ -434,8 +443,11 @@ def test_notify_http_and_ssh_steps_against_real_peers(tmp_path):
 """
         config, _ = write(tmp_path, recovery)
         book = tmp_path / "playbooks" / "portal.yaml"
-        book.write_text(book.read_text().replace("services: [portal]\n",
-                                                 f"services: [portal]\nwebhooks: [{hook}/phase]\n"))
+        book.write_text(book.read_text().replace(
+            "services: [portal]\n", f"services: [portal]\nwebhooks: [{hook}/phase]\n"
+            "emails: [kepala.dinas@serangkab.go.id]\n"))
+        config.write_text(config.read_text() + "reports: {email: {host: 127.0.0.1, port: "
+                          f"{smtp_port}, sender: drp@serangkab.go.id, starttls: false}}}}\n")
         assert spbe(config, "drp", "start", "portal", "--mode", "drill", "--by", STARTER,
                     "--detach").returncode == 0
         sign_declaration(config, 1)
@@ -443,7 +455,12 @@ def test_notify_http_and_ssh_steps_against_real_peers(tmp_path):
         proc = runner(config, 1, tmp_path / "runner.log")
         assert proc.wait(timeout=60) == 0, (tmp_path / "runner.log").read_text()
     server.shutdown()
+    smtp.stop()
     assert (tmp_path / "remote.flag").read_text() == "aktif\n"
+    subjects = sorted(m.split(b"Subject: ")[1].split(b"\r\n")[0].decode()
+                      for m in inbox.messages)
+    assert subjects == ["DRP portal (drill): fase normalisation", "DRP portal (drill): fase "
+                        "recovery", "DRP portal: Beri tahu tim"]
     paths = [p for p, _ in received]
     assert paths.count("/phase") == 2 and "/notify" in paths and "/failover" in paths
     phases = [body["phase"] for p, body in received if p == "/phase"]

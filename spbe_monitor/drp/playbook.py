@@ -48,7 +48,8 @@ class Head(BaseModel):
     version: int | str
     services: tuple[Ident, ...] = Field(min_length=1)
     allow_starter_declaration: bool = False
-    webhooks: tuple[str, ...] = ()  # told of every phase change
+    webhooks: tuple[str, ...] = ()  # told of every phase change …
+    emails: tuple[str, ...] = ()  # … and these addresses (SMTP from reports.email)
     declaration: Declaration = Declaration()
     recovery: list[dict[str, Any]] = Field(min_length=1)
     normalisation: list[dict[str, Any]] = []

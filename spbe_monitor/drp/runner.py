@@ -18,7 +18,7 @@ from spbe_monitor.drp.playbook import Playbook
 from spbe_monitor.drp.progress import blocking_failure, ready, satisfied
 from spbe_monitor.drp.steps import KINDS
 from spbe_monitor.drp.steps.base import StepContext, StepOutcome
-from spbe_monitor.drp.steps.notify import post
+from spbe_monitor.drp.steps.notify import mail, post
 from spbe_monitor.probers.context import ProbeContext
 
 POLL_SECONDS = 1.0
@@ -62,6 +62,14 @@ class Runner:
                                                "mode": run["mode"]}, self._ctx(run))
                     if not outcome.ok:
                         self.say(f"  webhook {url}: {outcome.message}")
+                if self.playbook.head.emails:
+                    outcome = await mail(
+                        self.playbook.head.emails,
+                        f"DRP {self.playbook.id} ({run['mode']}): fase {phase}",
+                        f"Run {self.run_id} playbook {self.playbook.id} memasuki fase {phase}.",
+                        self._ctx(run))
+                    if not outcome.ok:
+                        self.say(f"  e-mail: {outcome.message}")
 
     async def _execute(self, step_id: str, run: dict[str, Any]) -> StepOutcome:
         _, settings = self.playbook.steps[step_id]

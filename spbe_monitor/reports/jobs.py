@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import logging
-import os
 import smtplib
 from collections.abc import Callable
 from datetime import datetime
-from email.message import EmailMessage
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from spbe_monitor.config.loader import Config
 from spbe_monitor.errors import BadInput
 from spbe_monitor.ledger.store import Store
+from spbe_monitor.mail import send_mail
 from spbe_monitor.reports import formulir_f
 from spbe_monitor.reports.inputs import collect
 from spbe_monitor.reports.render import Written, file_report
@@ -68,22 +67,11 @@ def deliver(config: Config, service_id: str, period: str, files: list[Written]) 
     if email is None or not to or not attach:
         return 0
     svc = config.services[service_id]
-    msg = EmailMessage()
-    msg["Subject"] = f"Laporan Ketersediaan Layanan (Formulir F) {svc.name} {period}"
-    msg["From"] = email.sender
-    msg["To"] = ", ".join(to)
-    msg.set_content(f"Terlampir Laporan Ketersediaan Layanan {svc.name} periode {period}.\n"
-                    f"SHA-256: {attach[0].sha256}\n")
     kind = ("application", "pdf") if attach[0].fmt == "pdf" else ("text", "html")
-    msg.add_attachment(attach[0].path.read_bytes(), maintype=kind[0], subtype=kind[1],
-                       filename=attach[0].path.name)
-    password = os.environ.get(email.password_env) if email.password_env else None
-    with smtplib.SMTP(email.host, email.port, timeout=30) as smtp:
-        if email.starttls:
-            smtp.starttls()
-        if email.username and password:
-            smtp.login(email.username, password)
-        smtp.send_message(msg)
+    send_mail(email, to, f"Laporan Ketersediaan Layanan (Formulir F) {svc.name} {period}",
+              f"Terlampir Laporan Ketersediaan Layanan {svc.name} periode {period}.\n"
+              f"SHA-256: {attach[0].sha256}\n",
+              (attach[0].path.name, attach[0].path.read_bytes(), *kind))
     return len(to)
 
 
