@@ -17,6 +17,13 @@ from spbe_monitor.regulation.priority import Impact, priority
 from spbe_monitor.timeparse import parse_time
 
 
+def actor_of(config: Config, nip: str | None) -> str:
+    """The NIP of a known person, or the OS user when no NIP was given."""
+    if nip is None:
+        return f"os:{getpass.getuser()}"
+    return config.person(nip).nip
+
+
 @dataclass(frozen=True)
 class Desk:
     """What a manual change needs: the config (services, people), the ledger and the clock."""
@@ -26,10 +33,7 @@ class Desk:
     clock: Clock
 
     def actor(self, nip: str | None) -> str:
-        """The NIP of a known person, or the OS user when no NIP was given."""
-        if nip is None:
-            return f"os:{getpass.getuser()}"
-        return self.config.person(nip).nip
+        return actor_of(self.config, nip)
 
     def _text(self, value: str, what: str) -> str:
         if not value.strip():

@@ -3,7 +3,6 @@ refusals exit 3 and are audit-logged with the person's NIP."""
 
 from __future__ import annotations
 
-import getpass
 import json
 from datetime import datetime
 from typing import Any
@@ -17,6 +16,7 @@ from spbe_monitor.drp.progress import ready
 from spbe_monitor.drp.timing import normalisation_seconds, services_timing
 from spbe_monitor.errors import BadInput, Refused
 from spbe_monitor.ledger.store import Store
+from spbe_monitor.manual import actor_of
 from spbe_monitor.regulation.disaster import Category, Response, assess
 from spbe_monitor.regulation.eselon import Eselon, at_least
 from spbe_monitor.regulation.roles import Role
@@ -122,7 +122,7 @@ class Drp:
         step = self.journal.step(run_id, step_id)
         if not reason.strip():
             raise BadInput("--reason is required: say what was verified")
-        actor = self.config.person(nip).nip if nip else f"os:{getpass.getuser()}"
+        actor = actor_of(self.config, nip)
         moves = {"retry": ({"in_doubt", "failed"}, "pending"),
                  "skip": ({"in_doubt", "failed", "pending", "waiting_approval"}, "skipped"),
                  "mark-done": ({"in_doubt", "failed"}, "done")}
@@ -143,7 +143,7 @@ class Drp:
         self.journal.require_running(run_id)
         if not reason.strip():
             raise BadInput("--reason is required")
-        actor = self.config.person(nip).nip if nip else f"os:{getpass.getuser()}"
+        actor = actor_of(self.config, nip)
         self.journal.finish(run_id, "aborted", self.clock.now(), reason, actor=actor)
 
     def status(self, run_id: int) -> dict[str, Any]:
