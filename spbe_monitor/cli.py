@@ -478,8 +478,8 @@ def _follow(ctx: Context, run_id: int) -> None:
     from spbe_monitor.drp.runner import Runner
 
     ops = _drp(ctx)
-    runner = Runner(ctx.config, ops.journal, ops.playbook_of(run_id), run_id, ctx.clock,
-                    click.echo)
+    runner = Runner(ctx.config, ops.journal, ops.playbook_of(run_id, acting=True), run_id,
+                    ctx.clock, click.echo)
     state = asyncio.run(runner.run())
     click.echo(f"run {run_id}: {state}")
     if state != "done":

@@ -269,10 +269,13 @@ def test_disaster_run_needs_an_approved_unchanged_playbook(tmp_path):
     book.write_text(book.read_text().replace("version: 3", "version: 4"))
     r = spbe(config, "drp", "start", "portal", "--mode", "disaster", "--by", STARTER)
     assert r.returncode == 3 and "changed since approval" in r.stderr
+    r = spbe(config, "drp", "resume", "1")  # nor does a started run carry on with it
+    assert r.returncode == 2 and "changed since run 1 started" in r.stderr
     r = spbe(config, "drp", "start", "portal", "--mode", "drill", "--by", STARTER, "--detach")
     assert r.returncode == 0  # a drill of a draft is allowed
     # run 1 is a disaster run of the approved version: an analysis that finds no disaster
     # (Tabel 4.3: a network failure is Penanganan Gangguan) blocks the declaration
+    book.write_text(book.read_text().replace("version: 4", "version: 3"))
     sign_declaration(config, 1, category="jaringan_intra_pemerintahan")
     r = spbe(config, "drp", "approve", "1", "declare", "--by", PENYEDIA)
     assert r.returncode == 3 and "criteria are not met" in r.stderr

@@ -31,9 +31,15 @@ class Drp:
     def playbook(self, name: str) -> Playbook:
         return load_playbook(find_playbook(self.config, name), self.config)
 
-    def playbook_of(self, run_id: int) -> Playbook:
+    def playbook_of(self, run_id: int, acting: bool = False) -> Playbook:
+        """The run's playbook; to act on a run, it must be the very file the run started
+        with (reading a run's status works whatever happened to the file)."""
         run = self.journal.run(run_id)
         book = self.playbook(run["playbook_path"])
+        if acting and book.sha256 != run["playbook_sha256"]:
+            raise BadInput(f"{run['playbook_path']} changed since run {run_id} started "
+                           f"(sha256 {run['playbook_sha256'][:12]}… then, "
+                           f"{book.sha256[:12]}… now); restore it to carry on")
         return book
 
     def _refuse(self, nip: str, action: str, subject: str, reason: str) -> Refused:
@@ -75,7 +81,7 @@ class Drp:
         """Sign a gate, an approval step, or confirm a manual step. `analyse` records the
         scenario's Tabel 4.3 verdict; in a disaster, `declare` needs it to say Pemulihan."""
         run = self.journal.require_running(run_id)
-        book = self.playbook_of(run_id)
+        book = self.playbook_of(run_id, acting=True)
         step = self.journal.step(run_id, step_id)
         person = self.config.person(nip)
         why = refusal(book, step_id, person.nip, person.roles, person.eselon, person.services,
