@@ -241,6 +241,17 @@ def test_kill_9_during_a_command_step_then_resume(tmp_path):
     steps = {s["id"]: s["state"] for s in status(config, 1)["steps"]}
     assert steps["step-b"] == "in_doubt" and steps["step-c"] == "pending"
     assert proc.poll() is None
+    # meanwhile the daemon shows the live run: its phase and the RTO clock since declaration
+    from spbe_monitor.clock import SystemClock
+    from spbe_monitor.config.loader import load_config
+    from spbe_monitor.drp.facts import read_facts
+    from spbe_monitor.ledger import db
+    from spbe_monitor.ledger.store import Store
+
+    loaded = load_config(config)
+    [live] = read_facts(loaded, Store(db.make_engine(loaded.database_url)), SystemClock()).live
+    assert (live.phase, live.service, live.rto_target) == ("recovery", "portal", 3600.0)
+    assert live.elapsed is not None and live.elapsed > 0
     r = spbe(config, "drp", "step", "1", "step-b", "mark-done", "--reason",
              "diverifikasi: replika sudah aktif", "--by", KABID)
     assert r.returncode == 0, r.stderr
@@ -539,6 +550,8 @@ def test_approval_steps_starter_declaration_sql_recovery_point_rto_missed_and_ab
     assert proc.wait(timeout=60) == 0, (tmp_path / "runner.log").read_text()
     [svc] = status(config, 1)["services"]
     assert svc["rto_achieved_seconds"] > 1 and svc["rto_met"] is False  # target 1 s
+    split = svc["rto_breakdown_seconds"]
+    assert split["automated"] >= 1.5 and split["waiting_approval"] > 0
     assert svc["recovery_point"] == "2026-01-01T00:00:00+00:00" and svc["rpo_met"] is False
     assert spbe(config, "drp", "report", "1", "--format", "json", "--out",
                 str(tmp_path / "out")).returncode == 0
@@ -557,3 +570,45 @@ def test_approval_steps_starter_declaration_sql_recovery_point_rto_missed_and_ab
     assert r.returncode == 2 and "aborted" in r.stderr
     listed = json.loads(spbe(config, "drp", "list", "--json").stdout)
     assert [(r["id"], r["state"]) for r in listed] == [(1, "done"), (2, "aborted")]
+
+
+@pytest.mark.slow
+def test_retries_timeouts_and_failures_that_may_continue(tmp_path):
+    recovery = """\
+  - id: flaky
+    title: Berhasil pada percobaan kedua
+    kind: command
+    retries: 1
+    run: ["sh", "-c", "echo x >> {dir}/flaky.count; [ $(wc -l < {dir}/flaky.count) -ge 2 ]"]
+  - id: optional
+    title: Boleh gagal
+    kind: command
+    on_failure: continue
+    run: ["false"]
+  - id: slow
+    title: Terlalu lama
+    kind: command
+    timeout: 1s
+    on_failure: continue
+    run: ["sleep", "20"]
+  - id: after
+    title: Sesudahnya
+    kind: command
+    needs: [flaky, optional, slow]
+    run: ["sh", "-c", "echo x >> {dir}/after.count"]
+"""
+    config, _ = write(tmp_path, recovery)
+    assert spbe(config, "drp", "start", "portal", "--mode", "drill", "--by", STARTER,
+                "--detach").returncode == 0
+    sign_declaration(config, 1)
+    assert spbe(config, "drp", "approve", "1", "declare", "--by", PENYEDIA).returncode == 0
+    assert runner(config, 1, tmp_path / "runner.log").wait(timeout=60) == 0
+    steps = {s["id"]: s for s in status(config, 1)["steps"]}
+    assert (steps["flaky"]["state"], steps["flaky"]["attempts"]) == ("done", 2)
+    assert steps["optional"]["state"] == "failed"
+    assert steps["slow"]["state"] == "failed" and "within 1 s" in steps["slow"]["note"]
+    assert steps["after"]["state"] == "done" and (tmp_path / "after.count").exists()
+    assert spbe(config, "drp", "report", "1", "--format", "json", "--out",
+                str(tmp_path / "out")).returncode == 0
+    g = json.loads(next((tmp_path / "out").glob("*/formulir-g_*.json")).read_text())
+    assert {t["id"] for t in g["kegagalan"]} == {"optional", "slow"}

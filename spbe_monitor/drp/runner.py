@@ -76,7 +76,11 @@ class Runner:
         execute = KINDS[settings.kind][1]
         assert execute is not None
         try:
-            return await execute(settings, self._ctx(run))
+            # the runner owns the deadline (kinds with their own finer limits stop sooner)
+            return await asyncio.wait_for(execute(settings, self._ctx(run)),
+                                          settings.timeout.total_seconds() + 5)
+        except TimeoutError:
+            return StepOutcome(False, f"no result within {settings.timeout.total_seconds():g} s")
         except Exception as exc:  # a step bug must not kill the run
             return StepOutcome(False, f"step error: {type(exc).__name__}: {exc}")
 
