@@ -150,6 +150,15 @@ def runner(config: Path, run: int, log: Path) -> subprocess.Popen[bytes]:
                                 stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
 
 
+def declared_drill(config: Path) -> None:
+    """Run 1: a drill started by STARTER, assessed and analysed by KABID, declared by
+    PENYEDIA."""
+    assert spbe(config, "drp", "start", "portal", "--mode", "drill", "--by", STARTER,
+                "--detach").returncode == 0
+    sign_declaration(config, 1)
+    assert spbe(config, "drp", "approve", "1", "declare", "--by", PENYEDIA).returncode == 0
+
+
 def sign_declaration(config: Path, run: int, category: str = "kerusakan_fisik") -> None:
     for step in ("assess-facility", "assess-devices"):
         r = spbe(config, "drp", "approve", str(run), step, "--by", KABID, "--note", "diperiksa")
@@ -224,10 +233,7 @@ def test_kill_9_during_a_command_step_then_resume(tmp_path):
     needs: [step-b]
 """
     config, _ = write(tmp_path, recovery)
-    assert spbe(config, "drp", "start", "portal", "--mode", "drill", "--by", STARTER,
-                "--detach").returncode == 0
-    sign_declaration(config, 1)
-    assert spbe(config, "drp", "approve", "1", "declare", "--by", PENYEDIA).returncode == 0
+    declared_drill(config)
     proc = runner(config, 1, tmp_path / "runner.log")
     wait(lambda: (tmp_path / "b.count").exists(), "step-b started")
     os.killpg(proc.pid, signal.SIGKILL)
@@ -337,10 +343,7 @@ def test_formulir_g_equals_status_and_the_pdf_renders(tmp_path):
     run: ["sh", "-c", "date -u -d '-3 days' +%Y-%m-%dT%H:%M:%S+00:00"]
 """
     config, _ = write(tmp_path, recovery)
-    assert spbe(config, "drp", "start", "portal", "--mode", "drill", "--by", STARTER,
-                "--detach").returncode == 0
-    sign_declaration(config, 1)
-    assert spbe(config, "drp", "approve", "1", "declare", "--by", PENYEDIA).returncode == 0
+    declared_drill(config)
     proc = runner(config, 1, tmp_path / "runner.log")
     assert proc.wait(timeout=60) == 0, (tmp_path / "runner.log").read_text()
     r = spbe(config, "drp", "report", "1", "--out", str(tmp_path / "out"))
@@ -383,10 +386,7 @@ def test_semester_evaluation_chapter_d_lists_the_drill(tmp_path):
     service: portal
     run: ["sh", "-c", "date -u +%Y-%m-%dT%H:%M:%S+00:00"]
 """)
-    assert spbe(config, "drp", "start", "portal", "--mode", "drill", "--by", STARTER,
-                "--detach").returncode == 0
-    sign_declaration(config, 1)
-    assert spbe(config, "drp", "approve", "1", "declare", "--by", PENYEDIA).returncode == 0
+    declared_drill(config)
     assert runner(config, 1, tmp_path / "runner.log").wait(timeout=60) == 0
     from datetime import UTC, datetime
     now = datetime.now(UTC)
@@ -598,10 +598,7 @@ def test_retries_timeouts_and_failures_that_may_continue(tmp_path):
     run: ["sh", "-c", "echo x >> {dir}/after.count"]
 """
     config, _ = write(tmp_path, recovery)
-    assert spbe(config, "drp", "start", "portal", "--mode", "drill", "--by", STARTER,
-                "--detach").returncode == 0
-    sign_declaration(config, 1)
-    assert spbe(config, "drp", "approve", "1", "declare", "--by", PENYEDIA).returncode == 0
+    declared_drill(config)
     assert runner(config, 1, tmp_path / "runner.log").wait(timeout=60) == 0
     steps = {s["id"]: s for s in status(config, 1)["steps"]}
     assert (steps["flaky"]["state"], steps["flaky"]["attempts"]) == ("done", 2)
