@@ -16,8 +16,6 @@ from spbe_monitor.ledger.store import Store
 from spbe_monitor.ledger.tables import drp_document_approvals, drp_journal, drp_runs, drp_steps
 from spbe_monitor.regulation.disaster import DECLARATION
 
-TERMINAL = {"done", "skipped", "failed"}
-
 
 def _row(r: Any) -> dict[str, Any]:
     d = dict(r._mapping)

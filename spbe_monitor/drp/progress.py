@@ -8,7 +8,6 @@ from typing import Any
 from spbe_monitor.drp.playbook import Playbook
 
 OK = {"done", "skipped"}
-SETTLED = {"done", "skipped", "failed"}
 
 
 def satisfied(step: dict[str, Any], playbook: Playbook) -> bool:

@@ -30,7 +30,3 @@ class Recorder:
 
     def close(self) -> None:
         self._queue.put_nowait(None)
-
-    @property
-    def backlog(self) -> int:
-        return self._queue.qsize()
