@@ -39,6 +39,19 @@ class FakeClock:
         self.current += timedelta(seconds=seconds)
 
 
+@pytest.fixture(autouse=True)
+def no_daemon_left_behind() -> Iterator[None]:
+    """A test that fails before stopping its `spbe run` must not leave it running."""
+    from tests.daemon import STARTED
+
+    yield
+    while STARTED:
+        proc = STARTED.pop()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()

@@ -44,6 +44,9 @@ services:
     return folder / "spbe.yaml"
 
 
+STARTED: list[subprocess.Popen[bytes]] = []  # killed after each test if still running
+
+
 class Daemon:
     def __init__(self, config: Path, port: int) -> None:
         self.config, self.port = config, port
@@ -52,6 +55,7 @@ class Daemon:
         with open(self.log, "ab") as out:
             self.proc = subprocess.Popen([*SPBE, "--config", str(config), "run"], stdout=out,
                                          stderr=subprocess.STDOUT, env=env)
+        STARTED.append(self.proc)
         self.wait_for(lambda: self.status() is not None, "daemon ready")
 
     def status(self) -> dict[str, Any] | None:
