@@ -44,17 +44,19 @@ def read_facts(config: Config, store: Store, clock: Clock) -> DrpFacts:
     last: dict[str, LastDrill] = {}
     live: list[LiveRun] = []
     now = clock.now()
+    # only the newest completed drill of each playbook matters: compute nothing older
+    newest = {r["playbook_id"]: r for r in runs
+              if r["mode"] == "drill" and r["state"] == "done" and r["finished_at"]}
+    for run in sorted(newest.values(), key=lambda r: r["finished_at"]):
+        try:
+            status = ops.status(run["id"])
+        except SpbeError:  # the playbook file is gone or no longer valid
+            continue
+        for svc in status["services"]:
+            last[svc["service"]] = LastDrill(run["finished_at"], svc["rto_achieved_seconds"],
+                                             svc["rpo_achieved_seconds"])
     for run in runs:
-        if run["mode"] == "drill" and run["state"] == "done" and run["finished_at"]:
-            try:
-                status = ops.status(run["id"])
-            except SpbeError:  # the playbook file is gone or no longer valid
-                continue
-            for svc in status["services"]:
-                last[svc["service"]] = LastDrill(run["finished_at"],
-                                                 svc["rto_achieved_seconds"],
-                                                 svc["rpo_achieved_seconds"])
-        elif run["state"] == "running":
+        if run["state"] == "running":
             try:
                 book = ops.playbook_of(run["id"])
             except SpbeError:

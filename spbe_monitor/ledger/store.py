@@ -397,17 +397,23 @@ class Store:
         return wid
 
     def maintenance(
-        self, service_ids: Iterable[str] | None = None, include_cancelled: bool = True
+        self, service_ids: Iterable[str] | None = None, include_cancelled: bool = True,
+        window_id: int | None = None,
     ) -> list[MaintenanceWindow]:
+        link_q = select(maintenance_services).order_by(maintenance_services.c.service_id)
+        approval_q = select(maintenance_approvals)
+        q = select(maintenance_windows).order_by(maintenance_windows.c.id)
+        if window_id is not None:
+            link_q = link_q.where(maintenance_services.c.window_id == window_id)
+            approval_q = approval_q.where(maintenance_approvals.c.window_id == window_id)
+            q = q.where(maintenance_windows.c.id == window_id)
         with self.engine.connect() as conn:
             links: dict[int, list[str]] = defaultdict(list)
-            for r in conn.execute(select(maintenance_services).order_by(
-                    maintenance_services.c.service_id)):
+            for r in conn.execute(link_q):
                 links[r.window_id].append(r.service_id)
             approvals: dict[int, list[Approval]] = defaultdict(list)
-            for r in conn.execute(select(maintenance_approvals)):
+            for r in conn.execute(approval_q):
                 approvals[r.window_id].append(Approval(r.service_id, r.approved_by, r.approved_at))
-            q = select(maintenance_windows).order_by(maintenance_windows.c.id)
             if not include_cancelled:
                 q = q.where(maintenance_windows.c.cancelled_at.is_(None))
             wanted = None if service_ids is None else set(service_ids)
@@ -421,10 +427,10 @@ class Store:
             return out
 
     def window(self, window_id: int) -> MaintenanceWindow:
-        for w in self.maintenance():
-            if w.id == window_id:
-                return w
-        raise NotFound(f"no maintenance window with id {window_id}")
+        found = self.maintenance(window_id=window_id)
+        if not found:
+            raise NotFound(f"no maintenance window with id {window_id}")
+        return found[0]
 
     def approve_maintenance(
         self, window_id: int, service_ids: Sequence[str], approver: str, now: datetime
