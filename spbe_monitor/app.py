@@ -1,9 +1,10 @@
 """The daemon: builds everything from a Config and owns start-up and shutdown order.
 
-Start: close outages a previous run left open (at its last observation, flagged), open a
-heartbeat session, start the ledger writer, the probe runner and the HTTP server.
-SIGHUP: reload the config; swap only if it is valid. SIGTERM: stop starting probes, let
-in-flight ones finish briefly, flush, write the shutdown mark.
+Start: take the ledger's lock (one daemon per ledger), replay writes an earlier run left in
+the spool, close outages it left open (at its last observation, flagged), open a heartbeat
+session, start the durable writer, the probe runner and the HTTP server.
+SIGHUP: reload the config; swap only if it is valid and needs no restart. SIGTERM: stop
+starting probes, let in-flight ones finish briefly, flush, write the shutdown mark.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ import logging
 import signal
 import socket
 from collections.abc import Callable
-from functools import partial
 from typing import Any
 
 from aiohttp import web
@@ -26,12 +26,15 @@ from spbe_monitor import __version__
 from spbe_monitor.api.routes import add_api, errors
 from spbe_monitor.clock import Clock
 from spbe_monitor.config.loader import Config
-from spbe_monitor.errors import ConfigError
+from spbe_monitor.errors import ConfigError, Refused, SpbeError
 from spbe_monitor.exporter.collector import DaemonFacts, SpbeCollector
 from spbe_monitor.exporter.ledger_view import LedgerView, read_view
+from spbe_monitor.ledger.durable import DurableWriter, first_line
+from spbe_monitor.ledger.lock import Holder, LedgerLock
+from spbe_monitor.ledger.spool import Spool
 from spbe_monitor.ledger.store import Store
+from spbe_monitor.ledger.writes import Beat
 from spbe_monitor.monitor.engine import Monitor
-from spbe_monitor.monitor.recorder import Recorder
 from spbe_monitor.monitor.runner import Runner
 from spbe_monitor.probers.context import ProbeContext
 from spbe_monitor.reports.jobs import month_end
@@ -39,6 +42,20 @@ from spbe_monitor.status import snapshot
 
 log = logging.getLogger("spbe.app")
 VIEW_REFRESH_SECONDS = 5.0
+
+
+def restart_needed(old: Config, new: Config) -> list[str]:
+    """Settings a running daemon cannot take over live."""
+    changed = []
+    if old.settings.server != new.settings.server:
+        changed.append("server")
+    if old.database_url != new.database_url:
+        changed.append("database")
+    if old.spool_path != new.spool_path:
+        changed.append("spool")
+    if old.settings.timezone != new.settings.timezone:
+        changed.append("timezone")
+    return changed
 
 
 class App:
@@ -50,9 +67,11 @@ class App:
         self._reload = reload
         self._stop = asyncio.Event()
         self._session: int | None = None
-        self.recorder = Recorder()
+        self.writer = DurableWriter(store.engine, Spool(config.spool_path), clock.now)
+        self.lock = LedgerLock(store.engine, Holder.me())
+        self.failure: SpbeError | None = None  # why the daemon stopped itself
         self.ctx = ProbeContext()
-        self.monitor = Monitor(config, store, self.recorder, clock)
+        self.monitor = Monitor(config, self.writer.submit, clock)
         self.runner: Runner | None = None
         self._runner_task: asyncio.Task[None] | None = None
         self.last_reload_ok: bool | None = None
@@ -61,7 +80,8 @@ class App:
         self.registry = CollectorRegistry(auto_describe=False)
         self.registry.register(SpbeCollector(
             lambda: self.monitor, lambda: self.view,
-            lambda: DaemonFacts(self.runner, self.last_reload_ok, self.loaded_at)))
+            lambda: DaemonFacts(self.runner, self.last_reload_ok, self.loaded_at,
+                                self.writer.health())))
 
     def _routes(self) -> web.Application:
         app = web.Application(middlewares=[errors], client_max_size=64 * 1024)
@@ -73,11 +93,16 @@ class App:
         async def ready(_: web.Request) -> web.Response:
             if self._session is None:
                 return web.Response(status=503, text="not ready: ledger session not open\n")
+            h = self.writer.health()
+            if h.pending:
+                since = h.since.isoformat(timespec="seconds") if h.since else "?"
+                return web.Response(status=503, text=f"not ready: {h.pending} ledger writes "
+                                    f"pending since {since} ({h.reason})\n")
             return web.Response(text="ready\n")
 
         async def status(_: web.Request) -> web.Response:
             return web.json_response(snapshot(self.monitor, self.runner, self.clock.now(),
-                                              self.view.drp))
+                                              self.view.drp, self.writer.health()))
 
         async def metrics(_: web.Request) -> web.Response:
             body = await asyncio.to_thread(generate_latest, self.registry)
@@ -112,9 +137,14 @@ class App:
             self.last_reload_ok = False
             log.error("reload refused, keeping the running config:\n%s", exc)
             return
+        changed = restart_needed(self.config, new)
+        if changed:
+            self.last_reload_ok = False
+            log.error("reload refused, keeping the running config: restart needed to change "
+                      "%s", ", ".join(changed))
+            return
         await self._stop_runner()
-        self.monitor.flush_transitions()
-        self.monitor = Monitor(new, self.store, self.recorder, self.clock, previous=self.monitor)
+        self.monitor = Monitor(new, self.writer.submit, self.clock, previous=self.monitor)
         self.config = new
         self._start_runner()
         self.last_reload_ok = True
@@ -122,28 +152,37 @@ class App:
         log.info("config reloaded: %d probes, %d services", len(new.probes), len(new.services))
 
     async def _heartbeat(self) -> None:
-        """Every second: buffered transitions to the ledger; every heartbeat_interval: the
-        heartbeat that marks time as observed."""
-        interval = self.config.settings.heartbeat_interval.total_seconds()
-        next_beat = self.clock.monotonic() + interval
+        """Every second: buffered transitions to the ledger and, every heartbeat_interval
+        (1 s by default), the heartbeat that marks time as observed — one transaction."""
+        next_beat = self.clock.monotonic()
+        session = self._session
+        assert session is not None
         while not self._stop.is_set():
+            interval = self.config.settings.heartbeat_interval.total_seconds()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stop.wait(), timeout=min(1.0, interval))
             self.monitor.flush_transitions()
-            session = self._session
-            assert session is not None
             if not self._stop.is_set() and self.clock.monotonic() >= next_beat:
-                next_beat += interval
-                self.recorder.submit(partial(self.store.beat, session, self.clock.now()))
+                next_beat = self.clock.monotonic() + interval
+                self.writer.submit(Beat(session, self.clock.now()))
 
     async def _refresh_view(self) -> None:
-        """Month-to-date figures and open outages for /metrics, read off the event loop."""
+        """Month-to-date figures and open outages for /metrics, read off the event loop;
+        and the ledger lock, which a PostgreSQL restart takes away, taken again."""
+        complained = -60.0
         while not self._stop.is_set():
             try:
                 self.view = await asyncio.to_thread(read_view, self.config, self.store,
                                                     self.clock)
-            except Exception:
-                log.exception("reading the ledger for metrics failed")
+            except Exception as exc:
+                if self.clock.monotonic() - complained >= 60:
+                    complained = self.clock.monotonic()
+                    log.warning("reading the ledger for metrics failed: %s", first_line(exc))
+            if not await asyncio.to_thread(self.lock.check):
+                self.failure = Refused("another daemon took the ledger's lock while the "
+                                       "database was away; stopping")
+                log.error("%s", self.failure)
+                self.stop()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stop.wait(), timeout=VIEW_REFRESH_SECONDS)
 
@@ -166,7 +205,18 @@ class App:
         self._stop.set()
 
     async def run(self) -> None:
+        await asyncio.to_thread(self.lock.acquire)
+        try:
+            await self._run()
+        finally:
+            self.lock.release()
+        if self.failure is not None:
+            raise self.failure
+
+    async def _run(self) -> None:
         server = self.config.settings.server
+        if not await asyncio.to_thread(self.writer.replay):
+            raise SpbeError(f"the ledger does not accept writes: {self.writer.reason}")
         runner = web.AppRunner(self._routes(), access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, server.listen, server.port)
@@ -184,7 +234,7 @@ class App:
         instance = f"{socket.gethostname()}:{server.port}"
         self._session = await asyncio.to_thread(self.store.open_session, instance,
                                                 self.clock.now())
-        writer = asyncio.create_task(self.recorder.run())
+        writer = asyncio.create_task(self.writer.run())
         viewer = asyncio.create_task(self._refresh_view())
         scheduler = self.month_end_scheduler()
         scheduler.start()
@@ -198,9 +248,23 @@ class App:
             await self._stop_runner()
             await viewer
             self.monitor.flush()
-            self.recorder.close()
+            self.writer.submit(Beat(self._session, self.clock.now()))
+            self.writer.close()
             await writer
-            await asyncio.to_thread(self.store.close_session, self._session, self.clock.now())
-            await asyncio.to_thread(self.store.close_unobserved)
-            log.info("stopped; shutdown mark written for session %d", self._session)
             await runner.cleanup()
+            await self._shutdown_mark(self._session)
+
+    async def _shutdown_mark(self, session: int) -> None:
+        """The shutdown mark and the outages closed at it, only once every write before it
+        is in the ledger: with writes still spooled, the next start replays them first."""
+        if self.writer.health().pending:
+            log.warning("stopped with %d ledger writes in the spool %s: the next start "
+                        "replays them", self.writer.health().pending, self.writer.spool.path)
+            return
+        try:
+            await asyncio.to_thread(self.store.close_session, session, self.clock.now())
+            await asyncio.to_thread(self.store.close_unobserved)
+        except Exception as exc:
+            log.error("could not write the shutdown mark: %s", first_line(exc))
+            return
+        log.info("stopped; shutdown mark written for session %d", session)

@@ -6,6 +6,7 @@ import asyncio
 import dataclasses
 import json
 import logging
+import os
 import sys
 from functools import cached_property
 from pathlib import Path
@@ -14,11 +15,13 @@ from typing import Any, NoReturn
 import click
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy.exc import SQLAlchemyError
 
 from spbe_monitor.clock import SystemClock
 from spbe_monitor.config.loader import Config, load_config
 from spbe_monitor.errors import BadInput, ConfigError, SpbeError
 from spbe_monitor.ledger import db
+from spbe_monitor.ledger.durable import first_line
 from spbe_monitor.ledger.store import Store, as_dict
 from spbe_monitor.manual import Desk
 from spbe_monitor.monthly import figures_for_month, parse_month
@@ -155,6 +158,11 @@ def status(ctx: Context, as_json: bool) -> None:
     _table("Services", ["Service", "Health", "Since", "Reasons"],
            [[sid, s["health"], s["since"], "; ".join(s["reasons"])]
             for sid, s in data["services"].items()])
+    ledger = data.get("ledger") or {}
+    if ledger.get("pending_writes"):
+        click.echo(f"LEDGER: {ledger['pending_writes']} writes pending since "
+                   f"{ledger['pending_since']} ({ledger['reason']}); they are kept in the "
+                   "spool and replayed when the database accepts them", err=True)
     for sid, when in data.get("drp_last_drill", {}).items():
         click.echo(f"last DRP drill for {sid}: {when}")
     for live in data.get("drp_live_runs", []):
@@ -703,5 +711,14 @@ def main() -> NoReturn:
         click.echo(f"error: {exc}", err=True)
         sys.exit(exc.exit_code)
     except BrokenPipeError:
+        sys.exit(1)
+    except SQLAlchemyError as exc:
+        click.echo(f"error: the ledger database: {first_line(exc)}", err=True)
+        sys.exit(1)
+    except Exception as exc:  # no traceback reaches a user; SPBE_DEBUG=1 shows it
+        if os.environ.get("SPBE_DEBUG"):
+            raise
+        click.echo(f"error: internal error ({type(exc).__name__}: {first_line(exc)}); "
+                   "rerun with SPBE_DEBUG=1 for details and report it", err=True)
         sys.exit(1)
     sys.exit(0)

@@ -6,12 +6,14 @@ from datetime import datetime
 from typing import Any
 
 from spbe_monitor.drp.facts import DrpFacts
+from spbe_monitor.ledger.durable import WriterHealth
 from spbe_monitor.monitor.engine import Monitor
 from spbe_monitor.monitor.runner import Runner
 
 
 def snapshot(monitor: Monitor, runner: Runner | None, now: datetime,
-             drp: DrpFacts | None = None) -> dict[str, Any]:
+             drp: DrpFacts | None = None, ledger: WriterHealth | None = None
+             ) -> dict[str, Any]:
     def iso(dt: datetime | None) -> str | None:
         return dt.isoformat() if dt else None
 
@@ -46,6 +48,9 @@ def snapshot(monitor: Monitor, runner: Runner | None, now: datetime,
     drills = drp.last_drill if drp else {}
     return {"at": now.isoformat(), "services": services, "components": components,
             "scheduler": scheduler,
+            "ledger": None if ledger is None else {
+                "pending_writes": ledger.pending, "write_failures": ledger.failures_total,
+                "pending_since": iso(ledger.since), "reason": ledger.reason},
             "drp_last_drill": {sid: d.finished_at.isoformat() for sid, d in sorted(drills.items())},
             "drp_live_runs": [{"run": r.run, "playbook": r.playbook, "phase": r.phase,
                                "service": r.service, "rto_elapsed_seconds": r.elapsed,

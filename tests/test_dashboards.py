@@ -15,10 +15,10 @@ from prometheus_client import CollectorRegistry, generate_latest
 from spbe_monitor.config.loader import load_config
 from spbe_monitor.drp.facts import DrpFacts, LastDrill, LiveRun
 from spbe_monitor.exporter.collector import DaemonFacts, SpbeCollector
+from spbe_monitor.ledger.durable import WriterHealth
 from spbe_monitor.exporter.ledger_view import LedgerView
 from spbe_monitor.ledger.store import Outage, Store
 from spbe_monitor.monitor.engine import Monitor
-from spbe_monitor.monitor.recorder import Recorder
 from spbe_monitor.monitor.runner import Runner
 from spbe_monitor.monthly import figures_for_month
 from spbe_monitor.probers.base import ProbeResult
@@ -110,7 +110,7 @@ async def test_metric_names_used_are_the_ones_the_exporter_produces(config_dir, 
     """Drive the collector through a state where every family has samples, then compare."""
     config = load_config(config_dir / "spbe.yaml")
     clock = FakeClock()
-    monitor = Monitor(config, store, Recorder(), clock)
+    monitor = Monitor(config, lambda write: None, clock)
     host_values = {"cpu_used_percent": 12.0, "memory_used_percent": 40.0,
                    "swap_used_percent": 1.0, "load1": 0.3, "uptime_seconds": 100.0,
                    "disk_used_percent:/": 50.0, "inode_used_percent:/": 3.0,
@@ -133,7 +133,8 @@ async def test_metric_names_used_are_the_ones_the_exporter_produces(config_dir, 
     runner.stats.late(0.01)
     registry = CollectorRegistry(auto_describe=False)
     registry.register(SpbeCollector(lambda: monitor, lambda: view,
-                                    lambda: DaemonFacts(runner, True, 1.0)))
+                                    lambda: DaemonFacts(runner, True, 1.0,
+                                                        WriterHealth(3, 7, now, "down"))))
     text = generate_latest(registry).decode()
     produced = {line.split("{")[0].split(" ")[0] for line in text.splitlines()
                 if line and not line.startswith("#")}

@@ -7,9 +7,10 @@ from datetime import timedelta
 import pytest
 
 from spbe_monitor.config.loader import load_config
+from spbe_monitor.ledger.durable import DurableWriter
+from spbe_monitor.ledger.spool import Spool
 from spbe_monitor.ledger.store import Store
 from spbe_monitor.monitor.engine import Monitor
-from spbe_monitor.monitor.recorder import Recorder
 from spbe_monitor.probers.base import ErrorKind, ProbeResult
 from tests.conftest import FakeClock
 
@@ -17,7 +18,7 @@ OK = ProbeResult(True, 0.01, message="ok")
 FAIL = ProbeResult(False, 0.01, ErrorKind.REFUSED, "refused")
 
 
-async def drive(monitor: Monitor, recorder: Recorder, clock: FakeClock,
+async def drive(monitor: Monitor, recorder: DurableWriter, clock: FakeClock,
                 plan: dict[str, str]) -> None:
     """Feed each probe its sequence ('+' pass, '-' fail), one check every 10 s."""
     writer = asyncio.create_task(recorder.run())
@@ -34,10 +35,11 @@ async def drive(monitor: Monitor, recorder: Recorder, clock: FakeClock,
 
 
 @pytest.fixture
-def monitor(config_dir, store: Store, clock: FakeClock) -> tuple[Monitor, Recorder]:
+def monitor(config_dir, store: Store, clock: FakeClock, tmp_path
+            ) -> tuple[Monitor, DurableWriter]:
     config = load_config(config_dir / "spbe.yaml")
-    recorder = Recorder()
-    return Monitor(config, store, recorder, clock), recorder
+    writer = DurableWriter(store.engine, Spool(tmp_path / "ledger.spool"), clock.now)
+    return Monitor(config, writer.submit, clock), writer
 
 
 async def test_service_outage_is_dated_from_the_first_failed_check(monitor, store, clock):

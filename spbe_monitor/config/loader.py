@@ -6,6 +6,7 @@ fixes a file in one pass.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -39,6 +40,13 @@ class Config:
     warnings: tuple[str, ...]
     probes: dict[str, ProbeSettings] = field(default_factory=dict)
     reports_dir: Path = Path("var/reports")
+    spool_dir: Path = Path("var/spool")
+
+    @property
+    def spool_path(self) -> Path:
+        """The durable writer's spool, one per ledger (named by its URL's hash)."""
+        digest = hashlib.sha256(self.database_url.encode()).hexdigest()[:12]
+        return self.spool_dir / f"ledger-{digest}.spool"
 
     def service(self, service_id: str) -> Service:
         try:
@@ -161,6 +169,7 @@ def load_config(path: Path | None = None) -> Config:
         warnings=tuple(warnings),
         probes=probes,
         reports_dir=(base / settings.reports.folder).resolve(),
+        spool_dir=(base / settings.spool).resolve(),
     )
 
 

@@ -70,7 +70,9 @@ class Settings(Strict):
     probes: Text = "../probes"
     playbooks: Text = "../drp_playbooks"
     unmonitored: Unmonitored = Unmonitored.AVAILABLE
-    heartbeat_interval: Duration = timedelta(seconds=15)
+    # how often the daemon records that it is observing: a crash loses at most this much
+    heartbeat_interval: Duration = timedelta(seconds=1)
+    spool: Text = "../var/spool"  # ledger writes the database refused wait here (local disk)
     max_concurrency: int = Field(default=512, ge=1, le=100_000)  # checks in flight at once
     server: Server = Server()
     reports: Reports = Reports()

@@ -17,10 +17,12 @@ from prometheus_client.core import (
     InfoMetricFamily,
     Metric,
 )
+from prometheus_client.metrics_core import Metric as RawMetric
 from prometheus_client.registry import Collector
 
 from spbe_monitor import __version__
 from spbe_monitor.exporter.ledger_view import LedgerView
+from spbe_monitor.ledger.durable import WriterHealth
 from spbe_monitor.monitor.engine import Monitor
 from spbe_monitor.monitor.runner import Runner
 from spbe_monitor.monitor.state import Health
@@ -53,6 +55,7 @@ class DaemonFacts:
     runner: Runner | None
     reload_ok: bool | None
     reload_at: float | None
+    ledger: WriterHealth | None = None
 
 
 class SpbeCollector(Collector):
@@ -224,6 +227,13 @@ class SpbeCollector(Collector):
             yield GaugeMetricFamily("spbe_config_last_reload_success_timestamp_seconds",
                                     "When the configuration was last loaded successfully",
                                     value=facts.reload_at)
+        if facts.ledger is not None:
+            yield GaugeMetricFamily("spbe_ledger_pending_writes",
+                                    "Ledger writes the database refused, kept in the spool "
+                                    "until it accepts them again", value=facts.ledger.pending)
+            yield CounterMetricFamily("spbe_ledger_write_failures",
+                                      "Attempts to write the ledger that the database refused",
+                                      value=facts.ledger.failures_total)
         runner = facts.runner
         if runner is None:
             return
@@ -232,12 +242,14 @@ class SpbeCollector(Collector):
         yield CounterMetricFamily("spbe_checks_skipped",
                                   "Checks skipped because the previous one still ran",
                                   value=stats.skipped)
-        late = sorted(stats.lateness[-10_000:])
-        if late:
-            lag = GaugeMetricFamily("spbe_scheduling_lag_seconds",
-                                    "How late checks started against their schedule, "
-                                    "quantiles over the last 10,000 checks",
-                                    labels=["quantile"])
+        window = stats.lateness[-10_000:]
+        if window:
+            late = sorted(window)
+            lag = RawMetric("spbe_scheduling_lag_seconds", "How late checks started against "
+                            "their schedule, over the last 10,000 checks", "summary")
             for q in (0.5, 0.99):
-                lag.add_metric([str(q)], late[min(len(late) - 1, int(len(late) * q))])
+                lag.add_sample("spbe_scheduling_lag_seconds", {"quantile": str(q)},
+                               late[min(len(late) - 1, int(len(late) * q))])
+            lag.add_sample("spbe_scheduling_lag_seconds_count", {}, float(len(window)))
+            lag.add_sample("spbe_scheduling_lag_seconds_sum", {}, float(sum(window)))
             yield lag

@@ -70,6 +70,24 @@ outages = Table(
     Index("ix_outages_service_start", "service_id", "start_at"),
 )
 
+outage_gaps = Table(
+    "outage_gaps",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("outage_id", Integer, ForeignKey("outages.id"), nullable=False),
+    Column("start_at", UTCDateTime, nullable=False),  # nobody observed [start_at, end_at)
+    Column("end_at", UTCDateTime, nullable=False),
+    Index("ix_outage_gaps_outage", "outage_id"),
+)
+
+applied_writes = Table(
+    "applied_writes",
+    metadata,
+    # keys of spooled writes already in the ledger: a replay applies each exactly once
+    Column("key", String(64), primary_key=True),
+    Column("applied_at", UTCDateTime, nullable=False),
+)
+
 maintenance_windows = Table(
     "maintenance_windows",
     metadata,

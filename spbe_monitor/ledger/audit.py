@@ -1,0 +1,82 @@
+"""The audit log: who did what, before and after, refusals too — a hash chain."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, func, insert, select
+
+from spbe_monitor.ledger.auditchain import GENESIS, entry_hash
+from spbe_monitor.ledger.records import AuditEntry
+from spbe_monitor.ledger.repo import Repo, to_json
+from spbe_monitor.ledger.tables import audit_log
+
+AUDIT_LOCK = 4949  # pg_advisory_xact_lock key serialising audit appends
+
+
+def audit_in(
+    conn: Connection,
+    at: datetime,
+    actor: str,
+    action: str,
+    subject: str,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    outcome: str = "done",
+) -> None:
+    """Append one entry inside the caller's transaction, extending the chain."""
+    if conn.dialect.name == "postgresql":  # one writer at a time extends the chain
+        conn.execute(select(func.pg_advisory_xact_lock(AUDIT_LOCK)))
+    prev = conn.execute(select(audit_log.c.hash).order_by(audit_log.c.id.desc()).limit(1)
+                        ).scalar() or GENESIS
+    b, a = to_json(before), to_json(after)
+    conn.execute(insert(audit_log).values(
+        at=at, actor=actor, action=action, subject=subject, outcome=outcome,
+        before=b, after=a, prev_hash=prev,
+        hash=entry_hash(prev, at, actor, action, subject, outcome, b, a),
+    ))
+
+
+class AuditRepo(Repo):
+    audit_in = staticmethod(audit_in)
+
+    def record_refusal(
+        self, at: datetime, actor: str, action: str, subject: str, reason: str
+    ) -> None:
+        """A refused act is kept too: who tried what, and why it was refused."""
+        with self.engine.begin() as conn:
+            audit_in(conn, at, actor, action, subject, after={"reason": reason},
+                     outcome="refused")
+
+    def verify_audit(self) -> tuple[int, str | None]:
+        """(entries checked, the first problem found or None)."""
+        prev = GENESIS
+        count = 0
+        with self.engine.connect() as conn:
+            for r in conn.execute(select(audit_log).order_by(audit_log.c.id)):
+                count += 1
+                if r.prev_hash != prev:
+                    return count, (f"audit entry {r.id}: the entry before it was changed or "
+                                   "deleted (chain broken)")
+                if r.hash != entry_hash(prev, r.at, r.actor, r.action, r.subject, r.outcome,
+                                        r.before, r.after):
+                    return count, f"audit entry {r.id} was edited after it was written"
+                prev = r.hash
+        return count, None
+
+    def audit_entries(self, subject: str | None = None) -> list[AuditEntry]:
+        q = select(audit_log).order_by(audit_log.c.id)
+        if subject is not None:
+            q = q.where(audit_log.c.subject == subject)
+        with self.engine.connect() as conn:
+            return [
+                AuditEntry(
+                    id=r.id, at=r.at, actor=r.actor, action=r.action, subject=r.subject,
+                    outcome=r.outcome,
+                    before=json.loads(r.before) if r.before else None,
+                    after=json.loads(r.after) if r.after else None,
+                )
+                for r in conn.execute(q)
+            ]

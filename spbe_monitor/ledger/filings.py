@@ -1,0 +1,32 @@
+"""Report filings: one row per file written, with its SHA-256."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, select
+
+from spbe_monitor.ledger.repo import Repo
+from spbe_monitor.ledger.tables import reports
+
+
+class FilingRepo(Repo):
+    def record_report(self, kind: str, subject: str, period: str, fmt: str, path: str,
+                      sha256: str, now: datetime, partial: bool) -> None:
+        """One row per file written, so a report's exact bytes can be proven later."""
+        with self.engine.begin() as conn:
+            conn.execute(insert(reports).values(
+                kind=kind, subject=subject, period=period, format=fmt, path=path,
+                sha256=sha256, generated_at=now, partial=partial))
+
+    def reports(self, kind: str | None = None, period: str | None = None
+                ) -> list[dict[str, Any]]:
+        q = select(reports).order_by(reports.c.id)
+        if kind is not None:
+            q = q.where(reports.c.kind == kind)
+        if period is not None:
+            q = q.where(reports.c.period == period)
+        with self.engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(q)]
+

@@ -1,0 +1,118 @@
+"""Scheduled maintenance windows, the services they cover and their approvals."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from sqlalchemy import and_, func, insert, select, update
+
+from spbe_monitor.errors import BadInput, NotFound, Refused
+from spbe_monitor.ledger.audit import audit_in
+from spbe_monitor.ledger.records import Approval, MaintenanceWindow
+from spbe_monitor.ledger.repo import Repo
+from spbe_monitor.ledger.tables import (
+    maintenance_approvals,
+    maintenance_services,
+    maintenance_windows,
+)
+
+
+class MaintenanceRepo(Repo):
+    def add_maintenance(
+        self,
+        service_ids: Sequence[str],
+        start: datetime,
+        end: datetime,
+        rrule: str | None,
+        zone: str,
+        reason: str,
+        actor: str,
+        now: datetime,
+    ) -> int:
+        values = dict(start_at=start, end_at=end, rrule=rrule, timezone=zone, reason=reason,
+                      registered_at=now, registered_by=actor)
+        with self.engine.begin() as conn:
+            new_id = conn.execute(insert(maintenance_windows).values(**values)).inserted_primary_key
+            assert new_id is not None
+            wid = int(new_id[0])
+            conn.execute(insert(maintenance_services),
+                         [{"window_id": wid, "service_id": s} for s in service_ids])
+            audit_in(conn, now, actor, "maintenance.add", f"maintenance:{wid}",
+                        after={**values, "services": list(service_ids)})
+        return wid
+
+    def maintenance(
+        self, service_ids: Iterable[str] | None = None, include_cancelled: bool = True,
+        window_id: int | None = None,
+    ) -> list[MaintenanceWindow]:
+        link_q = select(maintenance_services).order_by(maintenance_services.c.service_id)
+        approval_q = select(maintenance_approvals)
+        q = select(maintenance_windows).order_by(maintenance_windows.c.id)
+        if window_id is not None:
+            link_q = link_q.where(maintenance_services.c.window_id == window_id)
+            approval_q = approval_q.where(maintenance_approvals.c.window_id == window_id)
+            q = q.where(maintenance_windows.c.id == window_id)
+        with self.engine.connect() as conn:
+            links: dict[int, list[str]] = defaultdict(list)
+            for r in conn.execute(link_q):
+                links[r.window_id].append(r.service_id)
+            approvals: dict[int, list[Approval]] = defaultdict(list)
+            for r in conn.execute(approval_q):
+                approvals[r.window_id].append(Approval(r.service_id, r.approved_by, r.approved_at))
+            if not include_cancelled:
+                q = q.where(maintenance_windows.c.cancelled_at.is_(None))
+            wanted = None if service_ids is None else set(service_ids)
+            out = []
+            for r in conn.execute(q):
+                services = tuple(links[r.id])
+                if wanted is not None and not wanted.intersection(services):
+                    continue
+                out.append(MaintenanceWindow(
+                    services=services, approvals=tuple(approvals[r.id]), **r._mapping))
+            return out
+
+    def window(self, window_id: int) -> MaintenanceWindow:
+        found = self.maintenance(window_id=window_id)
+        if not found:
+            raise NotFound(f"no maintenance window with id {window_id}")
+        return found[0]
+
+    def approve_maintenance(
+        self, window_id: int, service_ids: Sequence[str], approver: str, now: datetime
+    ) -> None:
+        """Record approval for the given services; refused if the window was cancelled."""
+        with self.engine.begin() as conn:
+            live = conn.execute(select(maintenance_windows.c.id).where(and_(
+                maintenance_windows.c.id == window_id,
+                maintenance_windows.c.cancelled_at.is_(None),
+            ))).first()
+            if live is None:
+                raise Refused(f"maintenance window {window_id} is cancelled")
+            done = set(conn.execute(select(maintenance_approvals.c.service_id).where(
+                maintenance_approvals.c.window_id == window_id)).scalars())
+            new = [s for s in service_ids if s not in done]
+            if new:
+                conn.execute(insert(maintenance_approvals), [
+                    {"window_id": window_id, "service_id": s, "approved_by": approver,
+                     "approved_at": now} for s in new])
+            audit_in(conn, now, approver, "maintenance.approve", f"maintenance:{window_id}",
+                        before={"approved": sorted(done)},
+                        after={"approved": sorted(done | set(new))})
+
+    def cancel_maintenance(self, window_id: int, actor: str, now: datetime) -> None:
+        with self.engine.begin() as conn:
+            result = conn.execute(update(maintenance_windows).where(and_(
+                maintenance_windows.c.id == window_id,
+                maintenance_windows.c.cancelled_at.is_(None),
+            )).values(cancelled_at=now, cancelled_by=actor))
+            if result.rowcount != 1:
+                exists = conn.execute(select(func.count()).where(
+                    maintenance_windows.c.id == window_id)).scalar_one()
+                if not exists:
+                    raise NotFound(f"no maintenance window with id {window_id}")
+                raise BadInput(f"maintenance window {window_id} is already cancelled")
+            audit_in(conn, now, actor, "maintenance.cancel", f"maintenance:{window_id}",
+                        before={"cancelled_at": None}, after={"cancelled_at": now})
+

@@ -1,0 +1,219 @@
+"""Outages and state transitions. The engine's writes are functions on a connection, so the
+durable writer can apply many in one transaction (and replay them from its spool)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Select, insert, or_, select, update
+
+from spbe_monitor.availability.intervals import Interval
+from spbe_monitor.errors import NotFound
+from spbe_monitor.ledger.audit import audit_in
+from spbe_monitor.ledger.records import Outage, TransitionRow, cut_gaps
+from spbe_monitor.ledger.repo import Repo, epoch
+from spbe_monitor.ledger.tables import heartbeats, outage_gaps, outages, transitions
+
+_FIELDS = [f for f in Outage.__dataclass_fields__ if f != "gaps"]
+
+
+def open_outage(
+    conn: Connection,
+    service_id: str,
+    start: datetime,
+    impact: str,
+    priority: str,
+    deadlines: tuple[datetime, datetime],
+    message: str,
+    now: datetime,
+    continues: bool = False,
+) -> int | None:
+    """Open a probed outage unless one is already open for the service (then None).
+
+    `continues`: the service is down at its first evaluation after a restart. If its last
+    outage was closed only because the daemon stopped, that incident goes on — same id,
+    priority and deadlines — and the span nobody observed is kept as a gap inside it.
+    """
+    already = conn.execute(select(outages.c.id).where(
+        outages.c.service_id == service_id, outages.c.source == "probe",
+        outages.c.end_at.is_(None))).first()
+    if already is not None:
+        return None
+    if continues:
+        last = conn.execute(select(outages.c.id, outages.c.end_at, outages.c.impact,
+                                   outages.c.closed_unobserved).where(
+            outages.c.service_id == service_id, outages.c.source == "probe",
+        ).order_by(outages.c.start_at.desc(), outages.c.id.desc()).limit(1)).first()
+        if (last is not None and last.closed_unobserved and last.impact == impact
+                and last.end_at is not None and last.end_at <= start):
+            if last.end_at < start:
+                conn.execute(insert(outage_gaps).values(outage_id=last.id,
+                                                        start_at=last.end_at, end_at=start))
+            conn.execute(update(outages).where(outages.c.id == last.id).values(
+                end_at=None, closed_unobserved=False))
+            return int(last.id)
+    new_id = conn.execute(insert(outages).values(
+        service_id=service_id, start_at=start, end_at=None, impact=impact,
+        priority=priority, source="probe", cause=message, entered_by=None,
+        closed_unobserved=False, created_at=now, respond_by=deadlines[0],
+        resolve_by=deadlines[1])).inserted_primary_key
+    assert new_id is not None
+    return int(new_id[0])
+
+
+def close_outage(conn: Connection, service_id: str, end: datetime,
+                 unobserved: bool = False) -> int:
+    """Close the service's open probed outage; returns how many rows closed (0 or 1)."""
+    result = conn.execute(update(outages).where(
+        outages.c.service_id == service_id, outages.c.source == "probe",
+        outages.c.end_at.is_(None), outages.c.start_at <= end,
+    ).values(end_at=end, closed_unobserved=unobserved))
+    return int(result.rowcount)
+
+
+def record_transitions(conn: Connection, rows: Sequence[TransitionRow]) -> None:
+    if rows:
+        conn.execute(insert(transitions), [
+            dict(subject_type=r.subject_type, subject_id=r.subject_id, at=r.at, old=r.old,
+                 new=r.new, message=r.message) for r in rows])
+
+
+class OutageRepo(Repo):
+    def add_manual_outage(
+        self,
+        service_id: str,
+        start: datetime,
+        end: datetime,
+        impact: str,
+        priority: str,
+        cause: str,
+        actor: str,
+        now: datetime,
+        deadlines: tuple[datetime, datetime] | None = None,
+    ) -> int:
+        values = dict(
+            service_id=service_id, start_at=start, end_at=end, impact=impact, priority=priority,
+            source="manual", cause=cause, entered_by=actor, closed_unobserved=False,
+            created_at=now, respond_by=deadlines[0] if deadlines else None,
+            resolve_by=deadlines[1] if deadlines else None,
+        )
+        with self.engine.begin() as conn:
+            new_id = conn.execute(insert(outages).values(**values)).inserted_primary_key
+            assert new_id is not None
+            oid = int(new_id[0])
+            audit_in(conn, now, actor, "downtime.add", f"outage:{oid}", after=values)
+        return oid
+
+    def annotate_outage(self, outage_id: int, cause: str, actor: str, now: datetime) -> None:
+        with self.engine.begin() as conn:
+            before = conn.execute(
+                select(outages.c.cause).where(outages.c.id == outage_id)
+            ).scalar_one_or_none()
+            result = conn.execute(
+                update(outages).where(outages.c.id == outage_id).values(cause=cause)
+            )
+            if result.rowcount != 1:
+                raise NotFound(f"no outage with id {outage_id}")
+            audit_in(conn, now, actor, "downtime.annotate", f"outage:{outage_id}",
+                     before={"cause": before}, after={"cause": cause})
+
+    @staticmethod
+    def _overlapping(q: Select[Any], service_ids: Iterable[str] | None, lo: datetime | None,
+                     hi: datetime | None) -> Select[Any]:
+        if service_ids is not None:
+            q = q.where(outages.c.service_id.in_(list(service_ids)))
+        if hi is not None:
+            q = q.where(outages.c.start_at < hi)
+        if lo is not None:
+            q = q.where(or_(outages.c.end_at.is_(None), outages.c.end_at > lo))
+        return q
+
+    def outages(
+        self,
+        service_ids: Iterable[str] | None = None,
+        lo: datetime | None = None,
+        hi: datetime | None = None,
+    ) -> list[Outage]:
+        """Outages overlapping `[lo, hi)` (open ones reach to infinity), oldest first."""
+        ids = None if service_ids is None else list(service_ids)
+        q = self._overlapping(select(*(outages.c[f] for f in _FIELDS)), ids, lo, hi)
+        gq = self._overlapping(select(outage_gaps.c.outage_id, outage_gaps.c.start_at,
+                                      outage_gaps.c.end_at).join(outages), ids, lo, hi)
+        with self.engine.connect() as conn:
+            gaps: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
+            for oid, a, b in conn.execute(gq.order_by(outage_gaps.c.start_at)):
+                gaps[oid].append((a, b))
+            return [Outage(**r._mapping, gaps=tuple(gaps.get(r.id, ()))) for r in
+                    conn.execute(q.order_by(outages.c.start_at, outages.c.id))]
+
+    def outage_spans(
+        self, service_ids: Iterable[str], lo: datetime, hi: datetime, impact: str, now: datetime
+    ) -> dict[str, list[Interval]]:
+        """Epoch spans of outages of one impact overlapping `[lo, hi)`; open ones run to now,
+        unobserved gaps cut out.
+
+        The availability hot path: a few columns, no row objects.
+        """
+        ids = list(service_ids)
+        where = [outages.c.service_id.in_(ids), outages.c.impact == impact,
+                 outages.c.start_at < hi, or_(outages.c.end_at.is_(None), outages.c.end_at > lo)]
+        q = select(outages.c.id, outages.c.service_id, self._epoch_sql(outages.c.start_at),
+                   self._epoch_sql(outages.c.end_at)).where(*where)
+        gq = select(outage_gaps.c.outage_id, self._epoch_sql(outage_gaps.c.start_at),
+                    self._epoch_sql(outage_gaps.c.end_at)).join(outages).where(*where)
+        spans: dict[str, list[Interval]] = defaultdict(list)
+        until = epoch(now)
+        with self.engine.connect() as conn:
+            gaps: dict[int, list[Interval]] = defaultdict(list)
+            for oid, a, b in conn.execute(gq):
+                gaps[oid].append((a, b))
+            for oid, sid, start, end in conn.execute(q):
+                end = until if end is None else end
+                if oid in gaps:
+                    spans[sid].extend(cut_gaps(start, end, gaps[oid]))
+                else:
+                    spans[sid].append((start, end))
+        return spans
+
+    def open_outage(self, service_id: str, start: datetime, impact: str, priority: str,
+                    deadlines: tuple[datetime, datetime], message: str, now: datetime,
+                    continues: bool = False) -> int | None:
+        with self.engine.begin() as conn:
+            return open_outage(conn, service_id, start, impact, priority, deadlines, message,
+                               now, continues)
+
+    def close_outage(self, service_id: str, end: datetime, unobserved: bool = False) -> int:
+        with self.engine.begin() as conn:
+            return close_outage(conn, service_id, end, unobserved)
+
+    def close_unobserved(self) -> list[int]:
+        """After a stop or crash: close every open probed outage at the last moment any
+        daemon observed it (never before its start), flagged as closed unobserved."""
+        with self.engine.begin() as conn:
+            last_seen = conn.execute(select(heartbeats.c.last_seen_at).order_by(
+                heartbeats.c.last_seen_at.desc()).limit(1)).scalar()
+            rows = conn.execute(select(outages.c.id, outages.c.start_at).where(
+                outages.c.source == "probe", outages.c.end_at.is_(None))).all()
+            closed = []
+            for oid, start in rows:
+                end = max(start, last_seen or start)
+                result = conn.execute(update(outages).where(
+                    outages.c.id == oid, outages.c.end_at.is_(None)).values(
+                        end_at=end, closed_unobserved=True))
+                if result.rowcount == 1:
+                    closed.append(oid)
+            return closed
+
+    def record_transitions(self, rows: Sequence[TransitionRow]) -> None:
+        with self.engine.begin() as conn:
+            record_transitions(conn, rows)
+
+    def transitions(self, subject_id: str | None = None) -> list[dict[str, Any]]:
+        q = select(transitions).order_by(transitions.c.id)
+        if subject_id is not None:
+            q = q.where(transitions.c.subject_id == subject_id)
+        with self.engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(q)]

@@ -1,0 +1,57 @@
+"""An append-only file of ledger writes the database refused, outside the database.
+
+One line per write, `key<TAB>json`; every append is fsync'd before it is acknowledged, so a
+crash keeps what was spooled. A torn last line (a crash during an append that was never
+acknowledged) is skipped when read.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+log = logging.getLogger("spbe.spool")
+
+
+class Spool:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.count = sum(1 for _ in self.read()) if path.exists() else 0
+
+    def append(self, entries: list[tuple[str, bytes]]) -> None:
+        """Durably add `(key, payload)` lines; raises OSError (e.g. disk full) untouched."""
+        if not entries:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        data = b"".join(key.encode() + b"\t" + payload + b"\n" for key, payload in entries)
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            written = os.write(fd, data)
+            while written < len(data):
+                written += os.write(fd, data[written:])
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        self.count += len(entries)
+
+    def read(self) -> list[tuple[str, bytes]]:
+        if not self.path.exists():
+            return []
+        out = []
+        for line in self.path.read_bytes().split(b"\n"):
+            key, tab, payload = line.partition(b"\t")
+            if not tab or not payload:
+                if line:
+                    log.warning("spool %s: skipping a torn line (%d bytes)", self.path, len(line))
+                continue
+            out.append((key.decode(), payload))
+        return out
+
+    def clear(self) -> None:
+        """Everything spooled is in the ledger: start empty."""
+        if self.path.exists():
+            with open(self.path, "r+b") as f:
+                f.truncate(0)
+                os.fsync(f.fileno())
+        self.count = 0

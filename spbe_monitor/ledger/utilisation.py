@@ -1,0 +1,56 @@
+"""Hourly utilisation roll-ups of host metrics (avg, max and when, p95)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict
+from datetime import datetime
+
+from sqlalchemy import Connection, and_, insert, select, update
+
+from spbe_monitor.ledger.records import UtilisationHour
+from spbe_monitor.ledger.repo import Repo
+from spbe_monitor.ledger.tables import utilisation_hourly
+
+
+def merge_utilisation(conn: Connection, rows: Sequence[UtilisationHour]) -> None:
+    """Add hourly roll-ups; an hour already stored (a restart mid-hour) is combined:
+    samples add up, the average is weighted, max is kept, p95 takes the larger."""
+    for r in rows:
+        key = and_(utilisation_hourly.c.probe_id == r.probe_id,
+                   utilisation_hourly.c.metric == r.metric,
+                   utilisation_hourly.c.hour == r.hour)
+        old = conn.execute(select(utilisation_hourly).where(key)).first()
+        if old is None:
+            conn.execute(insert(utilisation_hourly).values(**asdict(r)))
+            continue
+        n = old.samples + r.samples
+        newer_max = r.max > old.max
+        conn.execute(update(utilisation_hourly).where(key).values(
+            samples=n, avg=(old.avg * old.samples + r.avg * r.samples) / n,
+            max=r.max if newer_max else old.max,
+            max_at=r.max_at if newer_max else old.max_at, p95=max(old.p95, r.p95)))
+
+
+class UtilisationRepo(Repo):
+    def merge_utilisation(self, rows: Sequence[UtilisationHour]) -> None:
+        with self.engine.begin() as conn:
+            merge_utilisation(conn, rows)
+
+    def utilisation(self, probe_id: str | None = None) -> list[UtilisationHour]:
+        q = select(utilisation_hourly).order_by(utilisation_hourly.c.hour)
+        if probe_id is not None:
+            q = q.where(utilisation_hourly.c.probe_id == probe_id)
+        with self.engine.connect() as conn:
+            return [UtilisationHour(**r._mapping) for r in conn.execute(q)]
+
+    def utilisation_between(self, probe_ids: Iterable[str], lo: datetime, hi: datetime
+                            ) -> list[UtilisationHour]:
+        q = select(utilisation_hourly).where(
+            utilisation_hourly.c.probe_id.in_(list(probe_ids)),
+            utilisation_hourly.c.hour >= lo, utilisation_hourly.c.hour < hi,
+        ).order_by(utilisation_hourly.c.probe_id, utilisation_hourly.c.metric,
+                   utilisation_hourly.c.hour)
+        with self.engine.connect() as conn:
+            return [UtilisationHour(**r._mapping) for r in conn.execute(q)]
+

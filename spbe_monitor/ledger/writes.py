@@ -1,0 +1,90 @@
+"""The engine's ledger changes as typed records: each applies itself on a connection and
+round-trips through JSON, so the durable writer can batch them into one transaction or keep
+them in its spool while the database refuses, and replay them later in order."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import Field, TypeAdapter
+from sqlalchemy import Connection
+
+from spbe_monitor.ledger.outages import close_outage, open_outage, record_transitions
+from spbe_monitor.ledger.records import TransitionRow, UtilisationHour
+from spbe_monitor.ledger.sessions import beat
+from spbe_monitor.ledger.utilisation import merge_utilisation
+
+
+@dataclass(frozen=True)
+class OpenOutage:
+    service_id: str
+    start: datetime
+    impact: str
+    priority: str
+    respond_by: datetime
+    resolve_by: datetime
+    message: str
+    created_at: datetime
+    continues: bool = False  # first evaluation after a restart: the incident may go on
+    kind: Literal["open_outage"] = "open_outage"
+
+    def apply(self, conn: Connection) -> None:
+        open_outage(conn, self.service_id, self.start, self.impact, self.priority,
+                    (self.respond_by, self.resolve_by), self.message, self.created_at,
+                    self.continues)
+
+
+@dataclass(frozen=True)
+class CloseOutage:
+    service_id: str
+    end: datetime
+    unobserved: bool = False
+    kind: Literal["close_outage"] = "close_outage"
+
+    def apply(self, conn: Connection) -> None:
+        close_outage(conn, self.service_id, self.end, self.unobserved)
+
+
+@dataclass(frozen=True)
+class Transitions:
+    rows: tuple[TransitionRow, ...]
+    kind: Literal["transitions"] = "transitions"
+
+    def apply(self, conn: Connection) -> None:
+        record_transitions(conn, self.rows)
+
+
+@dataclass(frozen=True)
+class Beat:
+    """The session observed until `at` (written every second with the flush)."""
+
+    session_id: int
+    at: datetime
+    kind: Literal["beat"] = "beat"
+
+    def apply(self, conn: Connection) -> None:
+        beat(conn, self.session_id, self.at)
+
+
+@dataclass(frozen=True)
+class Utilisation:
+    rows: tuple[UtilisationHour, ...]
+    kind: Literal["utilisation"] = "utilisation"
+
+    def apply(self, conn: Connection) -> None:
+        merge_utilisation(conn, self.rows)
+
+
+Write = Annotated[OpenOutage | CloseOutage | Transitions | Beat | Utilisation,
+                  Field(discriminator="kind")]
+_ADAPTER: TypeAdapter[Write] = TypeAdapter(Write)
+
+
+def dump(write: Write) -> bytes:
+    return _ADAPTER.dump_json(write)
+
+
+def load(data: bytes | str) -> Write:
+    return _ADAPTER.validate_json(data)
