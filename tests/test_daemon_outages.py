@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 
 from spbe_monitor.regulation.priority import TARGETS, Priority
-
 from tests.conftest import SPBE
 from tests.daemon import Daemon, ledger, write_config
 from tests.pg import free_port

@@ -15,8 +15,8 @@ from prometheus_client import CollectorRegistry, generate_latest
 from spbe_monitor.config.loader import load_config
 from spbe_monitor.drp.facts import DrpFacts, LastDrill, LiveRun
 from spbe_monitor.exporter.collector import DaemonFacts, SpbeCollector
-from spbe_monitor.ledger.durable import WriterHealth
 from spbe_monitor.exporter.ledger_view import LedgerView
+from spbe_monitor.ledger.durable import WriterHealth
 from spbe_monitor.ledger.store import Outage, Store
 from spbe_monitor.monitor.engine import Monitor
 from spbe_monitor.monitor.runner import Runner
