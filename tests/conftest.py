@@ -8,12 +8,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from spbe_monitor.ledger import db
 from spbe_monitor.ledger.store import Store
 from tests.pg import create_database, drop_database, pg_bindir, postgres_cluster
+
+if TYPE_CHECKING:
+    from tests.daemon import Target
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_CONFIG = ROOT / "config"
@@ -106,3 +110,14 @@ def config_dir(tmp_path: Path) -> Path:
 
 
 SPBE = [sys.executable, "-m", "spbe_monitor"]
+
+
+@pytest.fixture
+def target() -> Iterator[Target]:
+    """A loopback HTTP target the test stops and starts; stopped after the test."""
+    from tests.daemon import Target
+
+    t = Target()
+    yield t
+    if t.server is not None:
+        t.stop()

@@ -6,8 +6,11 @@ import json
 import os
 import signal
 import subprocess
+import threading
 import time
 import urllib.request
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +18,7 @@ from spbe_monitor.config.loader import load_config
 from spbe_monitor.ledger import db
 from spbe_monitor.ledger.store import Store
 from tests.conftest import SPBE
+from tests.pg import free_port
 
 
 def write_config(folder: Path, port: int, probes_yaml: str, components: list[str]) -> Path:
@@ -92,3 +96,33 @@ class Daemon:
 
 def ledger(config: Path) -> Store:
     return Store(db.make_engine(load_config(config).database_url))
+
+
+class Ok(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.end_headers()
+        self.wfile.write(b"ok")
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+class Target:
+    """A loopback HTTP server that can be stopped and started again on the same port."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.server: ThreadingHTTPServer | None = None
+
+    def start(self) -> datetime:
+        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Ok)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return datetime.now(UTC)
+
+    def stop(self) -> datetime:
+        assert self.server is not None
+        self.server.shutdown()
+        self.server.server_close()
+        self.server = None
+        return datetime.now(UTC)

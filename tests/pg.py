@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import pwd
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -30,46 +31,70 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@contextmanager
-def postgres_cluster(bindir: Path) -> Iterator[str]:
-    """Yield a libpq URL of a superuser `spbe` on a fresh cluster; remove it all afterwards."""
-    base = Path(tempfile.mkdtemp(prefix="spbe-pg-"))
-    prefix: list[str] = []
-    if os.geteuid() == 0:  # initdb refuses root: run the cluster as the postgres user
-        user = pwd.getpwnam("postgres")
-        os.chown(base, user.pw_uid, user.pw_gid)
-        prefix = ["runuser", "-u", "postgres", "--"]
-    data = base / "data"
-    pwfile = base / "pw"
-    pwfile.write_text(PASSWORD)
-    if prefix:
-        os.chown(pwfile, user.pw_uid, user.pw_gid)
-    subprocess.run([*prefix, str(bindir / "initdb"), "-D", str(data), "-U", "spbe",
-                    "--auth-host=scram-sha-256", "--auth-local=trust", f"--pwfile={pwfile}",
-                    "-E", "UTF8", "--no-sync"], check=True, capture_output=True)
-    port = free_port()
-    proc = subprocess.Popen(
-        [*prefix, str(bindir / "postgres"), "-D", str(data), "-p", str(port), "-k", str(base),
-         "-h", "127.0.0.1", "-c", "fsync=off", "-c", "full_page_writes=off"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    url = f"postgresql://spbe:{PASSWORD}@127.0.0.1:{port}/postgres"
-    try:
+class PgCluster:
+    """A cluster that can be stopped and started again on the same port (fault tests)."""
+
+    def __init__(self, bindir: Path) -> None:
+        self.bindir = bindir
+        self.base = Path(tempfile.mkdtemp(prefix="spbe-pg-"))
+        self.prefix: list[str] = []
+        pwfile = self.base / "pw"
+        pwfile.write_text(PASSWORD)
+        if os.geteuid() == 0:  # initdb refuses root: run the cluster as the postgres user
+            user = pwd.getpwnam("postgres")
+            os.chown(self.base, user.pw_uid, user.pw_gid)
+            os.chown(pwfile, user.pw_uid, user.pw_gid)
+            self.prefix = ["runuser", "-u", "postgres", "--"]
+        self.data = self.base / "data"
+        subprocess.run([*self.prefix, str(bindir / "initdb"), "-D", str(self.data), "-U",
+                        "spbe", "--auth-host=scram-sha-256", "--auth-local=trust",
+                        f"--pwfile={pwfile}", "-E", "UTF8", "--no-sync"],
+                       check=True, capture_output=True)
+        self.port = free_port()
+        self.url = f"postgresql://spbe:{PASSWORD}@127.0.0.1:{self.port}/postgres"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            [*self.prefix, str(self.bindir / "postgres"), "-D", str(self.data), "-p",
+             str(self.port), "-k", str(self.base), "-h", "127.0.0.1", "-c", "fsync=off",
+             "-c", "full_page_writes=off"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         deadline = time.monotonic() + 30
         while True:
             try:
-                psycopg.connect(url, connect_timeout=2).close()
-                break
+                psycopg.connect(self.url, connect_timeout=2).close()
+                return
             except psycopg.OperationalError as exc:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("PostgreSQL did not start: "
-                                       + (proc.stderr.read().decode() if proc.stderr else "")
-                                       ) from exc
+                if self.proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("PostgreSQL did not start: " + (
+                        self.proc.stderr.read().decode() if self.proc.stderr else "")) from exc
                 time.sleep(0.1)
-        yield url
+
+    def stop(self) -> None:
+        """A fast shutdown: every client connection is cut, as when the server goes away."""
+        if self.proc is not None:
+            # fast shutdown (SIGTERM would wait for clients), sent to the postmaster itself:
+            # runuser passes on SIGTERM but not SIGINT
+            pid = int((self.data / "postmaster.pid").read_text().split()[0])
+            os.kill(pid, signal.SIGINT)
+            self.proc.wait(timeout=30)
+            self.proc = None
+
+    def remove(self) -> None:
+        self.stop()
+        shutil.rmtree(self.base, ignore_errors=True)
+
+
+@contextmanager
+def postgres_cluster(bindir: Path) -> Iterator[str]:
+    """Yield a libpq URL of a superuser `spbe` on a fresh cluster; remove it all afterwards."""
+    cluster = PgCluster(bindir)
+    try:
+        cluster.start()
+        yield cluster.url
     finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-        shutil.rmtree(base, ignore_errors=True)
+        cluster.remove()
 
 
 def create_database(server_url: str, name: str) -> str:

@@ -2,57 +2,16 @@
 
 import json
 import subprocess
-import threading
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
 from spbe_monitor.regulation.priority import TARGETS, Priority
 from tests.conftest import SPBE
-from tests.daemon import Daemon, ledger, write_config
+from tests.daemon import Daemon, Target, ledger, write_config
 from tests.pg import free_port
-
-
-class Ok(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:
-        self.send_response(200)
-        self.end_headers()
-        self.wfile.write(b"ok")
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
-class Target:
-    """A loopback HTTP server that can be stopped and started again on the same port."""
-
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.server: ThreadingHTTPServer | None = None
-
-    def start(self) -> datetime:
-        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Ok)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        return datetime.now(UTC)
-
-    def stop(self) -> datetime:
-        assert self.server is not None
-        self.server.shutdown()
-        self.server.server_close()
-        self.server = None
-        return datetime.now(UTC)
-
-
-@pytest.fixture
-def target() -> Iterator[Target]:
-    t = Target()
-    yield t
-    if t.server is not None:
-        t.stop()
 
 
 def setup(tmp_path: Path, target: Target) -> tuple[Path, int]:

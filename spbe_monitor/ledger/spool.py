@@ -2,7 +2,7 @@
 
 One line per write, `key<TAB>json`; every append is fsync'd before it is acknowledged, so a
 crash keeps what was spooled. A torn last line (a crash during an append that was never
-acknowledged) is skipped when read.
+acknowledged) is cut when the spool is opened.
 """
 
 from __future__ import annotations
@@ -17,7 +17,22 @@ log = logging.getLogger("spbe.spool")
 class Spool:
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.count = sum(1 for _ in self.read()) if path.exists() else 0
+        self._cut_torn_tail()
+        self.count = len(self.read())
+
+    def _cut_torn_tail(self) -> None:
+        """A crash during an append can leave a last line without its newline: that write
+        was never acknowledged. Cut it, so the next append starts on a line of its own."""
+        if not self.path.exists():
+            return
+        data = self.path.read_bytes()
+        keep = data.rfind(b"\n") + 1
+        if keep < len(data):
+            log.warning("spool %s: cutting a torn last line (%d bytes) left by a crash",
+                        self.path, len(data) - keep)
+            with open(self.path, "r+b") as f:
+                f.truncate(keep)
+                os.fsync(f.fileno())
 
     def append(self, entries: list[tuple[str, bytes]]) -> None:
         """Durably add `(key, payload)` lines; raises OSError (e.g. disk full) untouched."""
@@ -39,13 +54,10 @@ class Spool:
         if not self.path.exists():
             return []
         out = []
-        for line in self.path.read_bytes().split(b"\n"):
+        for line in self.path.read_bytes().split(b"\n")[:-1]:  # whole lines only
             key, tab, payload = line.partition(b"\t")
-            if not tab or not payload:
-                if line:
-                    log.warning("spool %s: skipping a torn line (%d bytes)", self.path, len(line))
-                continue
-            out.append((key.decode(), payload))
+            if tab and payload:
+                out.append((key.decode(), payload))
         return out
 
     def clear(self) -> None:
