@@ -21,12 +21,13 @@ from tests.conftest import SPBE
 from tests.pg import free_port
 
 
-def write_config(folder: Path, port: int, probes_yaml: str, components: list[str]) -> Path:
+def write_config(folder: Path, port: int, probes_yaml: str, components: list[str],
+                 database: str = "sqlite:///ledger.db") -> Path:
     (folder / "probes").mkdir(parents=True, exist_ok=True)
     (folder / "playbooks").mkdir(exist_ok=True)
     (folder / "probes" / "targets.yaml").write_text(probes_yaml)
     (folder / "spbe.yaml").write_text(f"""\
-database: sqlite:///ledger.db
+database: {database}
 probes: probes
 playbooks: playbooks
 heartbeat_interval: 1s

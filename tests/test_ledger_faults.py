@@ -1,0 +1,146 @@
+"""End to end, a real daemon whose ledger refuses writes for a minute while its target goes
+down and up twice: afterwards the ledger holds the true outages, once each."""
+
+from __future__ import annotations
+
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import need_postgres
+from tests.daemon import Daemon, Target, ledger, write_config
+from tests.faults import immutable
+from tests.pg import PgCluster, create_database, free_port, pg_bindir
+
+FAULT_SECONDS = 60
+Fault = Callable[[], AbstractContextManager[None]]  # while entered, the ledger refuses writes
+PROBES = """\
+probes:
+  - id: target-http
+    kind: http
+    url: http://127.0.0.1:{port}/
+    interval: 1s
+    timeout: 800ms
+    failures_to_down: 3
+    successes_to_up: 1
+"""
+
+
+class Watcher:
+    """Polls /-/ready and /metrics while the fault lasts: what an operator would see."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.not_ready: list[str] = []
+        self.max_pending = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        base = f"http://127.0.0.1:{self.port}"
+        while not self._stop.wait(0.5):
+            try:
+                urllib.request.urlopen(f"{base}/-/ready", timeout=2).close()
+            except urllib.error.HTTPError as exc:
+                self.not_ready.append(f"{exc.code} {exc.read().decode().strip()}")
+            except OSError:
+                pass
+            try:
+                with urllib.request.urlopen(f"{base}/metrics", timeout=2) as r:
+                    for line in r.read().decode().splitlines():
+                        if line.startswith("spbe_ledger_pending_writes "):
+                            self.max_pending = max(self.max_pending, float(line.split()[1]))
+            except OSError:
+                pass
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def ready(port: int) -> bool:
+    try:
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/-/ready", timeout=2).close()
+        return True
+    except OSError:
+        return False
+
+
+@contextmanager
+def sqlite_backend(tmp_path: Path) -> Iterator[tuple[str, Fault]]:
+    yield "sqlite:///ledger.db", lambda: immutable(tmp_path / "ledger.db")
+
+
+@contextmanager
+def postgres_backend(_: Path) -> Iterator[tuple[str, Fault]]:
+    need_postgres()
+    bindir = pg_bindir()
+    assert bindir is not None
+    cluster = PgCluster(bindir)
+    cluster.start()
+
+    @contextmanager
+    def stopped() -> Iterator[None]:
+        cluster.stop()
+        try:
+            yield
+        finally:
+            cluster.start()
+
+    try:
+        yield create_database(cluster.url, "ledger"), stopped
+    finally:
+        cluster.remove()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", [sqlite_backend, pytest.param(
+    postgres_backend, marks=pytest.mark.postgres, id="postgresql")], ids=["sqlite", "postgresql"])
+def test_a_minute_of_refused_writes_loses_no_outage(tmp_path: Path, target: Target,
+                                                    backend) -> None:
+    with backend(tmp_path) as (database, fault):
+        port = free_port()
+        config = write_config(tmp_path, port, PROBES.format(port=target.port),
+                              ["target-http"], database)
+        target.start()
+        daemon = Daemon(config, port)
+        daemon.wait_for(lambda: daemon.service_health() == "up", "service up")
+        daemon.wait_for(lambda: ready(port), "ready")
+        truth: list[tuple[datetime, datetime]] = []
+        watcher = Watcher(port)
+        with fault():
+            began = time.monotonic()
+            for _ in range(2):
+                time.sleep(5)
+                down = target.stop()
+                daemon.wait_for(lambda: daemon.service_health() == "down", "service down")
+                time.sleep(8)
+                truth.append((down, target.start()))
+                daemon.wait_for(lambda: daemon.service_health() == "up", "service up")
+            time.sleep(max(0.0, FAULT_SECONDS - (time.monotonic() - began)))
+        daemon.wait_for(lambda: ready(port), "ready again after the fault", timeout=60)
+        watcher.stop()
+        assert daemon.stop() == 0
+        log = daemon.log.read_text()
+        store = ledger(config)
+        outages = store.outages(["target"])
+        assert len(outages) == 2, outages
+        for o, (down, up) in zip(outages, truth, strict=True):
+            assert o.end_at is not None and not o.closed_unobserved and not o.gaps
+            assert abs((o.start_at - down).total_seconds()) <= 1.0
+            assert abs((o.end_at - up).total_seconds()) <= 1.0
+        moves = [(t["subject_id"], t["at"], t["new"]) for t in store.transitions()]
+        assert len(moves) == len(set(moves)) and len(moves) >= 8  # nothing written twice
+        assert watcher.not_ready and "ledger writes pending since" in watcher.not_ready[-1]
+        assert watcher.max_pending > 0
+        assert "Traceback" not in log
+        assert log.count("database refused writes") <= 2  # once a minute, not per attempt
+        store.engine.dispose()
