@@ -15,6 +15,7 @@ from typing import Any, NoReturn
 import click
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from spbe_monitor.clock import SystemClock
@@ -82,12 +83,34 @@ def cli(ctx: click.Context, config_path: Path | None) -> None:
 
 
 @cli.command("check-config")
+@click.option("--offline", is_flag=True, help="Only the files: do not connect to the ledger.")
 @pass_ctx
-def check_config(ctx: Context) -> None:
-    """Validate the configuration; print every error as file:line: field: message."""
+def check_config(ctx: Context, offline: bool) -> None:
+    """Validate the configuration; print every error as file:line: field: message.
+
+    Also connects to the ledger database (exit 1 when unreachable) unless --offline.
+    """
     config = ctx.config
-    click.echo(f"ok: {len(config.services)} services, {len(config.people)} people "
-               f"({config.path})")
+    click.echo(f"ok: {len(config.services)} services, {len(config.probes)} probes, "
+               f"{len(config.people)} people ({config.path})")
+    if offline:
+        return
+    url = make_url(config.database_url)
+    if url.get_backend_name() == "sqlite" and url.database and not Path(url.database).exists():
+        click.echo(f"ok: the ledger {url.database} does not exist yet; `spbe run` creates it")
+        return
+    engine = db.make_engine(config.database_url)
+    try:
+        revision = db.current_revision(engine)
+    except SQLAlchemyError as exc:
+        raise SpbeError(f"database unreachable: {first_line(exc)}") from None
+    finally:
+        engine.dispose()
+    head = db.head_revision()
+    state = "current" if revision == head else f"at {revision or 'nothing'}, " \
+        f"`spbe db upgrade` brings it to {head}"
+    click.echo(f"ok: ledger reachable ({engine.url.render_as_string(hide_password=True)}), "
+               f"schema {state}")
 
 
 @cli.command()

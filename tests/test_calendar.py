@@ -45,7 +45,7 @@ def test_office_hours_in_wit_land_on_the_right_utc_times():
 
 
 def test_overnight_range_spills_into_next_day_and_is_clipped_to_the_month():
-    week = parse_operating_hours({"sat": "22:00-06:00"})
+    week = parse_operating_hours({"sat": "22:00-06:00", "overnight": True})
     # October 2026 starts on a Thursday, Saturday 31 Oct 22:00 runs past the month's end
     spans = commitment(week, "Asia/Jakarta", 2026, 10)
     assert total(spans) == 4 * 8 * 3600 + 2 * 3600
@@ -65,7 +65,13 @@ def test_several_ranges_and_day_lists():
     ({"fri-mon": "07:00-16:00"}, "backwards"),
     ({"mon": "7-16"}, "HH:MM-HH:MM"),
     ({"mon": "08:00-08:00"}, "empty"),
-    ({"mon": "24:00-24:00"}, "outside"),
+    ({"mon": "24:00-24:00"}, "out of range"),
+    ({"mon": "25:00-26:00"}, "out of range"),
+    ({"mon": "08:60-09:00"}, "out of range"),
+    ({"mon-fri": "16:00-07:30"},
+     'end before they start: for a shift across midnight write "16:00-24:00" and '
+     '"00:00-07:30" on the next day, or add overnight: true'),
+    ({"mon": "08:00-12:00", "overnight": "yes"}, "true or false"),
 ])
 def test_bad_operating_hours_say_why(bad, reason):
     with pytest.raises(ValueError, match=reason):

@@ -85,7 +85,7 @@ def test_every_error_at_once_with_file_line_and_field(config_dir):
         f"{f}:12: services.0.timezone: unknown time zone 'Asia/Makasar'",
         f"{f}:13: services.0.colour: Extra inputs are not permitted",
         f"{f}:22: services.1.rto: '4 jam' is not a duration",
-        f"{f}:23: services.1.operating_hours: hours '7-16' are not HH:MM-HH:MM",
+        f"{f}:23: services.1.operating_hours.mon-fri: hours '7-16' are not HH:MM-HH:MM",
     ]
     for want in expected:
         assert any(e.startswith(want) for e in errs), (want, errs)
@@ -157,7 +157,61 @@ def test_check_config_exits_2_and_prints_each_error(config_dir, capsys):
                                                "availability_target: 120"))
     result = spbe(capsys, "--config", str(config_dir / "spbe.yaml"), "check-config")
     assert result.code == 2
-    assert f"{config_dir / 'services.yaml'}:9: services.0.availability_target: Input should be " \
-        "less than or equal to 100" in result.err
+    assert f"{config_dir / 'services.yaml'}:9: services.0.availability_target: 120 is over " \
+        "100 %" in result.err
     ok = spbe(capsys, "--config", str(EXAMPLE_CONFIG / "spbe.yaml"), "check-config")
     assert ok.code == 0 and "3 services" in ok.out
+
+
+def test_config_that_would_be_wrong_is_refused_at_the_values_line(config_dir: Path):
+    services = MINIMAL.replace("availability_target: 99", "availability_target: 0.95").replace(
+        '      mon-fri: "07:30-16:00"', '      mon-fri: "16:00-07:30"\n      sat: "25:00-26:00"')
+    (config_dir.parent / "probes" / "extra.yaml").write_text("""\
+probes:
+  - id: slow-check
+    kind: tcp
+    host: 127.0.0.1
+    port: 1
+    interval: 10s
+    timeout: 30s
+""")
+    errors = errors_of(write(config_dir, services=services.replace(
+        "components: []", "components: [slow-check]"), people="people: []\n"))
+    path = config_dir / "services.yaml"
+    assert f"{path}:9: services.0.availability_target: 0.95 looks like a fraction; " \
+           "write 95 for 95 %" in errors
+    assert any(e.startswith(f"{path}:11: services.0.operating_hours.mon-fri: hours "
+                            "'16:00-07:30' end before they start: for a shift across midnight "
+                            'write "16:00-24:00" and "00:00-07:30"') for e in errors), errors
+    probes = config_dir.parent / "probes" / "extra.yaml"
+    assert f"{probes}:7: probes.0.timeout: timeout 30s must be shorter than the interval 10s" \
+        in errors
+    # the invalid probe is reported once, not again as an unknown id in the service
+    assert not any("unknown probe id" in e for e in errors), errors
+
+
+def test_out_of_range_hours_say_so_at_their_line(config_dir: Path):
+    services = MINIMAL.replace('      mon-fri: "07:30-16:00"',
+                               '      mon-fri: "07:30-16:00"\n      sat: "25:00-26:00"')
+    [error] = errors_of(write(config_dir, services=services, people="people: []\n"))
+    assert error == (f"{config_dir / 'services.yaml'}:12: services.0.operating_hours.sat: "
+                     "hours '25:00-26:00' are out of range: use 00:00 to 24:00")
+
+
+def test_an_overnight_shift_needs_to_say_so(config_dir: Path):
+    services = MINIMAL.replace('      mon-fri: "07:30-16:00"',
+                               '      mon-fri: "16:00-07:30"\n      overnight: true')
+    config = load_config(write(config_dir, services=services, people="people: []\n"))
+    assert config.services["layanan-kantor"].operating_hours[0] == ((960, 1890),)
+
+
+def test_check_config_connects_to_the_ledger_unless_offline(
+        config_dir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):
+    cfg = str(config_dir / "spbe.yaml")
+    monkeypatch.setenv("SPBE_DATABASE_URL",
+                       "postgresql+psycopg://spbe:rahasia@127.0.0.1:1/ledger")
+    down = spbe(capsys, "--config", cfg, "check-config")
+    assert down.code == 1
+    assert "database unreachable: " in down.err and "rahasia" not in down.err + down.out
+    offline = spbe(capsys, "--config", cfg, "check-config", "--offline")
+    assert offline.code == 0 and "ok: 3 services" in offline.out

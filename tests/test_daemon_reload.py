@@ -58,3 +58,25 @@ def test_sighup_keeps_old_config_when_new_is_invalid_and_swaps_when_valid(tmp_pa
     assert down.returncode == 1 and json.loads(down.stdout)["error_kind"] == "refused"
     gone = subprocess.run([*cli, "status"], capture_output=True, text=True)
     assert gone.returncode == 1 and "no daemon answering" in gone.stderr
+
+
+def test_sighup_judges_a_new_service_at_once_and_refuses_what_needs_a_restart(tmp_path):
+    port = free_port()
+    config = write_config(tmp_path, port, PROBE.format(port=port), ["self-tcp"])
+    daemon = Daemon(config, port)
+    daemon.wait_for(lambda: daemon.service_health() == "up", "service up")
+    services = tmp_path / "services.yaml"
+    text = services.read_text()
+    services.write_text(text + text.split("services:\n", 1)[1].replace("id: target",
+                                                                       "id: tambahan"))
+    daemon.proc.send_signal(signal.SIGHUP)
+    daemon.wait_for(lambda: "config reloaded" in daemon.log.read_text(), "reload")
+    status = daemon.status()
+    assert status is not None and status["services"]["tambahan"]["health"] == "up"
+    settings = tmp_path / "spbe.yaml"
+    settings.write_text(settings.read_text().replace(f"port: {port}", f"port: {free_port()}"))
+    daemon.proc.send_signal(signal.SIGHUP)
+    daemon.wait_for(lambda: "restart needed to change server" in daemon.log.read_text(),
+                    "reload refused")
+    assert daemon.status() is not None  # still serving where it was
+    assert daemon.stop() == 0

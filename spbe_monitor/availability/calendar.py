@@ -22,23 +22,42 @@ DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _FULL: DayRanges = ((0, 1440),)
 FULL_WEEK: Week = (_FULL,) * 7
 WEEKDAYS: Week = (_FULL,) * 5 + ((), ())
-_RANGE = re.compile(r"^\s*([01]\d|2[0-4]):([0-5]\d)\s*-\s*([01]\d|2[0-4]):([0-5]\d)\s*$")
+_RANGE = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 
 
-def parse_operating_hours(value: str | Mapping[str, str]) -> Week:
+class HoursError(ValueError):
+    """A bad operating-hours entry, with the key it belongs to (so the error can point at
+    that entry's line)."""
+
+    def __init__(self, key: str, message: str) -> None:
+        super().__init__(message)
+        self.key = key
+
+
+def parse_operating_hours(value: str | Mapping[str, str | bool]) -> Week:
     """`24x7`, `24x5`, or `{mon-fri: "07:30-16:00", sat: "08:00-12:00"}`.
 
-    Ranges for one day may be comma-separated. Raises ValueError with a reason.
+    Ranges for one day may be comma-separated. A range that ends before it starts runs past
+    midnight only when the mapping says `overnight: true`: otherwise a typo like
+    `16:00-07:30` would silently commit the night. Raises ValueError with a reason.
     """
     if isinstance(value, str):
         shorthand = {"24x7": FULL_WEEK, "24x5": WEEKDAYS}.get(value.strip().lower())
         if shorthand is None:
             raise ValueError(f"expected 24x7, 24x5 or a mapping of days to hours, got {value!r}")
         return shorthand
+    overnight = value.get("overnight", False)
+    if not isinstance(overnight, bool):
+        raise HoursError("overnight", "expected true or false")
     week: list[list[tuple[int, int]]] = [[] for _ in DAYS]
     for days, hours in value.items():
-        for day in _parse_days(str(days)):
-            week[day].extend(_parse_ranges(str(hours)))
+        if days == "overnight":
+            continue
+        try:
+            for day in _parse_days(str(days)):
+                week[day].extend(_parse_ranges(str(hours), overnight))
+        except ValueError as exc:
+            raise HoursError(str(days), str(exc)) from None
     for ranges in week:
         ranges.sort()
     if not any(week):
@@ -59,18 +78,30 @@ def _parse_days(spec: str) -> list[int]:
     return out
 
 
-def _parse_ranges(spec: str) -> list[tuple[int, int]]:
+def _minute(hour: str, minute: str, text: str) -> int:
+    h, m = int(hour), int(minute)
+    if h > 24 or m > 59 or (h == 24 and m > 0):
+        raise ValueError(f"hours {text!r} are out of range: use 00:00 to 24:00")
+    return h * 60 + m
+
+
+def _parse_ranges(spec: str, overnight: bool) -> list[tuple[int, int]]:
     out = []
     for part in spec.split(","):
+        text = part.strip()
         m = _RANGE.match(part)
         if not m:
-            raise ValueError(f"hours {part.strip()!r} are not HH:MM-HH:MM")
-        start = int(m[1]) * 60 + int(m[2])
-        end = int(m[3]) * 60 + int(m[4])
-        if start >= 1440 or end > 1440:
-            raise ValueError(f"hours {part.strip()!r} are outside 00:00-24:00")
+            raise ValueError(f"hours {text!r} are not HH:MM-HH:MM")
+        start, end = _minute(m[1], m[2], text), _minute(m[3], m[4], text)
+        if start == 1440:
+            raise ValueError(f"hours {text!r} are out of range: a day starts before 24:00")
         if end == start:
-            raise ValueError(f"hours {part.strip()!r} are empty")
+            raise ValueError(f"hours {text!r} are empty")
+        if end < start and not overnight:
+            raise ValueError(
+                f"hours {text!r} end before they start: for a shift across midnight write "
+                f"\"{text.split('-')[0].strip()}-24:00\" and \"00:00-{text.split('-')[1].strip()}"
+                "\" on the next day, or add overnight: true")
         out.append((start, end if end > start else end + 1440))
     return out
 

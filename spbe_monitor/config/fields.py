@@ -61,6 +61,8 @@ def _zone(value: Any) -> str:
 def _hours(value: Any) -> Week:
     if not isinstance(value, str | dict):
         raise ValueError("expected 24x7, 24x5 or a mapping such as {mon-fri: \"07:30-16:00\"}")
+    if isinstance(value, dict) and not all(isinstance(k, str) for k in value):
+        raise ValueError("day names must be text such as mon-fri")
     return parse_operating_hours(value)
 
 

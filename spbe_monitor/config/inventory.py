@@ -16,12 +16,15 @@ Report = Callable[[Marked, Loc, str], None]
 
 
 def load_inventory(folder: Path, report: Report, report_raw: Callable[[str], None]
-                   ) -> dict[str, ProbeSettings]:
+                   ) -> tuple[dict[str, ProbeSettings], set[str]]:
+    """The valid probes, and every id the inventories name (valid or not), so a service
+    naming an invalid probe is not told the id is unknown as well."""
     probes: dict[str, ProbeSettings] = {}
+    named: set[str] = set()
     where: dict[str, str] = {}
     if not folder.is_dir():
         report_raw(f"{folder}:1: probes: folder does not exist")
-        return probes
+        return probes, named
     for path in sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")]):
         try:
             doc = load(path)
@@ -39,6 +42,8 @@ def load_inventory(folder: Path, report: Report, report_raw: Callable[[str], Non
             if not isinstance(item, dict):
                 report(doc, loc, "expected a mapping with id, kind and the kind's settings")
                 continue
+            if isinstance(item.get("id"), str):
+                named.add(item["id"])
             kind = item.get("kind")
             if kind not in KINDS:
                 report(doc, (*loc, "kind"), f"unknown probe kind {kind!r} (known: "
@@ -57,4 +62,4 @@ def load_inventory(folder: Path, report: Report, report_raw: Callable[[str], Non
                 continue
             probes[cfg.id] = cfg
             where[cfg.id] = doc.where((*loc, "id"))
-    return probes
+    return probes, named

@@ -15,8 +15,10 @@ from pathlib import Path
 from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 from sqlalchemy.engine import make_url
 
+from spbe_monitor.availability.calendar import HoursError
 from spbe_monitor.config.inventory import load_inventory
 from spbe_monitor.config.models import PeopleFile, Person, Service, ServicesFile, Settings
 from spbe_monitor.config.yamlmarks import Loc, Marked, YamlError, load
@@ -83,10 +85,16 @@ def _validate(model: type[M], doc: Marked, errors: _Errors) -> M | None:
         return model.model_validate(data)
     except ValidationError as exc:
         for err in exc.errors():
-            loc = tuple(err["loc"])
-            msg = err["msg"].removeprefix("Value error, ")
-            errors.at(doc, loc, msg)
+            errors.at(doc, error_loc(err), err["msg"].removeprefix("Value error, "))
         return None
+
+
+def error_loc(err: ErrorDetails) -> Loc:
+    """Where a validation error points: deeper than the field when the error knows the key
+    (operating hours name the day entry, so the line is the value's own)."""
+    loc = tuple(err["loc"])
+    cause = err.get("ctx", {}).get("error")
+    return (*loc, cause.key) if isinstance(cause, HoursError) else loc
 
 
 def _read(path: Path, errors: _Errors) -> Marked | None:
@@ -124,7 +132,7 @@ def load_config(path: Path | None = None) -> Config:
     people_file = _validate(PeopleFile, people_doc, errors) if people_doc else None
     playbooks_dir = (base / settings.playbooks).resolve()
     probes_dir = (base / settings.probes).resolve()
-    probes = load_inventory(probes_dir, errors.at, errors.items.append)
+    probes, named = load_inventory(probes_dir, errors.at, errors.items.append)
 
     services: dict[str, Service] = {}
     warnings: list[str] = []
@@ -139,7 +147,7 @@ def load_config(path: Path | None = None) -> Config:
                 warnings.append, services_doc.where((*loc, "classification")),
             )
             for j, component in enumerate(svc.components):
-                if component not in probes:
+                if component not in named:
                     errors.at(services_doc, (*loc, "components", j),
                               f"unknown probe id {component!r} (not in {probes_dir}/*.yaml)")
             if isinstance(svc.require, int) and svc.require > len(svc.components):

@@ -10,7 +10,14 @@ import re
 from datetime import timedelta
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+)
 
 from spbe_monitor.availability.calendar import FULL_WEEK
 from spbe_monitor.availability.formula import Unmonitored
@@ -33,6 +40,15 @@ def _nip(value: Any) -> Any:
 
 
 Nip = Annotated[str, BeforeValidator(_nip)]
+
+
+def _percent(value: float) -> float:
+    """Targets are percent: 0.95 would silently mean 0.95 % and every month "met"."""
+    if value <= 1:
+        raise ValueError(f"{value:g} looks like a fraction; write 95 for 95 %")
+    if value > 100:
+        raise ValueError(f"{value:g} is over 100 %")
+    return value
 
 
 class Strict(BaseModel):
@@ -89,7 +105,7 @@ class Service(Strict):
     application_basis: Basis
     user_scope: Scope
     classification: Classification | None = None
-    availability_target: float | None = Field(default=None, gt=0, le=100)
+    availability_target: Annotated[float, AfterValidator(_percent)] | None = None
     rto: Duration | None = None
     rpo: Duration | None = None
     operating_hours: OperatingHours = FULL_WEEK

@@ -11,9 +11,9 @@ from datetime import timedelta
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from spbe_monitor.config.fields import Duration
+from spbe_monitor.config.fields import Duration, format_duration
 
 
 class ErrorKind(StrEnum):
@@ -88,3 +88,13 @@ class ProbeSettings(BaseModel):
     failures_to_down: int = Field(default=3, ge=1, le=100)
     successes_to_up: int = Field(default=1, ge=1, le=100)
     labels: dict[str, str] = {}
+
+    @field_validator("timeout")
+    @classmethod
+    def _timeout_under_interval(cls, value: timedelta, info: ValidationInfo) -> timedelta:
+        """A check that may run past its next turn gets skipped turns, not results."""
+        interval = info.data.get("interval")
+        if interval is not None and value >= interval:
+            raise ValueError(f"timeout {format_duration(value)} must be shorter than the "
+                             f"interval {format_duration(interval)}")
+        return value
