@@ -29,6 +29,7 @@ from spbe_monitor.monthly import figures_for_month, parse_month
 from spbe_monitor.regulation.classification import Basis, Nature, Scope, classify
 
 out = Console(highlight=False)
+ROW_ID = click.IntRange(1, 2_147_483_647)  # ledger ids: positive 32-bit integers
 
 
 class Context:
@@ -273,7 +274,7 @@ def downtime_list(ctx: Context, service_id: str | None, as_json: bool) -> None:
 
 
 @downtime.command("annotate")
-@click.argument("outage_id", type=int, metavar="ID")
+@click.argument("outage_id", type=ROW_ID, metavar="ID")
 @click.option("--cause", required=True)
 @click.option("--by", "nip")
 @pass_ctx
@@ -327,7 +328,7 @@ def maintenance_list(ctx: Context, as_json: bool) -> None:
 
 
 @maintenance.command("approve")
-@click.argument("window_id", type=int, metavar="ID")
+@click.argument("window_id", type=ROW_ID, metavar="ID")
 @click.option("--by", "nip", required=True, help="NIP of the approving Penyedia Layanan")
 @pass_ctx
 def maintenance_approve(ctx: Context, window_id: int, nip: str) -> None:
@@ -337,7 +338,7 @@ def maintenance_approve(ctx: Context, window_id: int, nip: str) -> None:
 
 
 @maintenance.command("cancel")
-@click.argument("window_id", type=int, metavar="ID")
+@click.argument("window_id", type=ROW_ID, metavar="ID")
 @click.option("--by", "nip")
 @pass_ctx
 def maintenance_cancel(ctx: Context, window_id: int, nip: str | None) -> None:
@@ -446,7 +447,7 @@ def report_evaluasi(ctx: Context, semester: str, formats: str, out_dir: Path | N
     try:
         year_text, half_text = semester.split("-")
         year, half = int(year_text), int(half_text)
-        if half not in (1, 2) or len(year_text) != 4:
+        if half not in (1, 2) or len(year_text) != 4 or not 1970 <= year <= 9998:
             raise ValueError
     except ValueError:
         raise BadInput(f"malformed semester {semester!r}: expected YYYY-1 or YYYY-2") from None
@@ -571,7 +572,7 @@ def drp_start(ctx: Context, playbook: str, mode: str, nip: str, disaster_at: str
 
 
 @drp.command("resume")
-@click.argument("run_id", type=int, metavar="RUN")
+@click.argument("run_id", type=ROW_ID, metavar="RUN")
 @pass_ctx
 def drp_resume(ctx: Context, run_id: int) -> None:
     """Carry on after the runner stopped; completed steps are never run again."""
@@ -580,7 +581,7 @@ def drp_resume(ctx: Context, run_id: int) -> None:
 
 
 @drp.command("approve")
-@click.argument("run_id", type=int, metavar="RUN")
+@click.argument("run_id", type=ROW_ID, metavar="RUN")
 @click.argument("step_id", metavar="STEP")
 @click.option("--by", "nip", required=True)
 @click.option("--note")
@@ -604,7 +605,7 @@ def drp_approve(ctx: Context, run_id: int, step_id: str, nip: str, note: str | N
 
 
 @drp.command("step")
-@click.argument("run_id", type=int, metavar="RUN")
+@click.argument("run_id", type=ROW_ID, metavar="RUN")
 @click.argument("step_id", metavar="STEP")
 @click.argument("decision", type=click.Choice(["retry", "skip", "mark-done"]))
 @click.option("--reason", required=True)
@@ -618,7 +619,7 @@ def drp_step(ctx: Context, run_id: int, step_id: str, decision: str, reason: str
 
 
 @drp.command("abort")
-@click.argument("run_id", type=int, metavar="RUN")
+@click.argument("run_id", type=ROW_ID, metavar="RUN")
 @click.option("--reason", required=True)
 @click.option("--by", "nip")
 @pass_ctx
@@ -641,7 +642,7 @@ def drp_list(ctx: Context, as_json: bool) -> None:
 
 
 @drp.command("report")
-@click.argument("run_id", type=int, metavar="RUN")
+@click.argument("run_id", type=ROW_ID, metavar="RUN")
 @click.option("--format", "formats", default="html,pdf,json", show_default=True)
 @click.option("--out", "out_dir", type=click.Path(path_type=Path))
 @pass_ctx
@@ -659,7 +660,7 @@ def drp_report(ctx: Context, run_id: int, formats: str, out_dir: Path | None) ->
 
 
 @drp.command("status")
-@click.argument("run_id", type=int, metavar="RUN")
+@click.argument("run_id", type=ROW_ID, metavar="RUN")
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
 def drp_status(ctx: Context, run_id: int, as_json: bool) -> None:
@@ -737,6 +738,10 @@ def main() -> NoReturn:
         sys.exit(1)
     except SQLAlchemyError as exc:
         click.echo(f"error: the ledger database: {first_line(exc)}", err=True)
+        sys.exit(1)
+    except OSError as exc:
+        where = f": {exc.filename}" if exc.filename else ""
+        click.echo(f"error: {exc.strerror or exc}{where}", err=True)
         sys.exit(1)
     except Exception as exc:  # no traceback reaches a user; SPBE_DEBUG=1 shows it
         if os.environ.get("SPBE_DEBUG"):

@@ -50,7 +50,7 @@ class ServiceMonth:
 def parse_month(text: str) -> tuple[int, int]:
     try:
         year, month = (int(p) for p in text.split("-"))
-        if len(text) != 7 or not 1 <= month <= 12 or year < 1970:
+        if len(text) != 7 or not 1 <= month <= 12 or not 1970 <= year <= 9998:
             raise ValueError
     except ValueError:
         raise BadInput(f"malformed month {text!r}: expected YYYY-MM, e.g. 2026-11") from None

@@ -20,4 +20,6 @@ def parse_time(text: str, zone: str | None, what: str) -> datetime:
             raise BadInput(f"{what}: {text!r} has no offset and the services are in different "
                            "zones; add one, e.g. +07:00 (WIB), +08:00 (WITA), +09:00 (WIT)")
         value = value.replace(tzinfo=ZoneInfo(zone))
+    if not 1970 <= value.year <= 9998:
+        raise BadInput(f"{what}: {text!r} is outside the years 1970 to 9998")
     return value

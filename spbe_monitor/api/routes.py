@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from aiohttp import web
+from sqlalchemy.exc import SQLAlchemyError
 
 from spbe_monitor.api.openapi import document
 from spbe_monitor.api.tokens import digest
@@ -18,6 +20,7 @@ from spbe_monitor.config.loader import Config
 from spbe_monitor.config.models import Person
 from spbe_monitor.drp.operations import Drp
 from spbe_monitor.errors import BadInput, NotFound, Refused
+from spbe_monitor.ledger.durable import first_line
 from spbe_monitor.ledger.store import Store, as_dict
 from spbe_monitor.manual import Desk
 from spbe_monitor.monitor.engine import Monitor
@@ -25,6 +28,7 @@ from spbe_monitor.monthly import figures_for_month, parse_month
 from spbe_monitor.regulation.authority import maintenance_change
 from spbe_monitor.regulation.disaster import Category
 
+log = logging.getLogger("spbe.api")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 NEW_WINDOW_KEYS = {"services", "start", "end", "rrule", "reason"}
 
@@ -53,6 +57,27 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         return _error(400, str(exc))
     except Refused as exc:
         return _error(403, str(exc))
+    except web.HTTPException as exc:
+        if exc.content_type == "application/json" or exc.status < 400:
+            raise
+        return _error(exc.status, exc.reason)
+    except SQLAlchemyError as exc:
+        log.warning("%s %s: the ledger is unavailable: %s", request.method, request.path,
+                    first_line(exc))
+        return _error(503, f"the ledger is unavailable: {first_line(exc)}")
+
+
+MAX_ID = 2_147_483_647  # ledger ids are positive 32-bit integers
+
+
+def row_id(text: str, what: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise BadInput(f"the {what} id must be a whole number") from None
+    if not 1 <= value <= MAX_ID:
+        raise BadInput(f"the {what} id must be between 1 and {MAX_ID}")
+    return value
 
 
 def add_api(router: web.UrlDispatcher, host: Host) -> None:
@@ -86,13 +111,7 @@ def add_api(router: web.UrlDispatcher, host: Host) -> None:
         return Desk(host.config, host.store, host.clock)
 
     def window_id(request: web.Request) -> int:
-        try:
-            value = int(request.match_info["id"])
-        except ValueError:
-            raise BadInput("the window id must be a whole number") from None
-        if value < 1:
-            raise BadInput("the window id must be positive")
-        return value
+        return row_id(request.match_info["id"], "window")
 
     async def services(_: web.Request) -> web.Response:
         out = []
@@ -178,13 +197,7 @@ def add_api(router: web.UrlDispatcher, host: Host) -> None:
         return Drp(host.config, host.store, host.clock)
 
     def run_id(request: web.Request) -> int:
-        try:
-            value = int(request.match_info["run"])
-        except ValueError:
-            raise BadInput("the run id must be a whole number") from None
-        if value < 1:
-            raise BadInput("the run id must be positive")
-        return value
+        return row_id(request.match_info["run"], "run")
 
     async def drp_runs(_: web.Request) -> web.Response:
         runs = await run(drp().journal.runs)

@@ -166,14 +166,17 @@ def load_playbook(path: Path, config: Config) -> Playbook:
 
 def find_playbook(config: Config, name: str) -> Path:
     """A path, or a playbook id in the configured folder."""
-    given = Path(name)
-    if given.is_file():
-        return given
-    for ext in (".yaml", ".yml"):
-        candidate = config.playbooks_dir / f"{name}{ext}"
-        if candidate.is_file():
-            return candidate
-    raise ConfigError([f"{config.playbooks_dir}: no playbook {name!r}"])
+    try:
+        given = Path(name)
+        if given.is_file():
+            return given
+        for ext in (".yaml", ".yml"):
+            candidate = config.playbooks_dir / f"{name}{ext}"
+            if candidate.is_file():
+                return candidate
+    except (OSError, ValueError):  # a name no file can have
+        pass
+    raise ConfigError([f"{config.playbooks_dir}: no playbook {name[:80]!r}"])
 
 
 def groups(playbook: Playbook, phase: str) -> list[list[StepSettings]]:
