@@ -128,7 +128,8 @@ async def test_metric_names_used_are_the_ones_the_exporter_produces(config_dir, 
     drp = DrpFacts({"perizinan-online": LastDrill(now, 3600.0, 7200.0)},
                    [LiveRun(1, "perizinan-online", "recovery", "perizinan-online", 86400.0,
                             600.0, 4200.0)])
-    view = LedgerView(now, months, {"perizinan-online": outage}, frozenset(), drp)
+    view = LedgerView(now, months, {"perizinan-online": outage}, frozenset(), drp,
+                      {"perizinan-online": int(now.timestamp())})
     runner = Runner(config.probes, monitor.on_result, clock, ProbeContext())
     runner.stats.late(0.01)
     registry = CollectorRegistry(auto_describe=False)

@@ -3,6 +3,7 @@ PromQL expression of every dashboard panel, variable and rule evaluates without 
 the month-to-date availability recomputed in PromQL equals `spbe availability`."""
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -122,5 +123,39 @@ probes:
         assert abs(from_prom - from_cli) <= 0.01
         alerts = query(prom_port, "ALERTS")
         assert alerts["status"] == "success"
+    finally:
+        assert daemon.stop() == 0
+
+
+@pytest.mark.slow
+def test_disk_use_and_a_never_drilled_service_reach_prometheus_and_its_alerts(
+        prometheus, config_dir: Path):
+    """The bundled example: its storage probe's disk use feeds the disk-full forecast, and
+    perizinan-online (Kritis, never drilled) is reported overdue at once."""
+    prom_port, _, spbe_port = prometheus
+    for path in [config_dir / "spbe.yaml", *(config_dir.parent / "probes").glob("*.yaml")]:
+        path.write_text(path.read_text().replace("9740", str(spbe_port)).replace(
+            "interval: 30s", "interval: 1s"))
+    daemon = Daemon(config_dir / "spbe.yaml", spbe_port)
+    try:
+        wait(lambda: query(prom_port, 'spbe_host_disk_used_ratio{probe="ledger-disk"}')[
+            "data"]["result"], "disk use of the storage probe")
+        [disk] = query(prom_port, 'spbe_host_disk_used_ratio{probe="ledger-disk"}')["data"][
+            "result"]
+        assert disk["metric"]["mount"] == os.path.normpath(config_dir.parent / "var")
+        assert 0 < float(disk["value"][1]) < 1
+        wait(lambda: query(prom_port, 'predict_linear(spbe_host_disk_used_ratio[6h], '
+                           '7 * 86400)')["data"]["result"], "the forecast's input")
+        wait(lambda: query(prom_port, 'ALERTS{alertname="SpbeDRPDrillOverdue"}')["data"][
+            "result"], "drill overdue alert")
+        [alert] = query(prom_port, 'ALERTS{alertname="SpbeDRPDrillOverdue"}')["data"]["result"]
+        assert alert["metric"]["service"] == "perizinan-online"  # the only one with a playbook
+        [never] = query(prom_port, "spbe_drp_last_drill_timestamp_seconds")["data"]["result"]
+        assert float(never["value"][1]) == 0
+        with urllib.request.urlopen(f"http://127.0.0.1:{spbe_port}/metrics") as r:
+            exposition = r.read()
+        check = subprocess.run([str(shutil.which("promtool")), "check", "metrics"],
+                               input=exposition, capture_output=True)
+        assert check.returncode == 0, check.stdout + check.stderr
     finally:
         assert daemon.stop() == 0

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from tests.conftest import SPBE
 from tests.daemon import Daemon, write_config
+from tests.faults import immutable
 from tests.pg import free_port
 
 PROBES = """\
@@ -39,3 +40,24 @@ def test_a_second_daemon_is_refused_and_a_crashed_one_leaves_no_lock(tmp_path: P
     first.kill()
     again = Daemon(config, port)  # at once: the kernel or the server dropped the lock
     assert again.stop() == 0
+
+
+def test_a_ledger_that_cannot_be_reached_or_written_at_start_is_one_line(tmp_path: Path):
+    port = free_port()
+    config = write_config(tmp_path, port, PROBES.format(port=port), ["self-tcp"],
+                          "postgresql+psycopg://spbe:geheim@127.0.0.1:1/ledger")
+    down = subprocess.run([*SPBE, "--config", str(config), "run"], capture_output=True,
+                          text=True, timeout=60)
+    assert down.returncode == 1
+    assert down.stderr.strip().splitlines() == [
+        'error: the ledger database: connection failed: connection to server at '
+        '"127.0.0.1", port 1 failed: Connection refused']
+    config = write_config(tmp_path, port, PROBES.format(port=port), ["self-tcp"])
+    assert subprocess.run([*SPBE, "--config", str(config), "db", "upgrade"],
+                          capture_output=True).returncode == 0
+    with immutable(tmp_path / "ledger.db"):
+        ro = subprocess.run([*SPBE, "--config", str(config), "run"], capture_output=True,
+                            text=True, timeout=60)
+    assert ro.returncode == 1
+    assert ro.stderr.strip().splitlines()[-1].startswith("error: the ledger database: ")
+    assert "Traceback" not in ro.stderr and len(ro.stderr.strip().splitlines()) <= 2

@@ -68,7 +68,7 @@ class SpbeCollector(Collector):
         yield from self._probes(mon)
         yield from self._services(mon, view)
         yield from self._hosts(mon)
-        yield from self._drp(view)
+        yield from self._drp(mon, view)
         yield from self._daemon(facts)
 
     def _probes(self, mon: Monitor) -> Iterator[Metric]:
@@ -118,6 +118,12 @@ class SpbeCollector(Collector):
                       "Operating time this month that nobody observed")
         ratio = gauge("spbe_service_month_availability_ratio",
                       "Month-to-date availability by the regulation's formula")
+        coverage = gauge("spbe_service_month_coverage_ratio",
+                         "Share of this month's operating time whose state is known "
+                         "(absent while nothing is committed yet)")
+        maint_end = gauge("spbe_service_last_maintenance_end_timestamp_seconds",
+                          "When the latest scheduled maintenance that has begun ends (or "
+                          "ended), within the last day")
         budget = gauge("spbe_service_error_budget_remaining_seconds",
                        "Downtime the month can still absorb and meet the target")
         prio = gauge("spbe_service_open_outage_priority",
@@ -152,26 +158,33 @@ class SpbeCollector(Collector):
                 unmon.add_metric([sid], f.unmonitored_seconds)
                 if f.availability is not None:
                     ratio.add_metric([sid], float(f.availability))
+                if f.coverage_percent is not None:
+                    coverage.add_metric([sid], f.coverage_percent / 100)
                 if svc.availability_target is not None:
                     # the whole month's commitment: what is left of the allowance
                     full = month.full_month_commitment
                     allowed = full * (1 - svc.availability_target / 100)
                     budget.add_metric([sid], allowed - f.downtime_seconds)
+            if sid in view.last_maintenance_end:
+                maint_end.add_metric([sid], view.last_maintenance_end[sid])
             outage = view.open_outages.get(sid)
             if outage is not None:
                 prio.add_metric([sid], PRIORITY_NUMBER.get(outage.priority, 0))
                 if outage.resolve_by is not None:
                     resolve.add_metric([sid], outage.resolve_by.timestamp())
-        yield from (up, degraded, maint, target, committed, down, excused, unmon, ratio, budget,
-                    prio, resolve, rto, rpo, member)
+        yield from (up, degraded, maint, maint_end, target, committed, down, excused, unmon,
+                    ratio, coverage, budget, prio, resolve, rto, rpo, member)
 
     def _hosts(self, mon: Monitor) -> Iterator[Metric]:
         families: dict[str, GaugeMetricFamily] = {}
         for pid, state in mon.components.items():
             if state.last is None:
                 continue
+            cfg = mon.config.probes[pid]
             for key, value in state.last.values.items():
                 base, _, suffix = key.partition(":")
+                if cfg.kind == "storage" and not suffix:  # one path per probe: its mount
+                    suffix = str(getattr(cfg, "mount", None) or getattr(cfg, "path", ""))
                 spec = HOST_METRICS.get(base)
                 if spec is None or (spec[1] is None) != (suffix == ""):
                     continue
@@ -184,15 +197,18 @@ class SpbeCollector(Collector):
                 fam.add_metric([pid, suffix] if label else [pid], value * scale)
         yield from families.values()
 
-    def _drp(self, view: LedgerView) -> Iterator[Metric]:
+    def _drp(self, mon: Monitor, view: LedgerView) -> Iterator[Metric]:
         last = GaugeMetricFamily("spbe_drp_last_drill_timestamp_seconds",
-                                 "When the last completed DRP drill covering the service ended",
-                                 labels=["service"])
+                                 "When the last completed DRP drill covering the service ended "
+                                 "(0: never drilled)", labels=["service"])
         rto = GaugeMetricFamily("spbe_drp_rto_achieved_seconds",
                                 "RTO achieved in the last drill (from the declaration)",
                                 labels=["service"])
         rpo = GaugeMetricFamily("spbe_drp_rpo_achieved_seconds",
                                 "RPO achieved in the last drill", labels=["service"])
+        for sid, svc in sorted(mon.config.services.items()):
+            if svc.drp_playbook and sid not in view.drp.last_drill:
+                last.add_metric([sid], 0.0)
         for sid, d in sorted(view.drp.last_drill.items()):
             last.add_metric([sid], d.finished_at.timestamp())
             if d.rto_achieved is not None:

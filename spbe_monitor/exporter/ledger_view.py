@@ -16,6 +16,9 @@ from spbe_monitor.ledger.store import Outage, Store
 from spbe_monitor.monthly import ServiceMonth, figures_for_month
 
 
+RECENT = 86_400  # how far back a maintenance window's end is worth an overrun alert
+
+
 @dataclass(frozen=True)
 class LedgerView:
     at: datetime | None = None
@@ -23,6 +26,8 @@ class LedgerView:
     open_outages: dict[str, Outage] = field(default_factory=dict)
     in_maintenance: frozenset[str] = frozenset()
     drp: DrpFacts = field(default_factory=DrpFacts)
+    # end of the latest excusing occurrence that has begun, per service: an overrun alert
+    last_maintenance_end: dict[str, int] = field(default_factory=dict)
 
 
 def read_view(config: Config, store: Store, clock: Clock) -> LedgerView:
@@ -40,11 +45,15 @@ def read_view(config: Config, store: Store, clock: Clock) -> LedgerView:
                     if o.end_at is None}
     ts = int(now.timestamp())
     busy = set()
+    last_end: dict[str, int] = {}
     for w in store.maintenance(list(config.services), include_cancelled=False):
         for sid in w.services:
             win = Window(int(w.start_at.timestamp()), int(w.end_at.timestamp()), w.rrule,
                          w.timezone, int(w.registered_at.timestamp()), w.approved_for(sid))
             if win.excusing(ts, ts + 1):
                 busy.add(sid)
+            begun = [end for start, end in win.excusing(ts - RECENT, ts + 1) if start <= ts]
+            if begun:
+                last_end[sid] = max(last_end.get(sid, 0), *begun)
     return LedgerView(now, months, open_outages, frozenset(busy),
-                      read_facts(config, store, clock))
+                      read_facts(config, store, clock), last_end)
