@@ -15,7 +15,6 @@ from spbe_monitor.drp.facts import DrpFacts, read_facts
 from spbe_monitor.ledger.store import Outage, Store
 from spbe_monitor.monthly import ServiceMonth, figures_for_month
 
-
 RECENT = 86_400  # how far back a maintenance window's end is worth an overrun alert
 
 
