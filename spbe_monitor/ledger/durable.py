@@ -24,7 +24,7 @@ from sqlalchemy import exc as sa_exc
 
 from spbe_monitor.ledger.spool import Spool
 from spbe_monitor.ledger.tables import applied_writes
-from spbe_monitor.ledger.writes import Write, dump, load
+from spbe_monitor.ledger.writes import Write, coalesce, dump, load
 
 log = logging.getLogger("spbe.ledger")
 BATCH = 2000  # writes per transaction
@@ -65,6 +65,7 @@ class DurableWriter:
         self._queue: asyncio.Queue[Write | None] = asyncio.Queue()
         self._held: list[tuple[str, Write]] = []  # neither in the ledger nor yet spooled
         self._closed = False
+        self._next_try = 0.0
         self.failures_total = 0
         self.since: datetime | None = now() if spool.count else None
         self.reason: str | None = "writes left in the spool by an earlier run" \
@@ -93,7 +94,9 @@ class DurableWriter:
             if self.spool.count or self._held:
                 self._held.extend((uuid.uuid4().hex, w) for w in batch)
                 await asyncio.to_thread(self._spool_held)
-                await asyncio.to_thread(self.replay)
+                due = time.monotonic() >= self._next_try  # at most once per RETRY_SECONDS
+                if due and not await asyncio.to_thread(self.replay):
+                    self._next_try = time.monotonic() + RETRY_SECONDS
                 continue
             if not batch:
                 continue
@@ -150,13 +153,13 @@ class DurableWriter:
         if keys:
             done = set(conn.execute(select(applied_writes.c.key).where(
                 applied_writes.c.key.in_(keys))).scalars())
-        now = self._now()
-        for key, write in entries:
-            if key is not None and key in done:
-                continue
+        todo = [w for k, w in entries if k is None or k not in done]
+        for write in coalesce(todo):
             write.apply(conn)
-            if key is not None:
-                conn.execute(insert(applied_writes).values(key=key, applied_at=now))
+        fresh = [k for k in keys if k not in done]
+        if fresh:
+            now = self._now()
+            conn.execute(insert(applied_writes), [{"key": k, "applied_at": now} for k in fresh])
 
     def _spool_held(self) -> None:
         if not self._held:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import datetime
 
 from sqlalchemy import Connection, and_, insert, select, update
@@ -13,10 +13,23 @@ from spbe_monitor.ledger.repo import Repo
 from spbe_monitor.ledger.tables import utilisation_hourly
 
 
+def combine(old: UtilisationHour, new: UtilisationHour) -> UtilisationHour:
+    """Two roll-ups of the same hour (a restart mid-hour): samples add up, the average is
+    weighted, max is kept with its time, p95 takes the larger."""
+    n = old.samples + new.samples
+    newer_max = new.max > old.max
+    return replace(old, samples=n, avg=(old.avg * old.samples + new.avg * new.samples) / n,
+                   max=new.max if newer_max else old.max,
+                   max_at=new.max_at if newer_max else old.max_at, p95=max(old.p95, new.p95))
+
+
 def merge_utilisation(conn: Connection, rows: Sequence[UtilisationHour]) -> None:
-    """Add hourly roll-ups; an hour already stored (a restart mid-hour) is combined:
-    samples add up, the average is weighted, max is kept, p95 takes the larger."""
+    """Add hourly roll-ups, combined with what the hour already has."""
+    merged: dict[tuple[str, str, datetime], UtilisationHour] = {}
     for r in rows:
+        k = (r.probe_id, r.metric, r.hour)
+        merged[k] = combine(merged[k], r) if k in merged else r
+    for r in merged.values():
         key = and_(utilisation_hourly.c.probe_id == r.probe_id,
                    utilisation_hourly.c.metric == r.metric,
                    utilisation_hourly.c.hour == r.hour)
@@ -24,12 +37,9 @@ def merge_utilisation(conn: Connection, rows: Sequence[UtilisationHour]) -> None
         if old is None:
             conn.execute(insert(utilisation_hourly).values(**asdict(r)))
             continue
-        n = old.samples + r.samples
-        newer_max = r.max > old.max
+        both = combine(UtilisationHour(**old._mapping), r)
         conn.execute(update(utilisation_hourly).where(key).values(
-            samples=n, avg=(old.avg * old.samples + r.avg * r.samples) / n,
-            max=r.max if newer_max else old.max,
-            max_at=r.max_at if newer_max else old.max_at, p95=max(old.p95, r.p95)))
+            samples=both.samples, avg=both.avg, max=both.max, max_at=both.max_at, p95=both.p95))
 
 
 class UtilisationRepo(Repo):
