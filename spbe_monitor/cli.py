@@ -18,8 +18,11 @@ from rich.table import Table
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
+from spbe_monitor.availability.formula import Late
 from spbe_monitor.clock import SystemClock
+from spbe_monitor.config.fields import format_duration
 from spbe_monitor.config.loader import Config, load_config
+from spbe_monitor.config.models import Maintenance
 from spbe_monitor.errors import BadInput, ConfigError, SpbeError
 from spbe_monitor.ledger import db
 from spbe_monitor.ledger.durable import first_line
@@ -58,6 +61,12 @@ class Context:
 
 
 pass_ctx = click.make_pass_decorator(Context)
+
+
+def late_text(late: Late, rules: Maintenance) -> str:
+    return {Late.NOTICE: f"registered with less than {format_duration(rules.min_notice)} notice",
+            Late.TOO_LONG: f"longer than {format_duration(rules.max_duration)}",
+            Late.DURING_OUTAGE: "registered while the service was down"}[late]
 
 
 def _print_json(data: Any) -> None:
@@ -303,8 +312,9 @@ def maintenance_add(ctx: Context, service_ids: tuple[str, ...], start: str, end:
     wid, late = ctx.desk.add_maintenance(list(service_ids), start, end, rrule, reason, nip)
     click.echo(f"maintenance {wid} registered")
     if late:
-        click.echo(f"warning: maintenance {wid} was registered after it started: it excuses "
-                   "nothing until a Penyedia Layanan (eselon II or higher) approves it", err=True)
+        why = late_text(late, ctx.config.settings.maintenance)
+        click.echo(f"warning: maintenance {wid} is late ({why}): it excuses nothing until a "
+                   "Penyedia Layanan (eselon II or higher) approves it", err=True)
 
 
 @maintenance.command("list")
@@ -315,12 +325,15 @@ def maintenance_list(ctx: Context, as_json: bool) -> None:
     if as_json:
         _print_json([{**as_dict(w), "registered_late": w.registered_late} for w in rows])
         return
+    rules = ctx.config.settings.maintenance
+
     def state(w: Any) -> str:
         if w.cancelled_at:
             return "cancelled"
+        why = late_text(Late(w.late_reason), rules) if w.late_reason else ""
         if w.registered_late and len(w.approvals) < len(w.services):
-            return "late, not approved"
-        return "approved late" if w.registered_late else "scheduled"
+            return f"late ({why}), not approved"
+        return f"late ({why}), approved" if w.registered_late else "scheduled"
     _table("Maintenance", ["ID", "Services", "Start (UTC)", "End (UTC)", "RRULE", "Reason",
                            "State"],
            [[w.id, ", ".join(w.services), w.start_at, w.end_at, w.rrule, w.reason, state(w)]

@@ -6,10 +6,13 @@ from __future__ import annotations
 import getpass
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
+from spbe_monitor.availability.formula import Late, Window
 from spbe_monitor.availability.recurrence import validate_rrule
 from spbe_monitor.clock import Clock
 from spbe_monitor.config.loader import Config
+from spbe_monitor.config.models import Service
 from spbe_monitor.errors import BadInput, Refused
 from spbe_monitor.ledger.store import MaintenanceWindow, Store
 from spbe_monitor.regulation.authority import maintenance_approval
@@ -69,8 +72,8 @@ class Desk:
         rrule: str | None,
         reason: str,
         by: str | None,
-    ) -> tuple[int, bool]:
-        """Register a window; returns its id and whether it was registered late."""
+    ) -> tuple[int, Late | None]:
+        """Register a window; returns its id and why it is late (None: scheduled)."""
         if not service_ids:
             raise BadInput("name at least one service")
         services = [self.config.service(s) for s in dict.fromkeys(service_ids)]
@@ -90,9 +93,23 @@ class Desk:
         now = self.clock.now()
         # The rule repeats in the services' zone (or the offset's, when zones differ).
         rule_zone = zone or services[0].zone
+        late = self._late(services, start_at, end_at, now)
         wid = self.store.add_maintenance(
-            [s.id for s in services], start_at, end_at, rrule, rule_zone, reason, actor, now)
-        return wid, now >= start_at
+            [s.id for s in services], start_at, end_at, rrule, rule_zone, reason, actor, now,
+            late.value if late else None)
+        return wid, late
+
+    def _late(self, services: Sequence[Service], start: datetime, end: datetime,
+              now: datetime) -> Late | None:
+        """The first occurrence judged as the formula will: notice, length, and whether a
+        service is down now (an outage it would excuse, if still open when it begins)."""
+        far = int(now.timestamp()) + 10 * 365 * 86400
+        down = [(int(o.start_at.timestamp()), far) for o in self.store.outages(
+            [s.id for s in services], now, None) if o.end_at is None]
+        window = Window(int(start.timestamp()), int(end.timestamp()), None, "UTC",
+                        int(now.timestamp()), approved=False,
+                        notice=self.config.settings.maintenance.notice)
+        return window.judge(window.start, window.end, down)
 
     def approve_maintenance(self, window_id: int, by: str) -> list[str]:
         window = self.store.window(window_id)

@@ -10,12 +10,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from spbe_monitor.availability.calendar import commitment, month_bounds
-from spbe_monitor.availability.formula import Figures, Unmonitored, Window, monthly
+from spbe_monitor.availability.formula import Figures, Notice, Unmonitored, Window, monthly
 from spbe_monitor.availability.intervals import clip, total
 from spbe_monitor.config.loader import Config
 from spbe_monitor.config.models import Service
 from spbe_monitor.errors import BadInput
-from spbe_monitor.ledger.store import Store
+from spbe_monitor.ledger.store import MaintenanceWindow, Store
 from spbe_monitor.regulation.priority import Impact
 
 
@@ -47,6 +47,14 @@ class ServiceMonth:
         }
 
 
+def window_for(w: MaintenanceWindow, service_id: str, notice: Notice) -> Window:
+    """A ledger window as the formula sees it for one service (approval is per service)."""
+    return Window(start=int(w.start_at.timestamp()), end=int(w.end_at.timestamp()),
+                  rrule=w.rrule, zone=w.timezone, registered_at=int(w.registered_at.timestamp()),
+                  approved=w.approved_for(service_id), cancelled=w.cancelled_at is not None,
+                  notice=notice)
+
+
 def parse_month(text: str) -> tuple[int, int]:
     try:
         year, month = (int(p) for p in text.split("-"))
@@ -71,13 +79,10 @@ def figures_for_month(
 
     down = store.outage_spans(service_ids, lo_dt, hi_dt, Impact.MAYOR.value, now)
     windows: dict[str, list[Window]] = defaultdict(list)
+    notice = config.settings.maintenance.notice
     for w in store.maintenance(service_ids):
         for sid in w.services:
-            windows[sid].append(Window(
-                start=int(w.start_at.timestamp()), end=int(w.end_at.timestamp()), rrule=w.rrule,
-                zone=w.timezone, registered_at=int(w.registered_at.timestamp()),
-                approved=w.approved_for(sid), cancelled=w.cancelled_at is not None,
-            ))
+            windows[sid].append(window_for(w, sid, notice))
     observed = store.observed(lo_dt, hi_dt)
 
     out = []

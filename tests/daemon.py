@@ -21,6 +21,33 @@ from tests.conftest import SPBE
 from tests.pg import free_port
 
 
+def http_probe(port: int, interval: str = "1s", timeout: str = "800ms", failures: int = 3
+               ) -> str:
+    """An inventory with one HTTP probe `target-http` of a loopback target."""
+    return f"""\
+probes:
+  - id: target-http
+    kind: http
+    url: http://127.0.0.1:{port}/
+    interval: {interval}
+    timeout: {timeout}
+    failures_to_down: {failures}
+    successes_to_up: 1
+"""
+
+
+def tcp_probe(port: int) -> str:
+    """An inventory with one TCP probe `self-tcp` (the daemon's own port, usually)."""
+    return f"""\
+probes:
+  - id: self-tcp
+    kind: tcp
+    host: 127.0.0.1
+    port: {port}
+    interval: 1s
+"""
+
+
 def write_config(folder: Path, port: int, probes_yaml: str, components: list[str],
                  database: str = "sqlite:///ledger.db") -> Path:
     (folder / "probes").mkdir(parents=True, exist_ok=True)

@@ -93,7 +93,7 @@ def test_late_maintenance_is_flagged_and_only_the_right_person_may_approve(run, 
         "--end", "2026-11-03T03:00+07:00", "--cause", "Upgrade")
     r = run("maintenance", "add", "perizinan-online", "--start", "2026-11-03T01:00",
             "--end", "2026-11-03T03:00", "--reason", "Upgrade darurat", "--by", TEKNIS)
-    assert r.code == 0 and "registered after it started" in r.err
+    assert r.code == 0 and "is late (registered with less than 1d notice)" in r.err
     [w] = json.loads(run("maintenance", "list", "--json").out)
     assert w["registered_late"] is True and w["approvals"] == []
 

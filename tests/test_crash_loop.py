@@ -16,20 +16,10 @@ import pytest
 
 from spbe_monitor.availability.intervals import Interval, intersect, merge, total
 from tests.conftest import SPBE
-from tests.daemon import Daemon, Target, ledger, write_config
+from tests.daemon import Daemon, Target, http_probe, ledger, write_config
 from tests.pg import free_port
 
 CRASHES = 20
-PROBES = """\
-probes:
-  - id: target-http
-    kind: http
-    url: http://127.0.0.1:{port}/
-    interval: 250ms
-    timeout: 200ms
-    failures_to_down: 1
-    successes_to_up: 1
-"""
 
 
 class Script:
@@ -67,7 +57,8 @@ def test_kill_9_at_random_moments_keeps_downtime_and_incidents(tmp_path: Path,
                                                                target: Target) -> None:
     rng = random.Random(49_2024)
     port = free_port()
-    config = write_config(tmp_path, port, PROBES.format(port=target.port), ["target-http"])
+    config = write_config(tmp_path, port, http_probe(target.port, "250ms", "200ms", 1),
+                          ["target-http"])
     script = Script(target, rng)
     script.start()
     watched: list[tuple[float, float]] = []

@@ -10,22 +10,13 @@ import pytest
 
 from spbe_monitor.regulation.priority import TARGETS, Priority
 from tests.conftest import SPBE
-from tests.daemon import Daemon, Target, ledger, write_config
+from tests.daemon import Daemon, Target, http_probe, ledger, write_config
 from tests.pg import free_port
 
 
 def setup(tmp_path: Path, target: Target) -> tuple[Path, int]:
     port = free_port()
-    probes = f"""\
-probes:
-  - id: target-http
-    kind: http
-    url: http://127.0.0.1:{target.port}/
-    interval: 1s
-    timeout: 800ms
-    failures_to_down: 3
-    successes_to_up: 1
-"""
+    probes = http_probe(target.port)
     return write_config(tmp_path, port, probes, ["target-http"]), port
 
 

@@ -6,33 +6,24 @@ import signal
 import subprocess
 
 from tests.conftest import SPBE
-from tests.daemon import Daemon, write_config
+from tests.daemon import Daemon, tcp_probe, write_config
 from tests.pg import free_port
-
-PROBE = """\
-probes:
-  - id: self-tcp
-    kind: tcp
-    host: 127.0.0.1
-    port: {port}
-    interval: 1s
-"""
 
 
 def test_sighup_keeps_old_config_when_new_is_invalid_and_swaps_when_valid(tmp_path):
     port = free_port()
-    config = write_config(tmp_path, port, PROBE.format(port=port), ["self-tcp"])
+    config = write_config(tmp_path, port, tcp_probe(port), ["self-tcp"])
     daemon = Daemon(config, port)
     daemon.wait_for(lambda: daemon.service_health() == "up", "service up")
     probes = tmp_path / "probes" / "targets.yaml"
-    probes.write_text(PROBE.format(port=port) + "    colour: blue\n")
+    probes.write_text(tcp_probe(port) + "    colour: blue\n")
     daemon.proc.send_signal(signal.SIGHUP)
     daemon.wait_for(lambda: "reload refused" in daemon.log.read_text(), "reload refused")
     assert "targets.yaml:7: probes.0.colour: Extra inputs are not permitted" in \
         daemon.log.read_text()
     status = daemon.status()
     assert status is not None and status["services"]["target"]["health"] == "up"
-    probes.write_text(PROBE.format(port=port) + f"""\
+    probes.write_text(tcp_probe(port) + f"""\
   - id: self-http
     kind: http
     url: http://127.0.0.1:{port}/-/healthy
@@ -62,7 +53,7 @@ def test_sighup_keeps_old_config_when_new_is_invalid_and_swaps_when_valid(tmp_pa
 
 def test_sighup_judges_a_new_service_at_once_and_refuses_what_needs_a_restart(tmp_path):
     port = free_port()
-    config = write_config(tmp_path, port, PROBE.format(port=port), ["self-tcp"])
+    config = write_config(tmp_path, port, tcp_probe(port), ["self-tcp"])
     daemon = Daemon(config, port)
     daemon.wait_for(lambda: daemon.service_health() == "up", "service up")
     services = tmp_path / "services.yaml"

@@ -1,10 +1,11 @@
 from datetime import UTC, datetime
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from spbe_monitor.availability.calendar import FULL_WEEK, commitment, parse_operating_hours
-from spbe_monitor.availability.formula import Unmonitored, Window, monthly
+from spbe_monitor.availability.formula import Late, Notice, Unmonitored, Window, monthly
 from spbe_monitor.availability.intervals import clip, total
 
 H = 3600
@@ -103,3 +104,55 @@ def test_properties(outages, windows, observed, zone, office):
     for attr in ("commitment_seconds", "downtime_seconds", "excused_seconds",
                  "maintenance_seconds", "unmonitored_seconds"):
         assert sum(getattr(x, attr) for x in days) == getattr(f, attr)
+
+
+H = 3600
+
+
+@pytest.mark.parametrize("notice_hours, length_hours, late", [
+    (1 / 3600, 2, Late.NOTICE),  # posted 1 s before it starts
+    (23, 2, Late.NOTICE),
+    (25, 2, None),
+    (25, 11, None),
+    (25, 13, Late.TOO_LONG),
+])
+def test_maintenance_counts_as_scheduled_only_by_rule(notice_hours, length_hours, late):
+    rules = Notice(min_notice=24 * H, max_duration=12 * H)
+    start = ts(2026, 6, 10, 1)
+    w = Window(start, start + int(length_hours * H), None, "UTC",
+               start - int(notice_hours * H), approved=False, notice=rules)
+    assert w.judge(w.start, w.end) is late
+    excused = w.excusing(ts(2026, 6, 1), ts(2026, 7, 1))
+    assert excused == ([] if late else [(w.start, w.end)])
+    # an approval by the Penyedia Layanan excuses it whatever the reason
+    approved = Window(w.start, w.end, None, "UTC", w.registered_at, True, notice=rules)
+    assert approved.excusing(ts(2026, 6, 1), ts(2026, 7, 1)) == [(w.start, w.end)]
+
+
+def test_a_window_registered_during_the_outage_it_would_excuse_excuses_nothing():
+    rules = Notice(min_notice=24 * H, max_duration=12 * H)
+    start = ts(2026, 6, 10, 1)
+    w = Window(start, start + 2 * H, None, "UTC", start - 48 * H, False, notice=rules)
+    ongoing = [(start - 50 * H, start + 30 * 60)]  # down already when it was registered
+    assert w.judge(w.start, w.end, ongoing) is Late.DURING_OUTAGE
+    later = [(start - 60, start + 30 * 60)]  # went down after it was registered
+    assert w.judge(w.start, w.end, later) is None
+    commit = [(ts(2026, 6, 1), ts(2026, 7, 1))]
+    figures = monthly(commit, ongoing, [w], commit, *commit[0])
+    assert figures.downtime_seconds == 50 * H + 30 * 60 and figures.excused_seconds == 0
+    figures = monthly(commit, later, [w], commit, *commit[0])
+    assert figures.downtime_seconds == 60 and figures.excused_seconds == 30 * 60
+
+
+def test_each_occurrence_of_a_recurring_window_is_judged_on_its_own():
+    rules = Notice(min_notice=24 * H, max_duration=12 * H)
+    first = ts(2026, 6, 7, 1)  # a Sunday; registered 2 h before the first occurrence
+    w = Window(first, first + 2 * H, "FREQ=WEEKLY;BYDAY=SU", "UTC", first - 2 * H, False,
+               notice=rules)
+    got = w.excusing(ts(2026, 6, 1), ts(2026, 7, 1))
+    assert [a for a, _ in got] == [first + d * 86400 for d in (7, 14, 21)]  # not the first
+    outages = [(first + 30 * 60, first + 90 * 60), (first + 7 * 86400 + 60, first + 7 * 86400
+                                                    + 61 * 60)]
+    commit = [(ts(2026, 6, 1), ts(2026, 7, 1))]
+    figures = monthly(commit, outages, [w], commit, *commit[0])
+    assert figures.downtime_seconds == 60 * 60 and figures.excused_seconds == 60 * 60

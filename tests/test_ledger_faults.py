@@ -3,6 +3,7 @@ down and up twice: afterwards the ledger holds the true outages, once each."""
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 import urllib.error
@@ -15,22 +16,12 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import need_postgres
-from tests.daemon import Daemon, Target, ledger, write_config
+from tests.daemon import Daemon, Target, http_probe, ledger, write_config
 from tests.faults import immutable
 from tests.pg import PgCluster, create_database, free_port, pg_bindir
 
 FAULT_SECONDS = 60
 Fault = Callable[[], AbstractContextManager[None]]  # while entered, the ledger refuses writes
-PROBES = """\
-probes:
-  - id: target-http
-    kind: http
-    url: http://127.0.0.1:{port}/
-    interval: 1s
-    timeout: 800ms
-    failures_to_down: 3
-    successes_to_up: 1
-"""
 
 
 class Watcher:
@@ -40,6 +31,7 @@ class Watcher:
         self.port = port
         self.not_ready: list[str] = []
         self.max_pending = 0.0
+        self.status_reasons: set[str] = set()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
@@ -51,6 +43,13 @@ class Watcher:
                 urllib.request.urlopen(f"{base}/-/ready", timeout=2).close()
             except urllib.error.HTTPError as exc:
                 self.not_ready.append(f"{exc.code} {exc.read().decode().strip()}")
+            except OSError:
+                pass
+            try:
+                with urllib.request.urlopen(f"{base}/api/v1/status", timeout=2) as r:
+                    ledger = json.load(r)["ledger"]
+                if ledger["pending_writes"]:
+                    self.status_reasons.add(ledger["reason"])
             except OSError:
                 pass
             try:
@@ -108,8 +107,8 @@ def test_a_minute_of_refused_writes_loses_no_outage(tmp_path: Path, target: Targ
                                                     backend) -> None:
     with backend(tmp_path) as (database, fault):
         port = free_port()
-        config = write_config(tmp_path, port, PROBES.format(port=target.port),
-                              ["target-http"], database)
+        config = write_config(tmp_path, port, http_probe(target.port), ["target-http"],
+                              database)
         target.start()
         daemon = Daemon(config, port)
         daemon.wait_for(lambda: daemon.service_health() == "up", "service up")
@@ -141,6 +140,7 @@ def test_a_minute_of_refused_writes_loses_no_outage(tmp_path: Path, target: Targ
         assert len(moves) == len(set(moves)) and len(moves) >= 8  # nothing written twice
         assert watcher.not_ready and "ledger writes pending since" in watcher.not_ready[-1]
         assert watcher.max_pending > 0
+        assert any(r.startswith("database refused writes: ") for r in watcher.status_reasons)
         assert "Traceback" not in log
         assert log.count("database refused writes") <= 2  # once a minute, not per attempt
         store.engine.dispose()

@@ -9,24 +9,15 @@ import time
 from pathlib import Path
 
 from tests.conftest import SPBE
-from tests.daemon import Daemon, write_config
+from tests.daemon import Daemon, tcp_probe, write_config
 from tests.faults import immutable
 from tests.pg import free_port
-
-PROBES = """\
-probes:
-  - id: self-tcp
-    kind: tcp
-    host: 127.0.0.1
-    port: {port}
-    interval: 1s
-"""
 
 
 def test_a_second_daemon_is_refused_and_a_crashed_one_leaves_no_lock(tmp_path: Path,
                                                                      database_url: str):
     port = free_port()
-    config = write_config(tmp_path, port, PROBES.format(port=port), ["self-tcp"],
+    config = write_config(tmp_path, port, tcp_probe(port), ["self-tcp"],
                           database_url)
     first = Daemon(config, port)
     started = time.monotonic()
@@ -44,7 +35,7 @@ def test_a_second_daemon_is_refused_and_a_crashed_one_leaves_no_lock(tmp_path: P
 
 def test_a_ledger_that_cannot_be_reached_or_written_at_start_is_one_line(tmp_path: Path):
     port = free_port()
-    config = write_config(tmp_path, port, PROBES.format(port=port), ["self-tcp"],
+    config = write_config(tmp_path, port, tcp_probe(port), ["self-tcp"],
                           "postgresql+psycopg://spbe:geheim@127.0.0.1:1/ledger")
     down = subprocess.run([*SPBE, "--config", str(config), "run"], capture_output=True,
                           text=True, timeout=60)
@@ -52,7 +43,7 @@ def test_a_ledger_that_cannot_be_reached_or_written_at_start_is_one_line(tmp_pat
     assert down.stderr.strip().splitlines() == [
         'error: the ledger database: connection failed: connection to server at '
         '"127.0.0.1", port 1 failed: Connection refused']
-    config = write_config(tmp_path, port, PROBES.format(port=port), ["self-tcp"])
+    config = write_config(tmp_path, port, tcp_probe(port), ["self-tcp"])
     assert subprocess.run([*SPBE, "--config", str(config), "db", "upgrade"],
                           capture_output=True).returncode == 0
     with immutable(tmp_path / "ledger.db"):

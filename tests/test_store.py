@@ -56,9 +56,10 @@ def test_annotate_keeps_before_and_after(store: Store):
 
 def test_maintenance_lifecycle(store: Store):
     wid = store.add_maintenance(["a", "b"], T0, T0 + 2 * H, "FREQ=WEEKLY", "Asia/Jakarta",
-                                "Patch", "nip1", T0 + H)
+                                "Patch", "nip1", T0 + H, late_reason="notice")
     w = store.window(wid)
     assert w.services == ("a", "b") and w.registered_late and w.rrule == "FREQ=WEEKLY"
+    assert w.late_reason == "notice"
     store.approve_maintenance(wid, ["a"], "boss", T0 + 2 * H)
     store.approve_maintenance(wid, ["a", "b"], "boss", T0 + 3 * H)
     w = store.window(wid)

@@ -173,7 +173,8 @@ def add_api(router: web.UrlDispatcher, host: Host) -> None:
             raise Refused(refusal)
         wid, late = await run(desk().add_maintenance, ids, data["start"], data["end"], rrule,
                               data["reason"], who.nip)
-        return web.json_response({"id": wid, "registered_late": late}, status=201)
+        return web.json_response({"id": wid, "registered_late": late is not None,
+                                  "late_reason": late.value if late else None}, status=201)
 
     async def approve(request: web.Request) -> web.Response:
         who = await person(request)

@@ -5,7 +5,8 @@
 Every quantity is a set of UTC seconds, so overlaps never count twice:
     C  committed operating time in the month
     O  outages (probed or entered by hand), merged
-    M  maintenance that excuses: occurrences registered before they started, or approved
+    M  maintenance that excuses: occurrences scheduled (enough notice, not too long, not
+       begun during an outage of the service), or approved
     H  time the monitor observed
     downtime    = |O ∩ C − M|      excused = |O ∩ C ∩ M|    maintenance = |M ∩ C|
     unmonitored = |C − H − O|      (known downtime is known, whoever observed it)
@@ -30,6 +31,23 @@ class Unmonitored(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class Notice:
+    """When maintenance counts as scheduled (spbe.yaml `maintenance:`): registered at least
+    `min_notice` seconds before an occurrence starts, lasting at most `max_duration`."""
+
+    min_notice: int = 0
+    max_duration: int | None = None
+
+
+class Late(StrEnum):
+    """Why an occurrence is not scheduled maintenance (it excuses nothing unless approved)."""
+
+    NOTICE = "notice"  # registered with less notice than min_notice
+    TOO_LONG = "too_long"  # longer than max_duration
+    DURING_OUTAGE = "during_outage"  # registered while the outage it would excuse was on
+
+
+@dataclass(frozen=True, slots=True)
 class Window:
     """One maintenance window as it applies to one service."""
 
@@ -40,15 +58,29 @@ class Window:
     registered_at: int
     approved: bool
     cancelled: bool = False
+    notice: Notice = Notice()
 
-    def excusing(self, lo: int, hi: int) -> list[Interval]:
+    def judge(self, start: int, end: int, outages: Sequence[Interval] = ()) -> Late | None:
+        """Each occurrence on its own: enough notice, not too long, and not begun inside an
+        outage that was already going on when the window was registered (`outages`: the
+        service's merged outage spans). An outage that began after registration stays
+        excusable: the regulation's worked example has one start before its window."""
+        if self.notice.max_duration is not None and end - start > self.notice.max_duration:
+            return Late.TOO_LONG
+        if start - self.registered_at < max(self.notice.min_notice, 1):
+            return Late.NOTICE
+        if any(a < start < b and a <= self.registered_at for a, b in outages):
+            return Late.DURING_OUTAGE
+        return None
+
+    def excusing(self, lo: int, hi: int, outages: Sequence[Interval] = ()) -> list[Interval]:
         """Occurrences in `[lo, hi)` that excuse downtime (scheduled in advance, or approved)."""
         if self.cancelled:
             return []
         occ = occurrences(self.start, self.end, self.rrule, self.zone, lo, hi)
         if self.approved:
             return occ
-        return [o for o in occ if self.registered_at < o[0]]
+        return [o for o in occ if self.judge(o[0], o[1], outages) is None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,8 +126,9 @@ def monthly(
     unmonitored: Unmonitored = Unmonitored.AVAILABLE,
 ) -> Figures:
     """The month's figures for one service; `commitment` is already clipped to `[lo, hi)`."""
-    down = intersect(merge(outages), commitment)
-    maint = intersect(merge(o for w in windows for o in w.excusing(lo, hi)), commitment)
+    every = merge(outages)
+    down = intersect(every, commitment)
+    maint = intersect(merge(o for w in windows for o in w.excusing(lo, hi, every)), commitment)
     counted = subtract(down, maint)
     known = merge([*observed, *down])
     unmon = total(subtract(commitment, known))

@@ -20,7 +20,7 @@ from pydantic import (
 )
 
 from spbe_monitor.availability.calendar import FULL_WEEK
-from spbe_monitor.availability.formula import Unmonitored
+from spbe_monitor.availability.formula import Notice, Unmonitored
 from spbe_monitor.config.fields import Duration, OperatingHours, Require, ZoneName
 from spbe_monitor.regulation.classification import Basis, Classification, Nature, Scope
 from spbe_monitor.regulation.eselon import Eselon
@@ -76,6 +76,18 @@ class Reports(Strict):
     email: Email | None = None
 
 
+class Maintenance(Strict):
+    """What counts as maintenance registered in advance (excused without approval)."""
+
+    min_notice: Duration = timedelta(hours=24)
+    max_duration: Duration = timedelta(hours=12)
+
+    @property
+    def notice(self) -> Notice:
+        return Notice(int(self.min_notice.total_seconds()),
+                      int(self.max_duration.total_seconds()))
+
+
 class Settings(Strict):
     """config/spbe.yaml: daemon settings; paths are relative to this file's folder."""
 
@@ -92,6 +104,7 @@ class Settings(Strict):
     max_concurrency: int = Field(default=512, ge=1, le=100_000)  # checks in flight at once
     server: Server = Server()
     reports: Reports = Reports()
+    maintenance: Maintenance = Maintenance()
 
 
 class Service(Strict):

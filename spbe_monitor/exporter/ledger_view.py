@@ -5,15 +5,15 @@ services are inside an excusing maintenance window now."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from spbe_monitor.availability.formula import Window
+from spbe_monitor.availability.intervals import merge
 from spbe_monitor.clock import Clock
 from spbe_monitor.config.loader import Config
 from spbe_monitor.drp.facts import DrpFacts, read_facts
 from spbe_monitor.ledger.store import Outage, Store
-from spbe_monitor.monthly import ServiceMonth, figures_for_month
+from spbe_monitor.monthly import ServiceMonth, figures_for_month, window_for
 
 RECENT = 86_400  # how far back a maintenance window's end is worth an overrun alert
 
@@ -45,13 +45,16 @@ def read_view(config: Config, store: Store, clock: Clock) -> LedgerView:
     ts = int(now.timestamp())
     busy = set()
     last_end: dict[str, int] = {}
-    for w in store.maintenance(list(config.services), include_cancelled=False):
+    ids = list(config.services)
+    recent = store.outage_spans(ids, now - timedelta(seconds=RECENT), now, "mayor", now)
+    for w in store.maintenance(ids, include_cancelled=False):
         for sid in w.services:
-            win = Window(int(w.start_at.timestamp()), int(w.end_at.timestamp()), w.rrule,
-                         w.timezone, int(w.registered_at.timestamp()), w.approved_for(sid))
-            if win.excusing(ts, ts + 1):
+            win = window_for(w, sid, config.settings.maintenance.notice)
+            down = merge(recent.get(sid, []))
+            if win.excusing(ts, ts + 1, down):
                 busy.add(sid)
-            begun = [end for start, end in win.excusing(ts - RECENT, ts + 1) if start <= ts]
+            begun = [end for start, end in win.excusing(ts - RECENT, ts + 1, down)
+                     if start <= ts]
             if begun:
                 last_end[sid] = max(last_end.get(sid, 0), *begun)
     return LedgerView(now, months, open_outages, frozenset(busy),

@@ -30,9 +30,10 @@ class MaintenanceRepo(Repo):
         reason: str,
         actor: str,
         now: datetime,
+        late_reason: str | None = None,
     ) -> int:
         values = dict(start_at=start, end_at=end, rrule=rrule, timezone=zone, reason=reason,
-                      registered_at=now, registered_by=actor)
+                      registered_at=now, registered_by=actor, late_reason=late_reason)
         with self.engine.begin() as conn:
             new_id = conn.execute(insert(maintenance_windows).values(**values)).inserted_primary_key
             assert new_id is not None

@@ -65,12 +65,13 @@ class MaintenanceWindow:
     registered_by: str
     cancelled_at: datetime | None
     cancelled_by: str | None
+    late_reason: str | None = None  # why its first occurrence is not scheduled (Late)
     approvals: tuple[Approval, ...] = field(default=())
 
     @property
     def registered_late(self) -> bool:
-        """Registered at or after its start: not scheduled, excuses nothing unless approved."""
-        return self.registered_at >= self.start_at
+        """Not scheduled in advance: excuses nothing unless approved."""
+        return self.late_reason is not None
 
     def approved_for(self, service_id: str) -> bool:
         return any(a.service_id == service_id for a in self.approvals)

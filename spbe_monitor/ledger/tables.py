@@ -101,6 +101,8 @@ maintenance_windows = Table(
     Column("registered_by", String(64), nullable=False),
     Column("cancelled_at", UTCDateTime, nullable=True),
     Column("cancelled_by", String(64), nullable=True),
+    # why the first occurrence is not scheduled maintenance (availability.formula.Late)
+    Column("late_reason", String(16), nullable=True),
 )
 
 maintenance_services = Table(

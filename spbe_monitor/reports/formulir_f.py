@@ -10,11 +10,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from spbe_monitor.availability.calendar import commitment, month_bounds
-from spbe_monitor.availability.formula import Window
+from spbe_monitor.availability.formula import Notice, Window
 from spbe_monitor.availability.intervals import Spans, intersect, merge, subtract, total
 from spbe_monitor.config.models import Person
 from spbe_monitor.ledger.store import MaintenanceWindow, UtilisationHour
 from spbe_monitor.monitor.rollup import p95
+from spbe_monitor.monthly import window_for
 from spbe_monitor.reports.inputs import FormInputs
 from spbe_monitor.reports.insights import (
     maintenance_overruns,
@@ -42,10 +43,8 @@ def _person(p: Person | None) -> dict[str, str] | None:
     return None if p is None else {"nama": p.name, "nip": p.nip, "jabatan": p.position}
 
 
-def _windows(windows: list[MaintenanceWindow], sid: str) -> list[Window]:
-    return [Window(int(w.start_at.timestamp()), int(w.end_at.timestamp()), w.rrule,
-                   w.timezone, int(w.registered_at.timestamp()), w.approved_for(sid),
-                   w.cancelled_at is not None) for w in windows]
+def _windows(windows: list[MaintenanceWindow], sid: str, notice: Notice) -> list[Window]:
+    return [window_for(w, sid, notice) for w in windows]
 
 
 def _utilisation(rows: list[UtilisationHour], kinds: dict[str, str], zone: str
@@ -127,8 +126,9 @@ def build(inputs: FormInputs) -> dict[str, Any]:
     until = min(hi, int(inputs.generated_for.timestamp()))
     commit = intersect(commitment(svc.operating_hours, zone, inputs.year, inputs.month),
                        [(lo, until)])
-    wins = _windows(inputs.windows, svc.id)
-    excusing = merge(o for w in wins for o in w.excusing(lo, until))
+    wins = _windows(inputs.windows, svc.id, inputs.notice)
+    down = merge(s for o in inputs.outages if o.impact == "mayor" for s in o.spans(until))
+    excusing = merge(o for w in wins for o in w.excusing(lo, until, down))
     outages, causes = _outages(inputs, commit, lo, until, excusing)
     observed = fig.figures.coverage_percent
     pencapaian: dict[str, Any] = {
@@ -155,8 +155,7 @@ def build(inputs: FormInputs) -> dict[str, Any]:
         *storage_full(inputs.utilisation, zone),
         *sustained_load(inputs.utilisation),
         *recurring_causes(inputs.outages),
-        *maintenance_overruns(inputs.outages, [o for w in wins
-                                               for o in w.excusing(lo, until)], zone),
+        *maintenance_overruns(inputs.outages, excusing, zone),
     ]
     if figures["met"] is False and causes:
         top = causes[0]

@@ -4,11 +4,12 @@ batched queries (so 100 services cost the same dozen queries as one)."""
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from spbe_monitor.availability.calendar import month_bounds
+from spbe_monitor.availability.formula import Notice
 from spbe_monitor.config.loader import Config
 from spbe_monitor.config.models import Person, Service
 from spbe_monitor.errors import BadInput
@@ -32,6 +33,7 @@ class FormInputs:
     prepared_by: Person | None
     acknowledged_by: Person | None
     generated_for: datetime  # the month end, or now for a partial report
+    notice: Notice = field(default_factory=Notice)  # maintenance registered in advance
 
 
 def _months_back(year: int, month: int, count: int) -> list[tuple[int, int]]:
@@ -98,6 +100,6 @@ def collect(config: Config, store: Store, year: int, month: int, service_ids: li
                          if s_lo <= r.hour < s_hi],
             host_kinds={pid: k for pid, k in host_kinds.items() if pid in svc.components},
             prepared_by=prepared, acknowledged_by=acknowledged,
-            generated_for=min(now, s_hi),
+            generated_for=min(now, s_hi), notice=config.settings.maintenance.notice,
         ))
     return out

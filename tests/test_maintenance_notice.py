@@ -1,0 +1,73 @@
+"""Maintenance registered in advance, by rule (24 h notice, 12 h at most, not during the
+outage it would excuse), through the Desk into the ledger and the monthly figure."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from spbe_monitor.availability.formula import Late
+from spbe_monitor.config.loader import load_config
+from spbe_monitor.ledger.store import Store
+from spbe_monitor.manual import Desk
+from spbe_monitor.monthly import figures_for_month
+from tests.conftest import FakeClock
+
+TEKNIS = "199002102015032005"
+START = datetime(2026, 11, 10, 18, 0, tzinfo=UTC)  # 01.00 WIB on the 11th
+H = timedelta(hours=1)
+
+
+def downtime(desk: Desk) -> tuple[int, int]:
+    [month] = figures_for_month(desk.config, desk.store, 2026, 11, ["perizinan-online"],
+                                datetime(2026, 12, 1, tzinfo=UTC))
+    return month.figures.downtime_seconds, month.figures.excused_seconds
+
+
+@pytest.mark.parametrize("notice, length, late", [
+    (timedelta(seconds=1), 2 * H, Late.NOTICE),
+    (23 * H, 2 * H, Late.NOTICE),
+    (25 * H, 2 * H, None),
+    (25 * H, 11 * H, None),
+    (25 * H, 13 * H, Late.TOO_LONG),
+])
+def test_notice_and_length_decide_what_is_excused(config_dir: Path, store: Store,
+                                                   notice, length, late):
+    clock = FakeClock(START - notice)
+    desk = Desk(load_config(config_dir / "spbe.yaml"), store, clock)
+    wid, said = desk.add_maintenance(["perizinan-online"], START.isoformat(),
+                                     (START + length).isoformat(), None, "Patch", TEKNIS)
+    assert said is late and store.window(wid).late_reason == (late.value if late else None)
+    store.add_manual_outage("perizinan-online", START, START + H, "mayor", "P1", "patch",
+                            TEKNIS, START + 2 * H)
+    assert downtime(desk) == ((3600, 0) if late else (0, 3600))
+
+
+def test_a_window_posted_during_the_outage_excuses_none_of_it(config_dir: Path,
+                                                              store: Store):
+    settings = config_dir / "spbe.yaml"  # an agency that asks for only a minute of notice
+    settings.write_text(settings.read_text() + "maintenance: {min_notice: 1m}\n")
+    clock = FakeClock(START + timedelta(minutes=10))
+    desk = Desk(load_config(settings), store, clock)
+    store.open_outage("perizinan-online", START, "mayor", "P1", (START, START), "down",
+                      START)
+    wid, said = desk.add_maintenance(["perizinan-online"],
+                                     (START + timedelta(minutes=15)).isoformat(),
+                                     (START + 2 * H).isoformat(), None, "Darurat", TEKNIS)
+    assert said is Late.DURING_OUTAGE and store.window(wid).late_reason == "during_outage"
+    store.close_outage("perizinan-online", START + H)
+    assert downtime(desk) == (3600, 0)
+
+
+def test_a_recurring_window_whose_first_occurrence_is_late(config_dir: Path, store: Store):
+    clock = FakeClock(START - 2 * H)  # two hours before the first Wednesday 01.00 WIB
+    desk = Desk(load_config(config_dir / "spbe.yaml"), store, clock)
+    desk.add_maintenance(["perizinan-online"], START.isoformat(), (START + 2 * H).isoformat(),
+                         "FREQ=WEEKLY", "Patch mingguan", TEKNIS)
+    for week in (0, 1):  # an hour down inside the first and the second occurrence
+        at = START + timedelta(weeks=week)
+        store.add_manual_outage("perizinan-online", at, at + H, "mayor", "P1", "patch",
+                                TEKNIS, START + 30 * 24 * H)
+    assert downtime(desk) == (3600, 3600)  # the first counts, the second is excused
