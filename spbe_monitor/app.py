@@ -21,6 +21,7 @@ from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
 from spbe_monitor import __version__
@@ -30,6 +31,7 @@ from spbe_monitor.config.loader import Config
 from spbe_monitor.errors import ConfigError, Refused, SpbeError
 from spbe_monitor.exporter.collector import DaemonFacts, SpbeCollector
 from spbe_monitor.exporter.ledger_view import LedgerView, read_view
+from spbe_monitor.ledger.checkpoints import Signer
 from spbe_monitor.ledger.durable import DurableWriter, first_line
 from spbe_monitor.ledger.lock import Holder, LedgerLock
 from spbe_monitor.ledger.spool import Spool
@@ -214,11 +216,25 @@ class App:
                 await asyncio.to_thread(month_end, self.config, self.store, self.clock.now())
             except Exception:
                 log.exception("month-end reports failed; rerun `spbe report formulir-f`")
+            await checkpoint()
+
+        async def checkpoint() -> None:
+            try:
+                await asyncio.to_thread(self.signer().checkpoint, self.store.engine,
+                                        self.clock.now())
+            except Exception as exc:
+                log.error("could not sign an audit checkpoint: %s", first_line(exc))
 
         scheduler.add_job(job, CronTrigger(day=1, hour=0, minute=5,
                                            timezone=self.config.settings.timezone),
                           id="formulir-f", coalesce=True, misfire_grace_time=6 * 3600)
+        scheduler.add_job(checkpoint, IntervalTrigger(hours=1), id="audit-checkpoint",
+                          coalesce=True)
         return scheduler
+
+    def signer(self) -> Signer:
+        """The audit key, created (0600) the first time the daemon needs it."""
+        return Signer.load_or_create(self.config.audit_key_path)
 
     def stop(self) -> None:
         self._stop.set()
@@ -246,6 +262,7 @@ class App:
         tasks: set[asyncio.Task[Any]] = set()
         loop.add_signal_handler(signal.SIGHUP, lambda: tasks.add(
             asyncio.create_task(self.reload())))
+        await asyncio.to_thread(self.signer)  # the audit key exists from the first start
         closed = await asyncio.to_thread(self.store.close_unobserved)
         if closed:
             log.warning("closed %d outage(s) left open by the previous run at its last "

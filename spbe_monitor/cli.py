@@ -443,7 +443,8 @@ def report_formulir_c(ctx: Context, formats: str, out_dir: Path | None) -> None:
     now = ctx.clock.now()
     for w in file_report(ctx.store, "formulir-c", "semua", f"{now:%Y-%m}",
                          formulir_c.build(ctx.config), "formulir_c.html.j2", _formats(formats),
-                         out_dir or ctx.config.reports_dir, now, partial=False):
+                         out_dir or ctx.config.reports_dir, now, partial=False,
+                         audit_key=ctx.config.audit_key_path):
         click.echo(f"{w.path}  sha256:{w.sha256}")
 
 
@@ -488,7 +489,7 @@ def report_evaluasi(ctx: Context, semester: str, formats: str, out_dir: Path | N
     data = evaluasi.build(year, half, months, evaluasi.drp_rows(statuses, names, lo, hi))
     for w in file_report(ctx.store, "evaluasi", "semua", semester, data, "evaluasi.html.j2",
                          _formats(formats), out_dir or ctx.config.reports_dir, now,
-                         partial=False):
+                         partial=False, audit_key=ctx.config.audit_key_path):
         click.echo(f"{w.path}  sha256:{w.sha256}")
 
 
@@ -499,12 +500,56 @@ def audit() -> None:
 
 @audit.command("verify")
 @pass_ctx
-def audit_verify(ctx: Context) -> None:
-    """Check the chain: an edited or deleted entry is reported (exit 1)."""
+@click.option("--public-key", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="the audit key's public half (default: audit_key + .pub from spbe.yaml)")
+def audit_verify(ctx: Context, public_key: Path | None) -> None:
+    """Check the chain, its signed checkpoints and every evidence row; each problem is
+    named (exit 1)."""
+    from spbe_monitor.ledger.checkpoints import load_public, public_path
+
     count, problem = ctx.store.verify_audit()
-    if problem:
-        raise SpbeError(f"audit log NOT intact after {count} entries: {problem}")
-    click.echo(f"audit log intact: {count} entries")
+    key_file = public_key or public_path(ctx.config.audit_key_path)
+    public = load_public(key_file) if public_key or key_file.exists() else None
+    problems = ([problem] if problem else []) + ctx.store.verify_evidence(public)
+    if problems:
+        for p in problems:
+            click.echo(f"  {p}", err=True)
+        raise SpbeError(f"audit log NOT intact ({len(problems)} problem(s) above; "
+                        f"{count} entries read)")
+    signed = "checkpoints verified with " + str(key_file) if public else \
+        "no signing key yet: checkpoints not checked"
+    click.echo(f"audit log intact: {count} entries, evidence rows match their seals, {signed}")
+
+
+@audit.command("export")
+@click.option("--since", default=None, help="from this time on (ISO 8601; zone of spbe.yaml)")
+@click.option("--out", "out_file", type=click.Path(path_type=Path, dir_okay=False),
+              default=None, help="write here instead of standard output")
+@pass_ctx
+def audit_export(ctx: Context, since: str | None, out_file: Path | None) -> None:
+    """The entries and signed checkpoints as JSON Lines, for an archive outside the ledger."""
+    from spbe_monitor.timeparse import parse_time
+
+    start = parse_time(since, ctx.config.settings.timezone, "--since") if since else None
+    lines = ctx.store.export_audit(start)
+    if out_file is None:
+        for line in lines:
+            click.echo(line)
+        return
+    out_file.write_text("".join(f"{line}\n" for line in lines))
+    click.echo(f"{len(lines)} lines written to {out_file}")
+
+
+@audit.command("checkpoint")
+@pass_ctx
+def audit_checkpoint(ctx: Context) -> None:
+    """Sign the chain's head now (the daemon does it hourly and at every report filing)."""
+    from spbe_monitor.ledger.checkpoints import Signer
+
+    signer = Signer.load_or_create(ctx.config.audit_key_path)
+    entry = signer.checkpoint(ctx.store.engine, ctx.clock.now())
+    click.echo("nothing to sign: the audit log is empty" if entry is None
+               else f"checkpoint signed at entry {entry}")
 
 
 @cli.group()
@@ -668,7 +713,8 @@ def drp_report(ctx: Context, run_id: int, formats: str, out_dir: Path | None) ->
     for w in file_report(ctx.store, "formulir-g", data["pelaksanaan"]["playbook"],
                          f"run-{run_id}", data, "formulir_g.html.j2", _formats(formats),
                          out_dir or ctx.config.reports_dir, now,
-                         partial=data["pelaksanaan"]["status"] == "running"):
+                         partial=data["pelaksanaan"]["status"] == "running",
+                         audit_key=ctx.config.audit_key_path):
         click.echo(f"{w.path}  sha256:{w.sha256}")
 
 

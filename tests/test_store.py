@@ -117,16 +117,16 @@ def test_outage_spans_are_whole_epoch_seconds_of_one_impact(store: Store):
 def test_audit_chain_detects_edits_and_deletions(store: Store):
     for i in range(4):
         store.add_manual_outage("a", T0, T0 + H, "mayor", "P1", f"cause {i}", "nip1", T0 + H)
-    assert store.verify_audit() == (4, None)
+    assert store.verify_audit() == (8, None)  # each change: its entry and its seal
     with store.engine.begin() as conn:
-        conn.execute(text("UPDATE audit_log SET actor = 'someone-else' WHERE id = 2"))
+        conn.execute(text("UPDATE audit_log SET actor = 'someone-else' WHERE id = 3"))
     _, problem = store.verify_audit()
-    assert problem is not None and "entry 2 was edited" in problem
+    assert problem is not None and "entry 3 was edited" in problem
     with store.engine.begin() as conn:
-        conn.execute(text("UPDATE audit_log SET actor = 'nip1' WHERE id = 2"))
-        conn.execute(text("DELETE FROM audit_log WHERE id = 3"))
+        conn.execute(text("UPDATE audit_log SET actor = 'nip1' WHERE id = 3"))
+        conn.execute(text("DELETE FROM audit_log WHERE id = 5"))
     _count, problem = store.verify_audit()
-    assert problem is not None and "entry 4" in problem and "chain broken" in problem
+    assert problem is not None and "entry 6" in problem and "chain broken" in problem
 
 
 def test_migration_backfills_the_chain_for_older_entries(database_url: str):

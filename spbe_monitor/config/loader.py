@@ -43,6 +43,7 @@ class Config:
     probes: dict[str, ProbeSettings] = field(default_factory=dict)
     reports_dir: Path = Path("var/reports")
     spool_dir: Path = Path("var/spool")
+    audit_key_path: Path = Path("var/audit/signing.key")
 
     @property
     def spool_path(self) -> Path:
@@ -178,6 +179,7 @@ def load_config(path: Path | None = None) -> Config:
         probes=probes,
         reports_dir=(base / settings.reports.folder).resolve(),
         spool_dir=(base / settings.spool).resolve(),
+        audit_key_path=(base / settings.audit_key).resolve(),
     )
 
 

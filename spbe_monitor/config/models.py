@@ -101,6 +101,8 @@ class Settings(Strict):
     # how often the daemon records that it is observing: a crash loses at most this much
     heartbeat_interval: Duration = timedelta(seconds=1)
     spool: Text = "../var/spool"  # ledger writes the database refused wait here (local disk)
+    # signs checkpoints of the audit chain; kept outside the database, created at first start
+    audit_key: Text = "../var/audit/signing.key"
     max_concurrency: int = Field(default=512, ge=1, le=100_000)  # checks in flight at once
     server: Server = Server()
     reports: Reports = Reports()

@@ -12,6 +12,7 @@ from sqlalchemy import and_, insert, select, update
 
 from spbe_monitor.drp.playbook import Playbook, skipped_in
 from spbe_monitor.errors import BadInput, NotFound
+from spbe_monitor.ledger.evidence import seal
 from spbe_monitor.ledger.store import Store
 from spbe_monitor.ledger.tables import drp_document_approvals, drp_journal, drp_runs, drp_steps
 from spbe_monitor.regulation.disaster import DECLARATION
@@ -33,8 +34,11 @@ class Journal:
 
     def approve_document(self, playbook: Playbook, nip: str, now: datetime) -> None:
         with self.engine.begin() as conn:
-            conn.execute(insert(drp_document_approvals).values(
-                playbook_id=playbook.id, sha256=playbook.sha256, nip=nip, approved_at=now))
+            aid = conn.execute(insert(drp_document_approvals).values(
+                playbook_id=playbook.id, sha256=playbook.sha256, nip=nip, approved_at=now)
+            ).inserted_primary_key
+            assert aid is not None
+            seal(conn, drp_document_approvals, drp_document_approvals.c.id == aid[0], now)
             Store.audit_in(conn, now, nip, "drp.document.approve", f"playbook:{playbook.id}",
                            after={"sha256": playbook.sha256,
                                   "version": str(playbook.head.version)})
@@ -69,6 +73,8 @@ class Journal:
                                  kind=step.kind, state="skipped" if skip else "pending",
                                  attempts=0, note=f"not exercised in a {mode}" if skip else None))
             conn.execute(insert(drp_steps), rows)
+            seal(conn, drp_runs, drp_runs.c.id == run_id, now)
+            seal(conn, drp_steps, drp_steps.c.run_id == run_id, now)
             self._journal(conn, run_id, None, now, "run.start",
                           {"mode": mode, "by": started_by, "sha256": playbook.sha256})
             Store.audit_in(conn, now, started_by, "drp.start", f"drp-run:{run_id}",
@@ -78,9 +84,12 @@ class Journal:
     @staticmethod
     def _journal(conn: Any, run_id: int, step_id: str | None, at: datetime, event: str,
                  detail: dict[str, Any] | None = None) -> None:
-        conn.execute(insert(drp_journal).values(
+        jid = conn.execute(insert(drp_journal).values(
             run_id=run_id, step_id=step_id, at=at, event=event,
-            detail=json.dumps(detail, default=str, sort_keys=True) if detail else None))
+            detail=json.dumps(detail, default=str, sort_keys=True) if detail else None)
+        ).inserted_primary_key
+        assert jid is not None
+        seal(conn, drp_journal, drp_journal.c.id == jid[0], at)
 
     def run(self, run_id: int) -> dict[str, Any]:
         with self.engine.connect() as conn:
@@ -124,6 +133,8 @@ class Journal:
                 drp_steps.c.state.in_(sorted(allowed)))).values(state=new, **values))
             if result.rowcount != 1:
                 return False
+            seal(conn, drp_steps, and_(drp_steps.c.run_id == run_id,
+                                       drp_steps.c.step_id == step_id), now)
             self._journal(conn, run_id, step_id, now, event,
                           {**(detail or {}), **({"by": actor} if actor else {})})
             if audit and actor:
@@ -140,6 +151,7 @@ class Journal:
             conn.execute(update(drp_runs).where(and_(
                 drp_runs.c.id == run_id, drp_runs.c.declared_at.is_(None))).values(
                     declared_at=at))
+            seal(conn, drp_runs, drp_runs.c.id == run_id, at)
 
     def finish(self, run_id: int, state: str, now: datetime, reason: str | None = None,
                actor: str | None = None) -> bool:
@@ -149,6 +161,7 @@ class Journal:
                     state=state, finished_at=now, reason=reason))
             if result.rowcount != 1:
                 return False
+            seal(conn, drp_runs, drp_runs.c.id == run_id, now)
             self._journal(conn, run_id, None, now, f"run.{state}", {"reason": reason})
             if actor:
                 Store.audit_in(conn, now, actor, f"drp.{state}", f"drp-run:{run_id}",

@@ -6,6 +6,7 @@ import json
 from datetime import datetime
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import Connection, func, insert, select
 
 from spbe_monitor.ledger.auditchain import GENESIS, entry_hash
@@ -65,6 +66,31 @@ class AuditRepo(Repo):
                     return count, f"audit entry {r.id} was edited after it was written"
                 prev = r.hash
         return count, None
+
+    def verify_evidence(self, public: Ed25519PublicKey | None) -> list[str]:
+        """Checkpoint signatures (when a key is given) and every evidence row against its
+        seal; each problem names what changed."""
+        from spbe_monitor.ledger.checkpoints import checkpoint_problems
+        from spbe_monitor.ledger.evidence import unsealed_changes
+
+        with self.engine.connect() as conn:
+            problems = [] if public is None else checkpoint_problems(conn, public)
+            return problems + unsealed_changes(conn)
+
+    def export_audit(self, since: datetime | None) -> list[str]:
+        """JSON Lines: every entry (with its hashes) and checkpoint from `since` on, in order;
+        enough for an outside archive to re-verify the chain and the signatures."""
+        from spbe_monitor.ledger.tables import audit_checkpoints
+
+        entries = select(audit_log).order_by(audit_log.c.id)
+        checkpoints = select(audit_checkpoints).order_by(audit_checkpoints.c.id)
+        if since is not None:
+            entries = entries.where(audit_log.c.at >= since)
+            checkpoints = checkpoints.where(audit_checkpoints.c.signed_at >= since)
+        with self.engine.connect() as conn:
+            rows = [{"type": "entry", **r._mapping} for r in conn.execute(entries)]
+            rows += [{"type": "checkpoint", **r._mapping} for r in conn.execute(checkpoints)]
+        return [json.dumps(r, default=lambda v: v.isoformat(), sort_keys=True) for r in rows]
 
     def audit_entries(self, subject: str | None = None) -> list[AuditEntry]:
         q = select(audit_log).order_by(audit_log.c.id)

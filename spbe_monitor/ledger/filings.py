@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import insert, select
 
+from spbe_monitor.ledger.evidence import seal
 from spbe_monitor.ledger.repo import Repo
 from spbe_monitor.ledger.tables import reports
 
@@ -16,9 +17,11 @@ class FilingRepo(Repo):
                       sha256: str, now: datetime, partial: bool) -> None:
         """One row per file written, so a report's exact bytes can be proven later."""
         with self.engine.begin() as conn:
-            conn.execute(insert(reports).values(
+            rid = conn.execute(insert(reports).values(
                 kind=kind, subject=subject, period=period, format=fmt, path=path,
-                sha256=sha256, generated_at=now, partial=partial))
+                sha256=sha256, generated_at=now, partial=partial)).inserted_primary_key
+            assert rid is not None
+            seal(conn, reports, reports.c.id == rid[0], now)
 
     def reports(self, kind: str | None = None, period: str | None = None
                 ) -> list[dict[str, Any]]:

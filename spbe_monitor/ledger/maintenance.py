@@ -10,6 +10,7 @@ from sqlalchemy import and_, func, insert, select, update
 
 from spbe_monitor.errors import BadInput, NotFound, Refused
 from spbe_monitor.ledger.audit import audit_in
+from spbe_monitor.ledger.evidence import seal
 from spbe_monitor.ledger.records import Approval, MaintenanceWindow
 from spbe_monitor.ledger.repo import Repo
 from spbe_monitor.ledger.tables import (
@@ -40,6 +41,8 @@ class MaintenanceRepo(Repo):
             wid = int(new_id[0])
             conn.execute(insert(maintenance_services),
                          [{"window_id": wid, "service_id": s} for s in service_ids])
+            seal(conn, maintenance_windows, maintenance_windows.c.id == wid, now)
+            seal(conn, maintenance_services, maintenance_services.c.window_id == wid, now)
             audit_in(conn, now, actor, "maintenance.add", f"maintenance:{wid}",
                         after={**values, "services": list(service_ids)})
         return wid
@@ -98,6 +101,9 @@ class MaintenanceRepo(Repo):
                 conn.execute(insert(maintenance_approvals), [
                     {"window_id": window_id, "service_id": s, "approved_by": approver,
                      "approved_at": now} for s in new])
+                seal(conn, maintenance_approvals, and_(
+                    maintenance_approvals.c.window_id == window_id,
+                    maintenance_approvals.c.service_id.in_(new)), now)
             audit_in(conn, now, approver, "maintenance.approve", f"maintenance:{window_id}",
                         before={"approved": sorted(done)},
                         after={"approved": sorted(done | set(new))})
@@ -114,6 +120,7 @@ class MaintenanceRepo(Repo):
                 if not exists:
                     raise NotFound(f"no maintenance window with id {window_id}")
                 raise BadInput(f"maintenance window {window_id} is already cancelled")
+            seal(conn, maintenance_windows, maintenance_windows.c.id == window_id, now)
             audit_in(conn, now, actor, "maintenance.cancel", f"maintenance:{window_id}",
                         before={"cancelled_at": None}, after={"cancelled_at": now})
 

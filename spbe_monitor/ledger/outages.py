@@ -13,6 +13,7 @@ from sqlalchemy import Connection, Select, insert, or_, select, update
 from spbe_monitor.availability.intervals import Interval
 from spbe_monitor.errors import NotFound
 from spbe_monitor.ledger.audit import audit_in
+from spbe_monitor.ledger.evidence import seal
 from spbe_monitor.ledger.records import Outage, TransitionRow, cut_gaps
 from spbe_monitor.ledger.repo import Repo, epoch
 from spbe_monitor.ledger.tables import heartbeats, outage_gaps, outages, transitions
@@ -52,8 +53,10 @@ def open_outage(
             if last.end_at < start:
                 conn.execute(insert(outage_gaps).values(outage_id=last.id,
                                                         start_at=last.end_at, end_at=start))
+                seal(conn, outage_gaps, outage_gaps.c.outage_id == last.id, now)
             conn.execute(update(outages).where(outages.c.id == last.id).values(
                 end_at=None, closed_unobserved=False))
+            seal(conn, outages, outages.c.id == last.id, now)
             return int(last.id)
     new_id = conn.execute(insert(outages).values(
         service_id=service_id, start_at=start, end_at=None, impact=impact,
@@ -61,16 +64,22 @@ def open_outage(
         closed_unobserved=False, created_at=now, respond_by=deadlines[0],
         resolve_by=deadlines[1])).inserted_primary_key
     assert new_id is not None
+    seal(conn, outages, outages.c.id == new_id[0], now)
     return int(new_id[0])
 
 
 def close_outage(conn: Connection, service_id: str, end: datetime,
                  unobserved: bool = False) -> int:
     """Close the service's open probed outage; returns how many rows closed (0 or 1)."""
-    result = conn.execute(update(outages).where(
+    oid = conn.execute(select(outages.c.id).where(
         outages.c.service_id == service_id, outages.c.source == "probe",
-        outages.c.end_at.is_(None), outages.c.start_at <= end,
+        outages.c.end_at.is_(None), outages.c.start_at <= end)).scalar()
+    if oid is None:
+        return 0
+    result = conn.execute(update(outages).where(
+        outages.c.id == oid, outages.c.end_at.is_(None),
     ).values(end_at=end, closed_unobserved=unobserved))
+    seal(conn, outages, outages.c.id == oid, end)
     return int(result.rowcount)
 
 
@@ -105,6 +114,7 @@ class OutageRepo(Repo):
             assert new_id is not None
             oid = int(new_id[0])
             audit_in(conn, now, actor, "downtime.add", f"outage:{oid}", after=values)
+            seal(conn, outages, outages.c.id == oid, now)
         return oid
 
     def annotate_outage(self, outage_id: int, cause: str, actor: str, now: datetime) -> None:
@@ -119,6 +129,7 @@ class OutageRepo(Repo):
                 raise NotFound(f"no outage with id {outage_id}")
             audit_in(conn, now, actor, "downtime.annotate", f"outage:{outage_id}",
                      before={"cause": before}, after={"cause": cause})
+            seal(conn, outages, outages.c.id == outage_id, now)
 
     @staticmethod
     def _overlapping(q: Select[Any], service_ids: Iterable[str] | None, lo: datetime | None,
@@ -204,6 +215,7 @@ class OutageRepo(Repo):
                     outages.c.id == oid, outages.c.end_at.is_(None)).values(
                         end_at=end, closed_unobserved=True))
                 if result.rowcount == 1:
+                    seal(conn, outages, outages.c.id == oid, end)
                     closed.append(oid)
             return closed
 

@@ -147,6 +147,16 @@ audit_log = Table(
     Column("hash", String(64), nullable=True),
 )
 
+audit_checkpoints = Table(
+    "audit_checkpoints",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("entry_id", Integer, nullable=False),  # the head of the chain that was signed
+    Column("entry_hash", String(64), nullable=False),
+    Column("signed_at", UTCDateTime, nullable=False),
+    Column("signature", String(128), nullable=False),  # Ed25519, hex; the key is not here
+)
+
 transitions = Table(
     "transitions",
     metadata,

@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import insert, select, update
 
 from spbe_monitor.ledger.audit import audit_in
+from spbe_monitor.ledger.evidence import seal
 from spbe_monitor.ledger.repo import Repo
 from spbe_monitor.ledger.tables import api_tokens
 
@@ -19,6 +20,7 @@ class TokenRepo(Repo):
             assert new_id is not None
             tid = int(new_id[0])
             audit_in(conn, now, actor, "token.issue", f"token:{tid}", after={"nip": nip})
+            seal(conn, api_tokens, api_tokens.c.id == tid, now)
         return tid
 
     def token_owner(self, token_sha256: str) -> str | None:
@@ -34,6 +36,8 @@ class TokenRepo(Repo):
             result = conn.execute(update(api_tokens).where(
                 api_tokens.c.nip == nip, api_tokens.c.revoked_at.is_(None)).values(
                     revoked_at=now))
+            seal(conn, api_tokens, (api_tokens.c.nip == nip) & (api_tokens.c.revoked_at == now),
+                 now)
             audit_in(conn, now, actor, "token.revoke", f"person:{nip}",
                         after={"revoked": result.rowcount})
             return int(result.rowcount)

@@ -45,7 +45,7 @@ def formulir_f_reports(
         data = formulir_f.build(inputs)
         out[inputs.service.id] = file_report(
             store, KIND_F, inputs.service.id, period, data, "formulir_f.html.j2", formats,
-            folder, now, partial=not over)
+            folder, now, partial=not over, audit_key=config.audit_key_path)
         if progress:
             progress(inputs.service.id)
     return out

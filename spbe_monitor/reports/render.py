@@ -14,6 +14,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from spbe_monitor.ledger.checkpoints import sign_if_keyed
 from spbe_monitor.ledger.store import Store
 from spbe_monitor.reports.charts import trend_svg
 from spbe_monitor.reports.words import angka, durasi
@@ -71,8 +72,9 @@ def _write_atomic(path: Path, content: bytes) -> None:
 
 def file_report(store: Store, kind: str, subject: str, period: str, data: dict[str, Any],
                 template: str, formats: tuple[str, ...], folder: Path, now: datetime,
-                partial: bool) -> list[Written]:
-    """Write the asked formats; a file already filed with identical bytes is left alone."""
+                partial: bool, audit_key: Path | None = None) -> list[Written]:
+    """Write the asked formats; a file already filed with identical bytes is left alone.
+    A new filing is anchored: the audit chain's head is signed with `audit_key`."""
     name = f"{kind}_{subject}_{period}" + ("_sementara" if partial else "")
     document = html(template, data) if {"html", "pdf"} & set(formats) else ""
     filed = {(r["format"], r["path"]): r["sha256"]
@@ -90,4 +92,6 @@ def file_report(store: Store, kind: str, subject: str, period: str, data: dict[s
         _write_atomic(path, content)
         store.record_report(kind, subject, period, fmt, str(path), digest, now, partial)
         out.append(Written(fmt, path, digest, False))
+    if audit_key is not None and not all(w.skipped for w in out):
+        sign_if_keyed(audit_key, store.engine, now)
     return out

@@ -23,6 +23,6 @@ class Config(StepSettings):
 async def execute(cfg: Config, ctx: StepContext) -> StepOutcome:
     probe = http_probe.Config(id=cfg.id, url=cfg.url, method=cfg.method, body=cfg.body,
                               expected_status=cfg.expected_status, ca_file=cfg.ca_file,
-                              timeout=cfg.timeout)
+                              timeout=cfg.timeout, interval=2 * cfg.timeout)  # one shot
     result = await run_once(probe, ctx.probes)
     return StepOutcome(result.ok, result.message, {"status": result.values.get("status_code")})

@@ -1,0 +1,81 @@
+"""Evidence rows sealed into the audit chain: every change to a table a report or a decision
+is built from appends a `seal` entry carrying the row's content hash, in the same
+transaction. `spbe audit verify` recomputes each row's hash against its latest seal, so an
+edit, an insert or a delete made behind spbe-monitor's back (by SQL) is named."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, RowMapping, Table, select
+
+from spbe_monitor.ledger.audit import audit_in
+from spbe_monitor.ledger.tables import (
+    api_tokens,
+    audit_log,
+    drp_document_approvals,
+    drp_journal,
+    drp_runs,
+    drp_steps,
+    maintenance_approvals,
+    maintenance_services,
+    maintenance_windows,
+    outage_gaps,
+    outages,
+    reports,
+)
+
+SEALED: tuple[Table, ...] = (outages, outage_gaps, maintenance_windows, maintenance_services,
+                             maintenance_approvals, drp_document_approvals, drp_runs, drp_steps,
+                             drp_journal, reports, api_tokens)
+SEAL = "seal"
+SEALER = "ledger"  # the actor of seal entries: the ledger itself, not a person
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        aware = value if value.tzinfo else value.replace(tzinfo=UTC)
+        return aware.astimezone(UTC).isoformat(timespec="microseconds")
+    return value
+
+
+def row_hash(row: RowMapping) -> str:
+    """SHA-256 of the row's non-null columns, canonically: a column added later (NULL in
+    old rows) does not change the hashes of rows sealed before it."""
+    content = {k: _plain(v) for k, v in sorted(row.items()) if v is not None}
+    return hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def subject(table: Table, row: RowMapping) -> str:
+    return f"{table.name}:" + "/".join(str(row[c.name]) for c in table.primary_key.columns)
+
+
+def seal(conn: Connection, table: Table, where: ColumnElement[bool], at: datetime) -> None:
+    """Seal the rows of `table` matching `where` as they are now (call after writing them)."""
+    for row in conn.execute(select(table).where(where)).mappings():
+        audit_in(conn, at, SEALER, SEAL, subject(table, row), after={"sha256": row_hash(row)})
+
+
+def unsealed_changes(conn: Connection) -> list[str]:
+    """Every evidence row whose content differs from its latest seal, has none, or is gone."""
+    latest: dict[str, str] = {}
+    q = select(audit_log.c.subject, audit_log.c.after).where(
+        audit_log.c.action == SEAL).order_by(audit_log.c.id)
+    for subj, after in conn.execute(q):
+        latest[subj] = json.loads(after)["sha256"]
+    problems = []
+    seen = set()
+    for table in SEALED:
+        for row in conn.execute(select(table)).mappings():
+            subj = subject(table, row)
+            seen.add(subj)
+            expected = latest.get(subj)
+            if expected is None:
+                problems.append(f"{subj} was written outside spbe-monitor (no seal)")
+            elif expected != row_hash(row):
+                problems.append(f"{subj} was changed outside spbe-monitor")
+    problems += [f"{s} was deleted outside spbe-monitor" for s in sorted(set(latest) - seen)]
+    return problems

@@ -1,0 +1,39 @@
+"""sealed evidence: signed checkpoints of the audit chain; existing evidence rows sealed
+
+Revision ID: 0009
+Revises: 0008
+Create Date: 2026-11-29
+"""
+
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0009"
+down_revision = "0008"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "audit_checkpoints",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("entry_id", sa.Integer(), nullable=False),
+        sa.Column("entry_hash", sa.String(length=64), nullable=False),
+        sa.Column("signed_at", sa.DateTime(), nullable=False),
+        sa.Column("signature", sa.String(length=128), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_checkpoints")),
+    )
+    # rows written before sealing existed are sealed as they stand now
+    from spbe_monitor.ledger.evidence import SEALED, seal
+
+    conn = op.get_bind()
+    now = datetime.now(UTC)
+    for table in SEALED:
+        seal(conn, table, sa.true(), now)
+
+
+def downgrade() -> None:
+    op.drop_table("audit_checkpoints")

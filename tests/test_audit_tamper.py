@@ -1,0 +1,140 @@
+"""Tampering with the ledger behind spbe-monitor's back (SQL on SQLite and PostgreSQL), each
+kind detected by `spbe audit verify`: exit 1, naming what changed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Connection, select, text, update
+
+from spbe_monitor.config.loader import load_config
+from spbe_monitor.drp.operations import Drp
+from spbe_monitor.ledger import db
+from spbe_monitor.ledger.auditchain import GENESIS, entry_hash
+from spbe_monitor.ledger.store import Store
+from spbe_monitor.ledger.tables import audit_log
+from spbe_monitor.manual import Desk
+from tests.cli_helpers import spbe
+from tests.conftest import FakeClock
+
+KABID = "198004212005011004"
+PENYEDIA = "197001011995031001"
+TEKNIS = "199002102015032005"
+
+
+def recompute_chain(conn: Connection) -> None:
+    """What a database administrator could do: rewrite every hash with the public function."""
+    prev = GENESIS
+    for r in conn.execute(select(audit_log).order_by(audit_log.c.id)).all():
+        digest = entry_hash(prev, r.at, r.actor, r.action, r.subject, r.outcome, r.before,
+                            r.after)
+        conn.execute(update(audit_log).where(audit_log.c.id == r.id).values(
+            prev_hash=prev, hash=digest))
+        prev = digest
+
+
+def edit_middle_entry(conn: Connection) -> None:
+    conn.execute(text("UPDATE audit_log SET actor = 'someone' WHERE id = 3"))
+
+
+def delete_middle_entry(conn: Connection) -> None:
+    conn.execute(text("DELETE FROM audit_log WHERE id = 4"))
+
+
+def delete_last_five(conn: Connection) -> None:
+    last = conn.execute(text("SELECT max(id) FROM audit_log")).scalar_one()
+    conn.execute(text("DELETE FROM audit_log WHERE id > :n"), {"n": last - 5})
+
+
+def edit_and_recompute(conn: Connection) -> None:
+    conn.execute(text("UPDATE audit_log SET actor = 'someone' WHERE id = 3"))
+    recompute_chain(conn)
+
+
+def change_drp_signer(conn: Connection) -> None:
+    conn.execute(text(f"UPDATE drp_steps SET actor = '{PENYEDIA}' "
+                      "WHERE step_id = 'assess-facility'"))
+
+
+def move_outage_end(conn: Connection) -> None:
+    conn.execute(text("UPDATE outages SET end_at = start_at WHERE id = 1"))
+
+
+def insert_approval(conn: Connection) -> None:
+    conn.execute(text("INSERT INTO maintenance_approvals (window_id, service_id, approved_by, "
+                      f"approved_at) VALUES (1, 'perizinan-online', '{PENYEDIA}', "
+                      "'2026-11-20 00:00:00')"))
+
+
+@pytest.mark.parametrize("tamper, named", [
+    (edit_middle_entry, "audit entry 3 was edited after it was written"),
+    (delete_middle_entry, "audit entry 5: the entry before it was changed or deleted"),
+    (delete_last_five, "were deleted from the end of the log"),
+    (edit_and_recompute, "was rewritten since checkpoint"),
+    (change_drp_signer, "drp_steps:1/assess-facility was changed outside spbe-monitor"),
+    (move_outage_end, "outages:1 was changed outside spbe-monitor"),
+    (insert_approval, "maintenance_approvals:1/perizinan-online was written outside "
+                      "spbe-monitor (no seal)"),
+])
+def test_tampering_is_detected_and_named(
+        tamper: Callable[[Connection], None], named: str, config_dir: Path, database_url: str,
+        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("SPBE_DATABASE_URL", database_url)
+    config = load_config(config_dir / "spbe.yaml")
+    engine = db.make_engine(database_url)
+    db.upgrade(engine)
+    store = Store(engine)
+    clock = FakeClock()
+    desk = Desk(config, store, clock)
+    desk.add_downtime("perizinan-online", "2026-11-20T08:00", "2026-11-20T09:00",
+                      "Listrik padam", TEKNIS)
+    desk.add_maintenance(["perizinan-online"], "2026-11-27T08:00", "2026-11-27T09:00", None,
+                         "Darurat", TEKNIS)
+    drp = Drp(config, store, clock)
+    run = drp.start("perizinan-online", "drill", KABID, None)
+    drp.approve(run, "assess-facility", KABID, None, {})
+    cfg = ["--config", str(config_dir / "spbe.yaml")]
+    assert spbe(capsys, *cfg, "audit", "checkpoint").code == 0
+    clean = spbe(capsys, *cfg, "audit", "verify")
+    assert clean.code == 0 and "evidence rows match their seals" in clean.out, clean.err
+    assert "checkpoints verified" in clean.out
+    with engine.begin() as conn:
+        tamper(conn)
+    found = spbe(capsys, *cfg, "audit", "verify")
+    assert found.code == 1 and "NOT intact" in found.err
+    assert named in found.err, found.err
+    engine.dispose()
+
+
+def test_the_signing_key_is_created_private_at_first_need(config_dir: Path,
+                                                           capsys: pytest.CaptureFixture[str],
+                                                           monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.delenv("SPBE_DATABASE_URL", raising=False)
+    cfg = ["--config", str(config_dir / "spbe.yaml")]
+    assert spbe(capsys, *cfg, "downtime", "add", "perizinan-online", "--start",
+                "2026-11-20T08:00", "--end", "2026-11-20T09:00", "--cause", "x").code == 0
+    assert spbe(capsys, *cfg, "audit", "checkpoint").code == 0
+    key = load_config(config_dir / "spbe.yaml").audit_key_path
+    assert key.stat().st_mode & 0o777 == 0o600
+    assert b"PRIVATE KEY" not in Path(f"{key}.pub").read_bytes()
+
+
+def test_export_writes_entries_and_checkpoints_as_json_lines(
+        config_dir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+        tmp_path: Path):
+    import json
+
+    monkeypatch.delenv("SPBE_DATABASE_URL", raising=False)
+    cfg = ["--config", str(config_dir / "spbe.yaml")]
+    assert spbe(capsys, *cfg, "downtime", "add", "perizinan-online", "--start",
+                "2026-11-20T08:00", "--end", "2026-11-20T09:00", "--cause", "x").code == 0
+    assert spbe(capsys, *cfg, "audit", "checkpoint").code == 0
+    out = tmp_path / "audit.jsonl"
+    assert spbe(capsys, *cfg, "audit", "export", "--since", "2026-01-01T00:00",
+                "--out", str(out)).code == 0
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["type"] for r in rows] == ["entry", "entry", "checkpoint"]
+    assert rows[2]["entry_hash"] == rows[1]["hash"] and rows[1]["prev_hash"] == rows[0]["hash"]
+    assert spbe(capsys, *cfg, "audit", "export", "--since", "kemarin").code == 2
