@@ -500,23 +500,24 @@ def audit() -> None:
 
 @audit.command("verify")
 @pass_ctx
-@click.option("--public-key", type=click.Path(path_type=Path, dir_okay=False), default=None,
-              help="the audit key's public half (default: audit_key + .pub from spbe.yaml)")
-def audit_verify(ctx: Context, public_key: Path | None) -> None:
+@click.option("--public-key", "public_keys", multiple=True,
+              type=click.Path(path_type=Path, dir_okay=False),
+              help="a trusted public key (repeatable; default: every *.pub beside audit_key)")
+def audit_verify(ctx: Context, public_keys: tuple[Path, ...]) -> None:
     """Check the chain, its signed checkpoints and every evidence row; each problem is
     named (exit 1)."""
-    from spbe_monitor.ledger.checkpoints import load_public, public_path
+    from spbe_monitor.ledger.checkpoints import load_public, trusted_keys
 
     count, problem = ctx.store.verify_audit()
-    key_file = public_key or public_path(ctx.config.audit_key_path)
-    public = load_public(key_file) if public_key or key_file.exists() else None
-    problems = ([problem] if problem else []) + ctx.store.verify_evidence(public)
+    files = list(public_keys) or trusted_keys(ctx.config.audit_key_path)
+    keys = [load_public(f) for f in files]
+    problems = ([problem] if problem else []) + ctx.store.verify_evidence(keys)
     if problems:
         for p in problems:
             click.echo(f"  {p}", err=True)
         raise SpbeError(f"audit log NOT intact ({len(problems)} problem(s) above; "
                         f"{count} entries read)")
-    signed = "checkpoints verified with " + str(key_file) if public else \
+    signed = f"checkpoints verified with {len(keys)} key(s)" if keys else \
         "no signing key yet: checkpoints not checked"
     click.echo(f"audit log intact: {count} entries, evidence rows match their seals, {signed}")
 
@@ -524,13 +525,15 @@ def audit_verify(ctx: Context, public_key: Path | None) -> None:
 @audit.command("export")
 @click.option("--since", default=None, help="from this time on (ISO 8601; zone of spbe.yaml)")
 @click.option("--out", "out_file", type=click.Path(path_type=Path, dir_okay=False),
-              default=None, help="write here instead of standard output")
+              default=None, help="a new file to write (never overwritten; default: stdout)")
 @pass_ctx
 def audit_export(ctx: Context, since: str | None, out_file: Path | None) -> None:
     """The entries and signed checkpoints as JSON Lines, for an archive outside the ledger."""
     from spbe_monitor.timeparse import parse_time
 
     start = parse_time(since, ctx.config.settings.timezone, "--since") if since else None
+    if out_file is not None and out_file.exists():
+        raise BadInput(f"--out {out_file} exists: an export never overwrites a file")
     lines = ctx.store.export_audit(start)
     if out_file is None:
         for line in lines:

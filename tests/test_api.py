@@ -205,3 +205,40 @@ async def test_drp_gates_through_the_api(api, config_dir):
     refused = [e.actor for e in store.audit_entries() if e.action == "drp.approve"]
     assert refused == [TEKNIS, KABID, PENYEDIA_SURAT]
     assert store.verify_audit()[1] is None
+
+
+async def test_200_parallel_authorised_writes_leave_the_chain_valid(
+        config_dir: Path, database_url: str, monkeypatch: pytest.MonkeyPatch):
+    """Writes race each other (and their seals) for the head of the audit chain."""
+    import asyncio
+
+    from spbe_monitor.ledger.evidence import unsealed_changes
+
+    monkeypatch.setenv("SPBE_DATABASE_URL", database_url)
+    config = load_config(config_dir / "spbe.yaml")
+    engine = db.make_engine(database_url)
+    db.upgrade(engine)
+    store = Store(engine)
+    clock = FakeClock()
+    token, hashed = new_token()
+    store.add_token(TEKNIS, hashed, "test", clock.now())
+    client = TestClient(TestServer(App(config, store, clock)._routes()))
+    await client.start_server()
+    body = dict(WINDOW, rrule=None)
+
+    async def one(i: int) -> int:
+        resp = await client.post("/api/v1/maintenance", json={**body, "reason": f"Patch {i}"},
+                                 headers=auth(token))
+        return resp.status
+
+    try:
+        statuses = await asyncio.gather(*(one(i) for i in range(200)))
+    finally:
+        await client.close()
+    assert statuses == [201] * 200
+    count, problem = store.verify_audit()
+    assert problem is None and count >= 200 * 3  # entry, window seal, services seal
+    with store.engine.connect() as conn:
+        assert unsealed_changes(conn) == []
+    assert len(store.maintenance()) == 200
+    engine.dispose()

@@ -138,3 +138,25 @@ def test_export_writes_entries_and_checkpoints_as_json_lines(
     assert [r["type"] for r in rows] == ["entry", "entry", "checkpoint"]
     assert rows[2]["entry_hash"] == rows[1]["hash"] and rows[1]["prev_hash"] == rows[0]["hash"]
     assert spbe(capsys, *cfg, "audit", "export", "--since", "kemarin").code == 2
+
+
+def test_a_rotated_key_keeps_its_checkpoints_verifiable(config_dir: Path,
+                                                        capsys: pytest.CaptureFixture[str],
+                                                        monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.delenv("SPBE_DATABASE_URL", raising=False)
+    cfg = ["--config", str(config_dir / "spbe.yaml")]
+    key = load_config(config_dir / "spbe.yaml").audit_key_path
+    for day in ("20", "21"):
+        assert spbe(capsys, *cfg, "downtime", "add", "perizinan-online", "--start",
+                    f"2026-11-{day}T08:00", "--end", f"2026-11-{day}T09:00", "--cause",
+                    "x").code == 0
+        assert spbe(capsys, *cfg, "audit", "checkpoint").code == 0
+        if day == "20":  # rotate: retire the private half, keep the public one beside it
+            Path(f"{key}.pub").rename(key.parent / "signing-2026-11-20.pub")
+            key.unlink()
+    both = spbe(capsys, *cfg, "audit", "verify")
+    assert both.code == 0 and "verified with 2 key(s)" in both.out
+    (key.parent / "signing-2026-11-20.pub").unlink()  # forget the old key: its checkpoint
+    alone = spbe(capsys, *cfg, "audit", "verify")     # can no longer be trusted
+    assert alone.code == 1 and "checkpoint 1 (entry" in alone.err
+    assert "no trusted audit key made" in alone.err

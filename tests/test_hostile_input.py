@@ -15,9 +15,13 @@ from spbe_monitor.cli import cli
 from tests.cli_helpers import spbe
 from tests.test_api import KABID, PENYEDIA_IZIN, api, auth  # noqa: F401 - the api fixture
 
+# Paths stay inside the test's own folder (the sweep runs as root in CI: a real system file
+# given as an output would be overwritten): "../../etc/passwd" climbs from a cwd two levels
+# down in tmp, and FILE stands for an existing file where a folder is expected.
+FILE = "{tmp}/a-file"
 HOSTILE = ["", " ", "x" * 5000, "0001-01-01T00:00", "9999-12-31T23:59", "0001-01", "9999-12",
            "-1", "99999999999999999999", "2026-02-30T25:61", "Perizinan 😀 ١٢٣",
-           "../../etc/passwd", "/etc/passwd", "%00", "1e309", "NaN"]
+           "../../etc/passwd", FILE, "%00", "1e309", "NaN"]
 
 SANE = {  # a valid value per parameter, so each hostile value is tried in every slot
     "service_id": "perizinan-online", "service_ids": "perizinan-online",
@@ -71,12 +75,15 @@ def test_every_command_answers_hostile_input_with_a_reason(
         path, cmd, config_dir: Path, capsys: pytest.CaptureFixture[str],
         monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
     monkeypatch.delenv("SPBE_DATABASE_URL", raising=False)
-    monkeypatch.chdir(tmp_path)
+    (tmp_path / "a" / "b").mkdir(parents=True)
+    (tmp_path / "a-file").write_text("keep me\n")
+    monkeypatch.chdir(tmp_path / "a" / "b")
     cfg = ["--config", str(config_dir / "spbe.yaml")]
     slots = [p.name for p in cmd.params if not (isinstance(p, click.Option) and p.is_flag)]
     problems: list[tuple[object, ...]] = []
     for slot in slots or [None]:
         for value in HOSTILE:
+            value = value.replace("{tmp}", str(tmp_path))
             args = invocation(path, cmd, value, slot, tmp_path / "out")
             result = spbe(capsys, *cfg, *args)
             said = result.out + result.err
@@ -84,6 +91,7 @@ def test_every_command_answers_hostile_input_with_a_reason(
                     or result.code not in (0, 1, 2, 3) or (result.code and not result.err)):
                 problems.append((args[-6:], result.code, said[-300:]))
     assert not problems, "\n".join(map(str, problems))
+    assert (tmp_path / "a-file").read_text() == "keep me\n"  # never overwritten
 
 
 GETS = ["/api/v1/services", "/api/v1/status", "/api/v1/availability?month={v}",

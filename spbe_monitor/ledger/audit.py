@@ -67,14 +67,14 @@ class AuditRepo(Repo):
                 prev = r.hash
         return count, None
 
-    def verify_evidence(self, public: Ed25519PublicKey | None) -> list[str]:
-        """Checkpoint signatures (when a key is given) and every evidence row against its
+    def verify_evidence(self, keys: list[Ed25519PublicKey]) -> list[str]:
+        """Checkpoint signatures (when keys are given) and every evidence row against its
         seal; each problem names what changed."""
         from spbe_monitor.ledger.checkpoints import checkpoint_problems
         from spbe_monitor.ledger.evidence import unsealed_changes
 
         with self.engine.connect() as conn:
-            problems = [] if public is None else checkpoint_problems(conn, public)
+            problems = checkpoint_problems(conn, keys) if keys else []
             return problems + unsealed_changes(conn)
 
     def export_audit(self, since: datetime | None) -> list[str]:

@@ -89,19 +89,36 @@ def load_public(path: Path) -> Ed25519PublicKey:
     return key
 
 
-def checkpoint_problems(conn: Connection, public: Ed25519PublicKey) -> list[str]:
-    """Each checkpoint validly signed and its head still in the chain, and nothing cut
-    from the chain's end since the last one."""
+def trusted_keys(key_path: Path) -> list[Path]:
+    """Every public key kept in the signing key's folder: the current one and those of
+    rotated keys (kept as `*.pub` when the private half is retired)."""
+    return sorted(key_path.parent.glob("*.pub")) if key_path.parent.is_dir() else []
+
+
+def _signed(keys: list[Ed25519PublicKey], signature: bytes, data: bytes) -> bool:
+    for key in keys:
+        try:
+            key.verify(signature, data)
+            return True
+        except InvalidSignature:
+            continue
+    return False
+
+
+def checkpoint_problems(conn: Connection, keys: list[Ed25519PublicKey]) -> list[str]:
+    """Each checkpoint validly signed (by any trusted key) and its head still in the chain,
+    and nothing cut from the chain's end since the last one."""
     problems = []
     hashes = dict(conn.execute(select(audit_log.c.id, audit_log.c.hash)).all())
     last = conn.execute(select(func.max(audit_log.c.id))).scalar() or 0
     for cp in conn.execute(select(audit_checkpoints).order_by(audit_checkpoints.c.id)):
         try:
-            public.verify(bytes.fromhex(cp.signature),
-                          message(cp.entry_id, cp.entry_hash, cp.signed_at))
-        except (InvalidSignature, ValueError):
+            signature = bytes.fromhex(cp.signature)
+        except ValueError:
+            signature = b""
+        if not _signed(keys, signature, message(cp.entry_id, cp.entry_hash, cp.signed_at)):
             problems.append(f"checkpoint {cp.id} (entry {cp.entry_id}) has a signature that "
-                            "the audit key did not make")
+                            "no trusted audit key made")
             continue
         if cp.entry_id > last:
             problems.append(f"entries {last + 1}–{cp.entry_id} were deleted from the end of "
