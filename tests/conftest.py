@@ -17,6 +17,7 @@ from spbe_monitor.ledger.store import Store
 from tests.pg import create_database, drop_database, pg_bindir, postgres_cluster
 
 if TYPE_CHECKING:
+    from spbe_monitor.config.loader import Config
     from tests.daemon import Target
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -95,6 +96,20 @@ def store(database_url: str) -> Iterator[Store]:
     engine = db.make_engine(database_url)
     db.upgrade(engine)
     yield Store(engine)
+    engine.dispose()
+
+
+@pytest.fixture
+def configured(config_dir: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+               ) -> Iterator[tuple[Config, Store]]:
+    """The bundled example config on a ledger of each kind (SQLite, PostgreSQL)."""
+    from spbe_monitor.config.loader import load_config
+
+    monkeypatch.setenv("SPBE_DATABASE_URL", database_url)
+    config = load_config(config_dir / "spbe.yaml")
+    engine = db.make_engine(database_url)
+    db.upgrade(engine)
+    yield config, Store(engine)
     engine.dispose()
 
 

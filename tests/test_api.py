@@ -207,18 +207,13 @@ async def test_drp_gates_through_the_api(api, config_dir):
     assert store.verify_audit()[1] is None
 
 
-async def test_200_parallel_authorised_writes_leave_the_chain_valid(
-        config_dir: Path, database_url: str, monkeypatch: pytest.MonkeyPatch):
+async def test_200_parallel_authorised_writes_leave_the_chain_valid(configured):
     """Writes race each other (and their seals) for the head of the audit chain."""
     import asyncio
 
     from spbe_monitor.ledger.evidence import unsealed_changes
 
-    monkeypatch.setenv("SPBE_DATABASE_URL", database_url)
-    config = load_config(config_dir / "spbe.yaml")
-    engine = db.make_engine(database_url)
-    db.upgrade(engine)
-    store = Store(engine)
+    config, store = configured
     clock = FakeClock()
     token, hashed = new_token()
     store.add_token(TEKNIS, hashed, "test", clock.now())
@@ -241,4 +236,3 @@ async def test_200_parallel_authorised_writes_leave_the_chain_valid(
     with store.engine.connect() as conn:
         assert unsealed_changes(conn) == []
     assert len(store.maintenance()) == 200
-    engine.dispose()

@@ -11,9 +11,7 @@ from sqlalchemy import Connection, select, text, update
 
 from spbe_monitor.config.loader import load_config
 from spbe_monitor.drp.operations import Drp
-from spbe_monitor.ledger import db
 from spbe_monitor.ledger.auditchain import GENESIS, entry_hash
-from spbe_monitor.ledger.store import Store
 from spbe_monitor.ledger.tables import audit_log
 from spbe_monitor.manual import Desk
 from tests.cli_helpers import spbe
@@ -79,13 +77,10 @@ def insert_approval(conn: Connection) -> None:
                       "spbe-monitor (no seal)"),
 ])
 def test_tampering_is_detected_and_named(
-        tamper: Callable[[Connection], None], named: str, config_dir: Path, database_url: str,
-        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setenv("SPBE_DATABASE_URL", database_url)
-    config = load_config(config_dir / "spbe.yaml")
-    engine = db.make_engine(database_url)
-    db.upgrade(engine)
-    store = Store(engine)
+        tamper: Callable[[Connection], None], named: str, config_dir: Path, configured,
+        capsys: pytest.CaptureFixture[str]):
+    config, store = configured
+    engine = store.engine
     clock = FakeClock()
     desk = Desk(config, store, clock)
     desk.add_downtime("perizinan-online", "2026-11-20T08:00", "2026-11-20T09:00",
@@ -105,7 +100,6 @@ def test_tampering_is_detected_and_named(
     found = spbe(capsys, *cfg, "audit", "verify")
     assert found.code == 1 and "NOT intact" in found.err
     assert named in found.err, found.err
-    engine.dispose()
 
 
 def test_the_signing_key_is_created_private_at_first_need(config_dir: Path,
