@@ -670,7 +670,7 @@ def drp_approve(ctx: Context, run_id: int, step_id: str, nip: str, note: str | N
 @click.argument("step_id", metavar="STEP")
 @click.argument("decision", type=click.Choice(["retry", "skip", "mark-done"]))
 @click.option("--reason", required=True)
-@click.option("--by", "nip")
+@click.option("--by", "nip", help="NIP of a Koordinator Pemulihan (eselon III+) of the service")
 @pass_ctx
 def drp_step(ctx: Context, run_id: int, step_id: str, decision: str, reason: str,
              nip: str | None) -> None:
@@ -682,9 +682,10 @@ def drp_step(ctx: Context, run_id: int, step_id: str, decision: str, reason: str
 @drp.command("abort")
 @click.argument("run_id", type=ROW_ID, metavar="RUN")
 @click.option("--reason", required=True)
-@click.option("--by", "nip")
+@click.option("--by", "nip", help="NIP of a Koordinator Pemulihan (eselon III+) of the service")
 @pass_ctx
 def drp_abort(ctx: Context, run_id: int, reason: str, nip: str | None) -> None:
+    """Stop a run for good, with the reason (a Koordinator Pemulihan, eselon III+)."""
     _drp(ctx).abort(run_id, reason, nip)
     click.echo(f"run {run_id} aborted")
 

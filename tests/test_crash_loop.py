@@ -53,12 +53,12 @@ def epoch_spans(spans: list[tuple[float, float]]) -> list[Interval]:
 
 
 @pytest.mark.slow
-def test_kill_9_at_random_moments_keeps_downtime_and_incidents(tmp_path: Path,
-                                                               target: Target) -> None:
+def test_kill_9_at_random_moments_keeps_downtime_and_incidents(
+        tmp_path: Path, target: Target, database_url: str) -> None:
     rng = random.Random(49_2024)
     port = free_port()
     config = write_config(tmp_path, port, http_probe(target.port, "250ms", "200ms", 1),
-                          ["target-http"])
+                          ["target-http"], database_url)
     script = Script(target, rng)
     script.start()
     watched: list[tuple[float, float]] = []

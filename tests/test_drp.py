@@ -289,7 +289,7 @@ def test_disaster_run_needs_an_approved_unchanged_playbook(tmp_path):
     r = spbe(config, "drp", "resume", "1")  # nor does a started run carry on with it
     assert r.returncode == 2 and "changed since run 1 started" in r.stderr
     r = spbe(config, "drp", "start", "portal", "--mode", "drill", "--by", STARTER, "--detach")
-    assert r.returncode == 0  # a drill of a draft is allowed
+    assert r.returncode == 3 and "run 1 of portal is still active" in r.stderr  # one at a time
     # run 1 is a disaster run of the approved version: an analysis that finds no disaster
     # (Tabel 4.3: a network failure is Penanganan Gangguan) blocks the declaration
     book.write_text(book.read_text().replace("version: 4", "version: 3"))
@@ -298,6 +298,11 @@ def test_disaster_run_needs_an_approved_unchanged_playbook(tmp_path):
     assert r.returncode == 3 and "criteria are not met" in r.stderr
     analysed = next(s for s in status(config, 1)["steps"] if s["id"] == "analyse")
     assert analysed["output"]["tabel_4_3"]["row"] == 6
+    assert spbe(config, "drp", "abort", "1", "--reason", "bukan bencana (Tabel 4.3)",
+                "--by", KABID).returncode == 0
+    book.write_text(book.read_text().replace("version: 3", "version: 5"))
+    r = spbe(config, "drp", "start", "portal", "--mode", "drill", "--by", STARTER, "--detach")
+    assert r.returncode == 0, r.stderr  # a drill of a draft is allowed
 
 
 @pytest.mark.parametrize("edit, error", [

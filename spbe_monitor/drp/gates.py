@@ -20,6 +20,25 @@ def _held(eselon: Eselon | None) -> str:
     return f"eselon {eselon}" if eselon else "no eselon"
 
 
+def _covers(playbook: Playbook, services: Collection[str]) -> bool:
+    return bool(set(playbook.head.services) & set(services))
+
+
+def coordinator_refusal(playbook: Playbook, act: str, roles: Collection[Role],
+                        eselon: Eselon | None, services: Collection[str],
+                        min_eselon: Eselon | None) -> str | None:
+    """Starting a run (a disaster: eselon III+), aborting it and deciding on an in-doubt or
+    failed step belong to a Koordinator Pemulihan of a service the playbook recovers."""
+    if Role.KOORDINATOR_PEMULIHAN not in roles:
+        return f"{act} is for a Koordinator Pemulihan"
+    if not _covers(playbook, services):
+        return (f"{act}: not a Koordinator Pemulihan of a service this playbook recovers ("
+                + ", ".join(playbook.head.services) + ")")
+    if min_eselon is not None and not at_least(eselon, min_eselon):
+        return f"{act} needs eselon {min_eselon} or higher ({_held(eselon)})"
+    return None
+
+
 def refusal(playbook: Playbook, step_id: str, nip: str, roles: Collection[Role],
             eselon: Eselon | None, services: Collection[str], starter: str) -> str | None:
     """Why this person may not complete this step, or None."""
@@ -47,10 +66,14 @@ def refusal(playbook: Playbook, step_id: str, nip: str, roles: Collection[Role],
             return f"{step_id} needs eselon {step.min_eselon} or higher ({_held(eselon)})"
         if step.roles and not set(step.roles) & set(roles):
             return f"{step_id} needs one of the roles {', '.join(step.roles)}"
+        if not _covers(playbook, services):
+            return f"{step_id}: not responsible for a service this playbook recovers"
         return None
     if step.kind != "manual":
         return f"{step_id} is a {step.kind} step: the runner performs it"
     if not OPERATORS & set(roles):
         return "manual steps are confirmed by the recovery team (Pengelola Teknis, " \
                "Koordinator Pemulihan, Koordinator Layanan or Penyedia Layanan)"
+    if not _covers(playbook, services):
+        return f"{step_id}: not responsible for a service this playbook recovers"
     return None

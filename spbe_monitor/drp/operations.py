@@ -9,7 +9,8 @@ from typing import Any
 
 from spbe_monitor.clock import Clock
 from spbe_monitor.config.loader import Config
-from spbe_monitor.drp.gates import refusal
+from spbe_monitor.config.models import Person
+from spbe_monitor.drp.gates import coordinator_refusal, refusal
 from spbe_monitor.drp.journal import Journal
 from spbe_monitor.drp.playbook import Playbook, find_playbook, load_playbook
 from spbe_monitor.drp.progress import ready
@@ -60,16 +61,33 @@ class Drp:
         self.journal.approve_document(book, nip, self.clock.now())
         return book
 
+    def _person(self, nip: str, action: str, subject: str) -> Person:
+        """The person behind a NIP; an unknown one is a refusal, audited like the others."""
+        try:
+            return self.config.person(nip)
+        except BadInput as exc:
+            raise self._refuse(nip[:64], action, subject, str(exc)) from None
+
     def start(self, name: str, mode: str, nip: str, disaster_at: str | None) -> int:
         book = self.playbook(name)
-        person = self.config.person(nip)
+        person = self._person(nip, "drp.start", f"playbook:{book.id}")
         now = self.clock.now()
+        why = coordinator_refusal(book, "starting a run", person.roles, person.eselon,
+                                  person.services, Eselon.III if mode == "disaster" else None)
+        if why:
+            raise self._refuse(person.nip, "drp.start", f"playbook:{book.id}", why)
         approval = self.journal.document_approval(book)
         if mode == "disaster" and approval is None:
             raise self._refuse(nip, "drp.start", f"playbook:{book.id}",
                                f"playbook {book.id} (sha256 {book.sha256[:12]}…) has no "
                                "approval by a Penyedia Layanan for these exact contents: it "
                                "is unapproved or was changed since approval")
+        active = [r["id"] for r in self.journal.runs()
+                  if r["playbook_id"] == book.id and r["state"] == "running"]
+        if active:
+            raise self._refuse(person.nip, "drp.start", f"playbook:{book.id}",
+                               f"run {active[0]} of {book.id} is still active: one run per "
+                               "playbook (finish or abort it first)")
         when = parse_time(disaster_at, self.config.settings.timezone, "--disaster-at") \
             if disaster_at else now
         if when > now:
@@ -83,14 +101,18 @@ class Drp:
         run = self.journal.require_running(run_id)
         book = self.playbook_of(run_id, acting=True)
         step = self.journal.step(run_id, step_id)
-        person = self.config.person(nip)
+        subject = f"drp-run:{run_id}/{step_id}"
+        person = self._person(nip, "drp.approve", subject)
         why = refusal(book, step_id, person.nip, person.roles, person.eselon, person.services,
                       run["started_by"])
         if why:
-            raise self._refuse(person.nip, "drp.approve", f"drp-run:{run_id}/{step_id}", why)
+            raise self._refuse(person.nip, "drp.approve", subject, why)
         open_now = {s["step_id"] for s in ready(self.journal.steps(run_id), book)}
         if step_id not in open_now:
-            raise BadInput(f"{step_id} is {step['state']} and not open for approval yet")
+            reason = f"{step_id} is {step['state']} and not open for approval yet"
+            self.store.record_refusal(self.clock.now(), person.nip, "drp.approve", subject,
+                                      reason)
+            raise BadInput(reason)
         output: dict[str, Any] = {}
         if step_id == "analyse":
             if scenario is None:
@@ -121,6 +143,20 @@ class Drp:
             self.journal.declared(run_id, now)
         return step_id
 
+    def _coordinator(self, run_id: int, nip: str | None, act: str, action: str,
+                     subject: str) -> str:
+        """The NIP of a Koordinator Pemulihan (eselon III+) of a covered service, or a
+        refusal: these acts steer a recovery that others have signed."""
+        if nip is None:
+            raise self._refuse(actor_of(self.config, None), action, subject,
+                               f"{act} needs --by: a Koordinator Pemulihan, eselon III+")
+        person = self._person(nip, action, subject)
+        why = coordinator_refusal(self.playbook_of(run_id), act, person.roles, person.eselon,
+                                  person.services, Eselon.III)
+        if why:
+            raise self._refuse(person.nip, action, subject, why)
+        return person.nip
+
     def decide(self, run_id: int, step_id: str, decision: str, reason: str,
                nip: str | None) -> None:
         """An operator's decision on an in-doubt or failed step: retry, skip or mark-done."""
@@ -128,14 +164,18 @@ class Drp:
         step = self.journal.step(run_id, step_id)
         if not reason.strip():
             raise BadInput("--reason is required: say what was verified")
-        actor = actor_of(self.config, nip)
+        subject = f"drp-run:{run_id}/{step_id}"
+        actor = self._coordinator(run_id, nip, f"deciding ({decision})",
+                                  f"drp.step.{decision}", subject)
         moves = {"retry": ({"in_doubt", "failed"}, "pending"),
                  "skip": ({"in_doubt", "failed", "pending", "waiting_approval"}, "skipped"),
                  "mark-done": ({"in_doubt", "failed"}, "done")}
         allowed, new = moves[decision]
-        if step["phase"] == "declaration" and decision != "retry":
-            raise self._refuse(actor, f"drp.step.{decision}", f"drp-run:{run_id}/{step_id}",
-                               "the declaration steps of Tabel 4.4 are signed, never skipped")
+        if (step["phase"] == "declaration" or step["kind"] == "approval") \
+                and decision != "retry":
+            raise self._refuse(actor, f"drp.step.{decision}", subject,
+                               "declaration and approval steps are signed, never skipped "
+                               "or marked done")
         now = self.clock.now()
         extra: dict[str, Any] = {"note": reason}
         if new == "done":
@@ -149,7 +189,8 @@ class Drp:
         self.journal.require_running(run_id)
         if not reason.strip():
             raise BadInput("--reason is required")
-        actor = actor_of(self.config, nip)
+        actor = self._coordinator(run_id, nip, "aborting a run", "drp.aborted",
+                                  f"drp-run:{run_id}")
         self.journal.finish(run_id, "aborted", self.clock.now(), reason, actor=actor)
 
     def status(self, run_id: int) -> dict[str, Any]:

@@ -1,9 +1,9 @@
 """One daemon per ledger: a second `spbe run` is refused, naming the holder.
 
 SQLite: an exclusive `flock` on `<database>.lock` (the holder written inside). PostgreSQL:
-a session advisory lock on a connection kept for the purpose, the holder named in its
-`application_name`. Both are released by the kernel or the server when the process dies,
-so a crash never leaves a stale lock.
+a session advisory lock (local to the database) on a connection kept for the purpose, the
+holder named in its `application_name`. Both are released by the kernel or the server when
+the process dies, so a crash never leaves a stale lock.
 """
 
 from __future__ import annotations
@@ -115,7 +115,8 @@ class LedgerLock:
                 names = conn.execute(text(
                     "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a "
                     "ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.granted "
-                    "AND l.objid = :k"), {"k": LOCK_KEY}).scalars().all()
+                    "AND l.objid = :k AND l.database = (SELECT oid FROM pg_database "
+                    "WHERE datname = current_database())"), {"k": LOCK_KEY}).scalars().all()
                 conn.close()
                 holder = next((h for n in names if (h := Holder.from_text(n or ""))), None)
                 db = make_url(str(self.engine.url)).database or "?"

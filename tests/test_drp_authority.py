@@ -1,0 +1,85 @@
+"""Who may steer a DRP run, decided in one place (drp.gates) for the CLI and the API alike:
+each wrong person refused and audited with the reason, each right one accepted."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from spbe_monitor.config.loader import load_config
+from spbe_monitor.drp.operations import Drp
+from spbe_monitor.errors import BadInput, Refused
+from spbe_monitor.ledger.store import Store
+from tests.conftest import FakeClock
+
+PENYEDIA_IZIN = "197001011995031001"
+PENYEDIA_SURAT = "197203152000031002"  # eselon II, Penyedia Layanan of another service
+KABID = "198004212005011004"  # eselon III, Koordinator Pemulihan of every service
+TEKNIS = "199002102015032005"
+HELPDESK = "199305052019031006"
+NOBODY = "196001011980011001"  # 18 digits, in no people.yaml
+
+
+@pytest.fixture
+def drp(config_dir: Path, store: Store) -> Drp:
+    return Drp(load_config(config_dir / "spbe.yaml"), store, FakeClock())
+
+
+def refused(drp: Drp, act, reason: str) -> None:
+    before = len(drp.store.audit_entries())
+    with pytest.raises(Refused, match=reason):
+        act()
+    [entry] = drp.store.audit_entries()[before:]
+    assert entry.outcome == "refused" and reason in str(entry.after)
+
+
+@pytest.mark.parametrize("nip, mode, reason", [
+    (TEKNIS, "drill", "starting a run is for a Koordinator Pemulihan"),
+    (HELPDESK, "drill", "starting a run is for a Koordinator Pemulihan"),
+    (PENYEDIA_SURAT, "drill", "starting a run is for a Koordinator Pemulihan"),
+    (NOBODY, "drill", "unknown person"),
+])
+def test_only_a_koordinator_pemulihan_starts_a_run(drp: Drp, nip, mode, reason):
+    refused(drp, lambda: drp.start("perizinan-online", mode, nip, None), reason)
+    assert drp.journal.runs() == []
+
+
+def test_one_active_run_per_playbook(drp: Drp):
+    first = drp.start("perizinan-online", "drill", KABID, None)
+    refused(drp, lambda: drp.start("perizinan-online", "drill", KABID, None),
+            f"run {first} of perizinan-online is still active")
+    drp.abort(first, "latihan dihentikan", KABID)
+    assert drp.start("perizinan-online", "drill", KABID, None) == first + 1
+
+
+def test_manual_steps_need_a_person_of_a_covered_service(drp: Drp, config_dir: Path):
+    run = drp.start("perizinan-online", "drill", KABID, None)
+    with pytest.raises(BadInput, match="not open for approval yet"):  # out of order
+        drp.approve(run, "promote-replica", TEKNIS, None)
+    refusals = [e for e in drp.store.audit_entries() if e.outcome == "refused"]
+    assert refusals and "not open for approval" in str(refusals[-1].after)
+    refused(drp, lambda: drp.approve(run, "promote-replica", PENYEDIA_SURAT, None),
+            "not responsible for a service this playbook recovers")
+
+
+@pytest.mark.parametrize("nip, reason", [
+    (None, "needs --by"),
+    (TEKNIS, "is for a Koordinator Pemulihan"),
+    (PENYEDIA_IZIN, "is for a Koordinator Pemulihan"),
+    (NOBODY, "unknown person"),
+])
+def test_abort_and_step_decisions_need_the_koordinator(drp: Drp, nip, reason):
+    run = drp.start("perizinan-online", "drill", KABID, None)
+    refused(drp, lambda: drp.abort(run, "bosan", nip), reason)
+    refused(drp, lambda: drp.decide(run, "promote-replica", "skip", "tidak perlu", nip),
+            reason)
+    assert drp.journal.run(run)["state"] == "running"
+
+
+def test_gates_are_never_skipped_even_by_the_koordinator(drp: Drp):
+    run = drp.start("perizinan-online", "drill", KABID, None)
+    refused(drp, lambda: drp.decide(run, "declare", "skip", "buru-buru", KABID),
+            "never skipped")
+    drp.decide(run, "promote-replica", "skip", "replika belum ada di latihan ini", KABID)
+    assert drp.journal.step(run, "promote-replica")["state"] == "skipped"
