@@ -23,12 +23,13 @@ from spbe_monitor.clock import SystemClock
 from spbe_monitor.config.fields import format_duration
 from spbe_monitor.config.loader import Config, load_config
 from spbe_monitor.config.models import Maintenance
-from spbe_monitor.errors import BadInput, ConfigError, SpbeError
+from spbe_monitor.errors import BadInput, ConfigError, Refused, SpbeError
 from spbe_monitor.ledger import db
 from spbe_monitor.ledger.durable import first_line
 from spbe_monitor.ledger.store import Store, as_dict
 from spbe_monitor.manual import Desk
 from spbe_monitor.monthly import figures_for_month, parse_month
+from spbe_monitor.regulation.authority import admin_refusal
 from spbe_monitor.regulation.classification import Basis, Nature, Scope, classify
 
 out = Console(highlight=False)
@@ -364,28 +365,62 @@ def token() -> None:
     """API bearer tokens, each tied to a person in people.yaml."""
 
 
+def _admin(ctx: Context, action: str, subject: str) -> str:
+    """The OS user, if spbe.yaml lists it under `admins:`; else a refusal, audited."""
+    actor = ctx.desk.actor(None)
+    why = admin_refusal(actor.removeprefix("os:"), ctx.config.settings.admins)
+    if why:
+        ctx.store.record_refusal(ctx.clock.now(), actor, action, subject, why)
+        raise Refused(why)
+    return actor
+
+
 @token.command("issue")
 @click.argument("nip")
+@click.option("--days", type=click.IntRange(1, 3650), default=None,
+              help="lifetime in days (default: token_lifetime in spbe.yaml, 90 days)")
 @pass_ctx
-def token_issue(ctx: Context, nip: str) -> None:
-    """Print a new token for NIP, once; only its SHA-256 is kept."""
+def token_issue(ctx: Context, nip: str, days: int | None) -> None:
+    """Print a new token for NIP, once; only its SHA-256 is kept (administrators only)."""
+    from datetime import timedelta
+
     from spbe_monitor.api.tokens import new_token
 
+    actor = _admin(ctx, "token.issue", f"person:{nip[:64]}")
     person = ctx.config.person(nip)
     value, hashed = new_token()
-    ctx.store.add_token(person.nip, hashed, ctx.desk.actor(None), ctx.clock.now())
+    now = ctx.clock.now()
+    expires = now + (timedelta(days=days) if days else ctx.config.settings.token_lifetime)
+    ctx.store.add_token(person.nip, hashed, actor, now, expires)
     click.echo(value)
-    click.echo(f"token for {person.name} ({person.nip}); it is shown only now", err=True)
+    click.echo(f"token for {person.name} ({person.nip}), valid until "
+               f"{expires:%Y-%m-%d %H:%M} UTC; it is shown only now", err=True)
 
 
 @token.command("revoke")
 @click.argument("nip")
 @pass_ctx
 def token_revoke(ctx: Context, nip: str) -> None:
-    """Revoke every token of NIP."""
+    """Revoke every token of NIP (administrators only)."""
+    actor = _admin(ctx, "token.revoke", f"person:{nip[:64]}")
     person = ctx.config.person(nip)
-    count = ctx.store.revoke_tokens(person.nip, ctx.desk.actor(None), ctx.clock.now())
+    count = ctx.store.revoke_tokens(person.nip, actor, ctx.clock.now())
     click.echo(f"{count} token(s) of {person.nip} revoked")
+
+
+@token.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def token_list(ctx: Context, as_json: bool) -> None:
+    """Every token: whose, hash prefix, created, expires, last used, revoked (never the
+    token itself)."""
+    rows = ctx.store.tokens()
+    if as_json:
+        _print_json([as_dict(t) for t in rows])
+        return
+    _table("Tokens", ["ID", "NIP", "SHA-256", "Created", "Expires", "Last used", "Revoked"],
+           [[t.id, t.nip, t.sha256_prefix, t.created_at, t.expires_at, t.last_used_at,
+             t.revoked_at] for t in rows])
 
 
 @cli.group()

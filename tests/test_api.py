@@ -80,7 +80,7 @@ async def test_writes_need_a_valid_token(api):
     r = await client.post("/api/v1/maintenance", json=WINDOW)
     assert r.status == 401 and r.headers["WWW-Authenticate"] == "Bearer"
     r = await client.post("/api/v1/maintenance", json=WINDOW, headers=auth("spbe_forged"))
-    assert r.status == 401 and "unknown or revoked" in (await r.json())["error"]
+    assert r.status == 401 and "unknown, expired or revoked" in (await r.json())["error"]
     store.revoke_tokens(TEKNIS, "test", FakeClock().now())
     r = await client.post("/api/v1/maintenance", json=WINDOW, headers=auth(tokens[TEKNIS]))
     assert r.status == 401

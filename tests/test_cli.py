@@ -149,6 +149,30 @@ def test_token_issue_prints_once_stores_only_the_hash_and_revoke(run, ledger):
     assert run("token", "issue", "000000000000000000").code == 2
 
 
+def test_tokens_expire_are_listed_without_their_value_and_only_admins_mint_them(
+        run, ledger, config_dir):
+    from datetime import UTC, datetime, timedelta
+
+    from spbe_monitor.api.tokens import digest
+
+    token = run("token", "issue", TEKNIS, "--days", "7").out.strip()
+    [info] = json.loads(run("token", "list", "--json").out)
+    assert info["nip"] == TEKNIS and info["sha256_prefix"] == digest(token)[:12]
+    assert token not in run("token", "list", "--json").out
+    expires = datetime.fromisoformat(info["expires_at"])
+    assert timedelta(days=6, hours=23) < expires - datetime.now(UTC) <= timedelta(days=7)
+    assert ledger.token_owner(digest(token), expires - timedelta(seconds=1)) == TEKNIS
+    assert ledger.token_owner(digest(token), expires) is None  # expired
+    assert json.loads(run("token", "list", "--json").out)[0]["last_used_at"] is not None
+    settings = config_dir / "spbe.yaml"  # an install whose administrator is another user
+    settings.write_text(settings.read_text().replace("admins: [root, spbe]", "admins: [spbe]"))
+    for act in (("issue", TEKNIS), ("revoke", TEKNIS)):
+        r = run("token", *act)
+        assert r.code == 3 and "is not an administrator" in r.err
+    refusals = [e for e in ledger.audit_entries() if e.outcome == "refused"]
+    assert [e.action for e in refusals] == ["token.issue", "token.revoke"]
+
+
 def test_drp_assess_cites_tabel_4_3(run):
     r = run("drp", "assess", "--category", "kerusakan_fisik", "--recovery-days", "5", "--json")
     assert r.code == 0 and json.loads(r.out) == {

@@ -145,3 +145,33 @@ def test_migration_backfills_the_chain_for_older_entries(database_url: str):
     store.record_refusal(T0, "n", "y", "s", "no")
     assert store.verify_audit() == (2, None)
     engine.dispose()
+
+
+def test_migration_seals_evidence_written_before_sealing_existed(database_url: str):
+    """A ledger from before sealing (revision 0008) with an outage, a maintenance window and
+    a token: after upgrading, every row matches its seal and old tokens have an expiry."""
+    from alembic import command
+
+    engine = db.make_engine(database_url)
+    cfg = db._alembic_config()
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0008")
+        conn.execute(text(
+            "INSERT INTO outages (service_id, start_at, end_at, impact, priority, source, "
+            "closed_unobserved, created_at) VALUES ('a', '2026-11-01 00:00:00.250000', "
+            "'2026-11-01 01:00:00', 'mayor', 'P1', 'probe', false, '2026-11-01 01:00:00')"))
+        conn.execute(text(
+            "INSERT INTO maintenance_windows (start_at, end_at, timezone, reason, "
+            "registered_at, registered_by) VALUES ('2026-11-02 00:00:00', "
+            "'2026-11-02 01:00:00', 'Asia/Jakarta', 'x', '2026-11-01 00:00:00', 'n')"))
+        conn.execute(text("INSERT INTO api_tokens (nip, token_sha256, created_at) VALUES "
+                          "('n', 'abc', '2026-11-01 00:00:00')"))
+    db.upgrade(engine)
+    store = Store(engine)
+    assert store.verify_evidence([]) == []
+    [token] = store.tokens()
+    assert token.expires_at == datetime(2027, 1, 30, tzinfo=UTC)
+    store.close_outage("a", T0)  # nothing open: no change, still sealed
+    assert store.verify_evidence([]) == []
+    engine.dispose()

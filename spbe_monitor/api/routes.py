@@ -91,10 +91,10 @@ def add_api(router: web.UrlDispatcher, host: Host) -> None:
             raise web.HTTPUnauthorized(
                 text=json.dumps({"error": "a bearer token is required for this act"}),
                 content_type="application/json", headers={"WWW-Authenticate": "Bearer"})
-        nip = await run(host.store.token_owner, digest(token.strip()))
+        nip = await run(host.store.token_owner, digest(token.strip()), host.clock.now())
         if nip is None or nip not in host.config.people:
             raise web.HTTPUnauthorized(
-                text=json.dumps({"error": "unknown or revoked token"}),
+                text=json.dumps({"error": "unknown, expired or revoked token"}),
                 content_type="application/json", headers={"WWW-Authenticate": "Bearer"})
         return host.config.people[nip]
 

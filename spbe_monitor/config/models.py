@@ -103,6 +103,9 @@ class Settings(Strict):
     spool: Text = "../var/spool"  # ledger writes the database refused wait here (local disk)
     # signs checkpoints of the audit chain; kept outside the database, created at first start
     audit_key: Text = "../var/audit/signing.key"
+    # OS users who may mint and revoke personal API tokens (`spbe token issue|revoke`)
+    admins: list[Annotated[str, StringConstraints(pattern=r"^[a-z_][a-z0-9_.-]*$")]] = []
+    token_lifetime: Duration = timedelta(days=90)
     max_concurrency: int = Field(default=512, ge=1, le=100_000)  # checks in flight at once
     server: Server = Server()
     reports: Reports = Reports()

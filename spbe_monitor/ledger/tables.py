@@ -191,6 +191,14 @@ api_tokens = Table(
     Column("token_sha256", String(64), nullable=False, unique=True),  # the token is never kept
     Column("created_at", UTCDateTime, nullable=False),
     Column("revoked_at", UTCDateTime, nullable=True),
+    Column("expires_at", UTCDateTime, nullable=True),
+)
+
+token_uses = Table(  # apart from api_tokens: a use is not evidence, and would break its seal
+    "token_uses",
+    metadata,
+    Column("token_id", Integer, ForeignKey("api_tokens.id"), primary_key=True),
+    Column("last_used_at", UTCDateTime, nullable=False),
 )
 
 reports = Table(

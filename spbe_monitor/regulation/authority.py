@@ -49,3 +49,12 @@ def maintenance_change(
     if foreign:
         return f"not responsible for {', '.join(foreign)}"
     return None
+
+
+def admin_refusal(os_user: str, admins: Collection[str]) -> str | None:
+    """Why this OS user may not mint or revoke a person's token (None: may). Tokens carry a
+    person's authority, so only the administrators named in spbe.yaml hand them out."""
+    if os_user not in admins:
+        return (f"OS user {os_user!r} is not an administrator: only the admins listed in "
+                "spbe.yaml mint or revoke tokens")
+    return None

@@ -26,13 +26,15 @@ def upgrade() -> None:
         sa.Column("signature", sa.String(length=128), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_checkpoints")),
     )
-    # rows written before sealing existed are sealed as they stand now
+    # rows written before sealing existed are sealed as they stand now, with the columns
+    # they have at this revision (reflected: later migrations add more)
     from spbe_monitor.ledger.evidence import SEALED, seal
 
     conn = op.get_bind()
     now = datetime.now(UTC)
+    reflected = sa.MetaData()
     for table in SEALED:
-        seal(conn, table, sa.true(), now)
+        seal(conn, sa.Table(table.name, reflected, autoload_with=conn), sa.true(), now)
 
 
 def downgrade() -> None:
