@@ -56,6 +56,12 @@ class Context:
         db.upgrade(engine)
         return Store(engine)
 
+    def acting(self, action: str) -> str:
+        """The NIP of the person whose token is presented; refused (and audited) without."""
+        from spbe_monitor.identity import acting_person
+
+        return acting_person(self.config, self.store, self.clock.now(), action).nip
+
     @cached_property
     def desk(self) -> Desk:
         return Desk(self.config, self.store, self.clock)
@@ -258,12 +264,11 @@ def downtime() -> None:
 @click.option("--start", required=True, help="ISO 8601; without offset: the service's zone")
 @click.option("--end", required=True)
 @click.option("--cause", required=True)
-@click.option("--by", "nip", help="NIP of the person entering it (default: OS user)")
 @pass_ctx
 def downtime_add(ctx: Context, service_id: str, start: str, end: str, cause: str,
-                 nip: str | None) -> None:
+                 ) -> None:
     """Record an outage no probe saw (users reported it); it counts like probed downtime."""
-    oid = ctx.desk.add_downtime(service_id, start, end, cause, nip)
+    oid = ctx.desk.add_downtime(service_id, start, end, cause, ctx.acting("downtime.add"))
     click.echo(f"outage {oid} recorded")
 
 
@@ -286,11 +291,10 @@ def downtime_list(ctx: Context, service_id: str | None, as_json: bool) -> None:
 @downtime.command("annotate")
 @click.argument("outage_id", type=ROW_ID, metavar="ID")
 @click.option("--cause", required=True)
-@click.option("--by", "nip")
 @pass_ctx
-def downtime_annotate(ctx: Context, outage_id: int, cause: str, nip: str | None) -> None:
+def downtime_annotate(ctx: Context, outage_id: int, cause: str) -> None:
     """Set an outage's cause (audited with the previous value)."""
-    ctx.desk.annotate(outage_id, cause, nip)
+    ctx.desk.annotate(outage_id, cause, ctx.acting("downtime.annotate"))
     click.echo(f"outage {outage_id} annotated")
 
 
@@ -305,12 +309,12 @@ def maintenance() -> None:
 @click.option("--end", required=True)
 @click.option("--rrule", help='e.g. "FREQ=WEEKLY;BYDAY=SU"')
 @click.option("--reason", required=True)
-@click.option("--by", "nip")
 @pass_ctx
 def maintenance_add(ctx: Context, service_ids: tuple[str, ...], start: str, end: str,
-                    rrule: str | None, reason: str, nip: str | None) -> None:
+                    rrule: str | None, reason: str) -> None:
     """Register a maintenance window in advance, so its downtime is excused."""
-    wid, late = ctx.desk.add_maintenance(list(service_ids), start, end, rrule, reason, nip)
+    wid, late = ctx.desk.add_maintenance(list(service_ids), start, end, rrule, reason,
+                                         ctx.acting("maintenance.add"))
     click.echo(f"maintenance {wid} registered")
     if late:
         why = late_text(late, ctx.config.settings.maintenance)
@@ -343,21 +347,58 @@ def maintenance_list(ctx: Context, as_json: bool) -> None:
 
 @maintenance.command("approve")
 @click.argument("window_id", type=ROW_ID, metavar="ID")
-@click.option("--by", "nip", required=True, help="NIP of the approving Penyedia Layanan")
 @pass_ctx
-def maintenance_approve(ctx: Context, window_id: int, nip: str) -> None:
+def maintenance_approve(ctx: Context, window_id: int) -> None:
     """Approve a late-registered window (Penyedia Layanan of the service, eselon II+)."""
-    services = ctx.desk.approve_maintenance(window_id, nip)
+    services = ctx.desk.approve_maintenance(window_id, ctx.acting("maintenance.approve"))
     click.echo(f"maintenance {window_id} approved for {', '.join(services)}")
 
 
 @maintenance.command("cancel")
 @click.argument("window_id", type=ROW_ID, metavar="ID")
-@click.option("--by", "nip")
 @pass_ctx
-def maintenance_cancel(ctx: Context, window_id: int, nip: str | None) -> None:
-    ctx.desk.cancel_maintenance(window_id, nip)
+def maintenance_cancel(ctx: Context, window_id: int) -> None:
+    ctx.desk.cancel_maintenance(window_id, ctx.acting("maintenance.cancel"))
     click.echo(f"maintenance {window_id} cancelled")
+
+
+@cli.command()
+@pass_ctx
+def login(ctx: Context) -> None:
+    """Keep your personal token for this OS user (0600): the CLI then acts as you.
+
+    The token is read from standard input (hidden when typed). Get one from an
+    administrator (`spbe token issue NIP`)."""
+    from spbe_monitor.identity import person_of, store_token
+
+    value = click.prompt("token", hide_input=True, err=True) if sys.stdin.isatty() \
+        else sys.stdin.readline()
+    value = value.strip()
+    person = person_of(value, ctx.config, ctx.store, ctx.clock.now()) if value else None
+    if person is None:
+        ctx.store.record_refusal(ctx.clock.now(), ctx.desk.actor(None), "login",
+                                 "authentication", "unknown, expired or revoked token")
+        raise Refused("unknown, expired or revoked token: nothing stored")
+    path = store_token(value)
+    click.echo(f"logged in as {person.name} ({person.nip}); token kept in {path}")
+
+
+@cli.command()
+def logout() -> None:
+    """Forget the stored token."""
+    from spbe_monitor.identity import token_file
+
+    token_file().unlink(missing_ok=True)
+    click.echo("logged out")
+
+
+@cli.command()
+@pass_ctx
+def whoami(ctx: Context) -> None:
+    """The person the CLI acts as (from SPBE_TOKEN or `spbe login`)."""
+    person = ctx.config.person(ctx.acting("whoami"))
+    click.echo(f"{person.name} ({person.nip}), {person.position}"
+               + (f", eselon {person.eselon}" if person.eselon else ""))
 
 
 @cli.group()
@@ -643,25 +684,23 @@ def drp_plan(ctx: Context, playbook: str, mode: str) -> None:
 
 @drp.command("approve-document")
 @click.argument("playbook")
-@click.option("--by", "nip", required=True, help="NIP of an eselon II Penyedia Layanan")
 @pass_ctx
-def drp_approve_document(ctx: Context, playbook: str, nip: str) -> None:
+def drp_approve_document(ctx: Context, playbook: str) -> None:
     """Approve the playbook's exact contents (bound to its SHA-256)."""
-    book = _drp(ctx).approve_document(playbook, nip)
+    book = _drp(ctx).approve_document(playbook, ctx.acting("drp.document.approve"))
     click.echo(f"playbook {book.id} approved (sha256 {book.sha256})")
 
 
 @drp.command("start")
 @click.argument("playbook")
 @click.option("--mode", type=click.Choice(["drill", "disaster"]), required=True)
-@click.option("--by", "nip", required=True)
 @click.option("--disaster-at", help="when the disaster struck (ISO 8601; default now)")
 @click.option("--detach", is_flag=True, help="create the run and return (resume later)")
 @pass_ctx
-def drp_start(ctx: Context, playbook: str, mode: str, nip: str, disaster_at: str | None,
+def drp_start(ctx: Context, playbook: str, mode: str, disaster_at: str | None,
               detach: bool) -> None:
     """Start a run and follow it in the foreground, waiting at gates."""
-    run_id = _drp(ctx).start(playbook, mode, nip, disaster_at)
+    run_id = _drp(ctx).start(playbook, mode, ctx.acting("drp.start"), disaster_at)
     click.echo(f"run {run_id} started ({mode})")
     if not detach:
         _follow(ctx, run_id)
@@ -679,7 +718,6 @@ def drp_resume(ctx: Context, run_id: int) -> None:
 @drp.command("approve")
 @click.argument("run_id", type=ROW_ID, metavar="RUN")
 @click.argument("step_id", metavar="STEP")
-@click.option("--by", "nip", required=True)
 @click.option("--note")
 @click.option("--category", type=click.Choice(["infrastruktur", "kerusakan_fisik",
                                                "pihak_ketiga", "akses",
@@ -689,13 +727,14 @@ def drp_resume(ctx: Context, run_id: int) -> None:
 @click.option("--downtime-hours", type=float, default=0.0)
 @click.option("--data-lost", is_flag=True)
 @pass_ctx
-def drp_approve(ctx: Context, run_id: int, step_id: str, nip: str, note: str | None,
+def drp_approve(ctx: Context, run_id: int, step_id: str, note: str | None,
                 category: str | None, recovery_days: float, downtime_hours: float,
                 data_lost: bool) -> None:
     """Sign a gate or approval step, or confirm a manual step (exit 3 when refused)."""
     scenario = None if category is None else {
         "category": category, "recovery_days": recovery_days,
         "downtime_hours": downtime_hours, "data_lost": data_lost}
+    nip = ctx.acting("drp.approve")
     _drp(ctx).approve(run_id, step_id, nip, note, scenario)
     click.echo(f"run {run_id}: {step_id} signed by {nip}")
 
@@ -705,23 +744,21 @@ def drp_approve(ctx: Context, run_id: int, step_id: str, nip: str, note: str | N
 @click.argument("step_id", metavar="STEP")
 @click.argument("decision", type=click.Choice(["retry", "skip", "mark-done"]))
 @click.option("--reason", required=True)
-@click.option("--by", "nip", help="NIP of a Koordinator Pemulihan (eselon III+) of the service")
 @pass_ctx
 def drp_step(ctx: Context, run_id: int, step_id: str, decision: str, reason: str,
-             nip: str | None) -> None:
+             ) -> None:
     """Decide on an in-doubt or failed step after verifying it."""
-    _drp(ctx).decide(run_id, step_id, decision, reason, nip)
+    _drp(ctx).decide(run_id, step_id, decision, reason, ctx.acting("drp.step"))
     click.echo(f"run {run_id}: {step_id} {decision}")
 
 
 @drp.command("abort")
 @click.argument("run_id", type=ROW_ID, metavar="RUN")
 @click.option("--reason", required=True)
-@click.option("--by", "nip", help="NIP of a Koordinator Pemulihan (eselon III+) of the service")
 @pass_ctx
-def drp_abort(ctx: Context, run_id: int, reason: str, nip: str | None) -> None:
+def drp_abort(ctx: Context, run_id: int, reason: str) -> None:
     """Stop a run for good, with the reason (a Koordinator Pemulihan, eselon III+)."""
-    _drp(ctx).abort(run_id, reason, nip)
+    _drp(ctx).abort(run_id, reason, ctx.acting("drp.aborted"))
     click.echo(f"run {run_id} aborted")
 
 

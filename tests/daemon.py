@@ -48,6 +48,9 @@ probes:
 """
 
 
+TEKNIS = "199002102015032005"  # the Pengelola Teknis of the test service `target`
+
+
 def write_config(folder: Path, port: int, probes_yaml: str, components: list[str],
                  database: str = "sqlite:///ledger.db") -> Path:
     (folder / "probes").mkdir(parents=True, exist_ok=True)
@@ -72,7 +75,11 @@ services:
     operating_hours: 24x7
     components: {json.dumps(components)}
 """)
-    (folder / "people.yaml").write_text("people: []\n")
+    (folder / "people.yaml").write_text(f"""\
+people:
+  - {{nip: "{TEKNIS}", name: Rina Marlina, position: Pranata Komputer,
+     roles: [pengelola_teknis], services: [target]}}
+""")
     return folder / "spbe.yaml"
 
 

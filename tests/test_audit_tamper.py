@@ -4,6 +4,7 @@ kind detected by `spbe audit verify`: exit 1, naming what changed."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -108,7 +109,8 @@ def test_the_signing_key_is_created_private_at_first_need(config_dir: Path,
     monkeypatch.delenv("SPBE_DATABASE_URL", raising=False)
     cfg = ["--config", str(config_dir / "spbe.yaml")]
     assert spbe(capsys, *cfg, "downtime", "add", "perizinan-online", "--start",
-                "2026-11-20T08:00", "--end", "2026-11-20T09:00", "--cause", "x").code == 0
+                "2026-11-20T08:00", "--end", "2026-11-20T09:00", "--cause", "x",
+                "--by", TEKNIS).code == 0
     assert spbe(capsys, *cfg, "audit", "checkpoint").code == 0
     key = load_config(config_dir / "spbe.yaml").audit_key_path
     assert key.stat().st_mode & 0o777 == 0o600
@@ -123,14 +125,18 @@ def test_export_writes_entries_and_checkpoints_as_json_lines(
     monkeypatch.delenv("SPBE_DATABASE_URL", raising=False)
     cfg = ["--config", str(config_dir / "spbe.yaml")]
     assert spbe(capsys, *cfg, "downtime", "add", "perizinan-online", "--start",
-                "2026-11-20T08:00", "--end", "2026-11-20T09:00", "--cause", "x").code == 0
+                "2026-11-20T08:00", "--end", "2026-11-20T09:00", "--cause", "x",
+                "--by", TEKNIS).code == 0
     assert spbe(capsys, *cfg, "audit", "checkpoint").code == 0
     out = tmp_path / "audit.jsonl"
     assert spbe(capsys, *cfg, "audit", "export", "--since", "2026-01-01T00:00",
                 "--out", str(out)).code == 0
     rows = [json.loads(line) for line in out.read_text().splitlines()]
-    assert [r["type"] for r in rows] == ["entry", "entry", "checkpoint"]
-    assert rows[2]["entry_hash"] == rows[1]["hash"] and rows[1]["prev_hash"] == rows[0]["hash"]
+    # the token's issue and seal, the downtime entry and its seal, then the checkpoint
+    assert [r["type"] for r in rows] == ["entry"] * 4 + ["checkpoint"]
+    assert [r["action"] for r in rows[:4]] == ["token.issue", "seal", "downtime.add", "seal"]
+    assert rows[4]["entry_hash"] == rows[3]["hash"]
+    assert all(b["prev_hash"] == a["hash"] for a, b in pairwise(rows[:4]))
     assert spbe(capsys, *cfg, "audit", "export", "--since", "kemarin").code == 2
 
 
@@ -143,7 +149,7 @@ def test_a_rotated_key_keeps_its_checkpoints_verifiable(config_dir: Path,
     for day in ("20", "21"):
         assert spbe(capsys, *cfg, "downtime", "add", "perizinan-online", "--start",
                     f"2026-11-{day}T08:00", "--end", f"2026-11-{day}T09:00", "--cause",
-                    "x").code == 0
+                    "x", "--by", TEKNIS).code == 0
         assert spbe(capsys, *cfg, "audit", "checkpoint").code == 0
         if day == "20":  # rotate: retire the private half, keep the public one beside it
             Path(f"{key}.pub").rename(key.parent / "signing-2026-11-20.pub")

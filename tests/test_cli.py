@@ -1,6 +1,7 @@
 """The `spbe` commands as a user types them: exit codes, one-line reasons, nothing lost."""
 
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -8,7 +9,8 @@ import pytest
 from spbe_monitor.config.loader import load_config
 from spbe_monitor.ledger import db
 from spbe_monitor.ledger.store import Store
-from tests.cli_helpers import Result, spbe
+from tests.cli_helpers import Result, spbe, token_for
+from tests.conftest import SPBE
 
 PENYEDIA_IZIN = "197001011995031001"  # eselon II, Penyedia Layanan of perizinan-online
 PENYEDIA_SURAT = "197203152000031002"  # eselon II, Penyedia Layanan of persuratan-online
@@ -18,7 +20,11 @@ TEKNIS = "199002102015032005"  # no eselon, pengelola teknis
 
 @pytest.fixture
 def run(config_dir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):
+    """The CLI as the Pengelola Teknis, logged in (`--by NIP` acts as someone else)."""
     monkeypatch.delenv("SPBE_DATABASE_URL", raising=False)
+    for nip in (PENYEDIA_IZIN, PENYEDIA_SURAT, KABID):  # each person holds a token already
+        token_for(config_dir / "spbe.yaml", nip)
+    monkeypatch.setenv("SPBE_TOKEN", token_for(config_dir / "spbe.yaml", TEKNIS))
 
     def _run(*args: str) -> Result:
         return spbe(capsys, "--config", str(config_dir / "spbe.yaml"), *args)
@@ -62,8 +68,6 @@ def test_downtime_add_read_in_service_zone_and_counted(run, ledger):
       "2026-11-02T09:00", "--cause", "x"], "not an ISO 8601 time"),
     (["downtime", "add", "perizinan-online", "--start", "2026-11-02T08:00", "--end",
       "2099-01-01T00:00", "--cause", "x"], "downtime in the future"),
-    (["downtime", "add", "perizinan-online", "--start", "2026-11-02T08:00", "--end",
-      "2026-11-02T09:00", "--cause", "x", "--by", "000000000000000000"], "unknown person"),
     (["downtime", "add", "perizinan-online", "--start", "2026-11-02T08:00", "--end",
       "2026-11-02T09:00", "--cause", "  "], "--cause must not be empty"),
     (["downtime", "annotate", "42", "--cause", "x"], "no outage with id 42"),
@@ -144,7 +148,7 @@ def test_token_issue_prints_once_stores_only_the_hash_and_revoke(run, ledger):
         stored = [row[0] for row in conn.exec_driver_sql("SELECT token_sha256 FROM api_tokens")]
     assert token not in stored and digest(token) in stored
     r = run("token", "revoke", TEKNIS)
-    assert r.code == 0 and "1 token(s)" in r.out
+    assert r.code == 0 and "2 token(s)" in r.out  # this one and the one the CLI acts with
     assert ledger.token_owner(digest(token)) is None
     assert run("token", "issue", "000000000000000000").code == 2
 
@@ -156,14 +160,16 @@ def test_tokens_expire_are_listed_without_their_value_and_only_admins_mint_them(
     from spbe_monitor.api.tokens import digest
 
     token = run("token", "issue", TEKNIS, "--days", "7").out.strip()
-    [info] = json.loads(run("token", "list", "--json").out)
+    [info] = [t for t in json.loads(run("token", "list", "--json").out)
+              if t["sha256_prefix"] == digest(token)[:12]]
     assert info["nip"] == TEKNIS and info["sha256_prefix"] == digest(token)[:12]
     assert token not in run("token", "list", "--json").out
     expires = datetime.fromisoformat(info["expires_at"])
     assert timedelta(days=6, hours=23) < expires - datetime.now(UTC) <= timedelta(days=7)
     assert ledger.token_owner(digest(token), expires - timedelta(seconds=1)) == TEKNIS
     assert ledger.token_owner(digest(token), expires) is None  # expired
-    assert json.loads(run("token", "list", "--json").out)[0]["last_used_at"] is not None
+    assert next(t for t in json.loads(run("token", "list", "--json").out)
+                if t["id"] == info["id"])["last_used_at"] is not None
     settings = config_dir / "spbe.yaml"  # an install whose administrator is another user
     settings.write_text(settings.read_text().replace("admins: [root, spbe]", "admins: [spbe]"))
     for act in (("issue", TEKNIS), ("revoke", TEKNIS)):
@@ -190,10 +196,51 @@ def test_audit_verify_catches_a_row_edited_in_the_database(run, ledger):
                "--end", "2026-11-02T09:00", "--cause", "Listrik padam").code == 0
     assert run("token", "issue", TEKNIS).code == 0
     ok = run("audit", "verify")
-    assert ok.code == 0 and "intact: 4 entries" in ok.out
+    assert ok.code == 0 and "intact: 12 entries" in ok.out  # 4 tokens held, 2 acts
+    # entry 9 is the downtime entry, after the four tokens' issue and seal entries
     from sqlalchemy import text
     with ledger.engine.begin() as conn:
         conn.execute(text("UPDATE audit_log SET after = replace(after, 'Listrik', 'Petir') "
                           "WHERE action = 'downtime.add'"))
     bad = run("audit", "verify")
-    assert bad.code == 1 and "NOT intact" in bad.err and "entry 1 was edited" in bad.err
+    assert bad.code == 1 and "NOT intact" in bad.err and "entry 9 was edited" in bad.err
+
+
+def test_acts_need_a_credential_not_a_typed_nip(run, ledger, monkeypatch, config_dir):
+    act = ["downtime", "add", "perizinan-online", "--start", "2026-11-02T08:00", "--end",
+           "2026-11-02T09:00", "--cause", "x"]
+    monkeypatch.delenv("SPBE_TOKEN")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(config_dir / "nobody-home"))
+    r = run(*act)
+    assert r.code == 3 and "no credential: run `spbe login`" in r.err
+    typed = subprocess.run([*SPBE, "--config", str(config_dir / "spbe.yaml"), *act, "--by",
+                            TEKNIS], capture_output=True, text=True)
+    assert typed.returncode == 2 and "No such option '--by'" in typed.stderr  # gone for good
+    monkeypatch.setenv("SPBE_TOKEN", "spbe_forged")
+    r = run(*act)
+    assert r.code == 3 and "unknown, expired or revoked" in r.err
+    stranger = token_for(config_dir / "spbe.yaml", "196001011980011001")  # not in people.yaml
+    monkeypatch.setenv("SPBE_TOKEN", stranger)
+    assert run(*act).code == 3
+    refusals = [e for e in ledger.audit_entries() if e.outcome == "refused"]
+    assert [e.action for e in refusals] == ["downtime.add"] * 3 and ledger.outages() == []
+
+
+def test_login_keeps_the_token_for_this_user_only(run, ledger, monkeypatch, config_dir,
+                                                  capsys):
+    import io
+    import stat
+
+    token = token_for(config_dir / "spbe.yaml", KABID)
+    monkeypatch.delenv("SPBE_TOKEN")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(config_dir / "home"))
+    monkeypatch.setattr("sys.stdin", io.StringIO(token + "\n"))
+    r = run("login")
+    assert r.code == 0 and KABID in r.out
+    stored = config_dir / "home" / "spbe" / "token"
+    assert stat.S_IMODE(stored.stat().st_mode) == 0o600
+    assert "Dedi Kurniawan" in run("whoami").out
+    monkeypatch.setattr("sys.stdin", io.StringIO("spbe_forged\n"))
+    assert run("login").code == 3 and stored.read_text().strip() == token  # kept as it was
+    assert run("logout").code == 0 and not stored.exists()
+    assert run("whoami").code == 3

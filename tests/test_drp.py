@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from tests.cli_helpers import acting
 from tests.conftest import SPBE
 from tests.pg import free_port
 
@@ -127,8 +128,12 @@ NORMALISATION = """\
 
 
 def spbe(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*SPBE, "--config", str(config), *args], capture_output=True,
-                          text=True, timeout=120)
+    rest, token = acting(config, args)
+    env = {k: v for k, v in os.environ.items() if k != "SPBE_TOKEN"}
+    if token:
+        env["SPBE_TOKEN"] = token
+    return subprocess.run([*SPBE, "--config", str(config), *rest], capture_output=True,
+                          text=True, timeout=120, env=env)
 
 
 def status(config: Path, run: int) -> dict[str, Any]:

@@ -12,7 +12,7 @@ import click
 import pytest
 
 from spbe_monitor.cli import cli
-from tests.cli_helpers import spbe
+from tests.cli_helpers import spbe, token_for
 from tests.test_api import KABID, PENYEDIA_IZIN, api, auth  # noqa: F401 - the api fixture
 
 # Paths stay inside the test's own folder (the sweep runs as root in CI: a real system file
@@ -23,6 +23,7 @@ HOSTILE = ["", " ", "x" * 5000, "0001-01-01T00:00", "9999-12-31T23:59", "0001-01
            "-1", "99999999999999999999", "2026-02-30T25:61", "Perizinan 😀 ١٢٣",
            "../../etc/passwd", FILE, "%00", "1e309", "NaN"]
 
+HELPDESK = "199305052019031006"
 SANE = {  # a valid value per parameter, so each hostile value is tried in every slot
     "service_id": "perizinan-online", "service_ids": "perizinan-online",
     "start": "2026-11-03T08:00", "end": "2026-11-03T09:00", "cause": "Listrik padam",
@@ -56,8 +57,6 @@ def invocation(path: tuple[str, ...], cmd: click.Command, hostile: str | None,
         value = hostile if p.name == slot else SANE.get(p.name or "")
         if p.name == "out_dir" and p.name != slot:
             value = str(out_dir)
-        if p.name == "nip" and path == ("drp", "start") and p.name != slot:
-            value = "199305052019031006"  # a helpdesk clerk: never starts a run here
         if value is None or (not p.required and p.name != slot):
             continue
         if isinstance(p, click.Argument):
@@ -79,6 +78,9 @@ def test_every_command_answers_hostile_input_with_a_reason(
     (tmp_path / "a-file").write_text("keep me\n")
     monkeypatch.chdir(tmp_path / "a" / "b")
     cfg = ["--config", str(config_dir / "spbe.yaml")]
+    # acting as the Koordinator; as a helpdesk clerk for `drp start`, who never starts a run
+    acting_as = HELPDESK if path == ("drp", "start") else KABID
+    monkeypatch.setenv("SPBE_TOKEN", token_for(config_dir / "spbe.yaml", acting_as))
     slots = [p.name for p in cmd.params if not (isinstance(p, click.Option) and p.is_flag)]
     problems: list[tuple[object, ...]] = []
     for slot in slots or [None]:
@@ -135,3 +137,14 @@ async def test_every_route_answers_hostile_input_with_4xx_and_a_reason(
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
     assert any("refused a malformed request: 400 " in r.getMessage()
                and "Got more than 8190 bytes" in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.parametrize("token", ["", " ", "x" * 5000, "spbe_" + "A" * 43, "😀", "\t"])
+def test_hostile_tokens_are_refused_with_a_reason(token: str, config_dir: Path,
+                                                  capsys: pytest.CaptureFixture[str],
+                                                  monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.delenv("SPBE_DATABASE_URL", raising=False)
+    monkeypatch.setenv("SPBE_TOKEN", token)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(config_dir / "nobody"))
+    r = spbe(capsys, "--config", str(config_dir / "spbe.yaml"), "whoami")
+    assert r.code == 3 and r.err.startswith("error: ") and "Traceback" not in r.err

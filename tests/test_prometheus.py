@@ -17,8 +17,9 @@ from typing import Any
 
 import pytest
 
+from tests.cli_helpers import token_for
 from tests.conftest import IN_CI, SPBE
-from tests.daemon import Daemon, write_config
+from tests.daemon import TEKNIS, Daemon, write_config
 from tests.pg import free_port
 from tests.test_dashboards import RULES, exprs
 
@@ -96,7 +97,8 @@ probes:
     end = min(start + timedelta(hours=1), now - timedelta(minutes=1))
     subprocess.run([*SPBE, "--config", str(config), "downtime", "add", "target", "--start",
                     start.isoformat(), "--end", end.isoformat(), "--cause", "uji"],
-                   check=True, capture_output=True)
+                   check=True, capture_output=True,
+                   env={**os.environ, "SPBE_TOKEN": token_for(config, TEKNIS)})
     daemon = Daemon(config, spbe_port)
     try:
         daemon.wait_for(lambda: daemon.service_health() == "up", "service up")

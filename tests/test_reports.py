@@ -18,7 +18,7 @@ from spbe_monitor.config.loader import load_config
 from spbe_monitor.ledger import db
 from spbe_monitor.ledger.store import Store, UtilisationHour
 from spbe_monitor.reports.jobs import month_end
-from tests.cli_helpers import spbe
+from tests.cli_helpers import spbe, token_for
 from tests.conftest import IN_CI
 from tests.pg import free_port
 
@@ -31,6 +31,7 @@ HEADINGS = ["Laporan Ketersediaan Layanan", "Nama Layanan", "Periode",
 @pytest.fixture
 def run(config_dir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):
     monkeypatch.delenv("SPBE_DATABASE_URL", raising=False)
+    monkeypatch.setenv("SPBE_TOKEN", token_for(config_dir / "spbe.yaml", TEKNIS))
     return lambda *args: spbe(capsys, "--config", str(config_dir / "spbe.yaml"), *args)
 
 

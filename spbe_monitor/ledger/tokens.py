@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import insert, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from spbe_monitor.ledger.audit import audit_in
 from spbe_monitor.ledger.evidence import seal
@@ -52,11 +54,11 @@ class TokenRepo(Repo):
             row = conn.execute(q).first()
             if row is None:
                 return None
-            if now is not None:
-                done = conn.execute(update(token_uses).where(
-                    token_uses.c.token_id == row.id).values(last_used_at=now))
-                if done.rowcount == 0:
-                    conn.execute(insert(token_uses).values(token_id=row.id, last_used_at=now))
+            if now is not None:  # an upsert: concurrent first uses must not collide
+                upsert = (pg_insert if conn.dialect.name == "postgresql" else sqlite_insert)
+                conn.execute(upsert(token_uses).values(token_id=row.id, last_used_at=now)
+                             .on_conflict_do_update(index_elements=[token_uses.c.token_id],
+                                                    set_={"last_used_at": now}))
         return str(row.nip)
 
     def tokens(self) -> list[TokenInfo]:

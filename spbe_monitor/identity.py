@@ -1,0 +1,64 @@
+"""Who is acting at the command line: the person whose token is presented (`SPBE_TOKEN`,
+or the one `spbe login` stored for this OS user), checked against the ledger's token
+hashes — never a NIP typed on the command line. The ledger is checked directly rather than
+through the daemon's API so that the DRP runner works at a secondary site with a ledger
+replica and no daemon; a shell user able to write the ledger could bypass any CLI check
+anyway (docs/security.md)."""
+
+from __future__ import annotations
+
+import getpass
+import os
+from datetime import datetime
+from pathlib import Path
+
+from spbe_monitor.api.tokens import digest
+from spbe_monitor.config.loader import Config
+from spbe_monitor.config.models import Person
+from spbe_monitor.errors import Refused
+from spbe_monitor.ledger.store import Store
+
+
+def token_file() -> Path:
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "spbe" / "token"
+
+
+def presented_token() -> str | None:
+    value = os.environ.get("SPBE_TOKEN")
+    if value:
+        return value.strip()
+    path = token_file()
+    try:
+        return path.read_text().strip() or None
+    except OSError:
+        return None
+
+
+def store_token(token: str) -> Path:
+    """Keep the token for this OS user only (folder 0700, file 0600)."""
+    path = token_file()
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(token + "\n")
+    os.chmod(path, 0o600)
+    return path
+
+
+def person_of(token: str, config: Config, store: Store, now: datetime) -> Person | None:
+    nip = store.token_owner(digest(token), now)
+    return None if nip is None else config.people.get(nip)
+
+
+def acting_person(config: Config, store: Store, now: datetime, action: str) -> Person:
+    """The authenticated person, or a refusal (audited as the OS user) saying why."""
+    token = presented_token()
+    person = person_of(token, config, store, now) if token else None
+    if person is not None:
+        return person
+    reason = ("no credential: run `spbe login` (or set SPBE_TOKEN) with your personal "
+              "token" if token is None else "the token presented is unknown, expired or "
+              "revoked, or its owner is no longer in people.yaml")
+    store.record_refusal(now, f"os:{getpass.getuser()}", action, "authentication", reason)
+    raise Refused(reason)
