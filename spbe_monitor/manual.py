@@ -4,7 +4,7 @@ by the person's role and eselon, and audited (who, when, what, before and after)
 from __future__ import annotations
 
 import getpass
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -13,11 +13,18 @@ from spbe_monitor.availability.recurrence import validate_rrule
 from spbe_monitor.clock import Clock
 from spbe_monitor.config.loader import Config
 from spbe_monitor.config.models import Service
-from spbe_monitor.errors import BadInput, Refused
+from spbe_monitor.errors import BadInput, NotFound, Refused
 from spbe_monitor.ledger.store import MaintenanceWindow, Store
-from spbe_monitor.regulation.authority import maintenance_approval
+from spbe_monitor.regulation.authority import (
+    downtime_change,
+    maintenance_approval,
+    maintenance_change,
+)
 from spbe_monitor.regulation.priority import Impact, priority
+from spbe_monitor.regulation.roles import Role
 from spbe_monitor.timeparse import parse_time
+
+Rule = Callable[[Collection[Role], Collection[str], Collection[str]], str | None]
 
 
 def actor_of(config: Config, nip: str | None) -> str:
@@ -38,15 +45,28 @@ class Desk:
     def actor(self, nip: str | None) -> str:
         return actor_of(self.config, nip)
 
+    def _authorised(self, nip: str, rule: Rule, services: Sequence[str], action: str,
+                    subject: str) -> str:
+        """The one place a manual act is decided, for every channel: refused and audited
+        unless `rule` allows this person for these services."""
+        person = self.config.person(nip)
+        why = rule(person.roles, person.services, services)
+        if why:
+            self.store.record_refusal(self.clock.now(), person.nip, action, subject, why)
+            raise Refused(why)
+        return person.nip
+
     def _text(self, value: str, what: str) -> str:
         if not value.strip():
             raise BadInput(f"{what} must not be empty")
         return value.strip()
 
     def add_downtime(
-        self, service_id: str, start: str, end: str, cause: str, by: str | None
+        self, service_id: str, start: str, end: str, cause: str, by: str
     ) -> int:
         svc = self.config.service(service_id)
+        actor = self._authorised(by, downtime_change, [svc.id], "downtime.add",
+                                 f"service:{svc.id}")
         start_at = parse_time(start, svc.zone, "--start")
         end_at = parse_time(end, svc.zone, "--end")
         now = self.clock.now()
@@ -54,14 +74,18 @@ class Desk:
             raise BadInput("--end must be after --start")
         if end_at > now:
             raise BadInput("downtime in the future cannot be recorded (--end is after now)")
-        actor = self.actor(by)
         prio = priority(Impact.MAYOR, svc.nature, svc.klass)
         return self.store.add_manual_outage(
             svc.id, start_at, end_at, Impact.MAYOR.value, prio.value,
             self._text(cause, "--cause"), actor, now)
 
-    def annotate(self, outage_id: int, cause: str, by: str | None) -> None:
-        self.store.annotate_outage(outage_id, self._text(cause, "--cause"), self.actor(by),
+    def annotate(self, outage_id: int, cause: str, by: str) -> None:
+        found = [o for o in self.store.outages() if o.id == outage_id]
+        if not found:
+            raise NotFound(f"no outage with id {outage_id}")
+        actor = self._authorised(by, downtime_change, [found[0].service_id],
+                                 "downtime.annotate", f"outage:{outage_id}")
+        self.store.annotate_outage(outage_id, self._text(cause, "--cause"), actor,
                                    self.clock.now())
 
     def add_maintenance(
@@ -71,7 +95,7 @@ class Desk:
         end: str,
         rrule: str | None,
         reason: str,
-        by: str | None,
+        by: str,
     ) -> tuple[int, Late | None]:
         """Register a window; returns its id and why it is late (None: scheduled)."""
         if not service_ids:
@@ -89,7 +113,8 @@ class Desk:
             except (ValueError, TypeError) as exc:
                 raise BadInput(f"--rrule: {exc}") from None
         reason = self._text(reason, "--reason")
-        actor = self.actor(by)
+        actor = self._authorised(by, maintenance_change, [s.id for s in services],
+                                 "maintenance.add", "maintenance:new")
         now = self.clock.now()
         # The rule repeats in the services' zone (or the offset's, when zones differ).
         rule_zone = zone or services[0].zone
@@ -124,7 +149,9 @@ class Desk:
         self.store.approve_maintenance(window_id, allowed, person.nip, now)
         return allowed
 
-    def cancel_maintenance(self, window_id: int, by: str | None) -> MaintenanceWindow:
-        actor = self.actor(by)
+    def cancel_maintenance(self, window_id: int, by: str) -> MaintenanceWindow:
+        window = self.store.window(window_id)
+        actor = self._authorised(by, maintenance_change, window.services,
+                                 "maintenance.cancel", f"maintenance:{window_id}")
         self.store.cancel_maintenance(window_id, actor, self.clock.now())
         return self.store.window(window_id)

@@ -32,6 +32,18 @@ def maintenance_approval(
 
 
 REGISTERS_MAINTENANCE = {Role.PENGELOLA_TEKNIS, Role.KOORDINATOR_LAYANAN, Role.PENYEDIA_LAYANAN}
+# the helpdesk takes the users' reports of outages no probe saw
+RECORDS_DOWNTIME = REGISTERS_MAINTENANCE | {Role.PENGELOLA_LAYANAN}
+
+
+def _scoped(allowed: set[Role], who: str, roles: Collection[Role],
+            answers_for: Collection[str], services: Collection[str]) -> str | None:
+    if not allowed.intersection(roles):
+        return who
+    foreign = sorted(set(services) - set(answers_for))
+    if foreign:
+        return f"not responsible for {', '.join(foreign)}"
+    return None
 
 
 def maintenance_change(
@@ -42,13 +54,19 @@ def maintenance_change(
     Maintenance is planned by the technical team, the Koordinator Layanan or the Penyedia
     Layanan, and only for the services they answer for.
     """
-    if not REGISTERS_MAINTENANCE.intersection(roles):
-        return "maintenance is registered by a Pengelola Teknis, Koordinator Layanan or " \
-               "Penyedia Layanan"
-    foreign = sorted(set(window_services) - set(answers_for))
-    if foreign:
-        return f"not responsible for {', '.join(foreign)}"
-    return None
+    return _scoped(REGISTERS_MAINTENANCE, "maintenance is registered by a Pengelola Teknis, "
+                   "Koordinator Layanan or Penyedia Layanan", roles, answers_for,
+                   window_services)
+
+
+def downtime_change(
+    roles: Collection[Role], answers_for: Collection[str], services: Collection[str]
+) -> str | None:
+    """Why this person may not enter or annotate downtime of these services (None: may):
+    the service's own team, its helpdesk included, and only for services they answer for."""
+    return _scoped(RECORDS_DOWNTIME, "downtime is entered by a Pengelola Teknis, Pengelola "
+                   "Layanan, Koordinator Layanan or Penyedia Layanan", roles, answers_for,
+                   services)
 
 
 def admin_refusal(os_user: str, admins: Collection[str]) -> str | None:
