@@ -32,7 +32,7 @@ class Act:
     allowed: frozenset[str]
 
 
-WINDOW = {"services": ["perizinan-online"], "start": "2099-01-04T01:00",
+WINDOW: dict[str, object] = {"services": ["perizinan-online"], "start": "2099-01-04T01:00",
           "end": "2099-01-04T03:00", "reason": "Patch"}
 ACTS = [
     Act("maintenance.add",
