@@ -13,7 +13,7 @@ from spbe_monitor.availability.recurrence import validate_rrule
 from spbe_monitor.clock import Clock
 from spbe_monitor.config.loader import Config
 from spbe_monitor.config.models import Service
-from spbe_monitor.errors import BadInput, NotFound, Refused
+from spbe_monitor.errors import BadInput, Refused
 from spbe_monitor.ledger.store import MaintenanceWindow, Store
 from spbe_monitor.regulation.authority import (
     downtime_change,
@@ -80,10 +80,8 @@ class Desk:
             self._text(cause, "--cause"), actor, now)
 
     def annotate(self, outage_id: int, cause: str, by: str) -> None:
-        found = [o for o in self.store.outages() if o.id == outage_id]
-        if not found:
-            raise NotFound(f"no outage with id {outage_id}")
-        actor = self._authorised(by, downtime_change, [found[0].service_id],
+        outage = self.store.outage(outage_id)
+        actor = self._authorised(by, downtime_change, [outage.service_id],
                                  "downtime.annotate", f"outage:{outage_id}")
         self.store.annotate_outage(outage_id, self._text(cause, "--cause"), actor,
                                    self.clock.now())

@@ -74,6 +74,7 @@ def test_every_command_answers_hostile_input_with_a_reason(
         path, cmd, config_dir: Path, capsys: pytest.CaptureFixture[str],
         monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
     monkeypatch.delenv("SPBE_DATABASE_URL", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "home"))  # login/logout stay here
     (tmp_path / "a" / "b").mkdir(parents=True)
     (tmp_path / "a-file").write_text("keep me\n")
     monkeypatch.chdir(tmp_path / "a" / "b")

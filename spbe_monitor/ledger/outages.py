@@ -160,6 +160,18 @@ class OutageRepo(Repo):
             return [Outage(**r._mapping, gaps=tuple(gaps.get(r.id, ()))) for r in
                     conn.execute(q.order_by(outages.c.start_at, outages.c.id))]
 
+    def outage(self, outage_id: int) -> Outage:
+        """One outage by id (with its gaps), or NotFound."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(*(outages.c[f] for f in _FIELDS)).where(
+                outages.c.id == outage_id)).first()
+            if row is None:
+                raise NotFound(f"no outage with id {outage_id}")
+            gaps = tuple((a, b) for a, b in conn.execute(select(
+                outage_gaps.c.start_at, outage_gaps.c.end_at).where(
+                outage_gaps.c.outage_id == outage_id).order_by(outage_gaps.c.start_at)))
+        return Outage(**row._mapping, gaps=gaps)
+
     def outage_spans(
         self, service_ids: Iterable[str], lo: datetime, hi: datetime, impact: str, now: datetime
     ) -> dict[str, list[Interval]]:
