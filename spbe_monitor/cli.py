@@ -362,25 +362,61 @@ def maintenance_cancel(ctx: Context, window_id: int) -> None:
     click.echo(f"maintenance {window_id} cancelled")
 
 
+def _secret(prompt: str) -> str:
+    """A hidden prompt on a terminal; a line of standard input otherwise (scripts)."""
+    if sys.stdin.isatty():
+        return str(click.prompt(prompt, hide_input=True, err=True))
+    return sys.stdin.readline().rstrip("\n")
+
+
 @cli.command()
+@click.option("--nip", default=None,
+              help="log in with your password instead of a token (see `spbe passwd`)")
 @pass_ctx
-def login(ctx: Context) -> None:
-    """Keep your personal token for this OS user (0600): the CLI then acts as you.
+def login(ctx: Context, nip: str | None) -> None:
+    """Keep a personal token for this OS user (0600): the CLI then acts as you.
 
-    The token is read from standard input (hidden when typed). Get one from an
-    administrator (`spbe token issue NIP`)."""
-    from spbe_monitor.identity import person_of, store_token
+    Without --nip the token is read from standard input (hidden when typed; an
+    administrator mints one with `spbe token issue NIP`). With --nip your password is
+    asked and a new token is minted for you."""
+    from spbe_monitor.api.tokens import new_token
+    from spbe_monitor.identity import password_matches, person_of, store_token
 
-    value = click.prompt("token", hide_input=True, err=True) if sys.stdin.isatty() \
-        else sys.stdin.readline()
-    value = value.strip()
-    person = person_of(value, ctx.config, ctx.store, ctx.clock.now()) if value else None
-    if person is None:
-        ctx.store.record_refusal(ctx.clock.now(), ctx.desk.actor(None), "login",
-                                 "authentication", "unknown, expired or revoked token")
-        raise Refused("unknown, expired or revoked token: nothing stored")
+    now = ctx.clock.now()
+    if nip is not None:
+        person = ctx.config.people.get(nip)
+        stored = ctx.store.password_hash(nip) if person else None
+        if person is None or not password_matches(stored, _secret("password")):
+            ctx.store.record_refusal(now, nip[:64], "login", "authentication",
+                                     "wrong NIP or password")
+            raise Refused("wrong NIP or password: nothing stored")
+        value, hashed = new_token()
+        ctx.store.add_token(person.nip, hashed, person.nip, now,
+                            now + ctx.config.settings.token_lifetime)
+    else:
+        value = _secret("token").strip()
+        found = person_of(value, ctx.config, ctx.store, now) if value else None
+        if found is None:
+            ctx.store.record_refusal(now, ctx.desk.actor(None), "login", "authentication",
+                                     "unknown, expired or revoked token")
+            raise Refused("unknown, expired or revoked token: nothing stored")
+        person = found
     path = store_token(value)
     click.echo(f"logged in as {person.name} ({person.nip}); token kept in {path}")
+
+
+@cli.command()
+@pass_ctx
+def passwd(ctx: Context) -> None:
+    """Set your own password (asked twice), so you can `spbe login --nip` yourself."""
+    from spbe_monitor.identity import hash_password
+
+    nip = ctx.acting("password.set")
+    first, second = _secret("new password"), _secret("again")
+    if first != second:
+        raise BadInput("the two passwords differ: nothing changed")
+    ctx.store.set_password(nip, hash_password(first), ctx.clock.now())
+    click.echo(f"password set for {nip}")
 
 
 @cli.command()

@@ -12,10 +12,13 @@ import os
 from datetime import datetime
 from pathlib import Path
 
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
 from spbe_monitor.api.tokens import digest
 from spbe_monitor.config.loader import Config
 from spbe_monitor.config.models import Person
-from spbe_monitor.errors import Refused
+from spbe_monitor.errors import BadInput, Refused
 from spbe_monitor.ledger.store import Store
 
 
@@ -62,3 +65,24 @@ def acting_person(config: Config, store: Store, now: datetime, action: str) -> P
               "revoked, or its owner is no longer in people.yaml")
     store.record_refusal(now, f"os:{getpass.getuser()}", action, "authentication", reason)
     raise Refused(reason)
+
+
+MIN_PASSWORD = 12
+_HASHER = PasswordHasher()  # argon2id with the library's current parameters
+
+
+def hash_password(password: str) -> str:
+    if len(password) < MIN_PASSWORD:
+        raise BadInput(f"a password needs at least {MIN_PASSWORD} characters")
+    return _HASHER.hash(password)
+
+
+def password_matches(stored: str | None, password: str) -> bool:
+    """Constant work whether or not the person has a password (no timing oracle)."""
+    try:
+        return _HASHER.verify(stored or _NOBODY, password) and stored is not None
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+_NOBODY = _HASHER.hash("no password is set for this person")

@@ -244,3 +244,33 @@ def test_login_keeps_the_token_for_this_user_only(run, ledger, monkeypatch, conf
     assert run("login").code == 3 and stored.read_text().strip() == token  # kept as it was
     assert run("logout").code == 0 and not stored.exists()
     assert run("whoami").code == 3
+
+
+def test_a_person_sets_a_password_and_logs_in_with_it(run, ledger, monkeypatch, config_dir):
+    import io
+
+    from spbe_monitor.ledger.evidence import unsealed_changes
+
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(config_dir / "home"))
+    monkeypatch.setattr("sys.stdin", io.StringIO("pendek\npendek\n"))
+    assert run("passwd").code == 2  # too short
+    monkeypatch.setattr("sys.stdin", io.StringIO("Rahasia-Serang-49\nRahasia-Serang-4\n"))
+    assert run("passwd").code == 2  # the two differ
+    monkeypatch.setattr("sys.stdin", io.StringIO("Rahasia-Serang-49\nRahasia-Serang-49\n"))
+    assert run("passwd").code == 0
+    with ledger.engine.connect() as conn:
+        stored = conn.exec_driver_sql("SELECT argon2_hash FROM passwords").scalar_one()
+        assert stored.startswith("$argon2id$") and "Rahasia" not in stored
+        assert unsealed_changes(conn) == []
+    monkeypatch.delenv("SPBE_TOKEN")
+    for nip, password in ((TEKNIS, "salah-sekali-ini"), (KABID, "Rahasia-Serang-49"),
+                          ("000000000000000000", "Rahasia-Serang-49")):
+        monkeypatch.setattr("sys.stdin", io.StringIO(password + "\n"))
+        r = run("login", "--nip", nip)
+        assert r.code == 3 and "wrong NIP or password" in r.err  # the same words for all
+    monkeypatch.setattr("sys.stdin", io.StringIO("Rahasia-Serang-49\n"))
+    r = run("login", "--nip", TEKNIS)
+    assert r.code == 0 and "logged in as Rina Marlina" in r.out
+    assert "Rina Marlina" in run("whoami").out
+    refused = [e for e in ledger.audit_entries() if e.action == "login"]
+    assert len(refused) == 3 and all(e.outcome == "refused" for e in refused)

@@ -25,12 +25,13 @@ from spbe_monitor.ledger.tables import (
     maintenance_windows,
     outage_gaps,
     outages,
+    passwords,
     reports,
 )
 
 SEALED: tuple[Table, ...] = (outages, outage_gaps, maintenance_windows, maintenance_services,
                              maintenance_approvals, drp_document_approvals, drp_runs, drp_steps,
-                             drp_journal, reports, api_tokens)
+                             drp_journal, reports, api_tokens, passwords)
 SEAL = "seal"
 SEALER = "ledger"  # the actor of seal entries: the ledger itself, not a person
 

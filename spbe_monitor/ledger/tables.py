@@ -194,6 +194,14 @@ api_tokens = Table(
     Column("expires_at", UTCDateTime, nullable=True),
 )
 
+passwords = Table(  # a person's own login: argon2id hash only
+    "passwords",
+    metadata,
+    Column("nip", String(64), primary_key=True),
+    Column("argon2_hash", String(255), nullable=False),
+    Column("set_at", UTCDateTime, nullable=False),
+)
+
 token_uses = Table(  # apart from api_tokens: a use is not evidence, and would break its seal
     "token_uses",
     metadata,

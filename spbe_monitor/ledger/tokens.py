@@ -1,5 +1,6 @@
-"""API tokens: only their SHA-256 is kept; they expire; issue and revoke are audited, and
-each one's last use is kept (apart from the sealed row, since a use is not evidence)."""
+"""People's credentials. API tokens: only their SHA-256 is kept; they expire; issue and
+revoke are audited, and each one's last use is kept (apart from the sealed row, since a use
+is not evidence). Passwords: only their argon2id hash."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from spbe_monitor.ledger.audit import audit_in
 from spbe_monitor.ledger.evidence import seal
 from spbe_monitor.ledger.repo import Repo
-from spbe_monitor.ledger.tables import api_tokens, token_uses
+from spbe_monitor.ledger.tables import api_tokens, passwords, token_uses
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,23 @@ class TokenRepo(Repo):
         with self.engine.connect() as conn:
             return [TokenInfo(r.id, r.nip, r.token_sha256[:12], r.created_at, r.expires_at,
                               r.revoked_at, r.last_used_at) for r in conn.execute(q)]
+
+    def set_password(self, nip: str, argon2_hash: str, now: datetime) -> None:
+        """The person's own password (its argon2id hash), replacing any earlier one."""
+        with self.engine.begin() as conn:
+            done = conn.execute(update(passwords).where(passwords.c.nip == nip).values(
+                argon2_hash=argon2_hash, set_at=now))
+            if done.rowcount == 0:
+                conn.execute(insert(passwords).values(nip=nip, argon2_hash=argon2_hash,
+                                                      set_at=now))
+            audit_in(conn, now, nip, "password.set", f"person:{nip}")
+            seal(conn, passwords, passwords.c.nip == nip, now)
+
+    def password_hash(self, nip: str) -> str | None:
+        with self.engine.connect() as conn:
+            value = conn.execute(select(passwords.c.argon2_hash).where(
+                passwords.c.nip == nip)).scalar_one_or_none()
+        return None if value is None else str(value)
 
     def revoke_tokens(self, nip: str, actor: str, now: datetime) -> int:
         with self.engine.begin() as conn:
