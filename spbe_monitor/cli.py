@@ -8,6 +8,7 @@ import json
 import logging
 import os
 import sys
+from datetime import timedelta
 from functools import cached_property
 from pathlib import Path
 from typing import Any, NoReturn
@@ -34,6 +35,7 @@ from spbe_monitor.regulation.classification import Basis, Nature, Scope, classif
 
 out = Console(highlight=False)
 ROW_ID = click.IntRange(1, 2_147_483_647)  # ledger ids: positive 32-bit integers
+MAX_FAILED_LOGINS, LOCKOUT = 10, timedelta(minutes=15)  # password guessing is slowed down
 
 
 class Context:
@@ -384,6 +386,11 @@ def login(ctx: Context, nip: str | None) -> None:
 
     now = ctx.clock.now()
     if nip is not None:
+        recent = ctx.store.refusals_since(nip[:64], "login", now - LOCKOUT)
+        if recent >= MAX_FAILED_LOGINS:
+            raise Refused(f"{recent} failed logins for {nip[:64]} in the last "
+                          f"{LOCKOUT.seconds // 60} minutes: try again later or ask an "
+                          "administrator for a token")
         person = ctx.config.people.get(nip)
         stored = ctx.store.password_hash(nip) if person else None
         if person is None or not password_matches(stored, _secret("password")):
@@ -459,8 +466,6 @@ def _admin(ctx: Context, action: str, subject: str) -> str:
 @pass_ctx
 def token_issue(ctx: Context, nip: str, days: int | None) -> None:
     """Print a new token for NIP, once; only its SHA-256 is kept (administrators only)."""
-    from datetime import timedelta
-
     from spbe_monitor.api.tokens import new_token
 
     actor = _admin(ctx, "token.issue", f"person:{nip[:64]}")

@@ -274,3 +274,18 @@ def test_a_person_sets_a_password_and_logs_in_with_it(run, ledger, monkeypatch, 
     assert "Rina Marlina" in run("whoami").out
     refused = [e for e in ledger.audit_entries() if e.action == "login"]
     assert len(refused) == 3 and all(e.outcome == "refused" for e in refused)
+
+
+def test_ten_failed_logins_lock_the_nip_for_a_while(run, ledger, monkeypatch, config_dir):
+    import io
+
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(config_dir / "home"))
+    monkeypatch.setattr("sys.stdin", io.StringIO("Rahasia-Serang-49\nRahasia-Serang-49\n"))
+    assert run("passwd").code == 0
+    monkeypatch.delenv("SPBE_TOKEN")
+    for _ in range(10):
+        monkeypatch.setattr("sys.stdin", io.StringIO("tebak-tebakan-saja\n"))
+        assert run("login", "--nip", TEKNIS).code == 3
+    monkeypatch.setattr("sys.stdin", io.StringIO("Rahasia-Serang-49\n"))  # right, too late
+    r = run("login", "--nip", TEKNIS)
+    assert r.code == 3 and "10 failed logins" in r.err and "try again later" in r.err

@@ -51,6 +51,13 @@ class AuditRepo(Repo):
             audit_in(conn, at, actor, action, subject, after={"reason": reason},
                      outcome="refused")
 
+    def refusals_since(self, actor: str, action: str, since: datetime) -> int:
+        """How often `actor` was refused `action` since then (e.g. failed logins)."""
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.count()).where(
+                audit_log.c.actor == actor, audit_log.c.action == action,
+                audit_log.c.outcome == "refused", audit_log.c.at >= since)).scalar_one())
+
     def verify_audit(self) -> tuple[int, str | None]:
         """(entries checked, the first problem found or None)."""
         prev = GENESIS
