@@ -103,15 +103,22 @@ def test_tampering_is_detected_and_named(
     assert named in found.err, found.err
 
 
-def test_the_signing_key_is_created_private_at_first_need(config_dir: Path,
-                                                           capsys: pytest.CaptureFixture[str],
-                                                           monkeypatch: pytest.MonkeyPatch):
+def one_entry_signed(config_dir: Path, capsys: pytest.CaptureFixture[str],
+                     monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """A downtime entry through the CLI, then a checkpoint; the CLI's config arguments."""
     monkeypatch.delenv("SPBE_DATABASE_URL", raising=False)
     cfg = ["--config", str(config_dir / "spbe.yaml")]
     assert spbe(capsys, *cfg, "downtime", "add", "perizinan-online", "--start",
                 "2026-11-20T08:00", "--end", "2026-11-20T09:00", "--cause", "x",
                 "--by", TEKNIS).code == 0
     assert spbe(capsys, *cfg, "audit", "checkpoint").code == 0
+    return cfg
+
+
+def test_the_signing_key_is_created_private_at_first_need(config_dir: Path,
+                                                           capsys: pytest.CaptureFixture[str],
+                                                           monkeypatch: pytest.MonkeyPatch):
+    one_entry_signed(config_dir, capsys, monkeypatch)
     key = load_config(config_dir / "spbe.yaml").audit_key_path
     assert key.stat().st_mode & 0o777 == 0o600
     assert b"PRIVATE KEY" not in Path(f"{key}.pub").read_bytes()
@@ -122,12 +129,7 @@ def test_export_writes_entries_and_checkpoints_as_json_lines(
         tmp_path: Path):
     import json
 
-    monkeypatch.delenv("SPBE_DATABASE_URL", raising=False)
-    cfg = ["--config", str(config_dir / "spbe.yaml")]
-    assert spbe(capsys, *cfg, "downtime", "add", "perizinan-online", "--start",
-                "2026-11-20T08:00", "--end", "2026-11-20T09:00", "--cause", "x",
-                "--by", TEKNIS).code == 0
-    assert spbe(capsys, *cfg, "audit", "checkpoint").code == 0
+    cfg = one_entry_signed(config_dir, capsys, monkeypatch)
     out = tmp_path / "audit.jsonl"
     assert spbe(capsys, *cfg, "audit", "export", "--since", "2026-01-01T00:00",
                 "--out", str(out)).code == 0
