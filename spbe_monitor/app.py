@@ -25,7 +25,8 @@ from apscheduler.triggers.interval import IntervalTrigger
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
 from spbe_monitor import __version__
-from spbe_monitor.api.routes import add_api, errors
+from spbe_monitor.api.common import errors
+from spbe_monitor.api.routes import add_api
 from spbe_monitor.clock import Clock
 from spbe_monitor.config.loader import Config
 from spbe_monitor.errors import ConfigError, Refused, SpbeError

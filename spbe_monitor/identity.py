@@ -16,6 +16,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from spbe_monitor.api.tokens import digest
+from spbe_monitor.authority import Acting, Authority
 from spbe_monitor.config.loader import Config
 from spbe_monitor.config.models import Person
 from spbe_monitor.errors import BadInput, Refused
@@ -54,17 +55,41 @@ def person_of(token: str, config: Config, store: Store, now: datetime) -> Person
     return None if nip is None else config.people.get(nip)
 
 
-def acting_person(config: Config, store: Store, now: datetime, action: str) -> Person:
-    """The authenticated person, or a refusal (audited as the OS user) saying why."""
+def os_user() -> str:
+    return getpass.getuser()
+
+
+def acting_person(config: Config, store: Store, now: datetime, action: str,
+                  totp: str | None = None) -> Acting:
+    """The authenticated person (with the TOTP code given for this act), or a refusal
+    (audited as the OS user) saying why."""
     token = presented_token()
     person = person_of(token, config, store, now) if token else None
     if person is not None:
-        return person
+        return Acting.of(person, totp)
     reason = ("no credential: run `spbe login` (or set SPBE_TOKEN) with your personal "
               "token" if token is None else "the token presented is unknown, expired or "
               "revoked, or its owner is no longer in people.yaml")
-    store.record_refusal(now, f"os:{getpass.getuser()}", action, "authentication", reason)
+    store.record_refusal(now, f"os:{os_user()}", action, "authentication", reason)
     raise Refused(reason)
+
+
+def break_glass(authority: Authority, action: str) -> Acting:
+    """The offline path for a real disaster: an administrator acts on the ledger directly,
+    without a person's credential, only while no daemon holds the ledger (with the daemon
+    up, people act with their own tokens). The room still checks the administrator."""
+    from spbe_monitor.ledger.lock import Holder, LedgerLock
+
+    who = Acting.break_glass(os_user())
+    lock = LedgerLock(authority.store.engine, Holder.me())
+    try:
+        lock.acquire()
+    except Refused as exc:
+        raise authority.refuse(who.actor, action, "break-glass",
+                               f"{exc}: the break-glass path is for when the daemon is down; "
+                               "act with your own credential") from None
+    lock.release()
+    return who
 
 
 MIN_PASSWORD = 12

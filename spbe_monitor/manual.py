@@ -1,37 +1,22 @@
 """Manual changes to the ledger: checked in full before anything is written, authorised
-by the person's role and eselon, and audited (who, when, what, before and after)."""
+in the one room (`authority.Authority`), and audited (who, when, what, before and after)."""
 
 from __future__ import annotations
 
-import getpass
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from spbe_monitor.authority import Acting, Authority
 from spbe_monitor.availability.formula import Late, Window
 from spbe_monitor.availability.recurrence import validate_rrule
 from spbe_monitor.clock import Clock
 from spbe_monitor.config.loader import Config
 from spbe_monitor.config.models import Service
-from spbe_monitor.errors import BadInput, Refused
+from spbe_monitor.errors import BadInput
 from spbe_monitor.ledger.store import MaintenanceWindow, Store
-from spbe_monitor.regulation.authority import (
-    downtime_change,
-    maintenance_approval,
-    maintenance_change,
-)
 from spbe_monitor.regulation.priority import Impact, priority
-from spbe_monitor.regulation.roles import Role
 from spbe_monitor.timeparse import parse_time
-
-Rule = Callable[[Collection[Role], Collection[str], Collection[str]], str | None]
-
-
-def actor_of(config: Config, nip: str | None) -> str:
-    """The NIP of a known person, or the OS user when no NIP was given."""
-    if nip is None:
-        return f"os:{getpass.getuser()}"
-    return config.person(nip).nip
 
 
 @dataclass(frozen=True)
@@ -42,19 +27,9 @@ class Desk:
     store: Store
     clock: Clock
 
-    def actor(self, nip: str | None) -> str:
-        return actor_of(self.config, nip)
-
-    def _authorised(self, nip: str, rule: Rule, services: Sequence[str], action: str,
-                    subject: str) -> str:
-        """The one place a manual act is decided, for every channel: refused and audited
-        unless `rule` allows this person for these services."""
-        person = self.config.person(nip)
-        why = rule(person.roles, person.services, services)
-        if why:
-            self.store.record_refusal(self.clock.now(), person.nip, action, subject, why)
-            raise Refused(why)
-        return person.nip
+    @property
+    def authority(self) -> Authority:
+        return Authority(self.config, self.store, self.clock)
 
     def _text(self, value: str, what: str) -> str:
         if not value.strip():
@@ -62,11 +37,11 @@ class Desk:
         return value.strip()
 
     def add_downtime(
-        self, service_id: str, start: str, end: str, cause: str, by: str
+        self, service_id: str, start: str, end: str, cause: str, who: Acting
     ) -> int:
         svc = self.config.service(service_id)
-        actor = self._authorised(by, downtime_change, [svc.id], "downtime.add",
-                                 f"service:{svc.id}")
+        actor = self.authority.downtime_change(who, "downtime.add", [svc.id],
+                                               f"service:{svc.id}")
         start_at = parse_time(start, svc.zone, "--start")
         end_at = parse_time(end, svc.zone, "--end")
         now = self.clock.now()
@@ -79,10 +54,10 @@ class Desk:
             svc.id, start_at, end_at, Impact.MAYOR.value, prio.value,
             self._text(cause, "--cause"), actor, now)
 
-    def annotate(self, outage_id: int, cause: str, by: str) -> None:
+    def annotate(self, outage_id: int, cause: str, who: Acting) -> None:
         outage = self.store.outage(outage_id)
-        actor = self._authorised(by, downtime_change, [outage.service_id],
-                                 "downtime.annotate", f"outage:{outage_id}")
+        actor = self.authority.downtime_change(who, "downtime.annotate", [outage.service_id],
+                                               f"outage:{outage_id}")
         self.store.annotate_outage(outage_id, self._text(cause, "--cause"), actor,
                                    self.clock.now())
 
@@ -93,7 +68,7 @@ class Desk:
         end: str,
         rrule: str | None,
         reason: str,
-        by: str,
+        who: Acting,
     ) -> tuple[int, Late | None]:
         """Register a window; returns its id and why it is late (None: scheduled)."""
         if not service_ids:
@@ -111,8 +86,8 @@ class Desk:
             except (ValueError, TypeError) as exc:
                 raise BadInput(f"--rrule: {exc}") from None
         reason = self._text(reason, "--reason")
-        actor = self._authorised(by, maintenance_change, [s.id for s in services],
-                                 "maintenance.add", "maintenance:new")
+        actor = self.authority.maintenance_change(who, "maintenance.add",
+                                                  [s.id for s in services], "maintenance:new")
         now = self.clock.now()
         # The rule repeats in the services' zone (or the offset's, when zones differ).
         rule_zone = zone or services[0].zone
@@ -134,22 +109,15 @@ class Desk:
                         notice=self.config.settings.maintenance.notice)
         return window.judge(window.start, window.end, down)
 
-    def approve_maintenance(self, window_id: int, by: str) -> list[str]:
+    def approve_maintenance(self, window_id: int, who: Acting) -> list[str]:
         window = self.store.window(window_id)
-        person = self.config.person(by)
-        allowed, refusal = maintenance_approval(
-            person.roles, person.eselon, person.services, window.services)
-        now = self.clock.now()
-        if refusal is not None:
-            self.store.record_refusal(now, person.nip, "maintenance.approve",
-                                      f"maintenance:{window_id}", refusal)
-            raise Refused(f"approval refused: {refusal}")
-        self.store.approve_maintenance(window_id, allowed, person.nip, now)
+        allowed = self.authority.maintenance_approval(who, window_id, window.services)
+        self.store.approve_maintenance(window_id, allowed, who.actor, self.clock.now())
         return allowed
 
-    def cancel_maintenance(self, window_id: int, by: str) -> MaintenanceWindow:
+    def cancel_maintenance(self, window_id: int, who: Acting) -> MaintenanceWindow:
         window = self.store.window(window_id)
-        actor = self._authorised(by, maintenance_change, window.services,
-                                 "maintenance.cancel", f"maintenance:{window_id}")
+        actor = self.authority.maintenance_change(who, "maintenance.cancel", window.services,
+                                                  f"maintenance:{window_id}")
         self.store.cancel_maintenance(window_id, actor, self.clock.now())
         return self.store.window(window_id)

@@ -18,6 +18,7 @@ from spbe_monitor.ledger import db
 from spbe_monitor.ledger.store import Store
 from tests.conftest import SPBE, FakeClock
 from tests.daemon import Daemon
+from tests.identities import as_person, totp_code
 from tests.pg import free_port
 
 PENYEDIA_IZIN = "197001011995031001"
@@ -127,10 +128,15 @@ async def test_roles_and_eselon_are_enforced_and_refusals_audited(api):
         assert r.status == 403 and why in (await r.json())["error"]
     r = await client.post(f"/api/v1/maintenance/{wid}/approve",
                           headers=auth(tokens[PENYEDIA_IZIN]))
+    assert r.status == 403 and "needs a TOTP code" in (await r.json())["error"]
+    r = await client.post(f"/api/v1/maintenance/{wid}/approve", headers={
+        **auth(tokens[PENYEDIA_IZIN]),
+        "X-SPBE-TOTP": totp_code(store, PENYEDIA_IZIN, FakeClock().now())})
     assert r.status == 200 and (await r.json())["approved_for"] == ["perizinan-online"]
     refused = [(e.actor, e.action) for e in store.audit_entries() if e.outcome == "refused"]
     assert refused == [(HELPDESK, "maintenance.add"), (PENYEDIA_SURAT, "maintenance.add"),
-                       (KABID, "maintenance.approve"), (PENYEDIA_SURAT, "maintenance.approve")]
+                       (KABID, "maintenance.approve"), (PENYEDIA_SURAT, "maintenance.approve"),
+                       (PENYEDIA_IZIN, "maintenance.approve")]
     r = await client.post("/api/v1/maintenance/999/cancel", headers=auth(tokens[TEKNIS]))
     assert r.status == 404
     r = await client.post("/api/v1/maintenance/x/cancel", headers=auth(tokens[TEKNIS]))
@@ -168,7 +174,8 @@ async def test_drp_gates_through_the_api(api, config_dir):
 
     client, store, tokens = api
     config = load_config(config_dir / "spbe.yaml")
-    Drp(config, store, FakeClock()).start("perizinan-online", "drill", KABID, None)
+    Drp(config, store, FakeClock()).start("perizinan-online", "drill",
+                                          as_person(config, KABID), None)
     url = "/api/v1/drp/runs/1/steps/{}/approve"
     r = await client.post(url.format("assess-facility"))
     assert r.status == 401
@@ -194,7 +201,9 @@ async def test_drp_gates_through_the_api(api, config_dir):
     assert r.status == 403 and "eselon II" in (await r.json())["error"]
     r = await client.post(url.format("declare"), headers=auth(tokens[PENYEDIA_SURAT]))
     assert r.status == 403 and "not a Penyedia Layanan of a service" in (await r.json())["error"]
-    r = await client.post(url.format("declare"), headers=auth(tokens[PENYEDIA_IZIN]))
+    r = await client.post(url.format("declare"), headers={
+        **auth(tokens[PENYEDIA_IZIN]),
+        "X-SPBE-TOTP": totp_code(store, PENYEDIA_IZIN, FakeClock().now())})
     assert r.status == 200
     run = await (await client.get("/api/v1/drp/runs/1")).json()
     assert run["declared_at"] is not None
@@ -203,7 +212,7 @@ async def test_drp_gates_through_the_api(api, config_dir):
     assert (await client.get("/api/v1/drp/runs/9")).status == 404
     assert (await client.get("/api/v1/drp/runs/x")).status == 400
     refused = [e.actor for e in store.audit_entries() if e.action == "drp.approve"]
-    assert refused == [TEKNIS, KABID, PENYEDIA_SURAT]
+    assert refused == ["api:127.0.0.1", TEKNIS, KABID, PENYEDIA_SURAT]  # 401s too
     assert store.verify_audit()[1] is None
 
 

@@ -17,6 +17,7 @@ from spbe_monitor.ledger.tables import audit_log
 from spbe_monitor.manual import Desk
 from tests.cli_helpers import spbe
 from tests.conftest import FakeClock
+from tests.identities import as_person
 
 KABID = "198004212005011004"
 PENYEDIA = "197001011995031001"
@@ -85,12 +86,12 @@ def test_tampering_is_detected_and_named(
     clock = FakeClock()
     desk = Desk(config, store, clock)
     desk.add_downtime("perizinan-online", "2026-11-20T08:00", "2026-11-20T09:00",
-                      "Listrik padam", TEKNIS)
+                      "Listrik padam", as_person(config, TEKNIS))
     desk.add_maintenance(["perizinan-online"], "2026-11-27T08:00", "2026-11-27T09:00", None,
-                         "Darurat", TEKNIS)
+                         "Darurat", as_person(config, TEKNIS))
     drp = Drp(config, store, clock)
-    run = drp.start("perizinan-online", "drill", KABID, None)
-    drp.approve(run, "assess-facility", KABID, None, {})
+    run = drp.start("perizinan-online", "drill", as_person(config, KABID), None)
+    drp.approve(run, "assess-facility", as_person(config, KABID), None, {})
     cfg = ["--config", str(config_dir / "spbe.yaml")]
     assert spbe(capsys, *cfg, "audit", "checkpoint").code == 0
     clean = spbe(capsys, *cfg, "audit", "verify")

@@ -11,6 +11,7 @@ from spbe_monitor.ledger import db
 from spbe_monitor.ledger.store import Store
 from tests.cli_helpers import Result, spbe, token_for
 from tests.conftest import SPBE
+from tests.identities import totp_for
 
 PENYEDIA_IZIN = "197001011995031001"  # eselon II, Penyedia Layanan of perizinan-online
 PENYEDIA_SURAT = "197203152000031002"  # eselon II, Penyedia Layanan of persuratan-online
@@ -92,7 +93,8 @@ def test_bad_input_exits_2_with_one_line_and_writes_nothing(run, ledger, args, r
     assert counts(ledger) == before
 
 
-def test_late_maintenance_is_flagged_and_only_the_right_person_may_approve(run, ledger):
+def test_late_maintenance_is_flagged_and_only_the_right_person_may_approve(run, ledger,
+                                                                         config_dir):
     run("downtime", "add", "perizinan-online", "--start", "2026-11-03T01:00+07:00",
         "--end", "2026-11-03T03:00+07:00", "--cause", "Upgrade")
     r = run("maintenance", "add", "perizinan-online", "--start", "2026-11-03T01:00",
@@ -116,6 +118,10 @@ def test_late_maintenance_is_flagged_and_only_the_right_person_may_approve(run, 
     assert [e.actor for e in refusals] == [KABID, PENYEDIA_SURAT]
     assert downtime() == 7200
     r = run("maintenance", "approve", str(w["id"]), "--by", PENYEDIA_IZIN)
+    assert r.code == 3 and "needs a TOTP code" in r.err  # eselon II: the second factor too
+    assert downtime() == 7200
+    r = run("maintenance", "approve", str(w["id"]), "--by", PENYEDIA_IZIN, "--totp",
+            totp_for(config_dir / "spbe.yaml", PENYEDIA_IZIN))
     assert r.code == 0 and "perizinan-online" in r.out
     assert downtime() == 0
     assert run("maintenance", "cancel", str(w["id"]), "--by", TEKNIS).code == 0

@@ -15,6 +15,7 @@ import pytest
 
 from tests.cli_helpers import acting
 from tests.conftest import SPBE
+from tests.identities import totp_for
 from tests.pg import free_port
 
 PENYEDIA = "197001011995031001"  # eselon II, Penyedia Layanan of portal
@@ -136,6 +137,13 @@ def spbe(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
                           text=True, timeout=120, env=env)
 
 
+def declare(config: Path, run: int | str, nip: str, *extra: str
+            ) -> subprocess.CompletedProcess[str]:
+    """`nip` signs the declaration with their token and a fresh TOTP code (eselon II)."""
+    return spbe(config, "drp", "approve", str(run), "declare", "--by", nip, "--totp",
+                totp_for(config, nip), *extra)
+
+
 def status(config: Path, run: int) -> dict[str, Any]:
     data: dict[str, Any] = json.loads(spbe(config, "drp", "status", str(run), "--json").stdout)
     return data
@@ -161,7 +169,7 @@ def declared_drill(config: Path) -> None:
     assert spbe(config, "drp", "start", "portal", "--mode", "drill", "--by", STARTER,
                 "--detach").returncode == 0
     sign_declaration(config, 1)
-    assert spbe(config, "drp", "approve", "1", "declare", "--by", PENYEDIA).returncode == 0
+    assert declare(config, "1", PENYEDIA).returncode == 0
 
 
 def sign_declaration(config: Path, run: int, category: str = "kerusakan_fisik") -> None:
@@ -192,12 +200,12 @@ def test_drill_end_to_end_with_gates_and_rto_from_declaration(tmp_path):
     sign_declaration(config, run)
     r = spbe(config, "drp", "approve", str(run), "declare", "--by", KABID)
     assert r.returncode == 3 and "eselon II" in r.stderr
-    r = spbe(config, "drp", "approve", str(run), "declare", "--by", STARTER)
+    r = declare(config, str(run), STARTER)
     assert r.returncode == 3 and "started the run" in r.stderr
     before_declaration = status(config, run)
     assert all(s["state"] == "pending" for s in before_declaration["steps"]
                if s["phase"] == "recovery")
-    r = spbe(config, "drp", "approve", str(run), "declare", "--by", PENYEDIA, "--note", "banjir")
+    r = declare(config, str(run), PENYEDIA, "--note", "banjir")
     assert r.returncode == 0, r.stderr
     assert proc.wait(timeout=90) == 0, (tmp_path / "runner.log").read_text()
     data = status(config, run)
@@ -283,7 +291,8 @@ def test_disaster_run_needs_an_approved_unchanged_playbook(tmp_path):
     assert r.returncode == 3 and "unapproved or was changed" in r.stderr
     r = spbe(config, "drp", "approve-document", "portal", "--by", KABID)
     assert r.returncode == 3 and "eselon II" in r.stderr
-    assert spbe(config, "drp", "approve-document", "portal", "--by", PENYEDIA).returncode == 0
+    assert spbe(config, "drp", "approve-document", "portal", "--by", PENYEDIA,
+                "--totp", totp_for(config, PENYEDIA)).returncode == 0
     r = spbe(config, "drp", "start", "portal", "--mode", "disaster", "--by", STARTER,
              "--detach")
     assert r.returncode == 0, r.stderr
@@ -299,7 +308,7 @@ def test_disaster_run_needs_an_approved_unchanged_playbook(tmp_path):
     # (Tabel 4.3: a network failure is Penanganan Gangguan) blocks the declaration
     book.write_text(book.read_text().replace("version: 4", "version: 3"))
     sign_declaration(config, 1, category="jaringan_intra_pemerintahan")
-    r = spbe(config, "drp", "approve", "1", "declare", "--by", PENYEDIA)
+    r = declare(config, "1", PENYEDIA)
     assert r.returncode == 3 and "criteria are not met" in r.stderr
     analysed = next(s for s in status(config, 1)["steps"] if s["id"] == "analyse")
     assert analysed["output"]["tabel_4_3"]["row"] == 6
@@ -475,7 +484,7 @@ def test_notify_http_and_ssh_steps_against_real_peers(tmp_path):
         assert spbe(config, "drp", "start", "portal", "--mode", "drill", "--by", STARTER,
                     "--detach").returncode == 0
         sign_declaration(config, 1)
-        assert spbe(config, "drp", "approve", "1", "declare", "--by", PENYEDIA).returncode == 0
+        assert declare(config, "1", PENYEDIA).returncode == 0
         proc = runner(config, 1, tmp_path / "runner.log")
         assert proc.wait(timeout=60) == 0, (tmp_path / "runner.log").read_text()
     server.shutdown()
@@ -544,14 +553,17 @@ def test_approval_steps_starter_declaration_sql_recovery_point_rto_missed_and_ab
     assert spbe(config, "drp", "start", "portal", "--mode", "drill", "--by", STARTER,
                 "--detach").returncode == 0
     sign_declaration(config, 1)
-    r = spbe(config, "drp", "approve", "1", "declare", "--by", STARTER)
+    r = declare(config, "1", STARTER)
     assert r.returncode == 0, r.stderr  # allowed by this playbook, and the report says so
     proc = runner(config, 1, tmp_path / "runner.log")
     wait(lambda: next(s for s in status(config, 1)["steps"] if s["id"] == "sign-off")[
         "state"] == "waiting_approval", "the approval gate")
     r = spbe(config, "drp", "approve", "1", "sign-off", "--by", KABID)
     assert r.returncode == 3 and "eselon II" in r.stderr
-    assert spbe(config, "drp", "approve", "1", "sign-off", "--by", PENYEDIA).returncode == 0
+    r = spbe(config, "drp", "approve", "1", "sign-off", "--by", PENYEDIA)
+    assert r.returncode == 3 and "TOTP" in r.stderr  # an eselon II signature
+    assert spbe(config, "drp", "approve", "1", "sign-off", "--by", PENYEDIA, "--totp",
+                totp_for(config, PENYEDIA)).returncode == 0
     wait(lambda: next(s for s in status(config, 1)["steps"] if s["id"] == "confirm-primary")[
         "state"] == "waiting_approval", "the manual step")
     r = spbe(config, "drp", "approve", "1", "confirm-primary", "--by", TEKNIS, "--note",

@@ -33,6 +33,7 @@ SANE = {  # a valid value per parameter, so each hostile value is tried in every
     "nature": "publik", "basis": "umum", "scope": "nasional", "formats": "json",
     "recovery_days": "1", "downtime_hours": "1", "data_lost": "none", "probe_id": "x",
     "disaster_at": "2026-11-03T08:00", "rrule": "FREQ=WEEKLY;BYDAY=SU",
+    "code": "123456", "totp": "123456", "current": "123456",
 }
 SKIP = {"run", "status", "probe"}  # long-running or network-bound: covered elsewhere
 
@@ -102,7 +103,9 @@ GETS = ["/api/v1/services", "/api/v1/status", "/api/v1/availability?month={v}",
         "/api/v1/maintenance?service={v}", "/api/v1/drp/runs", "/api/v1/drp/runs/{v}",
         "/api/v1/openapi.json", "/metrics", "/-/healthy", "/-/ready"]
 POSTS = ["/api/v1/maintenance/{v}/approve", "/api/v1/maintenance/{v}/cancel",
-         "/api/v1/drp/runs/{v}/steps/{v}/approve", "/api/v1/maintenance"]
+         "/api/v1/drp/runs/{v}/steps/{v}/approve", "/api/v1/maintenance", "/api/v1/outages",
+         "/api/v1/outages/{v}/annotate", "/api/v1/drp/runs", "/api/v1/drp/runs/{v}/abort",
+         "/api/v1/drp/runs/{v}/steps/{v}/decision", "/api/v1/drp/playbooks/{v}/approve"]
 
 
 async def test_every_route_answers_hostile_input_with_4xx_and_a_reason(

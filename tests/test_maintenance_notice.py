@@ -14,6 +14,7 @@ from spbe_monitor.ledger.store import Store
 from spbe_monitor.manual import Desk
 from spbe_monitor.monthly import figures_for_month
 from tests.conftest import FakeClock
+from tests.identities import as_person
 
 TEKNIS = "199002102015032005"
 START = datetime(2026, 11, 10, 18, 0, tzinfo=UTC)  # 01.00 WIB on the 11th
@@ -38,7 +39,8 @@ def test_notice_and_length_decide_what_is_excused(config_dir: Path, store: Store
     clock = FakeClock(START - notice)
     desk = Desk(load_config(config_dir / "spbe.yaml"), store, clock)
     wid, said = desk.add_maintenance(["perizinan-online"], START.isoformat(),
-                                     (START + length).isoformat(), None, "Patch", TEKNIS)
+                                     (START + length).isoformat(), None, "Patch",
+                                     as_person(desk.config, TEKNIS))
     assert said is late and store.window(wid).late_reason == (late.value if late else None)
     store.add_manual_outage("perizinan-online", START, START + H, "mayor", "P1", "patch",
                             TEKNIS, START + 2 * H)
@@ -55,7 +57,8 @@ def test_a_window_posted_during_the_outage_excuses_none_of_it(config_dir: Path,
                       START)
     wid, said = desk.add_maintenance(["perizinan-online"],
                                      (START + timedelta(minutes=15)).isoformat(),
-                                     (START + 2 * H).isoformat(), None, "Darurat", TEKNIS)
+                                     (START + 2 * H).isoformat(), None, "Darurat",
+                                     as_person(desk.config, TEKNIS))
     assert said is Late.DURING_OUTAGE and store.window(wid).late_reason == "during_outage"
     store.close_outage("perizinan-online", START + H)
     assert downtime(desk) == (3600, 0)
@@ -65,7 +68,8 @@ def test_a_recurring_window_whose_first_occurrence_is_late(config_dir: Path, sto
     clock = FakeClock(START - 2 * H)  # two hours before the first Wednesday 01.00 WIB
     desk = Desk(load_config(config_dir / "spbe.yaml"), store, clock)
     desk.add_maintenance(["perizinan-online"], START.isoformat(), (START + 2 * H).isoformat(),
-                         "FREQ=WEEKLY", "Patch mingguan", TEKNIS)
+                         "FREQ=WEEKLY", "Patch mingguan",
+                         as_person(desk.config, TEKNIS))
     for week in (0, 1):  # an hour down inside the first and the second occurrence
         at = START + timedelta(weeks=week)
         store.add_manual_outage("perizinan-online", at, at + H, "mayor", "P1", "patch",

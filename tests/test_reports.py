@@ -90,6 +90,19 @@ def test_formulir_f_equals_availability_and_reruns_are_identical(run, ledger, tm
     assert before == after
     filed = ledger.reports("formulir-f", "2026-10")
     assert len(filed) == 9 and all(len(r["sha256"]) == 64 for r in filed)
+    # each form states the audit chain head it was built at; a ledger change moves it
+    entry, digest = ledger.chain_head()
+    assert izin["rantai_audit"] == {"entri": entry, "hash": digest}
+    html = (out / "2026-10/formulir-f_perizinan-online_2026-10.html").read_text()
+    assert f"entri nomor {entry} (SHA-256 {digest})" in html
+    r = run("downtime", "annotate", "1", "--cause", "Aplikasi hang (RCA terlampir)", "--by",
+            "199002102015032005")
+    assert r.code == 0, r.err
+    moved = run("report", "formulir-f", "--month", "2026-10", "--service", "perizinan-online",
+                "--format", "json", "--out", str(out))
+    assert "(unchanged)" not in moved.out
+    izin = json.loads((out / "2026-10/formulir-f_perizinan-online_2026-10.json").read_text())
+    assert izin["rantai_audit"]["entri"] > entry
 
 
 def test_pdf_has_every_heading_the_regulation_requires(run, ledger, tmp_path):

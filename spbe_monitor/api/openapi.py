@@ -13,6 +13,31 @@ RUN_ID = {"name": "run", "in": "path", "required": True, "schema": {"type": "int
                                                                      "minimum": 1}}
 
 
+TOTP = {"name": "X-SPBE-TOTP", "in": "header", "required": False,
+        "description": "the signer's current TOTP code: needed for eselon II acts (the "
+                       "declaration, late maintenance, a DRP document)",
+        "schema": {"type": "string", "pattern": "^[0-9]{6}$"}}
+STEP = {"name": "step", "in": "path", "required": True, "schema": {"type": "string"}}
+
+
+def _body(properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
+    return {"required": bool(required), "content": {"application/json": {"schema": {
+        "type": "object", "additionalProperties": False, "required": required,
+        "properties": properties}}}}
+
+
+def _act(summary: str, parameters: list[dict[str, Any]], body: dict[str, Any] | None,
+         created: bool = False) -> dict[str, Any]:
+    """A POST that carries a person's authority: bearer token, TOTP header when eselon II."""
+    op: dict[str, Any] = {
+        "summary": summary, "security": [{"bearer": []}], "parameters": [*parameters, TOTP],
+        "responses": {"201" if created else "200": _json({"type": "object"}),
+                      **_errors(400, 401, 403, 404)}}
+    if body is not None:
+        op["requestBody"] = body
+    return {"post": op}
+
+
 def _json(schema: dict[str, Any], description: str = "OK") -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
@@ -46,7 +71,6 @@ def document() -> dict[str, Any]:
             "reason": {"type": "string", "minLength": 1},
         },
     }
-    bearer: list[dict[str, list[str]]] = [{"bearer": []}]
     return {
         "openapi": "3.1.0",
         "info": {"title": "spbe-monitor API", "version": __version__,
@@ -70,39 +94,51 @@ def document() -> dict[str, Any]:
                 "summary": "Outages, newest last",
                 "parameters": [{"name": "service", "in": "query", "required": False,
                                 "schema": {"type": "string"}}],
-                "responses": {"200": _json({"type": "array"}), **_errors(400)}}},
+                "responses": {"200": _json({"type": "array"}), **_errors(400)}},
+                **_act("Record downtime no probe saw (a user's report)", [], _body(
+                    {k: {"type": "string", "minLength": 1}
+                     for k in ("service", "start", "end", "cause")},
+                    ["service", "start", "end", "cause"]), created=True)},
             "/api/v1/maintenance": {
                 "get": {"summary": "Maintenance windows",
                         "responses": {"200": _json({"type": "array"})}},
-                "post": {"summary": "Register a maintenance window", "security": bearer,
-                         "requestBody": {"required": True, "content": {
-                             "application/json": {"schema": new_window}}},
-                         "responses": {"201": _json({"type": "object"}, "Registered"),
-                                       **_errors(400, 401, 403)}}},
+                **_act("Register a maintenance window", [], {"required": True, "content": {
+                    "application/json": {"schema": new_window}}}, created=True)},
             "/api/v1/drp/runs": {"get": {"summary": "DRP runs",
-                                         "responses": {"200": _json({"type": "array"})}}},
+                                         "responses": {"200": _json({"type": "array"})}},
+                                 **_act("Start a run (Koordinator Pemulihan; a disaster: "
+                                        "eselon III+)", [], _body(
+                                            {"playbook": {"type": "string"},
+                                             "mode": {"enum": ["drill", "disaster"]},
+                                             "disaster_at": {"type": "string"}},
+                                            ["playbook", "mode"]), created=True)},
             "/api/v1/drp/runs/{run}": {"get": {
                 "summary": "A run's status, as `spbe drp status --json`",
                 "parameters": [RUN_ID],
                 "responses": {"200": _json({"type": "object"}), **_errors(400, 404)}}},
-            "/api/v1/drp/runs/{run}/steps/{step}/approve": {"post": {
-                "summary": "Sign a declaration gate or approval step, or confirm a manual "
-                           "step (Tabel 4.4 gates by eselon and role)",
-                "security": bearer,
-                "parameters": [RUN_ID, {"name": "step", "in": "path", "required": True,
-                                        "schema": {"type": "string"}}],
-                "requestBody": {"required": False, "content": {"application/json": {
-                    "schema": {"type": "object", "additionalProperties": False,
-                               "properties": {"note": {"type": "string"},
-                                              "scenario": {"type": "object"}}}}}},
-                "responses": {"200": _json({"type": "object"}),
-                              **_errors(400, 401, 403, 404)}}},
-            "/api/v1/maintenance/{id}/approve": {"post": {
-                "summary": "Approve a late window (Penyedia Layanan, eselon II or higher)",
-                "security": bearer, "parameters": [WINDOW_ID],
-                "responses": {"200": _json({"type": "object"}), **_errors(400, 401, 403, 404)}}},
-            "/api/v1/maintenance/{id}/cancel": {"post": {
-                "summary": "Cancel a window", "security": bearer, "parameters": [WINDOW_ID],
-                "responses": {"200": _json({"type": "object"}), **_errors(400, 401, 403, 404)}}},
+            "/api/v1/drp/runs/{run}/steps/{step}/approve": _act(
+                "Sign a declaration gate or approval step, or confirm a manual step "
+                "(Tabel 4.4 gates by eselon and role)", [RUN_ID, STEP],
+                _body({"note": {"type": "string"}, "scenario": {"type": "object"}}, [])),
+            "/api/v1/drp/runs/{run}/steps/{step}/decision": _act(
+                "Retry, skip or mark done an in-doubt or failed step (Koordinator "
+                "Pemulihan, eselon III+)", [RUN_ID, STEP],
+                _body({"decision": {"enum": ["retry", "skip", "mark-done"]},
+                       "reason": {"type": "string", "minLength": 1}},
+                      ["decision", "reason"])),
+            "/api/v1/drp/runs/{run}/abort": _act(
+                "Abort a run (Koordinator Pemulihan, eselon III+)", [RUN_ID],
+                _body({"reason": {"type": "string", "minLength": 1}}, ["reason"])),
+            "/api/v1/drp/playbooks/{playbook}/approve": _act(
+                "Approve a DRP document's exact contents (Penyedia Layanan, eselon II+)",
+                [{"name": "playbook", "in": "path", "required": True,
+                  "schema": {"type": "string"}}], None),
+            "/api/v1/outages/{id}/annotate": _act(
+                "Record the cause of an outage", [{**WINDOW_ID, "name": "id"}],
+                _body({"cause": {"type": "string", "minLength": 1}}, ["cause"])),
+            "/api/v1/maintenance/{id}/approve": _act(
+                "Approve a late window (Penyedia Layanan, eselon II or higher)", [WINDOW_ID],
+                None),
+            "/api/v1/maintenance/{id}/cancel": _act("Cancel a window", [WINDOW_ID], None),
         },
     }

@@ -8,6 +8,7 @@ import json
 from datetime import datetime
 from typing import Any
 
+from spbe_monitor.authority import BREAK_GLASS
 from spbe_monitor.config.models import Person
 from spbe_monitor.reports.words import durasi
 
@@ -41,6 +42,10 @@ def build(status: dict[str, Any], journal: list[dict[str, Any]], people: dict[st
     def who(nip: str | None) -> dict[str, Any] | None:
         if not nip:
             return None
+        if nip.endswith(BREAK_GLASS):
+            admin = nip.removeprefix("os:").removesuffix(BREAK_GLASS)
+            return {"nip": "-", "nama": f"Administrator {admin} (jalur darurat)",
+                    "jabatan": None, "eselon": None, "darurat": True}
         p = people.get(nip)
         return {"nip": nip, "nama": p.name if p else nip,
                 "jabatan": p.position if p else None,
@@ -107,6 +112,9 @@ def build(status: dict[str, Any], journal: list[dict[str, Any]], people: dict[st
             "dimulai_oleh": who(status["started_by"]), "dimulai": status["started_at"],
             "waktu_bencana": status["disaster_at"], "deklarasi": status["declared_at"],
             "selesai": status["finished_at"], "status": status["state"],
+            "jalur_darurat": any(BREAK_GLASS in (x or "") for x in [
+                status["started_by"], *(st["actor"] for st in status["steps"]),
+                *(json.loads(e["detail"] or "{}").get("by") for e in journal)]),
         },
         "status_run": status,  # the figures, exactly as `spbe drp status --json`
         "linimasa": timeline,

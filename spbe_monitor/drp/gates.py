@@ -51,11 +51,13 @@ def refusal(playbook: Playbook, step_id: str, nip: str, roles: Collection[Role],
         if step_id == "declare":
             if Role.PENYEDIA_LAYANAN not in roles:
                 return "the disaster is declared by a Penyedia Layanan"
-            if not set(playbook.head.services) & set(services):
+            if not _covers(playbook, services):
                 return "not a Penyedia Layanan of a service this playbook recovers"
             if nip == starter and not playbook.head.allow_starter_declaration:
                 return ("the person who started the run may not declare the disaster "
                         "(allow_starter_declaration is not set)")
+        elif not _covers(playbook, services):
+            return f"{step_id}: not responsible for a service this playbook recovers"
         return None
     phase_step = playbook.steps.get(step_id)
     if phase_step is None:
@@ -76,4 +78,16 @@ def refusal(playbook: Playbook, step_id: str, nip: str, roles: Collection[Role],
                "Koordinator Pemulihan, Koordinator Layanan or Penyedia Layanan)"
     if not _covers(playbook, services):
         return f"{step_id}: not responsible for a service this playbook recovers"
+    return None
+
+
+def signing_eselon(playbook: Playbook, step_id: str) -> Eselon | None:
+    """The eselon a gate or an approval step asks of its signer (None for other steps):
+    eselon II signatures also need the signer's second factor."""
+    gate = next((g for g in playbook.gates if g.step.id == step_id), None)
+    if gate is not None:
+        return gate.min_eselon
+    phase_step = playbook.steps.get(step_id)
+    if phase_step is not None and isinstance(phase_step[1], Approval):
+        return phase_step[1].min_eselon
     return None

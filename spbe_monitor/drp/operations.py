@@ -1,5 +1,5 @@
 """What `spbe drp …` and the API do, checked and authorised before anything is written;
-refusals exit 3 and are audit-logged with the person's NIP."""
+who may act is decided in `authority.Authority`, refusals exit 3 and are audit-logged."""
 
 from __future__ import annotations
 
@@ -7,19 +7,16 @@ import json
 from datetime import datetime
 from typing import Any
 
+from spbe_monitor.authority import Acting, Authority
 from spbe_monitor.clock import Clock
 from spbe_monitor.config.loader import Config
-from spbe_monitor.config.models import Person
-from spbe_monitor.drp.gates import coordinator_refusal, refusal
 from spbe_monitor.drp.journal import Journal
 from spbe_monitor.drp.playbook import Playbook, find_playbook, load_playbook
 from spbe_monitor.drp.progress import ready
 from spbe_monitor.drp.timing import normalisation_seconds, services_timing
-from spbe_monitor.errors import BadInput, Refused
+from spbe_monitor.errors import BadInput
 from spbe_monitor.ledger.store import Store
-from spbe_monitor.manual import actor_of
 from spbe_monitor.regulation.disaster import Category, Response, assess
-from spbe_monitor.regulation.eselon import Eselon, at_least
 from spbe_monitor.regulation.roles import Role
 from spbe_monitor.timeparse import parse_time
 
@@ -28,6 +25,7 @@ class Drp:
     def __init__(self, config: Config, store: Store, clock: Clock) -> None:
         self.config, self.store, self.clock = config, store, clock
         self.journal = Journal(store)
+        self.authority = Authority(config, store, clock)
 
     def playbook(self, name: str) -> Playbook:
         return load_playbook(find_playbook(self.config, name), self.config)
@@ -43,58 +41,35 @@ class Drp:
                            f"{book.sha256[:12]}… now); restore it to carry on")
         return book
 
-    def _refuse(self, nip: str, action: str, subject: str, reason: str) -> Refused:
-        self.store.record_refusal(self.clock.now(), nip, action, subject, reason)
-        return Refused(reason)
-
-    def approve_document(self, name: str, nip: str) -> Playbook:
+    def approve_document(self, name: str, who: Acting) -> Playbook:
         book = self.playbook(name)
-        person = self.config.person(nip)
-        if Role.PENYEDIA_LAYANAN not in person.roles or not at_least(person.eselon,
-                                                                     Eselon.II):
-            raise self._refuse(nip, "drp.document.approve", f"playbook:{book.id}",
-                               "a DRP document is approved by a Penyedia Layanan, eselon II "
-                               "or higher")
-        if not set(book.head.services) & set(person.services):
-            raise self._refuse(nip, "drp.document.approve", f"playbook:{book.id}",
-                               "not a Penyedia Layanan of a service this playbook recovers")
-        self.journal.approve_document(book, nip, self.clock.now())
+        actor = self.authority.drp_document(who, book)
+        self.journal.approve_document(book, actor, self.clock.now())
         return book
 
-    def _person(self, nip: str, action: str, subject: str) -> Person:
-        """The person behind a NIP; an unknown one is a refusal, audited like the others."""
-        try:
-            return self.config.person(nip)
-        except BadInput as exc:
-            raise self._refuse(nip[:64], action, subject, str(exc)) from None
-
-    def start(self, name: str, mode: str, nip: str, disaster_at: str | None) -> int:
+    def start(self, name: str, mode: str, who: Acting, disaster_at: str | None) -> int:
         book = self.playbook(name)
-        person = self._person(nip, "drp.start", f"playbook:{book.id}")
+        actor = self.authority.drp_start(who, book, mode)
         now = self.clock.now()
-        why = coordinator_refusal(book, "starting a run", person.roles, person.eselon,
-                                  person.services, Eselon.III if mode == "disaster" else None)
-        if why:
-            raise self._refuse(person.nip, "drp.start", f"playbook:{book.id}", why)
         approval = self.journal.document_approval(book)
         if mode == "disaster" and approval is None:
-            raise self._refuse(nip, "drp.start", f"playbook:{book.id}",
+            raise self.authority.refuse(actor, "drp.start", f"playbook:{book.id}",
                                f"playbook {book.id} (sha256 {book.sha256[:12]}…) has no "
                                "approval by a Penyedia Layanan for these exact contents: it "
                                "is unapproved or was changed since approval")
         active = [r["id"] for r in self.journal.runs()
                   if r["playbook_id"] == book.id and r["state"] == "running"]
         if active:
-            raise self._refuse(person.nip, "drp.start", f"playbook:{book.id}",
+            raise self.authority.refuse(actor, "drp.start", f"playbook:{book.id}",
                                f"run {active[0]} of {book.id} is still active: one run per "
                                "playbook (finish or abort it first)")
         when = parse_time(disaster_at, self.config.settings.timezone, "--disaster-at") \
             if disaster_at else now
         if when > now:
             raise BadInput("--disaster-at is in the future")
-        return self.journal.create_run(book, mode, person.nip, now, when, approval is not None)
+        return self.journal.create_run(book, mode, actor, now, when, approval is not None)
 
-    def approve(self, run_id: int, step_id: str, nip: str, note: str | None,
+    def approve(self, run_id: int, step_id: str, who: Acting, note: str | None,
                 scenario: dict[str, Any] | None = None) -> str:
         """Sign a gate, an approval step, or confirm a manual step. `analyse` records the
         scenario's Tabel 4.3 verdict; in a disaster, `declare` needs it to say Pemulihan."""
@@ -102,15 +77,11 @@ class Drp:
         book = self.playbook_of(run_id, acting=True)
         step = self.journal.step(run_id, step_id)
         subject = f"drp-run:{run_id}/{step_id}"
-        person = self._person(nip, "drp.approve", subject)
-        why = refusal(book, step_id, person.nip, person.roles, person.eselon, person.services,
-                      run["started_by"])
-        if why:
-            raise self._refuse(person.nip, "drp.approve", subject, why)
+        actor = self.authority.drp_step(who, book, run_id, step_id, run["started_by"])
         open_now = {s["step_id"] for s in ready(self.journal.steps(run_id), book)}
         if step_id not in open_now:
             reason = f"{step_id} is {step['state']} and not open for approval yet"
-            self.store.record_refusal(self.clock.now(), person.nip, "drp.approve", subject,
+            self.store.record_refusal(self.clock.now(), who.actor, "drp.approve", subject,
                                       reason)
             raise BadInput(reason)
         output: dict[str, Any] = {}
@@ -126,15 +97,16 @@ class Drp:
         if step_id == "declare" and run["mode"] == "disaster":
             analysed = self.journal.step(run_id, "analyse")["output"].get("tabel_4_3", {})
             if analysed.get("response") != Response.PEMULIHAN.value:
-                raise self._refuse(person.nip, "drp.approve", f"drp-run:{run_id}/declare",
+                raise self.authority.refuse(actor, "drp.approve", subject,
                                    "the analysis (Tabel 4.3) found "
                                    f"{analysed.get('response', 'nothing')}: the disaster "
                                    "criteria are not met")
         now = self.clock.now()
         moved = self.journal.move(
             run_id, step_id, {"pending", "waiting_approval"}, "done", now, "step.approved",
-            by=person.nip, audit=True,
-            detail={"note": note, "eselon": person.eselon, "name": person.name},
+            by=actor, audit=True,
+            detail={"note": note, "eselon": who.person.eselon if who.person else None,
+                    "name": who.person.name if who.person else None},
             finished_at=now, waiting_since=step["waiting_since"] or now, note=note,
             output=json.dumps(output))
         if not moved:
@@ -143,37 +115,23 @@ class Drp:
             self.journal.declared(run_id, now)
         return step_id
 
-    def _coordinator(self, run_id: int, nip: str | None, act: str, action: str,
-                     subject: str) -> str:
-        """The NIP of a Koordinator Pemulihan (eselon III+) of a covered service, or a
-        refusal: these acts steer a recovery that others have signed."""
-        if nip is None:
-            raise self._refuse(actor_of(self.config, None), action, subject,
-                               f"{act} needs --by: a Koordinator Pemulihan, eselon III+")
-        person = self._person(nip, action, subject)
-        why = coordinator_refusal(self.playbook_of(run_id), act, person.roles, person.eselon,
-                                  person.services, Eselon.III)
-        if why:
-            raise self._refuse(person.nip, action, subject, why)
-        return person.nip
-
     def decide(self, run_id: int, step_id: str, decision: str, reason: str,
-               nip: str | None) -> None:
+               who: Acting) -> None:
         """An operator's decision on an in-doubt or failed step: retry, skip or mark-done."""
         self.journal.require_running(run_id)
         step = self.journal.step(run_id, step_id)
         if not reason.strip():
             raise BadInput("--reason is required: say what was verified")
         subject = f"drp-run:{run_id}/{step_id}"
-        actor = self._coordinator(run_id, nip, f"deciding ({decision})",
-                                  f"drp.step.{decision}", subject)
+        actor = self.authority.drp_steer(who, self.playbook_of(run_id), f"deciding ({decision})",
+                                         f"drp.step.{decision}", subject)
         moves = {"retry": ({"in_doubt", "failed"}, "pending"),
                  "skip": ({"in_doubt", "failed", "pending", "waiting_approval"}, "skipped"),
                  "mark-done": ({"in_doubt", "failed"}, "done")}
         allowed, new = moves[decision]
         if (step["phase"] == "declaration" or step["kind"] == "approval") \
                 and decision != "retry":
-            raise self._refuse(actor, f"drp.step.{decision}", subject,
+            raise self.authority.refuse(actor, f"drp.step.{decision}", subject,
                                "declaration and approval steps are signed, never skipped "
                                "or marked done")
         now = self.clock.now()
@@ -185,12 +143,12 @@ class Drp:
             raise BadInput(f"{step_id} is {step['state']}: {decision} applies to "
                            + ", ".join(sorted(allowed)))
 
-    def abort(self, run_id: int, reason: str, nip: str | None) -> None:
+    def abort(self, run_id: int, reason: str, who: Acting) -> None:
         self.journal.require_running(run_id)
         if not reason.strip():
             raise BadInput("--reason is required")
-        actor = self._coordinator(run_id, nip, "aborting a run", "drp.aborted",
-                                  f"drp-run:{run_id}")
+        actor = self.authority.drp_steer(who, self.playbook_of(run_id), "aborting a run",
+                                         "drp.aborted", f"drp-run:{run_id}")
         self.journal.finish(run_id, "aborted", self.clock.now(), reason, actor=actor)
 
     def status(self, run_id: int) -> dict[str, Any]:

@@ -58,6 +58,16 @@ class AuditRepo(Repo):
                 audit_log.c.actor == actor, audit_log.c.action == action,
                 audit_log.c.outcome == "refused", audit_log.c.at >= since)).scalar_one())
 
+    def chain_head(self) -> tuple[int, str] | None:
+        """(entry number, hash) of the chain's last entry, what a report is built at. The
+        seals of report filings are left out: filing a report is not evidence it is built
+        from, so rebuilding from an unchanged ledger gives the same bytes."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(audit_log.c.id, audit_log.c.hash).where(
+                audit_log.c.subject.not_like("reports:%")).order_by(
+                audit_log.c.id.desc()).limit(1)).first()
+        return None if row is None else (int(row.id), str(row.hash))
+
     def verify_audit(self) -> tuple[int, str | None]:
         """(entries checked, the first problem found or None)."""
         prev = GENESIS

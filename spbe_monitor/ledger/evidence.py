@@ -27,11 +27,13 @@ from spbe_monitor.ledger.tables import (
     outages,
     passwords,
     reports,
+    totp_secrets,
 )
 
 SEALED: tuple[Table, ...] = (outages, outage_gaps, maintenance_windows, maintenance_services,
                              maintenance_approvals, drp_document_approvals, drp_runs, drp_steps,
-                             drp_journal, reports, api_tokens, passwords)
+                             drp_journal, reports, api_tokens, passwords,
+                             totp_secrets)
 SEAL = "seal"
 SEALER = "ledger"  # the actor of seal entries: the ledger itself, not a person
 
@@ -60,9 +62,16 @@ def seal(conn: Connection, table: Table, where: ColumnElement[bool], at: datetim
         audit_in(conn, at, SEALER, SEAL, subject(table, row), after={"sha256": row_hash(row)})
 
 
+def seal_deletion(conn: Connection, table: Table, where: ColumnElement[bool],
+                  at: datetime) -> None:
+    """Seal the rows of `table` matching `where` as deleted (call before deleting them)."""
+    for row in conn.execute(select(table).where(where)).mappings():
+        audit_in(conn, at, SEALER, SEAL, subject(table, row), after={"sha256": None})
+
+
 def unsealed_changes(conn: Connection) -> list[str]:
     """Every evidence row whose content differs from its latest seal, has none, or is gone."""
-    latest: dict[str, str] = {}
+    latest: dict[str, str | None] = {}
     q = select(audit_log.c.subject, audit_log.c.after).where(
         audit_log.c.action == SEAL).order_by(audit_log.c.id)
     for subj, after in conn.execute(q):
@@ -74,9 +83,10 @@ def unsealed_changes(conn: Connection) -> list[str]:
             subj = subject(table, row)
             seen.add(subj)
             expected = latest.get(subj)
-            if expected is None:
+            if expected is None:  # never sealed, or sealed as deleted
                 problems.append(f"{subj} was written outside spbe-monitor (no seal)")
             elif expected != row_hash(row):
                 problems.append(f"{subj} was changed outside spbe-monitor")
-    problems += [f"{s} was deleted outside spbe-monitor" for s in sorted(set(latest) - seen)]
+    sealed = {subj for subj, sha in latest.items() if sha is not None}
+    problems += [f"{s} was deleted outside spbe-monitor" for s in sorted(sealed - seen)]
     return problems

@@ -20,6 +20,7 @@ from spbe_monitor.ledger.records import (
 )
 from spbe_monitor.ledger.sessions import SessionRepo
 from spbe_monitor.ledger.tokens import TokenRepo
+from spbe_monitor.ledger.totp import TotpRepo
 from spbe_monitor.ledger.utilisation import UtilisationRepo
 
 __all__ = ["Approval", "AuditEntry", "MaintenanceWindow", "Outage", "Store", "TransitionRow",
@@ -27,5 +28,6 @@ __all__ = ["Approval", "AuditEntry", "MaintenanceWindow", "Outage", "Store", "Tr
 
 
 class Store(AuditRepo, OutageRepo, UtilisationRepo, MaintenanceRepo, SessionRepo, TokenRepo,
-            FilingRepo):
-    """Outages and transitions, utilisation, maintenance, sessions, tokens, filings, audit."""
+            TotpRepo, FilingRepo):
+    """Outages and transitions, utilisation, maintenance, sessions, credentials, filings,
+    audit."""

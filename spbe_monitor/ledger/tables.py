@@ -202,6 +202,22 @@ passwords = Table(  # a person's own login: argon2id hash only
     Column("set_at", UTCDateTime, nullable=False),
 )
 
+totp_secrets = Table(  # a person's second factor (RFC 6238), active once confirmed
+    "totp_secrets",
+    metadata,
+    Column("nip", String(64), primary_key=True),
+    Column("secret", String(64), nullable=False),
+    Column("enrolled_at", UTCDateTime, nullable=False),
+    Column("confirmed_at", UTCDateTime, nullable=True),
+)
+
+totp_uses = Table(  # the last time step used, so a code is accepted once (not evidence)
+    "totp_uses",
+    metadata,
+    Column("nip", String(64), primary_key=True),
+    Column("last_step", Integer, nullable=False),
+)
+
 token_uses = Table(  # apart from api_tokens: a use is not evidence, and would break its seal
     "token_uses",
     metadata,

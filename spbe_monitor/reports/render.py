@@ -74,8 +74,13 @@ def file_report(store: Store, kind: str, subject: str, period: str, data: dict[s
                 template: str, formats: tuple[str, ...], folder: Path, now: datetime,
                 partial: bool, audit_key: Path | None = None) -> list[Written]:
     """Write the asked formats; a file already filed with identical bytes is left alone.
-    A new filing is anchored: the audit chain's head is signed with `audit_key`."""
+    Every form states the audit chain's head it was built at (so a later edit of the ledger
+    shows as a different head); a new filing is anchored by signing the head with
+    `audit_key`."""
     name = f"{kind}_{subject}_{period}" + ("_sementara" if partial else "")
+    head = store.chain_head()
+    data = {**data, "rantai_audit": None if head is None else {"entri": head[0],
+                                                                "hash": head[1]}}
     document = html(template, data) if {"html", "pdf"} & set(formats) else ""
     filed = {(r["format"], r["path"]): r["sha256"]
              for r in store.reports(kind, period) if r["subject"] == subject}

@@ -1,0 +1,173 @@
+"""The one room where every act carrying a person's authority is decided, for every channel
+(CLI, API, Konsol): one method per act. It takes who is acting as a channel authenticated
+them (`Acting`, never a typed-in NIP), applies the regulation's pure rules
+(`regulation/authority.py`, `drp/gates.py`), asks for the second factor on eselon II acts,
+and audits every refusal with its reason before raising it."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+
+from spbe_monitor.clock import Clock
+from spbe_monitor.config.loader import Config
+from spbe_monitor.config.models import Person
+from spbe_monitor.drp.gates import coordinator_refusal, refusal, signing_eselon
+from spbe_monitor.drp.playbook import Playbook
+from spbe_monitor.errors import Refused
+from spbe_monitor.ledger.store import Store
+from spbe_monitor.regulation import authority as rules
+from spbe_monitor.regulation.eselon import Eselon, at_least
+from spbe_monitor.regulation.roles import Role
+from spbe_monitor.secondfactor import matched_step
+
+BREAK_GLASS = " (break-glass)"
+
+
+@dataclass(frozen=True)
+class Acting:
+    """Who acts: a person whose credential a channel checked, with the TOTP code presented
+    for this act if any; or an administrator on the offline break-glass path."""
+
+    actor: str  # the person's NIP; `os:<user> (break-glass)` for the break-glass path
+    person: Person | None
+    totp: str | None = None
+
+    @classmethod
+    def of(cls, person: Person, totp: str | None = None) -> Acting:
+        return cls(person.nip, person, totp)
+
+    @classmethod
+    def break_glass(cls, os_user: str) -> Acting:
+        return cls(f"os:{os_user}{BREAK_GLASS}", None)
+
+    @property
+    def os_user(self) -> str:
+        return self.actor.removeprefix("os:").removesuffix(BREAK_GLASS)
+
+
+class Authority:
+    def __init__(self, config: Config, store: Store, clock: Clock) -> None:
+        self.config, self.store, self.clock = config, store, clock
+
+    def refuse(self, actor: str, action: str, subject: str, reason: str) -> Refused:
+        """Audit the refusal, then hand back the exception to raise."""
+        self.store.record_refusal(self.clock.now(), actor[:64], action, subject, reason)
+        return Refused(reason)
+
+    def _person(self, who: Acting, action: str, subject: str) -> Person:
+        if who.person is None:
+            raise self.refuse(who.actor, action, subject, "the break-glass path is for DRP "
+                              "runs only; this act needs a person's own credential")
+        return who.person
+
+    def _ruled(self, who: Acting, action: str, subject: str, why: str | None) -> str:
+        if why:
+            raise self.refuse(who.actor, action, subject, why)
+        return who.actor
+
+    def second_factor(self, who: Acting, action: str, subject: str) -> None:
+        """Eselon II acts need a fresh TOTP code from the person's enrolled authenticator,
+        each code accepted once."""
+        enrolled = self.store.totp_secret(who.actor)
+        if enrolled is None or not enrolled[1]:
+            raise self.refuse(who.actor, action, subject, "this eselon II act needs a TOTP "
+                              "code and no authenticator is enrolled: run `spbe totp enrol`")
+        if not who.totp:
+            raise self.refuse(who.actor, action, subject, "this eselon II act needs a TOTP "
+                              "code (--totp on the command line, X-SPBE-TOTP on the API)")
+        step = matched_step(enrolled[0], who.totp, self.clock.now())
+        if step is None:
+            raise self.refuse(who.actor, action, subject, "the TOTP code is wrong or expired")
+        if not self.store.use_totp_step(who.actor, step):
+            raise self.refuse(who.actor, action, subject, "this TOTP code was used already; "
+                              "wait for the next one")
+
+    def _break_glass(self, who: Acting, action: str, subject: str) -> str:
+        why = rules.admin_refusal(who.os_user, self.config.settings.admins)
+        return self._ruled(who, action, subject, why and f"break-glass: {why}")
+
+    # Manual changes to the ledger
+
+    def maintenance_change(self, who: Acting, action: str, services: Collection[str],
+                           subject: str) -> str:
+        """Register or cancel maintenance of `services`."""
+        p = self._person(who, action, subject)
+        return self._ruled(who, action, subject,
+                           rules.maintenance_change(p.roles, p.services, services))
+
+    def downtime_change(self, who: Acting, action: str, services: Collection[str],
+                        subject: str) -> str:
+        """Enter or annotate downtime of `services`."""
+        p = self._person(who, action, subject)
+        return self._ruled(who, action, subject,
+                           rules.downtime_change(p.roles, p.services, services))
+
+    def maintenance_approval(self, who: Acting, window_id: int,
+                             services: Collection[str]) -> list[str]:
+        """The services of a late window this person approves (eselon II, with TOTP)."""
+        action, subject = "maintenance.approve", f"maintenance:{window_id}"
+        p = self._person(who, action, subject)
+        allowed, why = rules.maintenance_approval(p.roles, p.eselon, p.services, services)
+        self._ruled(who, action, subject, why and f"approval refused: {why}")
+        self.second_factor(who, action, subject)
+        return allowed
+
+    # DRP
+
+    def drp_document(self, who: Acting, book: Playbook) -> str:
+        """Approve a DRP document: a Penyedia Layanan (eselon II+, with TOTP) of a service
+        it recovers."""
+        action, subject = "drp.document.approve", f"playbook:{book.id}"
+        p = self._person(who, action, subject)
+        why = None
+        if Role.PENYEDIA_LAYANAN not in p.roles or not at_least(p.eselon, Eselon.II):
+            why = "a DRP document is approved by a Penyedia Layanan, eselon II or higher"
+        elif not set(book.head.services) & set(p.services):
+            why = "not a Penyedia Layanan of a service this playbook recovers"
+        self._ruled(who, action, subject, why)
+        self.second_factor(who, action, subject)
+        return who.actor
+
+    def drp_start(self, who: Acting, book: Playbook, mode: str) -> str:
+        action, subject = "drp.start", f"playbook:{book.id}"
+        if who.person is None:
+            return self._break_glass(who, action, subject)
+        p = who.person
+        return self._ruled(who, action, subject, coordinator_refusal(
+            book, "starting a run", p.roles, p.eselon, p.services,
+            Eselon.III if mode == "disaster" else None))
+
+    def drp_step(self, who: Acting, book: Playbook, run_id: int, step_id: str,
+                 starter: str) -> str:
+        """Sign a gate or an approval step, or confirm a manual step."""
+        action, subject = "drp.approve", f"drp-run:{run_id}/{step_id}"
+        if who.person is None:
+            return self._break_glass(who, action, subject)
+        p = who.person
+        self._ruled(who, action, subject, refusal(book, step_id, p.nip, p.roles, p.eselon,
+                                                  p.services, starter))
+        needed = signing_eselon(book, step_id)
+        if needed is not None and at_least(needed, Eselon.II):
+            self.second_factor(who, action, subject)
+        return who.actor
+
+    def drp_steer(self, who: Acting, book: Playbook, act: str, action: str,
+                  subject: str) -> str:
+        """Abort a run or decide on an in-doubt or failed step: a Koordinator Pemulihan,
+        eselon III+, of a covered service."""
+        if who.person is None:
+            return self._break_glass(who, action, subject)
+        p = who.person
+        return self._ruled(who, action, subject, coordinator_refusal(
+            book, act, p.roles, p.eselon, p.services, Eselon.III))
+
+    # Credentials
+
+    def administrator(self, os_user: str, action: str, subject: str) -> str:
+        """Mint or revoke a token, reset a second factor: an administrator in spbe.yaml."""
+        actor = f"os:{os_user}"
+        why = rules.admin_refusal(os_user, self.config.settings.admins)
+        if why:
+            raise self.refuse(actor, action, subject, why)
+        return actor

@@ -1,0 +1,198 @@
+"""Commands about the daemon and its figures: check-config, run, probe, status, db,
+availability, classify."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import logging
+import sys
+from pathlib import Path
+
+import click
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+
+from spbe_monitor.cli.base import (
+    Context,
+    cli,
+    pass_ctx,
+    print_json,
+    print_table,
+)
+from spbe_monitor.config.loader import load_config
+from spbe_monitor.errors import BadInput, SpbeError
+from spbe_monitor.ledger import db
+from spbe_monitor.ledger.durable import first_line
+from spbe_monitor.monthly import figures_for_month, parse_month
+from spbe_monitor.regulation.classification import Basis, Nature, Scope, classify
+
+
+@cli.command("check-config")
+@click.option("--offline", is_flag=True, help="Only the files: do not connect to the ledger.")
+@pass_ctx
+def check_config(ctx: Context, offline: bool) -> None:
+    """Validate the configuration; print every error as file:line: field: message.
+
+    Also connects to the ledger database (exit 1 when unreachable) unless --offline.
+    """
+    config = ctx.config
+    click.echo(f"ok: {len(config.services)} services, {len(config.probes)} probes, "
+               f"{len(config.people)} people ({config.path})")
+    if offline:
+        return
+    url = make_url(config.database_url)
+    if url.get_backend_name() == "sqlite" and url.database and not Path(url.database).exists():
+        click.echo(f"ok: the ledger {url.database} does not exist yet; `spbe run` creates it")
+        return
+    engine = db.make_engine(config.database_url)
+    try:
+        revision = db.current_revision(engine)
+    except SQLAlchemyError as exc:
+        raise SpbeError(f"database unreachable: {first_line(exc)}") from None
+    finally:
+        engine.dispose()
+    head = db.head_revision()
+    state = "current" if revision == head else f"at {revision or 'nothing'}, " \
+        f"`spbe db upgrade` brings it to {head}"
+    click.echo(f"ok: ledger reachable ({engine.url.render_as_string(hide_password=True)}), "
+               f"schema {state}")
+
+
+@cli.command()
+@pass_ctx
+def run(ctx: Context) -> None:
+    """Run the daemon (SIGTERM stops it gracefully)."""
+    from spbe_monitor.app import App
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    app = App(ctx.config, ctx.store, ctx.clock, reload=lambda: load_config(ctx.config.path))
+    try:
+        asyncio.run(app.run())
+    except OSError as exc:
+        raise SpbeError(f"cannot serve on {ctx.config.settings.server.listen}:"
+                        f"{ctx.config.settings.server.port}: {exc.strerror}") from exc
+
+
+@cli.command("probe")
+@click.argument("probe_id", metavar="ID")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def probe_cmd(ctx: Context, probe_id: str, as_json: bool) -> None:
+    """Run one probe once and show the result with its phase timings (exit 1 if it fails)."""
+    from spbe_monitor.monitor.runner import run_once
+    from spbe_monitor.probers.context import ProbeContext
+
+    cfg = ctx.config.probes.get(probe_id)
+    if cfg is None:
+        raise BadInput(f"unknown probe {probe_id!r} (known: "
+                       f"{', '.join(sorted(ctx.config.probes)) or 'none'})")
+    result = asyncio.run(run_once(cfg, ProbeContext()))
+    if as_json:
+        print_json({"probe": probe_id, "kind": cfg.kind, **dataclasses.asdict(result)})
+    else:
+        state = "ok" if result.ok else f"FAILED ({result.error_kind})"
+        if result.ok and result.degraded:
+            state = f"ok but degraded: {result.degraded}"
+        click.echo(f"{probe_id} [{cfg.kind}]: {state} in {result.duration_s * 1000:.1f} ms"
+                   f" — {result.message}")
+        for phase, seconds in result.phases.items():
+            click.echo(f"  {phase:<12} {seconds * 1000:9.2f} ms")
+        for name, value in sorted(result.values.items()):
+            click.echo(f"  {name} = {value:g}")
+    if not result.ok:
+        sys.exit(1)
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def status(ctx: Context, as_json: bool) -> None:
+    """Current state of every service and component, from the running daemon."""
+    import urllib.error
+    import urllib.request
+
+    server = ctx.config.settings.server
+    url = f"http://{server.listen}:{server.port}/api/v1/status"
+    try:
+        with urllib.request.urlopen(url, timeout=5) as resp:
+            data = json.load(resp)
+    except (urllib.error.URLError, OSError) as exc:
+        raise SpbeError(f"no daemon answering at {url} ({exc}); start it with `spbe run`"
+                        ) from None
+    if as_json:
+        print_json(data)
+        return
+    print_table("Services", ["Service", "Health", "Since", "Reasons"],
+           [[sid, s["health"], s["since"], "; ".join(s["reasons"])]
+            for sid, s in data["services"].items()])
+    ledger = data.get("ledger") or {}
+    if ledger.get("pending_writes"):
+        click.echo(f"LEDGER: {ledger['pending_writes']} writes pending since "
+                   f"{ledger['pending_since']} ({ledger['reason']}); they are kept in the "
+                   "spool and replayed when the database accepts them", err=True)
+    for sid, when in data.get("drp_last_drill", {}).items():
+        click.echo(f"last DRP drill for {sid}: {when}")
+    for live in data.get("drp_live_runs", []):
+        click.echo(f"DRP run {live['run']} live ({live['phase']}) for {live['service']}: "
+                   f"RTO elapsed {live['rto_elapsed_seconds']} s of {live['rto_target_seconds']}")
+    print_table("Components", ["Probe", "Kind", "Health", "Since", "Last check", "Message"],
+           [[pid, c["kind"], c["health"], c["since"], c["last_check"], c["message"]]
+            for pid, c in data["components"].items()])
+
+
+@cli.group("db")
+def db_group() -> None:
+    """Ledger database maintenance."""
+
+
+@db_group.command("upgrade")
+@pass_ctx
+def db_upgrade(ctx: Context) -> None:
+    """Apply pending migrations (the daemon and every command also do this on start)."""
+    engine = db.make_engine(ctx.config.database_url)
+    applied = db.upgrade(engine)
+    click.echo(f"schema at {db.head_revision()}" + (" (upgraded)" if applied else ""))
+
+
+@cli.command()
+@click.option("--month", required=True, help="YYYY-MM, in each service's own zone")
+@click.option("--service", "service_id", help="one service id (default: all)")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def availability(ctx: Context, month: str, service_id: str | None, as_json: bool) -> None:
+    """The regulation's monthly availability per service."""
+    year, mon = parse_month(month)
+    ids = [ctx.config.service(service_id).id] if service_id else list(ctx.config.services)
+    results = figures_for_month(ctx.config, ctx.store, year, mon, ids, ctx.clock.now())
+    if as_json:
+        print_json([r.as_json() for r in results])
+        return
+    rows = []
+    for r in results:
+        j = r.as_json()
+        pct = "-" if j["availability_percent"] is None else f"{j['availability_percent']:.4f}"
+        met = {True: "yes", False: "NO", None: "-"}[j["met"]]
+        rows.append([r.service.name, r.service.klass.label, j["commitment_seconds"],
+                     j["downtime_seconds"], j["excused_seconds"], j["unmonitored_seconds"],
+                     pct, j["target_percent"], met])
+    partial = " (month to date)" if any(r.partial for r in results) else ""
+    print_table(f"Availability {month}{partial}",
+           ["Service", "Class", "Committed s", "Downtime s", "Excused s", "Unmonitored s",
+            "Availability %", "Target %", "Met"], rows)
+
+
+@cli.command("classify")
+@click.option("--nature", required=True, type=click.Choice([n.value for n in Nature]))
+@click.option("--basis", required=True, type=click.Choice([b.value for b in Basis]))
+@click.option("--scope", required=True, type=click.Choice([s.value for s in Scope]))
+def classify_cmd(nature: str, basis: str, scope: str) -> None:
+    """Tabel 4.1: the classification of a service (exit 1 when the table has no row)."""
+    result = classify(Nature(nature), Basis(basis), Scope(scope))
+    if result is None:
+        click.echo("Tabel 4.1 has no row for this combination: set the classification "
+                   "explicitly in services.yaml")
+        sys.exit(1)
+    click.echo(result.label)

@@ -1,0 +1,233 @@
+"""Disaster recovery: playbooks, gated runs, Formulir G."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+import click
+
+from spbe_monitor.cli.base import (
+    OFFLINE,
+    ROW_ID,
+    TOTP,
+    Context,
+    cli,
+    pass_ctx,
+    print_json,
+    print_table,
+    report_formats,
+)
+from spbe_monitor.errors import BadInput
+
+
+@cli.group()
+def drp() -> None:
+    """Disaster recovery: playbooks, gated runs timed against RTO/RPO, Formulir G."""
+
+
+def _follow(ctx: Context, run_id: int) -> None:
+    """Run in the foreground until done, failed or aborted (exit 1 unless done)."""
+    from spbe_monitor.drp.runner import Runner
+
+    ops = ctx.drp
+    runner = Runner(ctx.config, ops.journal, ops.playbook_of(run_id, acting=True), run_id,
+                    ctx.clock, click.echo)
+    state = asyncio.run(runner.run())
+    click.echo(f"run {run_id}: {state}")
+    if state != "done":
+        sys.exit(1)
+
+
+@drp.command("plan")
+@click.argument("playbook")
+@click.option("--mode", type=click.Choice(["drill", "disaster"]), default="drill")
+@pass_ctx
+def drp_plan(ctx: Context, playbook: str, mode: str) -> None:
+    """Dry run: the order, parallel groups, gates, and what this mode skips."""
+    from spbe_monitor.drp.playbook import groups, skipped_in
+
+    book = ctx.drp.playbook(playbook)
+    approval = ctx.drp.journal.document_approval(book)
+    click.echo(f"playbook {book.id} version {book.head.version} sha256 {book.sha256}")
+    click.echo("document: " + (f"approved by {approval['nip']} at {approval['approved_at']}"
+                               if approval else "NOT approved (a drill is allowed, a disaster "
+                               "run is refused)"))
+    click.echo("declaration (Tabel 4.4, in order):")
+    for g in book.gates:
+        extra = f"; checklist: {', '.join(g.gate.checklist)}" if g.gate.checklist else ""
+        who = "Penyedia Layanan, " if g.step.id == "declare" else ""
+        click.echo(f"  {g.step.id}: {who}eselon {g.min_eselon} or higher{extra}")
+    for phase in ("recovery", "normalisation"):
+        click.echo(f"{phase}:")
+        for i, group in enumerate(groups(book, phase), start=1):
+            names = [s.id + (" [skipped in a " + mode + "]" if skipped_in(mode, s) else "")
+                     + f" ({s.kind})" for s in group]
+            click.echo(f"  {i}. " + " ‖ ".join(names))
+
+
+@drp.command("approve-document")
+@click.argument("playbook")
+@TOTP
+@pass_ctx
+def drp_approve_document(ctx: Context, playbook: str, totp: str | None) -> None:
+    """Approve the playbook's exact contents (bound to its SHA-256); eselon II, with TOTP."""
+    book = ctx.drp.approve_document(playbook, ctx.acting("drp.document.approve", totp))
+    click.echo(f"playbook {book.id} approved (sha256 {book.sha256})")
+
+
+@drp.command("start")
+@click.argument("playbook")
+@click.option("--mode", type=click.Choice(["drill", "disaster"]), required=True)
+@click.option("--disaster-at", help="when the disaster struck (ISO 8601; default now)")
+@click.option("--detach", is_flag=True, help="create the run and return (resume later)")
+@OFFLINE
+@pass_ctx
+def drp_start(ctx: Context, playbook: str, mode: str, disaster_at: str | None,
+              detach: bool, offline: bool) -> None:
+    """Start a run and follow it in the foreground, waiting at gates."""
+    run_id = ctx.drp.start(playbook, mode, ctx.acting("drp.start", offline=offline),
+                           disaster_at)
+    click.echo(f"run {run_id} started ({mode})")
+    if not detach:
+        _follow(ctx, run_id)
+
+
+@drp.command("resume")
+@click.argument("run_id", type=ROW_ID, metavar="RUN")
+@pass_ctx
+def drp_resume(ctx: Context, run_id: int) -> None:
+    """Carry on after the runner stopped; completed steps are never run again."""
+    ctx.drp.journal.require_running(run_id)
+    _follow(ctx, run_id)
+
+
+@drp.command("approve")
+@click.argument("run_id", type=ROW_ID, metavar="RUN")
+@click.argument("step_id", metavar="STEP")
+@click.option("--note")
+@click.option("--category", type=click.Choice(["infrastruktur", "kerusakan_fisik",
+                                               "pihak_ketiga", "akses",
+                                               "jaringan_intra_pemerintahan", "splp"]),
+              help="analyse: the scenario's Tabel 4.3 category")
+@click.option("--recovery-days", type=float, default=0.0)
+@click.option("--downtime-hours", type=float, default=0.0)
+@click.option("--data-lost", is_flag=True)
+@TOTP
+@OFFLINE
+@pass_ctx
+def drp_approve(ctx: Context, run_id: int, step_id: str, note: str | None,
+                category: str | None, recovery_days: float, downtime_hours: float,
+                data_lost: bool, totp: str | None, offline: bool) -> None:
+    """Sign a gate or approval step, or confirm a manual step (exit 3 when refused);
+    eselon II signatures (the declaration) need --totp."""
+    scenario = None if category is None else {
+        "category": category, "recovery_days": recovery_days,
+        "downtime_hours": downtime_hours, "data_lost": data_lost}
+    who = ctx.acting("drp.approve", totp, offline)
+    ctx.drp.approve(run_id, step_id, who, note, scenario)
+    click.echo(f"run {run_id}: {step_id} signed by {who.actor}")
+
+
+@drp.command("step")
+@click.argument("run_id", type=ROW_ID, metavar="RUN")
+@click.argument("step_id", metavar="STEP")
+@click.argument("decision", type=click.Choice(["retry", "skip", "mark-done"]))
+@click.option("--reason", required=True)
+@OFFLINE
+@pass_ctx
+def drp_step(ctx: Context, run_id: int, step_id: str, decision: str, reason: str,
+             offline: bool) -> None:
+    """Decide on an in-doubt or failed step after verifying it."""
+    ctx.drp.decide(run_id, step_id, decision, reason,
+                   ctx.acting("drp.step", offline=offline))
+    click.echo(f"run {run_id}: {step_id} {decision}")
+
+
+@drp.command("abort")
+@click.argument("run_id", type=ROW_ID, metavar="RUN")
+@click.option("--reason", required=True)
+@OFFLINE
+@pass_ctx
+def drp_abort(ctx: Context, run_id: int, reason: str, offline: bool) -> None:
+    """Stop a run for good, with the reason (a Koordinator Pemulihan, eselon III+)."""
+    ctx.drp.abort(run_id, reason, ctx.acting("drp.aborted", offline=offline))
+    click.echo(f"run {run_id} aborted")
+
+
+@drp.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def drp_list(ctx: Context, as_json: bool) -> None:
+    runs = ctx.drp.journal.runs()
+    if as_json:
+        print_json(runs)
+        return
+    print_table("DRP runs", ["Run", "Playbook", "Mode", "State", "Started", "Declared", "By"],
+           [[r["id"], r["playbook_id"], r["mode"], r["state"], r["started_at"],
+             r["declared_at"], r["started_by"]] for r in runs])
+
+
+@drp.command("report")
+@click.argument("run_id", type=ROW_ID, metavar="RUN")
+@click.option("--format", "formats", default="html,pdf,json", show_default=True)
+@click.option("--out", "out_dir", type=click.Path(path_type=Path))
+@pass_ctx
+def drp_report(ctx: Context, run_id: int, formats: str, out_dir: Path | None) -> None:
+    """Formulir G — Laporan Evaluasi DRP for a run."""
+    from spbe_monitor.reports.render import file_report
+
+    data = ctx.drp.formulir_g(run_id)
+    now = ctx.clock.now()
+    for w in file_report(ctx.store, "formulir-g", data["pelaksanaan"]["playbook"],
+                         f"run-{run_id}", data, "formulir_g.html.j2", report_formats(formats),
+                         out_dir or ctx.config.reports_dir, now,
+                         partial=data["pelaksanaan"]["status"] == "running",
+                         audit_key=ctx.config.audit_key_path):
+        click.echo(f"{w.path}  sha256:{w.sha256}")
+
+
+@drp.command("status")
+@click.argument("run_id", type=ROW_ID, metavar="RUN")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def drp_status(ctx: Context, run_id: int, as_json: bool) -> None:
+    data = ctx.drp.status(run_id)
+    if as_json:
+        print_json(data)
+        return
+    click.echo(f"run {run_id} {data['playbook']} ({data['mode']}): {data['state']}, "
+               f"declared {data['declared_at'] or '-'}")
+    print_table("Steps", ["Step", "Phase", "Kind", "State", "Started", "Finished", "By", "Note"],
+           [[s["id"], s["phase"], s["kind"], s["state"], s["started_at"] or s["waiting_since"],
+             s["finished_at"], s["actor"], s["note"]] for s in data["steps"]])
+    print_table("RTO / RPO", ["Service", "RTO target s", "RTO achieved s", "Met", "RPO target s",
+                         "RPO achieved s", "Met"],
+           [[v["service"], v["rto_target_seconds"], v["rto_achieved_seconds"], v["rto_met"],
+             v["rpo_target_seconds"], v["rpo_achieved_seconds"], v["rpo_met"]]
+            for v in data["services"]])
+
+
+@drp.command("assess")
+@click.option("--category", required=True,
+              type=click.Choice(["infrastruktur", "kerusakan_fisik", "pihak_ketiga", "akses",
+                                 "jaringan_intra_pemerintahan", "splp"]))
+@click.option("--recovery-days", type=float, default=0.0, help="expected recovery, days")
+@click.option("--downtime-hours", type=float, default=0.0, help="downtime so far, hours")
+@click.option("--data-lost", is_flag=True)
+@click.option("--json", "as_json", is_flag=True)
+def drp_assess(category: str, recovery_days: float, downtime_hours: float, data_lost: bool,
+               as_json: bool) -> None:
+    """Tabel 4.3: Pemulihan Layanan (DRP) or Penanganan Gangguan, citing the row."""
+    from spbe_monitor.regulation.disaster import Category, assess
+
+    if recovery_days < 0 or downtime_hours < 0:
+        raise BadInput("durations must not be negative")
+    verdict = assess(Category(category), recovery_days, downtime_hours, data_lost)
+    if as_json:
+        print_json({"response": verdict.response.value, "row": verdict.row,
+                     "reason": verdict.reason})
+        return
+    row = f"Tabel 4.3 baris {verdict.row}" if verdict.row else "tidak ada baris Tabel 4.3"
+    click.echo(f"{verdict.response.value} ({row}: {verdict.reason})")

@@ -1,0 +1,131 @@
+"""Manual changes to the ledger: downtime and maintenance windows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from spbe_monitor.availability.formula import Late
+from spbe_monitor.cli.base import (
+    ROW_ID,
+    TOTP,
+    Context,
+    cli,
+    late_text,
+    pass_ctx,
+    print_json,
+    print_table,
+)
+from spbe_monitor.ledger.store import as_dict
+
+
+@cli.group()
+def downtime() -> None:
+    """The ledger's outages; manual entries with cause and author."""
+
+
+@downtime.command("add")
+@click.argument("service_id", metavar="SERVICE")
+@click.option("--start", required=True, help="ISO 8601; without offset: the service's zone")
+@click.option("--end", required=True)
+@click.option("--cause", required=True)
+@pass_ctx
+def downtime_add(ctx: Context, service_id: str, start: str, end: str, cause: str,
+                 ) -> None:
+    """Record an outage no probe saw (users reported it); it counts like probed downtime."""
+    oid = ctx.desk.add_downtime(service_id, start, end, cause, ctx.acting("downtime.add"))
+    click.echo(f"outage {oid} recorded")
+
+
+@downtime.command("list")
+@click.option("--service", "service_id")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def downtime_list(ctx: Context, service_id: str | None, as_json: bool) -> None:
+    ids = [ctx.config.service(service_id).id] if service_id else None
+    rows = ctx.store.outages(ids)
+    if as_json:
+        print_json([as_dict(o) for o in rows])
+        return
+    print_table("Outages", ["ID", "Service", "Start (UTC)", "End (UTC)", "Priority", "Source",
+                       "Cause", "Entered by"],
+           [[o.id, o.service_id, o.start_at, o.end_at or "open", o.priority, o.source,
+             o.cause, o.entered_by] for o in rows])
+
+
+@downtime.command("annotate")
+@click.argument("outage_id", type=ROW_ID, metavar="ID")
+@click.option("--cause", required=True)
+@pass_ctx
+def downtime_annotate(ctx: Context, outage_id: int, cause: str) -> None:
+    """Set an outage's cause (audited with the previous value)."""
+    ctx.desk.annotate(outage_id, cause, ctx.acting("downtime.annotate"))
+    click.echo(f"outage {outage_id} annotated")
+
+
+@cli.group()
+def maintenance() -> None:
+    """Scheduled maintenance, one-off or recurring (RFC 5545 RRULE)."""
+
+
+@maintenance.command("add")
+@click.argument("service_ids", nargs=-1, required=True, metavar="SERVICE...")
+@click.option("--start", required=True)
+@click.option("--end", required=True)
+@click.option("--rrule", help='e.g. "FREQ=WEEKLY;BYDAY=SU"')
+@click.option("--reason", required=True)
+@pass_ctx
+def maintenance_add(ctx: Context, service_ids: tuple[str, ...], start: str, end: str,
+                    rrule: str | None, reason: str) -> None:
+    """Register a maintenance window in advance, so its downtime is excused."""
+    wid, late = ctx.desk.add_maintenance(list(service_ids), start, end, rrule, reason,
+                                         ctx.acting("maintenance.add"))
+    click.echo(f"maintenance {wid} registered")
+    if late:
+        why = late_text(late, ctx.config.settings.maintenance)
+        click.echo(f"warning: maintenance {wid} is late ({why}): it excuses nothing until a "
+                   "Penyedia Layanan (eselon II or higher) approves it", err=True)
+
+
+@maintenance.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def maintenance_list(ctx: Context, as_json: bool) -> None:
+    rows = ctx.store.maintenance()
+    if as_json:
+        print_json([{**as_dict(w), "registered_late": w.registered_late} for w in rows])
+        return
+    rules = ctx.config.settings.maintenance
+
+    def state(w: Any) -> str:
+        if w.cancelled_at:
+            return "cancelled"
+        why = late_text(Late(w.late_reason), rules) if w.late_reason else ""
+        if w.registered_late and len(w.approvals) < len(w.services):
+            return f"late ({why}), not approved"
+        return f"late ({why}), approved" if w.registered_late else "scheduled"
+    print_table("Maintenance", ["ID", "Services", "Start (UTC)", "End (UTC)", "RRULE", "Reason",
+                           "State"],
+           [[w.id, ", ".join(w.services), w.start_at, w.end_at, w.rrule, w.reason, state(w)]
+            for w in rows])
+
+
+@maintenance.command("approve")
+@click.argument("window_id", type=ROW_ID, metavar="ID")
+@TOTP
+@pass_ctx
+def maintenance_approve(ctx: Context, window_id: int, totp: str | None) -> None:
+    """Approve a late-registered window (Penyedia Layanan of the service, eselon II+, with
+    --totp)."""
+    services = ctx.desk.approve_maintenance(window_id,
+                                            ctx.acting("maintenance.approve", totp))
+    click.echo(f"maintenance {window_id} approved for {', '.join(services)}")
+
+
+@maintenance.command("cancel")
+@click.argument("window_id", type=ROW_ID, metavar="ID")
+@pass_ctx
+def maintenance_cancel(ctx: Context, window_id: int) -> None:
+    ctx.desk.cancel_maintenance(window_id, ctx.acting("maintenance.cancel"))
+    click.echo(f"maintenance {window_id} cancelled")

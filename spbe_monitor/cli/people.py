@@ -1,0 +1,215 @@
+"""Credentials: login, passwd, logout, whoami, API tokens and second factors."""
+
+from __future__ import annotations
+
+import sys
+from datetime import timedelta
+
+import click
+
+from spbe_monitor.cli.base import (
+    LOCKOUT,
+    MAX_FAILED_LOGINS,
+    Context,
+    cli,
+    pass_ctx,
+    print_json,
+    print_table,
+)
+from spbe_monitor.errors import BadInput, Refused
+from spbe_monitor.identity import os_user
+from spbe_monitor.ledger.store import as_dict
+
+
+def _secret(prompt: str) -> str:
+    """A hidden prompt on a terminal; a line of standard input otherwise (scripts)."""
+    if sys.stdin.isatty():
+        return str(click.prompt(prompt, hide_input=True, err=True))
+    return sys.stdin.readline().rstrip("\n")
+
+
+@cli.command()
+@click.option("--nip", default=None,
+              help="log in with your password instead of a token (see `spbe passwd`)")
+@pass_ctx
+def login(ctx: Context, nip: str | None) -> None:
+    """Keep a personal token for this OS user (0600): the CLI then acts as you.
+
+    Without --nip the token is read from standard input (hidden when typed; an
+    administrator mints one with `spbe token issue NIP`). With --nip your password is
+    asked and a new token is minted for you."""
+    from spbe_monitor.api.tokens import new_token
+    from spbe_monitor.identity import password_matches, person_of, store_token
+
+    now = ctx.clock.now()
+    if nip is not None:
+        recent = ctx.store.refusals_since(nip[:64], "login", now - LOCKOUT)
+        if recent >= MAX_FAILED_LOGINS:
+            raise Refused(f"{recent} failed logins for {nip[:64]} in the last "
+                          f"{LOCKOUT.seconds // 60} minutes: try again later or ask an "
+                          "administrator for a token")
+        person = ctx.config.people.get(nip)
+        stored = ctx.store.password_hash(nip) if person else None
+        if person is None or not password_matches(stored, _secret("password")):
+            ctx.store.record_refusal(now, nip[:64], "login", "authentication",
+                                     "wrong NIP or password")
+            raise Refused("wrong NIP or password: nothing stored")
+        value, hashed = new_token()
+        ctx.store.add_token(person.nip, hashed, person.nip, now,
+                            now + ctx.config.settings.token_lifetime)
+    else:
+        value = _secret("token").strip()
+        found = person_of(value, ctx.config, ctx.store, now) if value else None
+        if found is None:
+            ctx.store.record_refusal(now, f"os:{os_user()}", "login", "authentication",
+                                     "unknown, expired or revoked token")
+            raise Refused("unknown, expired or revoked token: nothing stored")
+        person = found
+    path = store_token(value)
+    click.echo(f"logged in as {person.name} ({person.nip}); token kept in {path}")
+
+
+@cli.command()
+@pass_ctx
+def passwd(ctx: Context) -> None:
+    """Set your own password (asked twice), so you can `spbe login --nip` yourself."""
+    from spbe_monitor.identity import hash_password
+
+    nip = ctx.acting("password.set").actor
+    first, second = _secret("new password"), _secret("again")
+    if first != second:
+        raise BadInput("the two passwords differ: nothing changed")
+    ctx.store.set_password(nip, hash_password(first), ctx.clock.now())
+    click.echo(f"password set for {nip}")
+
+
+@cli.command()
+def logout() -> None:
+    """Forget the stored token."""
+    from spbe_monitor.identity import token_file
+
+    token_file().unlink(missing_ok=True)
+    click.echo("logged out")
+
+
+@cli.command()
+@pass_ctx
+def whoami(ctx: Context) -> None:
+    """The person the CLI acts as (from SPBE_TOKEN or `spbe login`)."""
+    person = ctx.config.person(ctx.acting("whoami").actor)
+    click.echo(f"{person.name} ({person.nip}), {person.position}"
+               + (f", eselon {person.eselon}" if person.eselon else ""))
+
+
+@cli.group()
+def token() -> None:
+    """API bearer tokens, each tied to a person in people.yaml."""
+
+
+@token.command("issue")
+@click.argument("nip")
+@click.option("--days", type=click.IntRange(1, 3650), default=None,
+              help="lifetime in days (default: token_lifetime in spbe.yaml, 90 days)")
+@pass_ctx
+def token_issue(ctx: Context, nip: str, days: int | None) -> None:
+    """Print a new token for NIP, once; only its SHA-256 is kept (administrators only)."""
+    from spbe_monitor.api.tokens import new_token
+
+    actor = ctx.authority.administrator(os_user(), "token.issue", f"person:{nip[:64]}")
+    person = ctx.config.person(nip)
+    value, hashed = new_token()
+    now = ctx.clock.now()
+    expires = now + (timedelta(days=days) if days else ctx.config.settings.token_lifetime)
+    ctx.store.add_token(person.nip, hashed, actor, now, expires)
+    click.echo(value)
+    click.echo(f"token for {person.name} ({person.nip}), valid until "
+               f"{expires:%Y-%m-%d %H:%M} UTC; it is shown only now", err=True)
+
+
+@token.command("revoke")
+@click.argument("nip")
+@pass_ctx
+def token_revoke(ctx: Context, nip: str) -> None:
+    """Revoke every token of NIP (administrators only)."""
+    actor = ctx.authority.administrator(os_user(), "token.revoke", f"person:{nip[:64]}")
+    person = ctx.config.person(nip)
+    count = ctx.store.revoke_tokens(person.nip, actor, ctx.clock.now())
+    click.echo(f"{count} token(s) of {person.nip} revoked")
+
+
+@token.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def token_list(ctx: Context, as_json: bool) -> None:
+    """Every token: whose, hash prefix, created, expires, last used, revoked (never the
+    token itself)."""
+    rows = ctx.store.tokens()
+    if as_json:
+        print_json([as_dict(t) for t in rows])
+        return
+    print_table("Tokens", ["ID", "NIP", "SHA-256", "Created", "Expires", "Last used", "Revoked"],
+           [[t.id, t.nip, t.sha256_prefix, t.created_at, t.expires_at, t.last_used_at,
+             t.revoked_at] for t in rows])
+
+
+@cli.group()
+def totp() -> None:
+    """Your second factor (RFC 6238) for eselon II acts: declaring a disaster, approving
+    late maintenance, approving a DRP document."""
+
+
+@totp.command("enrol")
+@click.option("--totp", "current", metavar="CODE", default=None,
+              help="your current code, to replace an authenticator already confirmed")
+@pass_ctx
+def totp_enrol(ctx: Context, current: str | None) -> None:
+    """Print a new secret as an otpauth:// URI and a QR code for your authenticator app;
+    it counts once confirmed with `spbe totp confirm CODE`."""
+    from spbe_monitor.secondfactor import new_secret, otpauth_uri, qr_text
+
+    who = ctx.acting("totp.enrol", current)
+    enrolled = ctx.store.totp_secret(who.actor)
+    if enrolled is not None and enrolled[1]:
+        ctx.authority.second_factor(who, "totp.enrol", f"person:{who.actor}")
+    secret = new_secret()
+    ctx.store.enrol_totp(who.actor, secret, ctx.clock.now())
+    assert who.person is not None
+    uri = otpauth_uri(secret, f"{who.person.name} ({who.actor})")
+    click.echo(qr_text(uri), nl=False)
+    click.echo(uri)
+    click.echo("scan the code (or add the URI) in your authenticator app, then run "
+               "`spbe totp confirm CODE` with the code it shows", err=True)
+
+
+@totp.command("confirm")
+@click.argument("code")
+@pass_ctx
+def totp_confirm(ctx: Context, code: str) -> None:
+    """Activate the authenticator just enrolled by showing one of its codes."""
+    from spbe_monitor.secondfactor import matched_step
+
+    who = ctx.acting("totp.confirm")
+    enrolled = ctx.store.totp_secret(who.actor)
+    if enrolled is None:
+        raise BadInput("nothing to confirm: run `spbe totp enrol` first")
+    if enrolled[1]:
+        raise BadInput("your authenticator is already confirmed")
+    step = matched_step(enrolled[0], code, ctx.clock.now())
+    if step is None or not ctx.store.use_totp_step(who.actor, step):
+        raise ctx.authority.refuse(who.actor, "totp.confirm", f"person:{who.actor}",
+                                   "the code does not match the enrolled secret")
+    ctx.store.confirm_totp(who.actor, ctx.clock.now())
+    click.echo(f"authenticator confirmed for {who.actor}")
+
+
+@totp.command("reset")
+@click.argument("nip")
+@pass_ctx
+def totp_reset(ctx: Context, nip: str) -> None:
+    """Remove a person's authenticator (lost phone) so they can enrol again
+    (administrators only)."""
+    actor = ctx.authority.administrator(os_user(), "totp.reset", f"person:{nip[:64]}")
+    person = ctx.config.person(nip)
+    removed = ctx.store.reset_totp(person.nip, actor, ctx.clock.now())
+    click.echo(f"authenticator of {person.nip} " + ("removed" if removed else
+                                                   "was not enrolled"))
