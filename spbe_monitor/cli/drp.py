@@ -199,6 +199,16 @@ def drp_status(ctx: Context, run_id: int, as_json: bool) -> None:
         return
     click.echo(f"run {run_id} {data['playbook']} ({data['mode']}): {data['state']}, "
                f"declared {data['declared_at'] or '-'}")
+    runner = data["runner"]
+    if runner is not None:
+        click.echo(f"runner: {runner['holder']}, lease renewed {runner['renewed_at']}"
+                   if runner["alive"] else "runner: none alive" + (
+                       f" since {runner['renewed_at']}" if runner["renewed_at"] else "")
+                   + f" — `spbe drp resume {run_id}` carries on")
+    if data["waiting_decision"]:
+        click.echo("waiting for a Koordinator Pemulihan's decision on: "
+                   + ", ".join(data["waiting_decision"])
+                   + f" (`spbe drp step {run_id} STEP retry|skip|mark-done --reason …`)")
     print_table("Steps", ["Step", "Phase", "Kind", "State", "Started", "Finished", "By", "Note"],
            [[s["id"], s["phase"], s["kind"], s["state"], s["started_at"] or s["waiting_since"],
              s["finished_at"], s["actor"], s["note"]] for s in data["steps"]])

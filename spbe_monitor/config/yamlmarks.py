@@ -43,6 +43,11 @@ def load(path: Path) -> Marked:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise YamlError(f"{path}:1: cannot read file: {exc.strerror}") from exc
+    return parse(text, path)
+
+
+def parse(text: str, path: Path) -> Marked:
+    """`text` as if read from `path` (errors name that path and the line)."""
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:

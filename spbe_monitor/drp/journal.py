@@ -59,6 +59,7 @@ class Journal:
             rid = conn.execute(insert(drp_runs).values(
                 playbook_id=playbook.id, playbook_version=str(playbook.head.version),
                 playbook_sha256=playbook.sha256, playbook_path=str(playbook.path),
+                playbook_text=playbook.text,
                 document_approved=approved, mode=mode, started_by=started_by,
                 started_at=now, disaster_at=disaster_at, state="running",
             )).inserted_primary_key

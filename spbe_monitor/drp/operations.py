@@ -5,16 +5,23 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from spbe_monitor.authority import Acting, Authority
 from spbe_monitor.clock import Clock
 from spbe_monitor.config.loader import Config
 from spbe_monitor.drp.journal import Journal
-from spbe_monitor.drp.playbook import Playbook, find_playbook, load_playbook
-from spbe_monitor.drp.progress import ready
+from spbe_monitor.drp.lease import RunnerLeases
+from spbe_monitor.drp.playbook import (
+    Playbook,
+    find_playbook,
+    load_playbook,
+    playbook_from_text,
+)
+from spbe_monitor.drp.progress import ready, satisfied
 from spbe_monitor.drp.timing import normalisation_seconds, services_timing
-from spbe_monitor.errors import BadInput
+from spbe_monitor.errors import BadInput, ConfigError
 from spbe_monitor.ledger.store import Store
 from spbe_monitor.regulation.disaster import Category, Response, assess
 from spbe_monitor.regulation.roles import Role
@@ -31,15 +38,29 @@ class Drp:
         return load_playbook(find_playbook(self.config, name), self.config)
 
     def playbook_of(self, run_id: int, acting: bool = False) -> Playbook:
-        """The run's playbook; to act on a run, it must be the very file the run started
-        with (reading a run's status works whatever happened to the file)."""
+        """The run's playbook as it started: its text is kept with the run, so a run
+        carries on at a secondary site without the primary's files. Runs from before that
+        (no text kept) need the very file they started with to act on them."""
         run = self.journal.run(run_id)
+        path = Path(run["playbook_path"])
+        if run["playbook_text"] is not None:
+            return playbook_from_text(run["playbook_text"], path, self.config)
         book = self.playbook(run["playbook_path"])
         if acting and book.sha256 != run["playbook_sha256"]:
             raise BadInput(f"{run['playbook_path']} changed since run {run_id} started "
                            f"(sha256 {run['playbook_sha256'][:12]}… then, "
                            f"{book.sha256[:12]}… now); restore it to carry on")
         return book
+
+    def file_changed(self, run_id: int) -> bool | None:
+        """Whether the playbook file differs from what the run started with (None: the
+        file is not here, e.g. at the secondary site)."""
+        run = self.journal.run(run_id)
+        try:
+            current = load_playbook(Path(run["playbook_path"]), self.config)
+        except ConfigError:
+            return None
+        return bool(current.sha256 != run["playbook_sha256"])
 
     def approve_document(self, name: str, who: Acting) -> Playbook:
         book = self.playbook(name)
@@ -164,7 +185,7 @@ class Drp:
             "playbook_version": run["playbook_version"],
             "playbook_sha256": run["playbook_sha256"],
             "document_approved": run["document_approved"],
-            "changed_since_start": book.sha256 != run["playbook_sha256"],
+            "changed_since_start": self.file_changed(run_id),
             "mode": run["mode"], "state": run["state"], "started_by": run["started_by"],
             "started_at": iso(run["started_at"]), "disaster_at": iso(run["disaster_at"]),
             "declared_at": iso(run["declared_at"]), "finished_at": iso(run["finished_at"]),
@@ -177,7 +198,19 @@ class Drp:
                        "note": s["note"], "output": s["output"]} for s in steps],
             "services": services_timing(run, steps, book, self.config.services),
             "normalisation_seconds": normalisation_seconds(steps),
+            "waiting_decision": [s["step_id"] for s in steps
+                                 if s["state"] in ("failed", "in_doubt")
+                                 and not satisfied(s, book)],
+            "runner": self._runner(run_id) if run["state"] == "running" else None,
         }
+
+    def _runner(self, run_id: int) -> dict[str, Any]:
+        """Who drives the run now, or since when nobody does."""
+        lease = RunnerLeases(self.store.engine).current(run_id)
+        if lease is None:
+            return {"alive": False, "holder": None, "renewed_at": None}
+        return {"alive": lease.alive(self.clock.now()), "holder": lease.holder,
+                "renewed_at": lease.renewed_at.isoformat()}
 
     def formulir_g(self, run_id: int) -> dict[str, Any]:
         from spbe_monitor.drp import formulir_g

@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from spbe_monitor.config.loader import Config
-from spbe_monitor.config.yamlmarks import Loc, Marked, YamlError, load
+from spbe_monitor.config.yamlmarks import Loc, Marked, YamlError, parse
 from spbe_monitor.drp.steps import KINDS
 from spbe_monitor.drp.steps.base import Ident, Mode, StepSettings
 from spbe_monitor.drp.steps.wait_healthy import Config as WaitHealthy
@@ -69,6 +69,7 @@ class GateSpec:
 class Playbook:
     path: Path
     sha256: str
+    text: str  # the exact contents, kept with each run so it needs no file to carry on
     head: Head
     gates: tuple[GateSpec, ...]
     steps: dict[str, tuple[str, StepSettings]]  # id → (phase, settings), recovery first
@@ -101,6 +102,19 @@ def _steps(doc: Marked, phase: str, items: list[dict[str, Any]], report: Any
 
 def load_playbook(path: Path, config: Config) -> Playbook:
     """Read and check one playbook against the configuration (services, probes)."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError([f"{path}:1: cannot read file: {exc.strerror}"]) from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError([f"{path}:1: not UTF-8 text"]) from None
+    return playbook_from_text(text, path, config)
+
+
+def playbook_from_text(text: str, path: Path, config: Config) -> Playbook:
+    """Check a playbook's contents, read from `path` or kept in the ledger with a run."""
     errors: list[str] = []
 
     def report(doc: Marked, loc: Loc, message: str) -> None:
@@ -108,7 +122,7 @@ def load_playbook(path: Path, config: Config) -> Playbook:
                       f"{message}")
 
     try:
-        doc = load(path)
+        doc = parse(text, path)
     except YamlError as exc:
         raise ConfigError([str(exc)]) from None
     try:
@@ -160,8 +174,8 @@ def load_playbook(path: Path, config: Config) -> Playbook:
             report(doc, (phase, first, "needs"), f"cycle in needs: {cycle}")
     if errors:
         raise ConfigError(errors)
-    return Playbook(path, hashlib.sha256(path.read_bytes()).hexdigest(), head, tuple(gates),
-                    steps)
+    return Playbook(path, hashlib.sha256(text.encode("utf-8")).hexdigest(), text, head,
+                    tuple(gates), steps)
 
 
 def find_playbook(config: Config, name: str) -> Path:

@@ -1,7 +1,10 @@
 """The foreground runner: starts every step that may start, waits at gates for `spbe drp
 approve` from any terminal (it reads the journal every second), and writes each transition
-before and after acting. Killed at any moment, `spbe drp resume` carries on; a step it finds
-`running` becomes `in_doubt` and waits for an operator."""
+before and after acting. It holds the run's lease (one runner per run). Killed at any
+moment, `spbe drp resume` carries on; a step it finds `running` becomes `in_doubt` and waits
+for an operator. A failed step waits for the Koordinator's decision too (retry, skip or
+abort): the run, its declaration and its RTO clock go on, unless the step says
+`on_failure: abort`."""
 
 from __future__ import annotations
 
@@ -14,11 +17,13 @@ from typing import Any
 from spbe_monitor.clock import Clock
 from spbe_monitor.config.loader import Config
 from spbe_monitor.drp.journal import Journal
+from spbe_monitor.drp.lease import RENEW_EVERY, RunnerLeases, this_process
 from spbe_monitor.drp.playbook import Playbook
 from spbe_monitor.drp.progress import blocking_failure, ready, satisfied
 from spbe_monitor.drp.steps import KINDS
 from spbe_monitor.drp.steps.base import StepContext, StepOutcome
 from spbe_monitor.drp.steps.notify import mail, post
+from spbe_monitor.errors import Refused
 from spbe_monitor.probers.context import ProbeContext
 
 POLL_SECONDS = 1.0
@@ -26,16 +31,20 @@ POLL_SECONDS = 1.0
 
 class Runner:
     def __init__(self, config: Config, journal: Journal, playbook: Playbook, run_id: int,
-                 clock: Clock, say: Callable[[str], None]) -> None:
+                 clock: Clock, say: Callable[[str], None], holder: str | None = None) -> None:
         self.config, self.journal, self.playbook = config, journal, playbook
         self.run_id, self.clock, self.say = run_id, clock, say
+        self.holder = holder or this_process()
+        self.leases = RunnerLeases(journal.engine)
         self.probes = ProbeContext()
         self.tasks: dict[str, asyncio.Task[StepOutcome]] = {}
+        self.told: set[tuple[str, int]] = set()  # (step, attempt) already announced
 
     def _ctx(self, run: dict[str, Any]) -> StepContext:
         return StepContext(self.config, self.clock, self.probes,
                            {"id": self.run_id, "playbook": self.playbook.id,
-                            "mode": run["mode"]})
+                            "mode": run["mode"],
+                            "disaster_at": run["disaster_at"].isoformat()})
 
     def _doubt_interrupted(self) -> None:
         for s in self.journal.steps(self.run_id):
@@ -44,7 +53,8 @@ class Runner:
                                   self.clock.now(), "step.in_doubt",
                                   detail={"why": "the runner stopped while it ran"})
                 self.say(f"  {s['step_id']}: IN DOUBT — it was running when the runner "
-                         "stopped; verify, then `spbe drp step RUN STEP retry|skip|mark-done`")
+                         "stopped; verify, then `spbe drp step "
+                         f"{self.run_id} {s['step_id']} retry|skip|mark-done --reason …`")
 
     async def _phase_changes(self, steps: list[dict[str, Any]], run: dict[str, Any]) -> None:
         """Tell everyone concerned at every phase change (journal once, webhooks once)."""
@@ -98,9 +108,29 @@ class Runner:
                               detail={"attempt": step["attempts"] + 1})
 
     async def run(self) -> str:
-        """Until the run is done, failed or aborted; returns that state."""
+        """Until the run is done, failed or aborted; returns that state. Refused while
+        another runner's lease on the run is live."""
+        other = self.leases.take(self.run_id, self.holder, self.clock.now())
+        if other is not None:
+            raise Refused(f"run {self.run_id} is driven by another runner ({other.holder}, "
+                          f"lease renewed {other.renewed_at:%Y-%m-%d %H:%M:%S} UTC); only "
+                          "one runner per run — stop it first, or wait until its lease lapses")
+        try:
+            return await self._drive()
+        finally:
+            self.leases.release(self.run_id, self.holder)
+
+    async def _drive(self) -> str:
         self._doubt_interrupted()
+        renewed = self.clock.now()
         while True:
+            now = self.clock.now()
+            if now - renewed >= RENEW_EVERY:
+                if not self.leases.renew(self.run_id, self.holder, now):
+                    self.say(f"run {self.run_id}: another runner took over the lease; "
+                             "stopping this one")
+                    return "lost"
+                renewed = now
             run = self.journal.run(self.run_id)
             if run["state"] != "running":
                 return str(run["state"])
@@ -108,11 +138,13 @@ class Runner:
             await self._phase_changes(steps, run)
             failure = blocking_failure(steps, self.playbook)
             if failure is not None and not self.tasks:
-                self.journal.finish(self.run_id, "failed", self.clock.now(),
-                                    f"step {failure['step_id']} failed: {failure['note']}")
-                return "failed"
-            if not self.tasks and all(s["state"] in ("done", "skipped", "failed")
-                                      for s in steps):
+                if self.playbook.steps[failure["step_id"]][1].on_failure == "abort":
+                    self.journal.finish(self.run_id, "failed", self.clock.now(),
+                                        f"step {failure['step_id']} failed: {failure['note']}")
+                    return "failed"
+                self._ask_decision(failure)
+            if not self.tasks and all(s["state"] in ("done", "skipped") or (
+                    s["state"] == "failed" and satisfied(s, self.playbook)) for s in steps):
                 self.journal.finish(self.run_id, "done", self.clock.now())
                 return "done"
             for s in ready(steps, self.playbook):
@@ -122,10 +154,9 @@ class Runner:
                     if s["state"] == "pending" and self.journal.move(
                             self.run_id, sid, {"pending"}, "waiting_approval", now,
                             "step.waiting", waiting_since=now):
-                        self.say(f"  {sid}: waiting — `spbe drp approve {self.run_id} {sid} "
-                                 "--by NIP`")
+                        self.say(f"  {sid}: waiting — `spbe drp approve {self.run_id} {sid}`")
                     continue
-                if failure is not None or sid in self.tasks:
+                if sid in self.tasks:  # a failure stops its own branch only (by `needs`)
                     continue
                 if self.journal.move(self.run_id, sid, {"pending"}, "running", now,
                                      "step.running", started_at=now, finished_at=None,
@@ -141,3 +172,14 @@ class Runner:
                         self._finished(sid, task.result(), self.clock.now())
             else:
                 await self.clock.sleep(POLL_SECONDS)
+
+    def _ask_decision(self, step: dict[str, Any]) -> None:
+        """Once per failed attempt: the branch waits for the Koordinator Pemulihan."""
+        key = (step["step_id"], step["attempts"])
+        if key in self.told:
+            return
+        self.told.add(key)
+        self.say(f"  {step['step_id']}: FAILED — waiting for a Koordinator Pemulihan's "
+                 f"decision: fix the cause, then `spbe drp step {self.run_id} "
+                 f"{step['step_id']} retry --reason …`, or `skip --reason …`, or "
+                 f"`spbe drp abort {self.run_id} --reason …`")

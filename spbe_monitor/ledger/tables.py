@@ -258,6 +258,7 @@ drp_runs = Table(
     Column("playbook_version", String(32), nullable=False),
     Column("playbook_sha256", String(64), nullable=False),
     Column("playbook_path", Text, nullable=False),
+    Column("playbook_text", Text, nullable=True),  # the exact contents run (NULL before 0013)
     Column("document_approved", Boolean, nullable=False),
     Column("mode", String(16), nullable=False),  # drill | disaster
     Column("started_by", String(64), nullable=False),
@@ -285,6 +286,15 @@ drp_steps = Table(
     Column("actor", String(64), nullable=True),
     Column("note", Text, nullable=True),
     Column("output", Text, nullable=True),  # JSON
+)
+
+drp_runner_leases = Table(  # one runner per run; renewed every few seconds (not evidence)
+    "drp_runner_leases",
+    metadata,
+    Column("run_id", Integer, ForeignKey("drp_runs.id"), primary_key=True),
+    Column("holder", String(255), nullable=False),  # "host pid"
+    Column("acquired_at", UTCDateTime, nullable=False),
+    Column("renewed_at", UTCDateTime, nullable=False),
 )
 
 drp_journal = Table(

@@ -33,7 +33,9 @@ class StepSettings(BaseModel):
     timeout: Duration = timedelta(minutes=10)
     retries: int = Field(default=0, ge=0, le=10)
     expected: Duration | None = None
-    on_failure: Literal["stop", "continue"] = "stop"
+    # stop: its branch waits for the Koordinator's decision (retry, skip or abort);
+    # continue: what needs it carries on; abort: the run ends as failed
+    on_failure: Literal["stop", "continue", "abort"] = "stop"
     mode: Mode = Mode.BOTH
 
 
@@ -47,7 +49,8 @@ class StepOutcome:
 @dataclass
 class StepContext:
     """What an executing step may use: the config (probes for wait_healthy), the clock,
-    shared probe resources (ssh pool), and the run's facts (mode, id) for notifications."""
+    shared probe resources (ssh pool), and the run's facts (id, mode, disaster time; JSON-safe:
+    notifications send them)."""
 
     config: Config
     clock: Clock

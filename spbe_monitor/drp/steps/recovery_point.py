@@ -1,12 +1,15 @@
 """`recovery_point`: the time of the newest recoverable data of a service (replica replay
-time, newest backup), from a command that prints it or an SQL query that returns it."""
+time, newest backup), from a command that prints it or an SQL query that returns it. A time
+without an offset is in the service's zone, as everywhere else; a point after the disaster
+or in the future cannot be a recovery point and fails the step with the reason."""
 
 from __future__ import annotations
 
 import asyncio
 import os
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Literal
+from zoneinfo import ZoneInfo
 
 from pydantic import model_validator
 from sqlalchemy import create_engine, text
@@ -34,9 +37,21 @@ class Config(StepSettings):
         return self
 
 
-def parse_point(value: object) -> datetime:
+def parse_point(value: object, zone: str) -> datetime:
+    """An ISO 8601 time (or a database timestamp); naive ones are in `zone`."""
     moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value).strip())
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+    return moment.replace(tzinfo=ZoneInfo(zone)) if moment.tzinfo is None else moment
+
+
+def implausible(point: datetime, disaster_at: datetime, now: datetime) -> str | None:
+    """Why `point` cannot be the newest recoverable data, or None."""
+    if point > now:
+        return f"the recovery point {point.isoformat()} is in the future"
+    if point > disaster_at:
+        return (f"the recovery point {point.isoformat()} is after the disaster "
+                f"({disaster_at.isoformat()}): data newer than the disaster cannot be "
+                "what was recovered; check the command's time zone")
+    return None
 
 
 def _query(cfg: Config) -> object:
@@ -66,8 +81,11 @@ async def execute(cfg: Config, ctx: StepContext) -> StepOutcome:
         except Exception as exc:  # the database's own message, password never in it
             return StepOutcome(False, f"query failed: {type(exc).__name__}")
     try:
-        point = parse_point(raw)
+        point = parse_point(raw, ctx.config.services[cfg.service].zone)
     except ValueError:
         return StepOutcome(False, f"not a time: {str(raw)[:80]!r}")
+    why = implausible(point, datetime.fromisoformat(ctx.run["disaster_at"]), ctx.clock.now())
+    if why:
+        return StepOutcome(False, why, {"service": cfg.service, "rejected": point.isoformat()})
     return StepOutcome(True, f"newest recoverable data {point.isoformat()}",
                        {"service": cfg.service, "recovery_point": point.isoformat()})

@@ -1,0 +1,212 @@
+"""The DRP runner where real recoveries go wrong, on SQLite and PostgreSQL: a failed step
+waits for the Koordinator's decision and the run finishes with its one declaration; RPO from
+a recovery point printed without an offset, in the service's zone, exact to the second; a
+recovery point after the disaster refused; a run carried on at a secondary site without the
+primary's files; one runner per run (a lease), and a dead runner's lease taken over."""
+
+from __future__ import annotations
+
+import shutil
+import signal
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from spbe_monitor.drp.lease import LEASE, RunnerLeases
+from spbe_monitor.ledger.store import Store
+from tests.conftest import FakeClock
+from tests.test_drp import (
+    KABID,
+    NORMALISATION,
+    RECOVERY,
+    declare,
+    declared_drill,
+    runner,
+    sign_declaration,
+    spbe,
+    status,
+    wait,
+    write,
+)
+
+
+@pytest.fixture
+def ledger_env(database_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every `spbe` the test starts uses this ledger (SQLite file or PostgreSQL)."""
+    monkeypatch.setenv("SPBE_DATABASE_URL", database_url)
+    return database_url
+
+
+FRAGILE = RECOVERY.replace("""    needs: [start-secondary]
+    timeout: 30s""", """    needs: [start-secondary, fragile]
+    timeout: 30s""") + """\
+  - id: fragile
+    title: Pulihkan berkas konfigurasi
+    kind: command
+    run: ["test", "-f", "{dir}/fixed"]
+"""
+
+
+def test_a_failed_step_waits_for_a_decision_and_the_run_carries_on(tmp_path: Path,
+                                                                   ledger_env: str):
+    config, _ = write(tmp_path, FRAGILE, NORMALISATION)
+    declared_drill(config)
+    declared_at = status(config, 1)["declared_at"]
+    proc = runner(config, 1, tmp_path / "runner.log")
+    try:
+        wait(lambda: status(config, 1)["waiting_decision"] == ["fragile"], "the failure")
+        st = status(config, 1)
+        assert st["state"] == "running" and proc.poll() is None  # not an ending
+        assert st["runner"]["alive"] and "pid" in st["runner"]["holder"]
+        text = spbe(config, "drp", "status", "1").stdout
+        assert "waiting for a Koordinator Pemulihan's decision on: fragile" in text
+        assert "FAILED — waiting for a Koordinator Pemulihan's decision" in (
+            tmp_path / "runner.log").read_text()
+        r = spbe(config, "drp", "step", "1", "fragile", "skip", "--reason", "x", "--by",
+                 "199002102015032005")
+        assert r.returncode == 3  # the Pengelola Teknis does not decide
+        (tmp_path / "fixed").write_text("ok")  # the cause fixed
+        r = spbe(config, "drp", "step", "1", "fragile", "retry", "--reason",
+                 "berkas dipulihkan dari cadangan", "--by", KABID)
+        assert r.returncode == 0, r.stderr
+        assert proc.wait(timeout=60) == 0, (tmp_path / "runner.log").read_text()
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGKILL)
+    st = status(config, 1)
+    assert st["state"] == "done" and st["declared_at"] == declared_at  # one declaration
+    fragile = next(s for s in st["steps"] if s["id"] == "fragile")
+    assert (fragile["state"], fragile["attempts"]) == ("done", 2)
+    [svc] = st["services"]
+    assert svc["rto_achieved_seconds"] is not None and svc["rto_achieved_seconds"] > 0
+
+
+def test_on_failure_abort_still_ends_the_run(tmp_path: Path, ledger_env: str):
+    config, _ = write(tmp_path, """\
+  - id: fatal
+    title: Tidak boleh gagal
+    kind: command
+    on_failure: abort
+    run: ["false"]
+""")
+    declared_drill(config)
+    assert runner(config, 1, tmp_path / "runner.log").wait(timeout=60) == 1
+    assert status(config, 1)["state"] == "failed"
+
+
+POINT = """\
+  - id: replica-point
+    title: Titik pemulihan replika
+    kind: recovery_point
+    service: portal
+    run: ["echo", "{point}"]
+"""
+
+
+@pytest.mark.parametrize(("zone", "offset"), [("Asia/Jakarta", "+07:00"),
+                                              ("Asia/Makassar", "+08:00"),
+                                              ("Asia/Jayapura", "+09:00")])
+def test_rpo_from_a_point_without_offset_is_read_in_the_service_zone(
+        tmp_path: Path, ledger_env: str, zone: str, offset: str):
+    config, _ = write(tmp_path, POINT.replace("{point}", "2026-11-29T06:30:15"))
+    services = tmp_path / "services.yaml"
+    services.write_text(services.read_text().replace("    rpo: 1d\n",
+                                                     f"    rpo: 1d\n    timezone: {zone}\n"))
+    r = spbe(config, "drp", "start", "portal", "--mode", "drill", "--by",
+             "197203152000031002", "--detach", "--disaster-at", f"2026-11-29T08:00{offset}")
+    assert r.returncode == 0, r.stderr
+    sign_declaration(config, 1)
+    assert declare(config, "1", "197001011995031001").returncode == 0
+    assert runner(config, 1, tmp_path / "runner.log").wait(timeout=60) == 0
+    [svc] = status(config, 1)["services"]
+    assert svc["rpo_achieved_seconds"] == 5385  # 08:00:00 − 06:30:15, in the service's zone
+    assert svc["recovery_point"] == f"2026-11-29T06:30:15{offset}"
+
+
+def test_a_recovery_point_after_the_disaster_is_refused(tmp_path: Path, ledger_env: str):
+    config, _ = write(tmp_path, POINT.replace("{point}", "2026-11-29T09:00:00+07:00"))
+    r = spbe(config, "drp", "start", "portal", "--mode", "drill", "--by",
+             "197203152000031002", "--detach", "--disaster-at", "2026-11-29T08:00+07:00")
+    assert r.returncode == 0, r.stderr
+    sign_declaration(config, 1)
+    assert declare(config, "1", "197001011995031001").returncode == 0
+    proc = runner(config, 1, tmp_path / "runner.log")
+    try:
+        wait(lambda: status(config, 1)["waiting_decision"] == ["replica-point"], "refusal")
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+    step = next(s for s in status(config, 1)["steps"] if s["id"] == "replica-point")
+    assert step["state"] == "failed" and "after the disaster" in step["note"]
+    assert status(config, 1)["services"][0]["rpo_achieved_seconds"] is None
+
+
+def test_a_run_carries_on_at_the_secondary_site_without_the_primary_files(
+        tmp_path: Path, ledger_env: str):
+    site_a, site_b = tmp_path / "a", tmp_path / "b"
+    config, _ = write(site_a, """\
+  - id: promote
+    title: Promosikan replika
+    kind: command
+    run: ["true"]
+""")
+    declared_drill(config)
+    shutil.copytree(site_a, site_b)  # the config (and, for SQLite, the ledger) replicated
+    shutil.rmtree(site_a)  # the primary site is gone
+    config_b = site_b / "spbe.yaml"
+    st = status(config_b, 1)
+    assert st["state"] == "running" and st["changed_since_start"] is None  # no file here
+    assert runner(config_b, 1, site_b / "runner.log").wait(timeout=60) == 0, (
+        site_b / "runner.log").read_text()
+    assert status(config_b, 1)["state"] == "done"
+
+
+def test_one_runner_per_run(tmp_path: Path, ledger_env: str):
+    config, _ = write(tmp_path, """\
+  - id: confirm
+    title: Konfirmasi manual
+    kind: manual
+""")
+    declared_drill(config)
+    first = runner(config, 1, tmp_path / "first.log")
+    try:
+        wait(lambda: status(config, 1)["runner"]["alive"], "the first runner's lease")
+        second = spbe(config, "drp", "resume", "1")
+        assert second.returncode == 3 and "driven by another runner" in second.stderr
+        assert first.poll() is None
+        assert spbe(config, "drp", "approve", "1", "confirm", "--by", KABID).returncode == 0
+        assert first.wait(timeout=60) == 0
+    finally:
+        if first.poll() is None:
+            first.send_signal(signal.SIGKILL)
+    assert status(config, 1)["state"] == "done"
+    entries = [s for s in status(config, 1)["steps"] if s["state"] == "in_doubt"]
+    assert entries == []  # the refused second runner doubted nothing
+
+
+def test_a_dead_runners_lease_lapses_and_is_taken_over(store: Store):
+    from spbe_monitor.ledger.tables import drp_runs
+
+    clock = FakeClock()
+    with store.engine.begin() as conn:  # a run row for the lease to hang on
+        conn.execute(drp_runs.insert().values(
+            id=1, playbook_id="p", playbook_version="1", playbook_sha256="0" * 64,
+            playbook_path="p.yaml", document_approved=False, mode="drill", started_by="x",
+            started_at=clock.now(), disaster_at=clock.now(), state="running"))
+    leases = RunnerLeases(store.engine)
+    assert leases.take(1, "site-a pid 10", clock.now()) is None
+    clock.advance(5)
+    assert leases.renew(1, "site-a pid 10", clock.now())
+    clock.advance(LEASE.total_seconds() - 1)
+    other = leases.take(1, "site-b pid 20", clock.now())
+    assert other is not None and other.holder == "site-a pid 10"  # still alive: refused
+    clock.advance(1)  # no renewal for LEASE: the first runner is dead
+    assert leases.take(1, "site-b pid 20", clock.now()) is None
+    assert not leases.renew(1, "site-a pid 10", clock.now() + timedelta(seconds=1))
+    taken = leases.current(1)
+    assert taken is not None and taken.holder == "site-b pid 20"
+    leases.release(1, "site-a pid 10")  # not the holder: nothing happens
+    assert leases.current(1) is not None
+    leases.release(1, "site-b pid 20")
+    assert leases.current(1) is None
