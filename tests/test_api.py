@@ -181,9 +181,19 @@ async def test_drp_gates_through_the_api(api, config_dir):
     assert r.status == 401
     r = await client.post(url.format("assess-facility"), headers=auth(tokens[TEKNIS]))
     assert r.status == 403 and "eselon III" in (await r.json())["error"]
-    for step in ("assess-facility", "assess-devices"):
+    for body, why in (({}, "has a checklist"), ({"checked": ["Genset"]}, "not on the checklist"),
+                      ({"checked": ["Catu daya dan UPS"]}, "unticked items need --note")):
+        r = await client.post(url.format("assess-facility"), headers=auth(tokens[KABID]),
+                              json=body)
+        assert r.status == 400 and why in (await r.json())["error"]
+    r = await client.post(url.format("assess-facility"), headers=auth(tokens[KABID]),
+                          json={"checked": ["Catu daya dan UPS", "Suhu ruang server"],
+                                "note": "akses fisik tertutup banjir"})
+    assert r.status == 200 and (await r.json())["checklist"] == {
+        "Catu daya dan UPS": True, "Suhu ruang server": True, "Akses fisik ke Pusat Data": False}
+    for step in ("assess-devices",):
         r = await client.post(url.format(step), headers=auth(tokens[KABID]),
-                              json={"note": "diperiksa"})
+                              json={"note": "diperiksa", "all_checked": True})
         assert r.status == 200, await r.text()
     r = await client.post(url.format("analyse"), headers=auth(tokens[KABID]))
     assert r.status == 400 and "Tabel 4.3" in (await r.json())["error"]

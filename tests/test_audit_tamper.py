@@ -91,7 +91,7 @@ def test_tampering_is_detected_and_named(
                          "Darurat", as_person(config, TEKNIS))
     drp = Drp(config, store, clock)
     run = drp.start("perizinan-online", "drill", as_person(config, KABID), None)
-    drp.approve(run, "assess-facility", as_person(config, KABID), None, {})
+    drp.approve(run, "assess-facility", as_person(config, KABID), None, all_checked=True)
     cfg = ["--config", str(config_dir / "spbe.yaml")]
     assert spbe(capsys, *cfg, "audit", "checkpoint").code == 0
     clean = spbe(capsys, *cfg, "audit", "verify")

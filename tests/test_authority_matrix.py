@@ -109,8 +109,8 @@ ACTS = [
     Act("drp.start", "base", ["drp", "start", BOOK, "--mode", "disaster", "--detach"],
         ("/api/v1/drp/runs", {"playbook": BOOK, "mode": "disaster"}), STEERS,
         extra={KP_IV: "needs eselon III"}),
-    Act("drp.approve", "run", ["drp", "approve", "1", "assess-facility"],
-        ("/api/v1/drp/runs/1/steps/assess-facility/approve", None),
+    Act("drp.approve", "run", ["drp", "approve", "1", "assess-facility", "--all-checked"],
+        ("/api/v1/drp/runs/1/steps/assess-facility/approve", {"all_checked": True}),
         frozenset({PENYEDIA_IZIN, KABID, STARTER}),
         extra={PENYEDIA_SURAT: "not responsible", KP_SURAT: "not responsible"}),
     Act("drp.approve", "gated", ["drp", "approve", "1", "declare"],
@@ -175,7 +175,7 @@ def prepare(config_dir: Path, template: Path, act: Act) -> World:
         drp.start(BOOK, "drill", as_person(config, STARTER), None)
     if act.state in ("gated", "declared"):
         for step in ("assess-facility", "assess-devices"):
-            drp.approve(1, step, as_person(config, KABID), None)
+            drp.approve(1, step, as_person(config, KABID), None, all_checked=True)
         drp.approve(1, "analyse", as_person(config, KABID), None,
                     {"category": "kerusakan_fisik", "recovery_days": 5})
     if act.state == "declared":

@@ -174,7 +174,8 @@ def declared_drill(config: Path) -> None:
 
 def sign_declaration(config: Path, run: int, category: str = "kerusakan_fisik") -> None:
     for step in ("assess-facility", "assess-devices"):
-        r = spbe(config, "drp", "approve", str(run), step, "--by", KABID, "--note", "diperiksa")
+        r = spbe(config, "drp", "approve", str(run), step, "--by", KABID, "--note", "diperiksa",
+                 *(["--all-checked"] if step == "assess-facility" else []))
         assert r.returncode == 0, r.stderr
     r = spbe(config, "drp", "approve", str(run), "analyse", "--by", KABID)
     assert r.returncode == 2 and "Tabel 4.3" in r.stderr
@@ -387,8 +388,8 @@ def test_formulir_g_equals_status_and_the_pdf_renders(tmp_path):
 
     loaded = load_config(config)
     facts = read_facts(loaded, Store(db.make_engine(loaded.database_url)), SystemClock())
-    last = facts.last_drill["portal"]
-    assert last.rpo_achieved == svc["rpo_achieved_seconds"] and facts.live == []
+    # a drill of a draft playbook that never measured the RTO proves no recovery
+    assert facts.last_drill == {} and facts.live == []
     pdf = next((tmp_path / "out").glob("*/formulir-g_portal_run-1.pdf"))
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True,
                           check=True).stdout
@@ -631,3 +632,49 @@ def test_retries_timeouts_and_failures_that_may_continue(tmp_path):
                 str(tmp_path / "out")).returncode == 0
     g = json.loads(next((tmp_path / "out").glob("*/formulir-g_*.json")).read_text())
     assert {t["id"] for t in g["kegagalan"]} == {"optional", "slow"}
+
+
+def test_checklists_and_the_tabel_4_3_verdict_are_recorded(tmp_path):
+    config, _ = write(tmp_path, """\
+  - id: only
+    title: Satu langkah
+    kind: command
+    run: ["true"]
+""")
+    assert spbe(config, "drp", "start", "portal", "--mode", "drill", "--by", STARTER,
+                "--detach").returncode == 0
+    approve = ["drp", "approve", "1", "assess-facility", "--by", KABID]
+    r = spbe(config, *approve)
+    assert r.returncode == 2 and '"Catu daya", "Suhu ruang"' in r.stderr
+    r = spbe(config, *approve, "--checked", "Genset")
+    assert r.returncode == 2 and "not on the checklist" in r.stderr
+    r = spbe(config, *approve, "--checked", "Catu daya")
+    assert r.returncode == 2 and 'unticked items need --note saying why: "Suhu ruang"' in r.stderr
+    r = spbe(config, *approve, "--checked", "Catu daya", "--note", "termometer rusak")
+    assert r.returncode == 0, r.stderr
+    assert "[x] Catu daya" in r.stdout and "[ ] Suhu ruang" in r.stdout
+    r = spbe(config, "drp", "approve", "1", "assess-devices", "--by", KABID, "--all-checked")
+    assert r.returncode == 2 and "has no checklist" in r.stderr
+    assert spbe(config, "drp", "approve", "1", "assess-devices", "--by", KABID).returncode == 0
+    r = spbe(config, "drp", "approve", "1", "analyse", "--by", KABID, "--category",
+             "kerusakan_fisik", "--recovery-days", "5")
+    assert r.returncode == 0 and "Tabel 4.3 row 2: Pemulihan Layanan" in r.stdout, r.stdout
+    facility = next(s for s in status(config, 1)["steps"] if s["id"] == "assess-facility")
+    assert facility["output"]["checklist"] == {"Catu daya": True, "Suhu ruang": False}
+    from spbe_monitor.config.loader import load_config
+    from spbe_monitor.ledger import db
+    from spbe_monitor.ledger.store import Store
+
+    loaded = load_config(config)
+    entries = Store(db.make_engine(loaded.database_url)).audit_entries("drp-run:1/assess-facility")
+    signed = [e for e in entries if e.action == "drp.step.approved"]
+    assert signed and signed[0].after and signed[0].after["checklist"]["Suhu ruang"] is False
+    assert spbe(config, "drp", "report", "1", "--format", "json,html", "--out",
+                str(tmp_path / "out")).returncode == 0
+    g = json.loads(next((tmp_path / "out").glob("*/formulir-g_*.json")).read_text())
+    [facility_g, analysis_g] = g["penilaian"]
+    assert facility_g["daftar_periksa"] == [{"butir": "Catu daya", "diperiksa": True},
+                                            {"butir": "Suhu ruang", "diperiksa": False}]
+    assert analysis_g["tabel_4_3"]["response"] == "Pemulihan Layanan"
+    html = next((tmp_path / "out").glob("*/formulir-g_*.html")).read_text()
+    assert "☐ Suhu ruang (tidak diperiksa)" in html and "Tabel 4.3 baris 2" in html

@@ -13,12 +13,18 @@ from pathlib import Path
 
 import pytest
 
+from spbe_monitor.clock import SystemClock
+from spbe_monitor.config.loader import load_config
+from spbe_monitor.drp.facts import read_facts
 from spbe_monitor.drp.lease import LEASE, RunnerLeases
+from spbe_monitor.ledger import db
 from spbe_monitor.ledger.store import Store
 from tests.conftest import FakeClock
+from tests.identities import totp_for
 from tests.test_drp import (
     KABID,
     NORMALISATION,
+    PENYEDIA,
     RECOVERY,
     declare,
     declared_drill,
@@ -51,6 +57,8 @@ FRAGILE = RECOVERY.replace("""    needs: [start-secondary]
 def test_a_failed_step_waits_for_a_decision_and_the_run_carries_on(tmp_path: Path,
                                                                    ledger_env: str):
     config, _ = write(tmp_path, FRAGILE, NORMALISATION)
+    assert spbe(config, "drp", "approve-document", "portal", "--by", PENYEDIA, "--totp",
+                totp_for(config, PENYEDIA)).returncode == 0
     declared_drill(config)
     declared_at = status(config, 1)["declared_at"]
     proc = runner(config, 1, tmp_path / "runner.log")
@@ -80,6 +88,10 @@ def test_a_failed_step_waits_for_a_decision_and_the_run_carries_on(tmp_path: Pat
     assert (fragile["state"], fragile["attempts"]) == ("done", 2)
     [svc] = st["services"]
     assert svc["rto_achieved_seconds"] is not None and svc["rto_achieved_seconds"] > 0
+    # an approved playbook's completed drill with the RTO measured counts for the year
+    loaded = load_config(config)
+    facts = read_facts(loaded, Store(db.make_engine(loaded.database_url)), SystemClock())
+    assert facts.last_drill["portal"].rto_achieved == svc["rto_achieved_seconds"]
 
 
 def test_on_failure_abort_still_ends_the_run(tmp_path: Path, ledger_env: str):
@@ -210,3 +222,40 @@ def test_a_dead_runners_lease_lapses_and_is_taken_over(store: Store):
     assert leases.current(1) is not None
     leases.release(1, "site-b pid 20")
     assert leases.current(1) is None
+
+
+def test_mark_done_of_wait_healthy_records_when_the_service_recovered(tmp_path: Path,
+                                                                      ledger_env: str):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    config, _ = write(tmp_path, """\
+  - id: verify
+    title: Verifikasi di situs sekunder
+    kind: wait_healthy
+    services: [portal]
+    timeout: 1s
+    poll: 200ms
+""")  # nothing serves the secondary site: the check fails
+    declared_drill(config)
+    proc = runner(config, 1, tmp_path / "runner.log")
+    try:
+        wait(lambda: status(config, 1)["waiting_decision"] == ["verify"], "the failure")
+        mark = ["drp", "step", "1", "verify", "mark-done", "--reason",
+                "aplikasi diperiksa manual di situs sekunder", "--by", KABID]
+        r = spbe(config, *mark)
+        assert r.returncode == 2 and "give --recovered-at" in r.stderr
+        declared = datetime.fromisoformat(status(config, 1)["declared_at"])
+        r = spbe(config, *mark, "--recovered-at", "2020-01-01T00:00")
+        assert r.returncode == 2 and "before the declaration" in r.stderr
+        seen = datetime.now(ZoneInfo("Asia/Jakarta")) - timedelta(seconds=1)  # WIB
+        assert seen > declared
+        r = spbe(config, *mark, "--recovered-at", seen.strftime("%Y-%m-%dT%H:%M:%S.%f"))
+        assert r.returncode == 0, r.stderr  # a WIB time without offset
+        assert proc.wait(timeout=60) == 0, (tmp_path / "runner.log").read_text()
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGKILL)
+    [svc] = status(config, 1)["services"]
+    assert svc["rto_achieved_seconds"] == pytest.approx((seen - declared).total_seconds(),
+                                                        abs=1e-6)

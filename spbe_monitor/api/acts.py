@@ -115,23 +115,30 @@ def add_acts(router: web.UrlDispatcher, host: Host) -> None:
 
     async def approve_step(request: web.Request) -> web.Response:
         rid, step = run_id(request), request.match_info["step"]
-        data = await body(request, set(), {"note", "scenario"})
+        data = await body(request, set(), {"note", "scenario", "checked", "all_checked"})
         note, scenario = text(data, "note"), _scenario(data.get("scenario"))
-        def sign(who: Acting) -> str:
-            drp().approve(rid, step, who, note, scenario)
-            return who.actor
+        checked = data.get("checked", [])
+        if not isinstance(checked, list) or not all(isinstance(c, str) for c in checked):
+            raise BadInput("checked must be a list of checklist items")
+        all_checked = data.get("all_checked", False)
+        if not isinstance(all_checked, bool):
+            raise BadInput("all_checked must be true or false")
 
-        signed = await act(request, "drp.approve", sign)
-        return web.json_response({"run": rid, "step": step, "signed_by": signed})
+        def sign(who: Acting) -> dict[str, Any]:
+            recorded = drp().approve(rid, step, who, note, scenario, checked, all_checked)
+            return {"run": rid, "step": step, "signed_by": who.actor, **recorded}
+
+        return web.json_response(await act(request, "drp.approve", sign))
 
     async def decide(request: web.Request) -> web.Response:
         rid, step = run_id(request), request.match_info["step"]
-        data = await body(request, {"decision", "reason"}, set())
+        data = await body(request, {"decision", "reason"}, {"recovered_at"})
         decision, reason = required_text(data, "decision"), required_text(data, "reason")
+        recovered_at = text(data, "recovered_at")
         if decision not in DECISIONS:
             raise BadInput(f"decision must be one of {', '.join(DECISIONS)}")
         await act(request, f"drp.step.{decision}",
-                  lambda who: drp().decide(rid, step, decision, reason, who))
+                  lambda who: drp().decide(rid, step, decision, reason, who, recovered_at))
         return web.json_response({"run": rid, "step": step, "decision": decision})
 
     async def abort(request: web.Request) -> web.Response:

@@ -119,12 +119,15 @@ def document() -> dict[str, Any]:
             "/api/v1/drp/runs/{run}/steps/{step}/approve": _act(
                 "Sign a declaration gate or approval step, or confirm a manual step "
                 "(Tabel 4.4 gates by eselon and role)", [RUN_ID, STEP],
-                _body({"note": {"type": "string"}, "scenario": {"type": "object"}}, [])),
+                _body({"note": {"type": "string"}, "scenario": {"type": "object"},
+                       "checked": {"type": "array", "items": {"type": "string"}},
+                       "all_checked": {"type": "boolean"}}, [])),
             "/api/v1/drp/runs/{run}/steps/{step}/decision": _act(
                 "Retry, skip or mark done an in-doubt or failed step (Koordinator "
                 "Pemulihan, eselon III+)", [RUN_ID, STEP],
                 _body({"decision": {"enum": ["retry", "skip", "mark-done"]},
-                       "reason": {"type": "string", "minLength": 1}},
+                       "reason": {"type": "string", "minLength": 1},
+                       "recovered_at": {"type": "string"}},
                       ["decision", "reason"])),
             "/api/v1/drp/runs/{run}/abort": _act(
                 "Abort a run (Koordinator Pemulihan, eselon III+)", [RUN_ID],

@@ -106,7 +106,10 @@ def drp_resume(ctx: Context, run_id: int) -> None:
 @drp.command("approve")
 @click.argument("run_id", type=ROW_ID, metavar="RUN")
 @click.argument("step_id", metavar="STEP")
-@click.option("--note")
+@click.option("--note", help="what was seen; required for unticked checklist items")
+@click.option("--checked", "checked", multiple=True, metavar="ITEM",
+              help="an assessment's checklist item that was checked (repeatable)")
+@click.option("--all-checked", is_flag=True, help="every item of the checklist was checked")
 @click.option("--category", type=click.Choice(["infrastruktur", "kerusakan_fisik",
                                                "pihak_ketiga", "akses",
                                                "jaringan_intra_pemerintahan", "splp"]),
@@ -118,16 +121,23 @@ def drp_resume(ctx: Context, run_id: int) -> None:
 @OFFLINE
 @pass_ctx
 def drp_approve(ctx: Context, run_id: int, step_id: str, note: str | None,
-                category: str | None, recovery_days: float, downtime_hours: float,
-                data_lost: bool, totp: str | None, offline: bool) -> None:
+                checked: tuple[str, ...], all_checked: bool, category: str | None,
+                recovery_days: float, downtime_hours: float, data_lost: bool,
+                totp: str | None, offline: bool) -> None:
     """Sign a gate or approval step, or confirm a manual step (exit 3 when refused);
     eselon II signatures (the declaration) need --totp."""
     scenario = None if category is None else {
         "category": category, "recovery_days": recovery_days,
         "downtime_hours": downtime_hours, "data_lost": data_lost}
     who = ctx.acting("drp.approve", totp, offline)
-    ctx.drp.approve(run_id, step_id, who, note, scenario)
+    recorded = ctx.drp.approve(run_id, step_id, who, note, scenario, checked, all_checked)
     click.echo(f"run {run_id}: {step_id} signed by {who.actor}")
+    for item, ok in recorded.get("checklist", {}).items():
+        click.echo(f"  [{'x' if ok else ' '}] {item}")
+    verdict = recorded.get("tabel_4_3")
+    if verdict:
+        click.echo(f"  Tabel 4.3 row {verdict['row']}: {verdict['response']} — "
+                   f"{verdict['reason']}")
 
 
 @drp.command("step")
@@ -135,13 +145,16 @@ def drp_approve(ctx: Context, run_id: int, step_id: str, note: str | None,
 @click.argument("step_id", metavar="STEP")
 @click.argument("decision", type=click.Choice(["retry", "skip", "mark-done"]))
 @click.option("--reason", required=True)
+@click.option("--recovered-at", default=None,
+              help="mark-done of a wait_healthy: when the services were seen recovered "
+                   "(ISO 8601; without offset: the service's zone)")
 @OFFLINE
 @pass_ctx
 def drp_step(ctx: Context, run_id: int, step_id: str, decision: str, reason: str,
-             offline: bool) -> None:
+             recovered_at: str | None, offline: bool) -> None:
     """Decide on an in-doubt or failed step after verifying it."""
     ctx.drp.decide(run_id, step_id, decision, reason,
-                   ctx.acting("drp.step", offline=offline))
+                   ctx.acting("drp.step", offline=offline), recovered_at)
     click.echo(f"run {run_id}: {step_id} {decision}")
 
 

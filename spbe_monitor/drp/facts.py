@@ -1,6 +1,7 @@
-"""What the daemon shows of DRP runs: the last completed drill per service (with its RTO and
-RPO achieved) and, while a run is live, its phase, RTO elapsed since the declaration and the
-projection from the remaining steps' expected durations."""
+"""What the daemon shows of DRP runs: the last drill per service that counts for the annual
+drill (completed, of an approved playbook, with the RTO measured), with its RTO and RPO,
+and, while a run is live, its phase, RTO elapsed since the declaration and the projection
+from the remaining steps' expected durations."""
 
 from __future__ import annotations
 
@@ -44,17 +45,21 @@ def read_facts(config: Config, store: Store, clock: Clock) -> DrpFacts:
     last: dict[str, LastDrill] = {}
     live: list[LiveRun] = []
     now = clock.now()
-    # only the newest completed drill of each playbook matters: compute nothing older
-    newest = {r["playbook_id"]: r for r in runs
-              if r["mode"] == "drill" and r["state"] == "done" and r["finished_at"]}
-    for run in sorted(newest.values(), key=lambda r: r["finished_at"]):
+    # a draft's drill, or one that never measured the RTO, proves no recovery: newest first,
+    # each service takes the first drill that counts
+    counted = sorted((r for r in runs if r["mode"] == "drill" and r["state"] == "done"
+                      and r["finished_at"] and r["document_approved"]),
+                     key=lambda r: r["finished_at"], reverse=True)
+    for run in counted:
         try:
             status = ops.status(run["id"])
-        except SpbeError:  # the playbook file is gone or no longer valid
+        except SpbeError:  # an old run whose playbook file is gone or no longer valid
             continue
         for svc in status["services"]:
-            last[svc["service"]] = LastDrill(run["finished_at"], svc["rto_achieved_seconds"],
-                                             svc["rpo_achieved_seconds"])
+            if svc["service"] not in last and svc["rto_achieved_seconds"] is not None:
+                last[svc["service"]] = LastDrill(run["finished_at"],
+                                                 svc["rto_achieved_seconds"],
+                                                 svc["rpo_achieved_seconds"])
     for run in runs:
         if run["state"] == "running":
             try:

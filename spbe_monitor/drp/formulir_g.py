@@ -69,7 +69,11 @@ def build(status: dict[str, Any], journal: list[dict[str, Any]], people: dict[st
         if e["event"] == "step.approved":
             detail = json.loads(e["detail"] or "{}")
             approvals.append({"langkah": e["step_id"], "waktu": e["at"].isoformat(),
-                              "oleh": who(detail.get("by")), "catatan": detail.get("note")})
+                              "oleh": who(detail.get("by")), "catatan": detail.get("note"),
+                              "daftar_periksa": [
+                                  {"butir": item, "diperiksa": ok}
+                                  for item, ok in detail.get("checklist", {}).items()],
+                              "tabel_4_3": detail.get("tabel_4_3")})
     over = sorted((t for t in timeline if t["melebihi_perkiraan_detik"]),
                   key=lambda t: -t["melebihi_perkiraan_detik"])
     failures = [t for t in timeline if t["status"] in ("failed", "in_doubt")]
@@ -124,6 +128,7 @@ def build(status: dict[str, Any], journal: list[dict[str, Any]], people: dict[st
         "dilewati_operator": operator,
         "tidak_diuji": not_exercised,
         "persetujuan": approvals,
+        "penilaian": [a for a in approvals if a["daftar_periksa"] or a["tabel_4_3"]],
         "peluang_peningkatan": peluang,
         "tanda_tangan": {"koordinator_pemulihan": who(coordinator.nip) if coordinator
                          else None},

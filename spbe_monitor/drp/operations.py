@@ -4,6 +4,7 @@ who may act is decided in `authority.Authority`, refusals exit 3 and are audit-l
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ from typing import Any
 from spbe_monitor.authority import Acting, Authority
 from spbe_monitor.clock import Clock
 from spbe_monitor.config.loader import Config
+from spbe_monitor.drp.checklist import ticked
 from spbe_monitor.drp.journal import Journal
 from spbe_monitor.drp.lease import RunnerLeases
 from spbe_monitor.drp.playbook import (
@@ -20,6 +22,7 @@ from spbe_monitor.drp.playbook import (
     playbook_from_text,
 )
 from spbe_monitor.drp.progress import ready, satisfied
+from spbe_monitor.drp.steps.wait_healthy import Config as WaitHealthy
 from spbe_monitor.drp.timing import normalisation_seconds, services_timing
 from spbe_monitor.errors import BadInput, ConfigError
 from spbe_monitor.ledger.store import Store
@@ -91,8 +94,10 @@ class Drp:
         return self.journal.create_run(book, mode, actor, now, when, approval is not None)
 
     def approve(self, run_id: int, step_id: str, who: Acting, note: str | None,
-                scenario: dict[str, Any] | None = None) -> str:
-        """Sign a gate, an approval step, or confirm a manual step. `analyse` records the
+                scenario: dict[str, Any] | None = None, checked: Sequence[str] = (),
+                all_checked: bool = False) -> dict[str, Any]:
+        """Sign a gate, an approval step, or confirm a manual step; returns what was
+        recorded with it. An assessment answers its checklist; `analyse` records the
         scenario's Tabel 4.3 verdict; in a disaster, `declare` needs it to say Pemulihan."""
         run = self.journal.require_running(run_id)
         book = self.playbook_of(run_id, acting=True)
@@ -105,7 +110,10 @@ class Drp:
             self.store.record_refusal(self.clock.now(), who.actor, "drp.approve", subject,
                                       reason)
             raise BadInput(reason)
-        output: dict[str, Any] = {}
+        gate = next((g for g in book.gates if g.step.id == step_id), None)
+        answers = ticked(step_id, gate.gate.checklist if gate else (), checked, all_checked,
+                         note)
+        output: dict[str, Any] = {"checklist": answers} if answers else {}
         if step_id == "analyse":
             if scenario is None:
                 raise BadInput("analyse records Tabel 4.3: give --category (and "
@@ -127,25 +135,29 @@ class Drp:
             run_id, step_id, {"pending", "waiting_approval"}, "done", now, "step.approved",
             by=actor, audit=True,
             detail={"note": note, "eselon": who.person.eselon if who.person else None,
-                    "name": who.person.name if who.person else None},
+                    "name": who.person.name if who.person else None, **output},
             finished_at=now, waiting_since=step["waiting_since"] or now, note=note,
             output=json.dumps(output))
         if not moved:
             raise BadInput(f"{step_id} changed meanwhile; see `spbe drp status {run_id}`")
         if step_id == "declare":
             self.journal.declared(run_id, now)
-        return step_id
+        return output
 
     def decide(self, run_id: int, step_id: str, decision: str, reason: str,
-               who: Acting) -> None:
-        """An operator's decision on an in-doubt or failed step: retry, skip or mark-done."""
-        self.journal.require_running(run_id)
+               who: Acting, recovered_at: str | None = None) -> None:
+        """An operator's decision on an in-doubt or failed step: retry, skip or mark-done.
+        Marking a `wait_healthy` done needs the time the services were seen recovered, so
+        the RTO is still measured."""
+        run = self.journal.require_running(run_id)
         step = self.journal.step(run_id, step_id)
         if not reason.strip():
             raise BadInput("--reason is required: say what was verified")
         subject = f"drp-run:{run_id}/{step_id}"
-        actor = self.authority.drp_steer(who, self.playbook_of(run_id), f"deciding ({decision})",
+        book = self.playbook_of(run_id)
+        actor = self.authority.drp_steer(who, book, f"deciding ({decision})",
                                          f"drp.step.{decision}", subject)
+        output = self._recovered(book, run, step, decision, recovered_at)
         moves = {"retry": ({"in_doubt", "failed"}, "pending"),
                  "skip": ({"in_doubt", "failed", "pending", "waiting_approval"}, "skipped"),
                  "mark-done": ({"in_doubt", "failed"}, "done")}
@@ -159,10 +171,35 @@ class Drp:
         extra: dict[str, Any] = {"note": reason}
         if new == "done":
             extra["finished_at"] = now
+        if output:
+            extra["output"] = json.dumps(output)
         if not self.journal.move(run_id, step_id, allowed, new, now, f"step.{decision}",
-                                 by=actor, audit=True, detail={"reason": reason}, **extra):
+                                 by=actor, audit=True, detail={"reason": reason, **output},
+                                 **extra):
             raise BadInput(f"{step_id} is {step['state']}: {decision} applies to "
                            + ", ".join(sorted(allowed)))
+
+    def _recovered(self, book: Playbook, run: dict[str, Any], step: dict[str, Any],
+                   decision: str, recovered_at: str | None) -> dict[str, Any]:
+        """What a wait_healthy marked done records: when the services were recovered."""
+        settings = book.steps.get(step["step_id"], (None, None))[1]
+        if not isinstance(settings, WaitHealthy) or decision != "mark-done":
+            if recovered_at is not None:
+                raise BadInput("--recovered-at belongs to marking a wait_healthy step done")
+            return {}
+        if recovered_at is None:
+            raise BadInput(f"{step['step_id']} measures the RTO: give --recovered-at, when "
+                           "the services were seen working at the secondary site")
+        zone = self.config.services[settings.services[0]].zone
+        when = parse_time(recovered_at, zone, "--recovered-at")
+        now = self.clock.now()
+        if when > now:
+            raise BadInput("--recovered-at is in the future")
+        if run["declared_at"] is None or when < run["declared_at"]:
+            raise BadInput("--recovered-at is before the declaration: the RTO is counted "
+                           "from the declaration")
+        return {"healthy_at": when.isoformat(), "services": list(settings.services),
+                "entered": True}
 
     def abort(self, run_id: int, reason: str, who: Acting) -> None:
         self.journal.require_running(run_id)
