@@ -259,3 +259,35 @@ def test_mark_done_of_wait_healthy_records_when_the_service_recovered(tmp_path: 
     [svc] = status(config, 1)["services"]
     assert svc["rto_achieved_seconds"] == pytest.approx((seen - declared).total_seconds(),
                                                         abs=1e-6)
+
+
+ENGLISH = ("done", "failed", "pending", "skipped", "running", "in_doubt", "exit status",
+           "probe(s)", "recoverable", "waiting_approval", "+00:00")
+HEADINGS = ("LAPORAN EVALUASI DRP", "A. Capaian Pemulihan", "B. Linimasa Pelaksanaan",
+            "C. Penyebab Tidak Tercapainya Target", "D. Persetujuan", "E. Peluang Peningkatan",
+            "Mengetahui", "Koordinator Pemulihan", "Rantai audit")
+
+
+def test_formulir_g_reads_as_a_government_document(tmp_path: Path, ledger_env: str):
+    from tests.pdfpages import pages_drawn_past_right_margin, text
+
+    config, _ = write(tmp_path, FRAGILE, NORMALISATION)
+    (tmp_path / "fixed").write_text("ok")
+    declared_drill(config)  # declared, recovery not begun: the run is under way
+    r = spbe(config, "drp", "report", "1", "--format", "pdf", "--out",
+             str(tmp_path / "sementara"))
+    assert r.returncode == 0, r.stderr
+    assert runner(config, 1, tmp_path / "runner.log").wait(timeout=60) == 0
+    [partial] = (tmp_path / "sementara").glob("*/*.pdf")
+    pages = text(partial).split("\f")
+    assert all("SEMENTARA" in page for page in pages if page.strip())  # every page
+    r = spbe(config, "drp", "report", "1", "--format", "pdf", "--out", str(tmp_path / "out"))
+    assert r.returncode == 0, r.stderr
+    [pdf] = (tmp_path / "out").glob("*/*.pdf")
+    said = text(pdf)
+    for heading in HEADINGS:
+        assert heading in said, heading
+    for word in ENGLISH:
+        assert word not in said, word
+    assert "WIB" in said and "Portal Layanan Publik" in said and "SEMENTARA" not in said
+    assert pages_drawn_past_right_margin(pdf) == []

@@ -5,12 +5,38 @@ status --json` cannot disagree."""
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from spbe_monitor.authority import BREAK_GLASS
 from spbe_monitor.config.models import Person
-from spbe_monitor.reports.words import durasi
+from spbe_monitor.drp.keterangan import in_bahasa
+from spbe_monitor.reports.words import durasi, durasi_tepat, tanggal, waktu_detik
+from spbe_monitor.reports.words import nip as nip_teks
+
+STATUS = {"pending": "belum dimulai", "waiting_approval": "menunggu persetujuan",
+          "running": "berjalan", "done": "selesai", "failed": "gagal", "skipped": "dilewati",
+          "in_doubt": "diragukan (runner terhenti)"}
+RUN_STATUS = {"running": "sedang berjalan", "done": "selesai", "failed": "gagal",
+              "aborted": "dihentikan"}
+FASE = {"declaration": "deklarasi", "recovery": "pemulihan", "normalisation": "normalisasi"}
+
+
+@dataclass(frozen=True)
+class Setting:
+    """What the form needs besides the run: people and services by id, the playbook's step
+    titles, expected durations and needs, and who signs."""
+
+    people: dict[str, Person]
+    service_names: dict[str, str]
+    zone: str  # the playbook's (first) service's zone: every time is shown in it
+    titles: dict[str, str]
+    expected: dict[str, float | None]
+    needs: dict[str, tuple[str, ...]]
+    allow_starter: bool
+    coordinator: Person | None
+    provider: Person | None  # the Penyedia Layanan who "Mengetahui"
 
 
 def _seconds(a: str | None, b: str | None) -> float | None:
@@ -35,19 +61,23 @@ def critical_path(status: dict[str, Any], needs: dict[str, tuple[str, ...]]) -> 
         path.append(current)
 
 
-def build(status: dict[str, Any], journal: list[dict[str, Any]], people: dict[str, Person],
-          titles: dict[str, str], expected: dict[str, float | None],
-          needs: dict[str, tuple[str, ...]], allow_starter: bool,
-          coordinator: Person | None) -> dict[str, Any]:
+def build(status: dict[str, Any], journal: list[dict[str, Any]], setting: Setting
+          ) -> dict[str, Any]:
+    people, titles, expected = setting.people, setting.titles, setting.expected
+
+    def at(iso: str | None) -> str | None:
+        return waktu_detik(datetime.fromisoformat(iso), setting.zone) if iso else None
+
     def who(nip: str | None) -> dict[str, Any] | None:
         if not nip:
             return None
         if nip.endswith(BREAK_GLASS):
             admin = nip.removeprefix("os:").removesuffix(BREAK_GLASS)
-            return {"nip": "-", "nama": f"Administrator {admin} (jalur darurat)",
+            return {"nip": "-", "nip_teks": "-",
+                    "nama": f"Administrator {admin} (jalur darurat)",
                     "jabatan": None, "eselon": None, "darurat": True}
         p = people.get(nip)
-        return {"nip": nip, "nama": p.name if p else nip,
+        return {"nip": nip, "nip_teks": nip_teks(nip), "nama": p.name if p else nip,
                 "jabatan": p.position if p else None,
                 "eselon": p.eselon.value if p and p.eselon else None}
 
@@ -57,10 +87,14 @@ def build(status: dict[str, Any], journal: list[dict[str, Any]], people: dict[st
         took = _seconds(begin, s["finished_at"])
         exp = expected.get(s["id"])
         timeline.append({
-            "id": s["id"], "judul": titles.get(s["id"], s["id"]), "fase": s["phase"],
-            "jenis": s["kind"], "status": s["state"], "mulai": begin, "selesai": s["finished_at"],
-            "durasi_detik": took, "durasi_teks": durasi(took) if took is not None else "-",
-            "perkiraan_detik": exp, "oleh": who(s["actor"]), "catatan": s["note"],
+            "id": s["id"], "judul": titles.get(s["id"], s["id"]), "fase": FASE[s["phase"]],
+            "jenis": s["kind"], "keadaan": s["state"], "status": STATUS[s["state"]],
+            "percobaan": s["attempts"], "mulai": at(begin), "selesai": at(s["finished_at"]),
+            "durasi_detik": took, "durasi_teks": durasi_tepat(took) if took is not None else "-",
+            "perkiraan_detik": exp, "oleh": who(s["actor"]),
+            "catatan": in_bahasa(s["note"], setting.zone),
+            "tidak_diuji": s["state"] == "skipped" and (s["note"] or "").startswith(
+                "not exercised"),
             "melebihi_perkiraan_detik": (took - exp) if took is not None and exp is not None
             and took > exp else None,
         })
@@ -68,7 +102,9 @@ def build(status: dict[str, Any], journal: list[dict[str, Any]], people: dict[st
     for e in journal:
         if e["event"] == "step.approved":
             detail = json.loads(e["detail"] or "{}")
-            approvals.append({"langkah": e["step_id"], "waktu": e["at"].isoformat(),
+            approvals.append({"langkah": e["step_id"],
+                              "judul": titles.get(e["step_id"], e["step_id"]),
+                              "waktu": at(e["at"].isoformat()),
                               "oleh": who(detail.get("by")), "catatan": detail.get("note"),
                               "daftar_periksa": [
                                   {"butir": item, "diperiksa": ok}
@@ -76,25 +112,25 @@ def build(status: dict[str, Any], journal: list[dict[str, Any]], people: dict[st
                               "tabel_4_3": detail.get("tabel_4_3")})
     over = sorted((t for t in timeline if t["melebihi_perkiraan_detik"]),
                   key=lambda t: -t["melebihi_perkiraan_detik"])
-    failures = [t for t in timeline if t["status"] in ("failed", "in_doubt")]
-    operator = [t for t in timeline if t["status"] == "skipped" and t["catatan"]
-                and not t["catatan"].startswith("not exercised")]
-    not_exercised = [t for t in timeline if t["status"] == "skipped" and t["catatan"]
-                     and t["catatan"].startswith("not exercised")]
+    failures = [t for t in timeline if t["keadaan"] in ("failed", "in_doubt")]
+    operator = [t for t in timeline if t["keadaan"] == "skipped" and t["catatan"]
+                and not t["tidak_diuji"]]
+    not_exercised = [t for t in timeline if t["tidak_diuji"]]
     waiting = sorted((t for t in timeline if t["jenis"] in ("approval", "manual", "gate")
                       and t["durasi_detik"]), key=lambda t: -t["durasi_detik"])
     peluang: list[dict[str, Any]] = []
     for svc in status["services"]:
         if svc["rto_met"] is False:
             late = svc["rto_achieved_seconds"] - svc["rto_target_seconds"]
+            name = setting.service_names.get(svc["service"], svc["service"])
             peluang.append({"dampak_rto_detik": late,
-                            "uraian": f"RTO layanan {svc['service']} terlewati {durasi(late)}; "
+                            "uraian": f"RTO layanan {name} terlewati {durasi_tepat(late)}; "
                                       "percepat langkah pada jalur kritis."})
     for t in over:
         peluang.append({"dampak_rto_detik": t["melebihi_perkiraan_detik"],
                         "uraian": f"Langkah \u201c{t['judul']}\u201d melebihi perkiraan "
-                                  f"{durasi(t['melebihi_perkiraan_detik'])}; perbarui prosedur "
-                                  "atau perkiraannya."})
+                                  f"{durasi_tepat(t['melebihi_perkiraan_detik'])}; perbarui "
+                                  "prosedur atau perkiraannya."})
     for t in waiting[:3]:
         if t["fase"] != "normalisation":
             peluang.append({"dampak_rto_detik": t["durasi_detik"],
@@ -112,17 +148,20 @@ def build(status: dict[str, Any], journal: list[dict[str, Any]], people: dict[st
             "versi": status["playbook_version"], "sha256": status["playbook_sha256"],
             "jenis": "Uji DRP" if status["mode"] == "drill" else "Pelaksanaan DRP (bencana)",
             "dokumen_disetujui": status["document_approved"],
-            "deklarasi_oleh_pemulai_diizinkan": allow_starter,
-            "dimulai_oleh": who(status["started_by"]), "dimulai": status["started_at"],
-            "waktu_bencana": status["disaster_at"], "deklarasi": status["declared_at"],
-            "selesai": status["finished_at"], "status": status["state"],
+            "deklarasi_oleh_pemulai_diizinkan": setting.allow_starter,
+            "dimulai_oleh": who(status["started_by"]), "dimulai": at(status["started_at"]),
+            "waktu_bencana": at(status["disaster_at"]), "deklarasi": at(status["declared_at"]),
+            "selesai": at(status["finished_at"]), "status": RUN_STATUS[status["state"]],
+            "alasan": status["reason"],
             "jalur_darurat": any(BREAK_GLASS in (x or "") for x in [
                 status["started_by"], *(st["actor"] for st in status["steps"]),
                 *(json.loads(e["detail"] or "{}").get("by") for e in journal)]),
         },
         "status_run": status,  # the figures, exactly as `spbe drp status --json`
         "linimasa": timeline,
-        "jalur_kritis": critical_path(status, needs),
+        "sementara": status["state"] == "running",
+        "capaian": [_achieved(svc, setting) for svc in status["services"]],
+        "jalur_kritis": [titles.get(sid, sid) for sid in critical_path(status, setting.needs)],
         "melebihi_perkiraan": over,
         "kegagalan": failures,
         "dilewati_operator": operator,
@@ -130,6 +169,37 @@ def build(status: dict[str, Any], journal: list[dict[str, Any]], people: dict[st
         "persetujuan": approvals,
         "penilaian": [a for a in approvals if a["daftar_periksa"] or a["tabel_4_3"]],
         "peluang_peningkatan": peluang,
-        "tanda_tangan": {"koordinator_pemulihan": who(coordinator.nip) if coordinator
-                         else None},
+        "tanda_tangan": {
+            "koordinator_pemulihan": who(setting.coordinator.nip) if setting.coordinator
+            else None,
+            "mengetahui": who(setting.provider.nip) if setting.provider else None,
+            "tanggal": tanggal(datetime.fromisoformat(
+                status["finished_at"] or max(e["at"] for e in journal).isoformat()),
+                setting.zone) if journal or status["finished_at"] else None,
+        },
+    }
+
+
+def _achieved(svc: dict[str, Any], setting: Setting) -> dict[str, Any]:
+    """A service's RTO and RPO in words, exact to the second, with the RTO's breakdown."""
+    def text(seconds: float | None) -> str:
+        return "-" if seconds is None else durasi_tepat(seconds)
+
+    def target(seconds: float | None) -> str:
+        return "-" if seconds is None else durasi(seconds)
+
+    split = svc["rto_breakdown_seconds"]
+    return {
+        "layanan": setting.service_names.get(svc["service"], svc["service"]),
+        "rto_target": target(svc["rto_target_seconds"]),
+        "rto_capaian": text(svc["rto_achieved_seconds"]), "rto_tercapai": svc["rto_met"],
+        "rpo_target": target(svc["rpo_target_seconds"]),
+        "rpo_capaian": text(svc["rpo_achieved_seconds"]), "rpo_tercapai": svc["rpo_met"],
+        "rincian_rto": [{"bagian": label, "durasi": text(split.get(key, 0.0))} for key, label in
+                        (("automated", "langkah otomatis"), ("manual", "langkah manual"),
+                         ("waiting_approval", "menunggu persetujuan"))],
+        "pulih_pada": waktu_detik(datetime.fromisoformat(svc["recovered_at"]), setting.zone)
+        if svc["recovered_at"] else None,
+        "titik_pemulihan": waktu_detik(datetime.fromisoformat(svc["recovery_point"]),
+                                       setting.zone) if svc["recovery_point"] else None,
     }

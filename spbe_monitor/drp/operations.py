@@ -12,6 +12,7 @@ from typing import Any
 from spbe_monitor.authority import Acting, Authority
 from spbe_monitor.clock import Clock
 from spbe_monitor.config.loader import Config
+from spbe_monitor.config.models import Person
 from spbe_monitor.drp.checklist import ticked
 from spbe_monitor.drp.journal import Journal
 from spbe_monitor.drp.lease import RunnerLeases
@@ -259,10 +260,16 @@ class Drp:
             sid: s.title for sid, s in steps.items()}
         expected = {sid: s.expected.total_seconds() if s.expected else None
                     for sid, s in steps.items()}
-        coordinators = [p for p in self.config.people.values()
-                        if Role.KOORDINATOR_PEMULIHAN in p.roles
-                        and set(book.head.services) & set(p.services)]
-        return formulir_g.build(status, self.journal.entries(run_id), self.config.people,
-                                titles, expected, {sid: s.needs for sid, s in steps.items()},
-                                book.head.allow_starter_declaration,
-                                coordinators[0] if coordinators else None)
+        def signer(role: Role) -> Person | None:
+            """The most senior holder of `role` for a service the playbook recovers."""
+            found = [p for p in self.config.people.values() if role in p.roles
+                     and set(book.head.services) & set(p.services)]
+            return min(found, key=lambda p: p.eselon.rank if p.eselon else 99, default=None)
+
+        services = self.config.services
+        setting = formulir_g.Setting(
+            self.config.people, {sid: svc.name for sid, svc in services.items()},
+            services[book.head.services[0]].zone, titles, expected,
+            {sid: s.needs for sid, s in steps.items()}, book.head.allow_starter_declaration,
+            signer(Role.KOORDINATOR_PEMULIHAN), signer(Role.PENYEDIA_LAYANAN))
+        return formulir_g.build(status, self.journal.entries(run_id), setting)

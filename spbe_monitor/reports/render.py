@@ -17,7 +17,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from spbe_monitor.ledger.checkpoints import sign_if_keyed
 from spbe_monitor.ledger.store import Store
 from spbe_monitor.reports.charts import trend_svg
-from spbe_monitor.reports.words import angka, durasi
+from spbe_monitor.reports.words import angka, durasi, durasi_tepat
 
 FORMATS = ("html", "pdf", "json")
 
@@ -29,6 +29,7 @@ def environment() -> Environment:
                       keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True)
     env.filters["angka"] = angka
     env.filters["durasi"] = durasi
+    env.filters["durasi_tepat"] = durasi_tepat
     env.globals["trend_svg"] = trend_svg
     return env
 
