@@ -580,8 +580,10 @@ def test_approval_steps_starter_declaration_sql_recovery_point_rto_missed_and_ab
                 str(tmp_path / "out")).returncode == 0
     g = json.loads(next((tmp_path / "out").glob("*/formulir-g_*.json")).read_text())
     assert g["pelaksanaan"]["deklarasi_oleh_pemulai_diizinkan"] is True
-    assert g["peluang_peningkatan"][0]["uraian"].startswith("RTO layanan Portal Layanan Publik terlewati")
-    assert g["jalur_kritis"] == ["sign-off", "start-secondary", "verify"]
+    assert g["peluang_peningkatan"][0]["uraian"].startswith(
+        "RTO layanan Portal Layanan Publik terlewati")
+    assert g["jalur_kritis"] == ["Persetujuan pimpinan sebelum pengalihan",
+                               "Jalankan situs sekunder", "Verifikasi"]  # by title
     # a second run, aborted with a reason
     assert spbe(config, "drp", "start", "portal", "--mode", "drill", "--by", STARTER,
                 "--detach").returncode == 0
