@@ -291,3 +291,54 @@ def test_formulir_g_reads_as_a_government_document(tmp_path: Path, ledger_env: s
         assert word not in said, word
     assert "WIB" in said and "Portal Layanan Publik" in said and "SEMENTARA" not in said
     assert pages_drawn_past_right_margin(pdf) == []
+
+
+BREAKDOWN = RECOVERY.replace("""    needs: [start-secondary]
+    timeout: 30s""", """    needs: [start-secondary, fragile, slow]
+    timeout: 30s""") + """\
+  - id: fragile
+    title: Pulihkan berkas konfigurasi
+    kind: command
+    run: ["test", "-f", "{dir}/fixed"]
+  - id: slow
+    title: Salin cadangan besar
+    kind: command
+    run: ["sleep", "60"]
+"""
+
+
+def test_the_rto_breakdown_adds_up_across_a_failure_a_crash_and_a_dead_runner(
+        tmp_path: Path, ledger_env: str):
+    import os
+    import time
+
+    config, _ = write(tmp_path, BREAKDOWN, NORMALISATION)
+    declared_drill(config)
+    first = runner(config, 1, tmp_path / "first.log")
+    wait(lambda: status(config, 1)["waiting_decision"] == ["fragile"] and any(
+        s["id"] == "slow" and s["state"] == "running" for s in status(config, 1)["steps"]),
+        "a failure while the slow step runs")
+    os.kill(first.pid, signal.SIGKILL)  # the runner dies mid-step (the site it started lives)
+    first.wait(timeout=10)
+    time.sleep(10)  # … and nobody notices for 10 s (wall time: the runner is a process)
+    assert status(config, 1)["runner"]["alive"] is False
+    second = runner(config, 1, tmp_path / "second.log")
+    try:
+        wait(lambda: any(s["id"] == "slow" and s["state"] == "in_doubt"
+                         for s in status(config, 1)["steps"]), "the slow step in doubt")
+        assert spbe(config, "drp", "step", "1", "slow", "mark-done", "--reason",
+                    "salinan diperiksa lengkap", "--by", KABID).returncode == 0
+        (tmp_path / "fixed").write_text("ok")
+        assert spbe(config, "drp", "step", "1", "fragile", "retry", "--reason",
+                    "berkas dipulihkan", "--by", KABID).returncode == 0
+        assert second.wait(timeout=60) == 0, (tmp_path / "second.log").read_text()
+    finally:
+        if second.poll() is None:
+            second.send_signal(signal.SIGKILL)
+    [svc] = status(config, 1)["services"]
+    parts = svc["rto_breakdown_seconds"]
+    assert abs(sum(parts.values()) - svc["rto_achieved_seconds"]) < 1
+    # the 10 s without a runner overlap the failed step's wait for a decision, which the
+    # breakdown names first; the rest of the dead runner's silence is its own part
+    assert parts["waiting_decision"] >= 9 and parts["no_runner"] > 0
+    assert parts["automated"] > 0

@@ -21,6 +21,14 @@ STATUS = {"pending": "belum dimulai", "waiting_approval": "menunggu persetujuan"
 RUN_STATUS = {"running": "sedang berjalan", "done": "selesai", "failed": "gagal",
               "aborted": "dihentikan"}
 FASE = {"declaration": "deklarasi", "recovery": "pemulihan", "normalisation": "normalisasi"}
+RIWAYAT = {"step.failed": "gagal", "step.in_doubt": "diragukan (runner terhenti)",
+           "step.retry": "diulang", "step.skip": "dilewati atas keputusan",
+           "step.mark-done": "dinyatakan selesai atas keputusan",
+           "runner.start": "runner mulai", "runner.stop": "runner berhenti"}
+RINCIAN = (("automated", "langkah otomatis"), ("manual", "langkah manual"),
+           ("waiting_approval", "menunggu persetujuan"),
+           ("waiting_decision", "menunggu keputusan Koordinator Pemulihan"),
+           ("no_runner", "tanpa runner aktif"), ("idle", "jeda antarlangkah"))
 
 
 @dataclass(frozen=True)
@@ -110,9 +118,24 @@ def build(status: dict[str, Any], journal: list[dict[str, Any]], setting: Settin
                                   {"butir": item, "diperiksa": ok}
                                   for item, ok in detail.get("checklist", {}).items()],
                               "tabel_4_3": detail.get("tabel_4_3")})
+    history = []
+    for e in journal:
+        if e["event"] in RIWAYAT:
+            detail = json.loads(e["detail"] or "{}")
+            said = detail.get("reason") or in_bahasa(detail.get("message") or detail.get(
+                "why"), setting.zone)
+            if e["event"] == "runner.start" and detail.get("dead_since"):
+                said = "runner sebelumnya tidak aktif sejak " + waktu_detik(
+                    datetime.fromisoformat(detail["dead_since"]), setting.zone)
+            history.append({"waktu": at(e["at"].isoformat()),
+                            "langkah": titles.get(e["step_id"], e["step_id"] or "-"),
+                            "peristiwa": RIWAYAT[e["event"]], "oleh": who(detail.get("by")),
+                            "keterangan": said})
     over = sorted((t for t in timeline if t["melebihi_perkiraan_detik"]),
                   key=lambda t: -t["melebihi_perkiraan_detik"])
-    failures = [t for t in timeline if t["keadaan"] in ("failed", "in_doubt")]
+    troubled = {e["step_id"] for e in journal if e["event"] in ("step.failed",
+                                                                   "step.in_doubt")}
+    failures = [t for t in timeline if t["id"] in troubled]
     operator = [t for t in timeline if t["keadaan"] == "skipped" and t["catatan"]
                 and not t["tidak_diuji"]]
     not_exercised = [t for t in timeline if t["tidak_diuji"]]
@@ -167,6 +190,7 @@ def build(status: dict[str, Any], journal: list[dict[str, Any]], setting: Settin
         "dilewati_operator": operator,
         "tidak_diuji": not_exercised,
         "persetujuan": approvals,
+        "riwayat": history,
         "penilaian": [a for a in approvals if a["daftar_periksa"] or a["tabel_4_3"]],
         "peluang_peningkatan": peluang,
         "tanda_tangan": {
@@ -195,9 +219,8 @@ def _achieved(svc: dict[str, Any], setting: Setting) -> dict[str, Any]:
         "rto_capaian": text(svc["rto_achieved_seconds"]), "rto_tercapai": svc["rto_met"],
         "rpo_target": target(svc["rpo_target_seconds"]),
         "rpo_capaian": text(svc["rpo_achieved_seconds"]), "rpo_tercapai": svc["rpo_met"],
-        "rincian_rto": [{"bagian": label, "durasi": text(split.get(key, 0.0))} for key, label in
-                        (("automated", "langkah otomatis"), ("manual", "langkah manual"),
-                         ("waiting_approval", "menunggu persetujuan"))],
+        "rincian_rto": [{"bagian": label, "durasi": text(split.get(key, 0.0))}
+                        for key, label in RINCIAN if split.get(key)],
         "pulih_pada": waktu_detik(datetime.fromisoformat(svc["recovered_at"]), setting.zone)
         if svc["recovered_at"] else None,
         "titik_pemulihan": waktu_detik(datetime.fromisoformat(svc["recovery_point"]),

@@ -143,9 +143,10 @@ class Journal:
                                after={"state": new, **(detail or {})})
         return True
 
-    def move_run_event(self, run_id: int, at: datetime, event: str) -> None:
+    def move_run_event(self, run_id: int, at: datetime, event: str,
+                       detail: dict[str, Any] | None = None) -> None:
         with self.engine.begin() as conn:
-            self._journal(conn, run_id, None, at, event)
+            self._journal(conn, run_id, None, at, event, detail)
 
     def declared(self, run_id: int, at: datetime) -> None:
         with self.engine.begin() as conn:

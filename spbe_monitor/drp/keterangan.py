@@ -10,11 +10,12 @@ from datetime import datetime
 
 from spbe_monitor.reports.words import waktu_detik
 
+SITUS = {"primary": "primer", "secondary": "sekunder"}
 Rule = tuple[re.Pattern[str], Callable[[re.Match[str], str], str]]
 RULES: list[Rule] = [
     (re.compile(r"^exit status (\S+)$"), lambda m, z: f"kode keluar {m[1]}"),
     (re.compile(r"^(\d+) probe\(s\) at site (\S+) pass$"),
-     lambda m, z: f"{m[1]} probe di situs {m[2]} berhasil"),
+     lambda m, z: f"{m[1]} probe di situs {SITUS.get(m[2], m[2])} berhasil"),
     (re.compile(r"^newest recoverable data (\S+)$"),
      lambda m, z: "data terbaru yang dapat dipulihkan: "
      + waktu_detik(datetime.fromisoformat(m[1]), z)),

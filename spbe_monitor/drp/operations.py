@@ -234,7 +234,8 @@ class Drp:
                        "started_at": iso(s["started_at"]),
                        "finished_at": iso(s["finished_at"]), "actor": s["actor"],
                        "note": s["note"], "output": s["output"]} for s in steps],
-            "services": services_timing(run, steps, book, self.config.services),
+            "services": services_timing(run, steps, book, self.config.services,
+                                        self.journal.entries(run_id), self.clock.now()),
             "normalisation_seconds": normalisation_seconds(steps),
             "waiting_decision": [s["step_id"] for s in steps
                                  if s["state"] in ("failed", "in_doubt")

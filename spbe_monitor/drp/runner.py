@@ -98,8 +98,11 @@ class Runner:
         _, settings = self.playbook.steps[step_id]
         step = self.journal.step(self.run_id, step_id)
         state = "done" if outcome.ok else "failed"
+        tail = outcome.output.get("output")
         self.journal.move(self.run_id, step_id, {"running"}, state, now, f"step.{state}",
-                          detail={"message": outcome.message}, finished_at=now,
+                          detail={"message": outcome.message, "attempt": step["attempts"],
+                                  **({"output_tail": str(tail)[-4096:]} if tail else {})},
+                          finished_at=now,
                           note=outcome.message,
                           output=json.dumps(outcome.output, default=str))
         self.say(f"  {step_id}: {state} — {outcome.message}")
@@ -110,14 +113,24 @@ class Runner:
     async def run(self) -> str:
         """Until the run is done, failed or aborted; returns that state. Refused while
         another runner's lease on the run is live."""
+        before = self.leases.current(self.run_id)
         other = self.leases.take(self.run_id, self.holder, self.clock.now())
         if other is not None:
             raise Refused(f"run {self.run_id} is driven by another runner ({other.holder}, "
                           f"lease renewed {other.renewed_at:%Y-%m-%d %H:%M:%S} UTC); only "
                           "one runner per run — stop it first, or wait until its lease lapses")
+        detail: dict[str, Any] = {"holder": self.holder}
+        if before is not None and before.holder != self.holder:  # it died without a word
+            detail["dead_since"] = before.renewed_at.isoformat()
+        self.journal.move_run_event(self.run_id, self.clock.now(), "runner.start", detail)
+        state = "lost"
         try:
-            return await self._drive()
+            state = await self._drive()
+            return state
         finally:
+            if state != "lost":
+                self.journal.move_run_event(self.run_id, self.clock.now(), "runner.stop",
+                                            {"holder": self.holder})
             self.leases.release(self.run_id, self.holder)
 
     async def _drive(self) -> str:

@@ -1,7 +1,7 @@
 """RTO and RPO achieved, counted from the declaration (Perbup 49/2024 IV.C.3). Pure.
 
-RTO per service = when its wait_healthy step passed − declared_at, split into automated,
-manual and waiting-for-approval seconds (sums over steps; parallel steps overlap).
+RTO per service = when its wait_healthy step passed − declared_at, cut into what was going
+on (drp/breakdown.py): the parts add up to the RTO.
 RPO per service = disaster time − the recovery point its recovery_point step found."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from datetime import datetime
 from typing import Any
 
 from spbe_monitor.config.models import Service
+from spbe_monitor.drp.breakdown import CATEGORIES, partition, spans_of, with_runner_gaps
 from spbe_monitor.drp.playbook import Playbook
-from spbe_monitor.drp.steps import AUTOMATED
 
 
 def _seconds(a: datetime | None, b: datetime | None) -> float | None:
@@ -19,8 +19,10 @@ def _seconds(a: datetime | None, b: datetime | None) -> float | None:
 
 
 def services_timing(run: dict[str, Any], steps: list[dict[str, Any]], playbook: Playbook,
-                    services: dict[str, Service]) -> list[dict[str, Any]]:
+                    services: dict[str, Service], journal: list[dict[str, Any]],
+                    now: datetime) -> list[dict[str, Any]]:
     declared: datetime | None = run["declared_at"]
+    activity = spans_of(journal, {st["step_id"]: st["kind"] for st in steps}, now)
     out = []
     for sid in playbook.head.services:
         svc = services.get(sid)
@@ -39,18 +41,10 @@ def services_timing(run: dict[str, Any], steps: list[dict[str, Any]], playbook: 
         rpo = _seconds(point, run["disaster_at"])
         rto_target = svc.rto.total_seconds() if svc and svc.rto else None
         rpo_target = svc.rpo.total_seconds() if svc and svc.rpo else None
-        split = {"automated": 0.0, "manual": 0.0, "waiting_approval": 0.0}
+        split = dict.fromkeys(CATEGORIES, 0.0)
         if declared is not None and healthy_at is not None:
-            for s in steps:
-                if s["phase"] == "declaration" or s["finished_at"] is None:
-                    continue
-                begin = s["started_at"] or s["waiting_since"]
-                if begin is None or s["finished_at"] <= declared or begin >= healthy_at:
-                    continue
-                span = (min(s["finished_at"], healthy_at) - max(begin, declared)).total_seconds()
-                key = ("automated" if s["kind"] in AUTOMATED else
-                       "waiting_approval" if s["kind"] == "approval" else "manual")
-                split[key] += span
+            split = partition(declared, healthy_at,
+                              with_runner_gaps(activity, declared, healthy_at))
         out.append({
             "service": sid,
             "rto_target_seconds": rto_target,

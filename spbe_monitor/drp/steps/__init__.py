@@ -21,4 +21,3 @@ KINDS: dict[str, tuple[type[StepSettings], Execute | None]] = {
     "recovery_point": (recovery_point.Config, recovery_point.execute),
     "notify": (notify.Config, notify.execute),
 }
-AUTOMATED = {k for k, (_, run) in KINDS.items() if run is not None}
