@@ -328,6 +328,9 @@ def test_disaster_run_needs_an_approved_unchanged_playbook(tmp_path):
     (("declaration:\n", "declaration:\n  declare: {min_eselon: III}\n"),
      "cannot weaken the gate"),
     (("services: [portal]", "services: [portal, nope]"), "unknown service 'nope'"),
+    (("    run: [\"true\"]\n", "    run: [\"true\"]\n  - id: verify\n    title: Verifikasi\n"
+      "    kind: wait_healthy\n    services: [portal]\n    site: tersier\n"),
+     "'portal' has no probe labelled site: tersier"),  # caught before anyone signs
     (("    run: [\"true\"]\n", "    run: [\"true\"]\n    colour: blue\n"),
      "Extra inputs are not permitted"),
 ])

@@ -6,6 +6,7 @@ primary's files; one runner per run (a lease), and a dead runner's lease taken o
 
 from __future__ import annotations
 
+import re
 import shutil
 import signal
 from datetime import timedelta
@@ -69,6 +70,7 @@ def test_a_failed_step_waits_for_a_decision_and_the_run_carries_on(tmp_path: Pat
         assert st["runner"]["alive"] and "pid" in st["runner"]["holder"]
         text = spbe(config, "drp", "status", "1").stdout
         assert "waiting for a Koordinator Pemulihan's decision on: fragile" in text
+        assert re.search(r"declared \d\d/\d\d/\d{4} \d\d\.\d\d\.\d\d WIB", text)  # zone
         assert "FAILED — waiting for a Koordinator Pemulihan's decision" in (
             tmp_path / "runner.log").read_text()
         r = spbe(config, "drp", "step", "1", "fragile", "skip", "--reason", "x", "--by",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import click
@@ -20,6 +21,7 @@ from spbe_monitor.cli.base import (
     report_formats,
 )
 from spbe_monitor.errors import BadInput
+from spbe_monitor.reports.words import waktu_detik
 
 
 @cli.group()
@@ -210,26 +212,34 @@ def drp_status(ctx: Context, run_id: int, as_json: bool) -> None:
     if as_json:
         print_json(data)
         return
+    zone = (ctx.config.services[data["services"][0]["service"]].zone if data["services"]
+            else ctx.config.settings.timezone)
+
+    def local(iso: str | None) -> str | None:
+        """A time as a person reads it: in the service's zone (storage stays UTC)."""
+        return waktu_detik(datetime.fromisoformat(iso), zone) if iso else None
+
     click.echo(f"run {run_id} {data['playbook']} ({data['mode']}): {data['state']}, "
-               f"declared {data['declared_at'] or '-'}")
+               f"declared {local(data['declared_at']) or '-'}")
     runner = data["runner"]
     if runner is not None:
-        click.echo(f"runner: {runner['holder']}, lease renewed {runner['renewed_at']}"
+        click.echo(f"runner: {runner['holder']}, lease renewed {local(runner['renewed_at'])}"
                    if runner["alive"] else "runner: none alive" + (
-                       f" since {runner['renewed_at']}" if runner["renewed_at"] else "")
-                   + f" — `spbe drp resume {run_id}` carries on")
+                       f" since {local(runner['renewed_at'])}" if runner["renewed_at"]
+                       else "") + f" — `spbe drp resume {run_id}` carries on")
     if data["waiting_decision"]:
         click.echo("waiting for a Koordinator Pemulihan's decision on: "
                    + ", ".join(data["waiting_decision"])
                    + f" (`spbe drp step {run_id} STEP retry|skip|mark-done --reason …`)")
     print_table("Steps", ["Step", "Phase", "Kind", "State", "Started", "Finished", "By", "Note"],
-           [[s["id"], s["phase"], s["kind"], s["state"], s["started_at"] or s["waiting_since"],
-             s["finished_at"], s["actor"], s["note"]] for s in data["steps"]])
-    print_table("RTO / RPO", ["Service", "RTO target s", "RTO achieved s", "Met", "RPO target s",
-                         "RPO achieved s", "Met"],
-           [[v["service"], v["rto_target_seconds"], v["rto_achieved_seconds"], v["rto_met"],
-             v["rpo_target_seconds"], v["rpo_achieved_seconds"], v["rpo_met"]]
-            for v in data["services"]])
+                [[s["id"], s["phase"], s["kind"], s["state"],
+                  local(s["started_at"] or s["waiting_since"]), local(s["finished_at"]),
+                  s["actor"], s["note"]] for s in data["steps"]])
+    print_table("RTO / RPO", ["Service", "RTO target s", "RTO achieved s", "Met",
+                              "RPO target s", "RPO achieved s", "Met"],
+                [[v["service"], v["rto_target_seconds"], v["rto_achieved_seconds"],
+                  v["rto_met"], v["rpo_target_seconds"], v["rpo_achieved_seconds"],
+                  v["rpo_met"]] for v in data["services"]])
 
 
 @drp.command("assess")

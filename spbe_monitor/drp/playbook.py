@@ -18,6 +18,7 @@ from spbe_monitor.config.yamlmarks import Loc, Marked, YamlError, parse
 from spbe_monitor.drp.steps import KINDS
 from spbe_monitor.drp.steps.base import Ident, Mode, StepSettings
 from spbe_monitor.drp.steps.wait_healthy import Config as WaitHealthy
+from spbe_monitor.drp.steps.wait_healthy import site_probes
 from spbe_monitor.errors import ConfigError
 from spbe_monitor.regulation.disaster import DECLARATION, DeclarationStep
 from spbe_monitor.regulation.eselon import Eselon
@@ -162,6 +163,11 @@ def playbook_from_text(text: str, path: Path, config: Config) -> Playbook:
                     if sid not in head.services:
                         report(doc, (phase, i, "services", j),
                                f"{sid!r} is not one of the playbook's services")
+                    elif not site_probes(config, sid, s.site):
+                        report(doc, (phase, i, "services", j),
+                               f"{sid!r} has no probe labelled site: {s.site} among its "
+                               "components: this step could never pass (add one to probes/ "
+                               "and to the service's components)")
             service = getattr(s, "service", None)
             if service is not None and service not in head.services:
                 report(doc, (phase, i, "service"),

@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Literal
 
 from spbe_monitor.config.fields import Duration
+from spbe_monitor.config.loader import Config as SpbeConfig
 from spbe_monitor.drp.steps.base import Ident, StepContext, StepOutcome, StepSettings
 from spbe_monitor.monitor.runner import run_once
 
@@ -19,11 +20,17 @@ class Config(StepSettings):
     poll: Duration = timedelta(seconds=2)
 
 
+def site_probes(config: SpbeConfig, service_id: str, site: str) -> list[str]:
+    """The probes this step polls for a service: its components labelled with the site."""
+    svc = config.services.get(service_id)
+    return [] if svc is None else [
+        pid for pid in svc.components
+        if pid in config.probes and config.probes[pid].labels.get("site") == site]
+
+
 async def execute(cfg: Config, ctx: StepContext) -> StepOutcome:
     probes = [ctx.config.probes[pid] for sid in cfg.services
-              for pid in ctx.config.services[sid].components
-              if pid in ctx.config.probes
-              and ctx.config.probes[pid].labels.get("site") == cfg.site]
+              for pid in site_probes(ctx.config, sid, cfg.site)]
     if not probes:
         return StepOutcome(False, f"no probe labelled site: {cfg.site} among the components "
                            f"of {', '.join(cfg.services)}")
