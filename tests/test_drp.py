@@ -345,10 +345,11 @@ def test_bad_playbooks_are_reported_at_file_and_line(tmp_path, edit, error):
     text = book.read_text()
     assert edit[0] in text
     book.write_text(text.replace(edit[0], edit[1], 1))
-    r = spbe(config, "drp", "plan", "portal")
-    assert r.returncode == 2
-    line = next(line for line in r.stderr.splitlines() if error in line)
-    assert line.startswith(f"{book}:")
+    for command in (["drp", "plan", "portal"], ["check-config", "--offline"]):
+        r = spbe(config, *command)
+        assert r.returncode == 2, command
+        line = next(line for line in r.stderr.splitlines() if error in line)
+        assert line.startswith(f"{book}:")
 
 
 @pytest.mark.slow

@@ -22,7 +22,7 @@ from spbe_monitor.cli.base import (
     print_table,
 )
 from spbe_monitor.config.loader import load_config
-from spbe_monitor.errors import BadInput, SpbeError
+from spbe_monitor.errors import BadInput, ConfigError, SpbeError
 from spbe_monitor.ledger import db
 from spbe_monitor.ledger.durable import first_line
 from spbe_monitor.monthly import figures_for_month, parse_month
@@ -33,13 +33,25 @@ from spbe_monitor.regulation.classification import Basis, Nature, Scope, classif
 @click.option("--offline", is_flag=True, help="Only the files: do not connect to the ledger.")
 @pass_ctx
 def check_config(ctx: Context, offline: bool) -> None:
-    """Validate the configuration; print every error as file:line: field: message.
+    """Validate the configuration and every service's DRP playbook; print every error as
+    file:line: field: message.
 
     Also connects to the ledger database (exit 1 when unreachable) unless --offline.
     """
+    from spbe_monitor.drp.playbook import find_playbook, load_playbook
+
     config = ctx.config
+    errors: list[str] = []
+    books = sorted({s.drp_playbook for s in config.services.values() if s.drp_playbook})
+    for name in books:
+        try:
+            load_playbook(find_playbook(config, name), config)
+        except ConfigError as exc:
+            errors += exc.errors
+    if errors:
+        raise ConfigError(errors)
     click.echo(f"ok: {len(config.services)} services, {len(config.probes)} probes, "
-               f"{len(config.people)} people ({config.path})")
+               f"{len(config.people)} people, {len(books)} DRP playbooks ({config.path})")
     if offline:
         return
     url = make_url(config.database_url)
