@@ -138,8 +138,8 @@ def status(ctx: Context, as_json: bool) -> None:
         print_json(data)
         return
     print_table("Services", ["Service", "Health", "Since", "Reasons"],
-           [[sid, s["health"], s["since"], "; ".join(s["reasons"])]
-            for sid, s in data["services"].items()])
+                [[sid, s["health"], s["since"], "; ".join(s["reasons"])]
+                 for sid, s in data["services"].items()])
     ledger = data.get("ledger") or {}
     if ledger.get("pending_writes"):
         click.echo(f"LEDGER: {ledger['pending_writes']} writes pending since "
@@ -151,8 +151,8 @@ def status(ctx: Context, as_json: bool) -> None:
         click.echo(f"DRP run {live['run']} live ({live['phase']}) for {live['service']}: "
                    f"RTO elapsed {live['rto_elapsed_seconds']} s of {live['rto_target_seconds']}")
     print_table("Components", ["Probe", "Kind", "Health", "Since", "Last check", "Message"],
-           [[pid, c["kind"], c["health"], c["since"], c["last_check"], c["message"]]
-            for pid, c in data["components"].items()])
+                [[pid, c["kind"], c["health"], c["since"], c["last_check"], c["message"]]
+                 for pid, c in data["components"].items()])
 
 
 @cli.group("db")
@@ -192,8 +192,8 @@ def availability(ctx: Context, month: str, service_id: str | None, as_json: bool
                      pct, j["target_percent"], met])
     partial = " (month to date)" if any(r.partial for r in results) else ""
     print_table(f"Availability {month}{partial}",
-           ["Service", "Class", "Committed s", "Downtime s", "Excused s", "Unmonitored s",
-            "Availability %", "Target %", "Met"], rows)
+                ["Service", "Class", "Committed s", "Downtime s", "Excused s", "Unmonitored s",
+                 "Availability %", "Target %", "Met"], rows)
 
 
 @cli.command("classify")

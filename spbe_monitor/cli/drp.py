@@ -180,8 +180,8 @@ def drp_list(ctx: Context, as_json: bool) -> None:
         print_json(runs)
         return
     print_table("DRP runs", ["Run", "Playbook", "Mode", "State", "Started", "Declared", "By"],
-           [[r["id"], r["playbook_id"], r["mode"], r["state"], r["started_at"],
-             r["declared_at"], r["started_by"]] for r in runs])
+                [[r["id"], r["playbook_id"], r["mode"], r["state"], r["started_at"],
+                  r["declared_at"], r["started_by"]] for r in runs])
 
 
 @drp.command("report")

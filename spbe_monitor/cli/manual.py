@@ -49,9 +49,9 @@ def downtime_list(ctx: Context, service_id: str | None, as_json: bool) -> None:
         print_json([as_dict(o) for o in rows])
         return
     print_table("Outages", ["ID", "Service", "Start (UTC)", "End (UTC)", "Priority", "Source",
-                       "Cause", "Entered by"],
-           [[o.id, o.service_id, o.start_at, o.end_at or "open", o.priority, o.source,
-             o.cause, o.entered_by] for o in rows])
+                            "Cause", "Entered by"],
+                [[o.id, o.service_id, o.start_at, o.end_at or "open", o.priority, o.source,
+                  o.cause, o.entered_by] for o in rows])
 
 
 @downtime.command("annotate")
@@ -105,10 +105,10 @@ def maintenance_list(ctx: Context, as_json: bool) -> None:
         if w.registered_late and len(w.approvals) < len(w.services):
             return f"late ({why}), not approved"
         return f"late ({why}), approved" if w.registered_late else "scheduled"
-    print_table("Maintenance", ["ID", "Services", "Start (UTC)", "End (UTC)", "RRULE", "Reason",
-                           "State"],
-           [[w.id, ", ".join(w.services), w.start_at, w.end_at, w.rrule, w.reason, state(w)]
-            for w in rows])
+    print_table("Maintenance", ["ID", "Services", "Start (UTC)", "End (UTC)", "RRULE",
+                                "Reason", "State"],
+                [[w.id, ", ".join(w.services), w.start_at, w.end_at, w.rrule, w.reason,
+                  state(w)] for w in rows])
 
 
 @maintenance.command("approve")

@@ -148,8 +148,8 @@ def token_list(ctx: Context, as_json: bool) -> None:
         print_json([as_dict(t) for t in rows])
         return
     print_table("Tokens", ["ID", "NIP", "SHA-256", "Created", "Expires", "Last used", "Revoked"],
-           [[t.id, t.nip, t.sha256_prefix, t.created_at, t.expires_at, t.last_used_at,
-             t.revoked_at] for t in rows])
+                [[t.id, t.nip, t.sha256_prefix, t.created_at, t.expires_at, t.last_used_at,
+                  t.revoked_at] for t in rows])
 
 
 @cli.group()
