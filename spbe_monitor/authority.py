@@ -6,7 +6,7 @@ and audits every refusal with its reason before raising it."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 from spbe_monitor.clock import Clock
@@ -139,14 +139,19 @@ class Authority:
             Eselon.III if mode == "disaster" else None))
 
     def drp_step(self, who: Acting, book: Playbook, run_id: int, step_id: str,
-                 starter: str) -> str:
-        """Sign a gate or an approval step, or confirm a manual step."""
+                 starter: str, valid: Callable[[], object] = lambda: None) -> str:
+        """Sign a gate or an approval step, or confirm a manual step. `valid` checks the
+        act itself (step order, checklist, Tabel 4.3) after the rules and before a TOTP
+        code is spent, so a signature tried too early does not burn the code."""
         action, subject = "drp.approve", f"drp-run:{run_id}/{step_id}"
         if who.person is None:
-            return self._break_glass(who, action, subject)
+            actor = self._break_glass(who, action, subject)
+            valid()
+            return actor
         p = who.person
         self._ruled(who, action, subject, refusal(book, step_id, p.nip, p.roles, p.eselon,
                                                   p.services, starter))
+        valid()
         needed = signing_eselon(book, step_id)
         if needed is not None and at_least(needed, Eselon.II):
             self.second_factor(who, action, subject)

@@ -58,6 +58,9 @@ probes: probes
 playbooks: playbooks
 server: {{listen: 127.0.0.1, port: {free_port()}}}
 """)
+    # a Kritis service's recovery must end with wait_healthy: playbooks of tests that do not
+    # wait for the secondary site recover an Esensial one
+    klass = "" if "wait_healthy" in recovery else "classification: esensial\n    "
     (folder / "services.yaml").write_text(f"""\
 services:
   - id: portal
@@ -67,7 +70,7 @@ services:
     nature: publik
     application_basis: umum
     user_scope: nasional
-    availability_target: 99
+    {klass}availability_target: 99
     rto: {rto}
     rpo: 1d
     drp_playbook: portal
@@ -237,7 +240,7 @@ def test_kill_9_during_a_command_step_then_resume(tmp_path):
   - id: step-b
     title: Langkah lama
     kind: command
-    run: ["sh", "-c", "echo x >> {dir}/b.count; sleep 30"]
+    run: ["sh", "-c", "echo 'WAL diterapkan sampai 0/3000060'; echo x >> {dir}/b.count; sleep 30"]
     needs: [step-a]
     timeout: 2m
   - id: step-c
@@ -250,6 +253,13 @@ def test_kill_9_during_a_command_step_then_resume(tmp_path):
     declared_drill(config)
     proc = runner(config, 1, tmp_path / "runner.log")
     wait(lambda: (tmp_path / "b.count").exists(), "step-b started")
+
+    def step_b() -> dict[str, Any]:
+        return next(s for s in status(config, 1)["steps"] if s["id"] == "step-b")
+
+    # what the step prints is in the ledger while it runs, not only when it ends
+    wait(lambda: "WAL diterapkan" in (step_b()["history"][-1]["output_tail"] or ""),
+         "step-b's output so far persisted")
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait(timeout=10)
     assert next(s for s in status(config, 1)["steps"] if s["id"] == "step-b")["state"] == \
@@ -260,6 +270,9 @@ def test_kill_9_during_a_command_step_then_resume(tmp_path):
     time.sleep(2)  # the runner keeps waiting for an operator: nothing moves on its own
     steps = {s["id"]: s["state"] for s in status(config, 1)["steps"]}
     assert steps["step-b"] == "in_doubt" and steps["step-c"] == "pending"
+    [attempt] = step_b()["history"]  # the in-doubt attempt keeps what it had printed
+    assert attempt["state"] == "in_doubt" and attempt["finished_at"] is not None
+    assert "WAL diterapkan sampai 0/3000060" in attempt["output_tail"]
     assert proc.poll() is None
     # meanwhile the daemon shows the live run: its phase and the RTO clock since declaration
     from spbe_monitor.clock import SystemClock

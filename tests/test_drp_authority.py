@@ -8,12 +8,13 @@ from pathlib import Path
 
 import pytest
 
+from spbe_monitor.authority import Acting
 from spbe_monitor.config.loader import load_config
 from spbe_monitor.drp.operations import Drp
 from spbe_monitor.errors import BadInput, Refused
 from spbe_monitor.ledger.store import Store
 from tests.conftest import FakeClock
-from tests.identities import as_person
+from tests.identities import as_person, totp_code
 
 PENYEDIA_IZIN = "197001011995031001"
 PENYEDIA_SURAT = "197203152000031002"  # eselon II, Penyedia Layanan of another service
@@ -85,3 +86,20 @@ def test_gates_are_never_skipped_even_by_the_koordinator(drp: Drp):
             "never skipped")
     drp.decide(run, "promote-replica", "skip", "replika belum ada di latihan ini", who(drp, KABID))
     assert drp.journal.step(run, "promote-replica")["state"] == "skipped"
+
+
+def test_a_signature_tried_too_early_does_not_spend_the_totp_code(drp: Drp, store: Store):
+    """The Penyedia Layanan who tries to declare before the assessments are signed is told
+    so, and the same code still works once the declaration is open (codes are accepted once, so
+    a refused early try must not consume it)."""
+    run = drp.start("perizinan-online", "drill", who(drp, KABID), None)
+    code = totp_code(store, PENYEDIA_IZIN, drp.clock.now())
+    penyedia = Acting.of(drp.config.person(PENYEDIA_IZIN), code)
+    with pytest.raises(BadInput, match="not open for approval yet"):
+        drp.approve(run, "declare", penyedia, None)
+    drp.approve(run, "assess-facility", who(drp, KABID), None, all_checked=True)
+    drp.approve(run, "assess-devices", who(drp, KABID), None, all_checked=True)
+    drp.approve(run, "analyse", who(drp, KABID), None, {"category": "akses",
+                                                        "downtime_hours": 30})
+    drp.approve(run, "declare", penyedia, None)
+    assert drp.journal.run(run)["declared_at"] == drp.clock.now()

@@ -70,7 +70,7 @@ def test_a_failed_step_waits_for_a_decision_and_the_run_carries_on(tmp_path: Pat
         assert st["runner"]["alive"] and "pid" in st["runner"]["holder"]
         text = spbe(config, "drp", "status", "1").stdout
         assert "waiting for a Koordinator Pemulihan's decision on: fragile" in text
-        assert re.search(r"declared \d\d/\d\d/\d{4} \d\d\.\d\d\.\d\d WIB", text)  # zone
+        assert re.search(r"declared\s+\d\d/\d\d/\d{4} \d\d\.\d\d\.\d\d WIB", text)  # zone
         assert "FAILED — waiting for a Koordinator Pemulihan's decision" in (
             tmp_path / "runner.log").read_text()
         r = spbe(config, "drp", "step", "1", "fragile", "skip", "--reason", "x", "--by",
@@ -88,6 +88,10 @@ def test_a_failed_step_waits_for_a_decision_and_the_run_carries_on(tmp_path: Pat
     assert st["state"] == "done" and st["declared_at"] == declared_at  # one declaration
     fragile = next(s for s in st["steps"] if s["id"] == "fragile")
     assert (fragile["state"], fragile["attempts"]) == ("done", 2)
+    first, second = fragile["history"]  # each attempt keeps its own start, end and result
+    assert (first["state"], second["state"]) == ("failed", "done")
+    assert first["finished_at"] <= second["started_at"] == fragile["started_at"]
+    assert first["message"].startswith("exit status") and first["number"] == 1
     [svc] = st["services"]
     assert svc["rto_achieved_seconds"] is not None and svc["rto_achieved_seconds"] > 0
     # an approved playbook's completed drill with the RTO measured counts for the year

@@ -162,11 +162,11 @@ def test_month_end_job_files_once_and_mails_the_people_responsible(config_dir, r
     smtp.start()
     try:
         settings = config_dir / "spbe.yaml"
-        settings.write_text(settings.read_text() + f"""\
+        settings.write_text(settings.read_text().replace("reports:\n", f"""\
 reports:
   folder: ../reports
   email: {{host: 127.0.0.1, port: {port}, sender: spbe@serangkab.go.id, starttls: false}}
-""")
+"""))
         people = config_dir / "people.yaml"
         people.write_text(people.read_text().replace(
             "    services: [perizinan-online]\n",

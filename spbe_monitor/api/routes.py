@@ -13,6 +13,7 @@ from spbe_monitor.api.acts import add_acts
 from spbe_monitor.api.common import Host, row_id
 from spbe_monitor.api.openapi import document
 from spbe_monitor.drp.operations import Drp
+from spbe_monitor.drp.status import run_summary
 from spbe_monitor.errors import BadInput
 from spbe_monitor.ledger.store import as_dict
 from spbe_monitor.monthly import figures_for_month, parse_month
@@ -60,12 +61,11 @@ def add_api(router: web.UrlDispatcher, host: Host) -> None:
 
     async def drp_runs(_: web.Request) -> web.Response:
         runs = await run(drp().journal.runs)
-        return web.json_response([{k: (v.isoformat() if hasattr(v, "isoformat") else v)
-                                   for k, v in r.items()} for r in runs])
+        return web.json_response([run_summary(r) for r in runs])
 
     async def drp_run(request: web.Request) -> web.Response:
-        return web.json_response(await run(drp().status,
-                                            row_id(request.match_info["run"], "run")))
+        status = await run(drp().status, row_id(request.match_info["run"], "run"))
+        return web.json_response(status.as_json())
 
     async def openapi(_: web.Request) -> web.Response:
         return web.json_response(document())

@@ -17,7 +17,6 @@ from spbe_monitor.cli.base import (
     cli,
     pass_ctx,
     print_json,
-    print_table,
     report_formats,
 )
 from spbe_monitor.errors import BadInput
@@ -175,13 +174,22 @@ def drp_abort(ctx: Context, run_id: int, reason: str, offline: bool) -> None:
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
 def drp_list(ctx: Context, as_json: bool) -> None:
-    runs = ctx.drp.journal.runs()
+    """Every run, newest last (times in the configured zone)."""
+    from spbe_monitor.drp.status import run_summary
+
+    runs = [run_summary(r) for r in ctx.drp.journal.runs()]
     if as_json:
         print_json(runs)
         return
-    print_table("DRP runs", ["Run", "Playbook", "Mode", "State", "Started", "Declared", "By"],
-                [[r["id"], r["playbook_id"], r["mode"], r["state"], r["started_at"],
-                  r["declared_at"], r["started_by"]] for r in runs])
+    zone = ctx.config.settings.timezone
+
+    def local(iso: str | None) -> str:
+        return waktu_detik(datetime.fromisoformat(iso), zone) if iso else "-"
+
+    for r in runs:
+        click.echo(f"{r['id']:>4}  {r['playbook']} v{r['playbook_version']}  {r['mode']}  "
+                   f"{r['state']}\n      started {local(r['started_at'])} by {r['started_by']}"
+                   f"; declared {local(r['declared_at'])}")
 
 
 @drp.command("report")
@@ -198,7 +206,7 @@ def drp_report(ctx: Context, run_id: int, formats: str, out_dir: Path | None) ->
     for w in file_report(ctx.store, "formulir-g", data["pelaksanaan"]["playbook"],
                          f"run-{run_id}", data, "formulir_g.html.j2", report_formats(formats),
                          out_dir or ctx.config.reports_dir, now,
-                         partial=data["pelaksanaan"]["status"] == "running",
+                         partial=data["sementara"],
                          audit_key=ctx.config.audit_key_path):
         click.echo(f"{w.path}  sha256:{w.sha256}")
 
@@ -208,38 +216,16 @@ def drp_report(ctx: Context, run_id: int, formats: str, out_dir: Path | None) ->
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
 def drp_status(ctx: Context, run_id: int, as_json: bool) -> None:
-    data = ctx.drp.status(run_id)
+    """A run's steps, runner, RTO and RPO (times in the service's zone)."""
+    from spbe_monitor.cli.drp_view import render
+
+    status = ctx.drp.status(run_id)
     if as_json:
-        print_json(data)
+        print_json(status.as_json())
         return
-    zone = (ctx.config.services[data["services"][0]["service"]].zone if data["services"]
+    zone = (ctx.config.services[status.services[0].service].zone if status.services
             else ctx.config.settings.timezone)
-
-    def local(iso: str | None) -> str | None:
-        """A time as a person reads it: in the service's zone (storage stays UTC)."""
-        return waktu_detik(datetime.fromisoformat(iso), zone) if iso else None
-
-    click.echo(f"run {run_id} {data['playbook']} ({data['mode']}): {data['state']}, "
-               f"declared {local(data['declared_at']) or '-'}")
-    runner = data["runner"]
-    if runner is not None:
-        click.echo(f"runner: {runner['holder']}, lease renewed {local(runner['renewed_at'])}"
-                   if runner["alive"] else "runner: none alive" + (
-                       f" since {local(runner['renewed_at'])}" if runner["renewed_at"]
-                       else "") + f" — `spbe drp resume {run_id}` carries on")
-    if data["waiting_decision"]:
-        click.echo("waiting for a Koordinator Pemulihan's decision on: "
-                   + ", ".join(data["waiting_decision"])
-                   + f" (`spbe drp step {run_id} STEP retry|skip|mark-done --reason …`)")
-    print_table("Steps", ["Step", "Phase", "Kind", "State", "Started", "Finished", "By", "Note"],
-                [[s["id"], s["phase"], s["kind"], s["state"],
-                  local(s["started_at"] or s["waiting_since"]), local(s["finished_at"]),
-                  s["actor"], s["note"]] for s in data["steps"]])
-    print_table("RTO / RPO", ["Service", "RTO target s", "RTO achieved s", "Met",
-                              "RPO target s", "RPO achieved s", "Met"],
-                [[v["service"], v["rto_target_seconds"], v["rto_achieved_seconds"],
-                  v["rto_met"], v["rpo_target_seconds"], v["rpo_achieved_seconds"],
-                  v["rpo_met"]] for v in data["services"]])
+    click.echo(render(status, zone))
 
 
 @drp.command("assess")

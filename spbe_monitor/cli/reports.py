@@ -101,8 +101,8 @@ def report_evaluasi(ctx: Context, semester: str, formats: str, out_dir: Path | N
             click.echo(f"warning: DRP run {r['id']} left out: its playbook cannot be read",
                        err=True)
     lo, hi = (f"{year}-01", f"{year}-07") if half == 1 else (f"{year}-07", f"{year + 1}-01")
-    names = {sid: s.name for sid, s in ctx.config.services.items()}
-    data = evaluasi.build(year, half, months, evaluasi.drp_rows(statuses, names, lo, hi))
+    data = evaluasi.build(year, half, months,
+                          evaluasi.drp_rows(statuses, ctx.config.services, lo, hi))
     for w in file_report(ctx.store, "evaluasi", "semua", semester, data, "evaluasi.html.j2",
                          report_formats(formats), out_dir or ctx.config.reports_dir, now,
                          partial=False, audit_key=ctx.config.audit_key_path):

@@ -147,10 +147,14 @@ def load_config(path: Path | None = None) -> Config:
                 svc, settings, playbooks_dir, partial(errors.at_field, services_doc, loc),
                 warnings.append, services_doc.where((*loc, "classification")),
             )
-            for j, component in enumerate(svc.components):
-                if component not in named:
-                    errors.at(services_doc, (*loc, "components", j),
-                              f"unknown probe id {component!r} (not in {probes_dir}/*.yaml)")
+            for field in ("components", "standby"):
+                for j, component in enumerate(getattr(svc, field)):
+                    if component not in named:
+                        errors.at(services_doc, (*loc, field, j), f"unknown probe id "
+                                  f"{component!r} (not in {probes_dir}/*.yaml)")
+                    elif field == "standby" and component in svc.components:
+                        errors.at(services_doc, (*loc, field, j), f"{component!r} is "
+                                  "already a component: a standby probe is not one")
             if isinstance(svc.require, int) and svc.require > len(svc.components):
                 errors.at(services_doc, (*loc, "require"), f"needs {svc.require} components "
                           f"but the service lists {len(svc.components)}")

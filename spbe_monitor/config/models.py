@@ -74,6 +74,7 @@ class Email(Strict):
 class Reports(Strict):
     folder: Text = "../var/reports"  # relative to spbe.yaml's folder
     email: Email | None = None
+    place: Text | None = None  # where the forms are signed: "Serang, 29 November 2026"
 
 
 class Maintenance(Strict):
@@ -130,6 +131,9 @@ class Service(Strict):
     timezone: ZoneName | None = None
     components: list[Ident] = []
     require: Require = "all"
+    # the secondary site's probes: checked and exported, never part of the availability rule
+    # (a standby is down by design); a DRP `wait_healthy` waits for them
+    standby: list[Ident] = []
     drp_playbook: Ident | None = None
     unmonitored: Unmonitored | None = None
 

@@ -11,6 +11,7 @@ from datetime import datetime
 from spbe_monitor.clock import Clock
 from spbe_monitor.config.loader import Config
 from spbe_monitor.drp.operations import Drp
+from spbe_monitor.drp.status import RunState, StepState
 from spbe_monitor.errors import SpbeError
 from spbe_monitor.ledger.store import Store
 
@@ -47,7 +48,7 @@ def read_facts(config: Config, store: Store, clock: Clock) -> DrpFacts:
     now = clock.now()
     # a draft's drill, or one that never measured the RTO, proves no recovery: newest first,
     # each service takes the first drill that counts
-    counted = sorted((r for r in runs if r["mode"] == "drill" and r["state"] == "done"
+    counted = sorted((r for r in runs if r["mode"] == "drill" and r["state"] is RunState.DONE
                       and r["finished_at"] and r["document_approved"]),
                      key=lambda r: r["finished_at"], reverse=True)
     for run in counted:
@@ -55,23 +56,22 @@ def read_facts(config: Config, store: Store, clock: Clock) -> DrpFacts:
             status = ops.status(run["id"])
         except SpbeError:  # an old run whose playbook file is gone or no longer valid
             continue
-        for svc in status["services"]:
-            if svc["service"] not in last and svc["rto_achieved_seconds"] is not None:
-                last[svc["service"]] = LastDrill(run["finished_at"],
-                                                 svc["rto_achieved_seconds"],
-                                                 svc["rpo_achieved_seconds"])
+        for rec in status.services:
+            if rec.service not in last and rec.rto_achieved is not None:
+                last[rec.service] = LastDrill(run["finished_at"], rec.rto_achieved,
+                                              rec.rpo_achieved)
     for run in runs:
-        if run["state"] == "running":
+        if run["state"] is RunState.RUNNING:
             try:
                 book = ops.playbook_of(run["id"])
             except SpbeError:
                 continue
             steps = ops.journal.steps(run["id"])
             open_phases = [s["phase"] for s in steps
-                           if s["state"] not in ("done", "skipped", "failed")]
+                           if not s["state"].settled and s["state"] is not StepState.FAILED]
             phase = open_phases[0] if open_phases else "normalisation"
             expected = [book.steps[s["step_id"]][1].expected for s in steps
-                        if s["phase"] == "recovery" and s["state"] not in ("done", "skipped")]
+                        if s["phase"] == "recovery" and not s["state"].settled]
             left = sum(e.total_seconds() for e in expected if e is not None)
             declared = run["declared_at"]
             elapsed = (now - declared).total_seconds() if declared else None

@@ -12,14 +12,15 @@ from typing import Any
 from spbe_monitor.authority import BREAK_GLASS
 from spbe_monitor.config.models import Person
 from spbe_monitor.drp.keterangan import in_bahasa
+from spbe_monitor.drp.status import Recovery, RunState, RunStatus, StepState
 from spbe_monitor.reports.words import durasi, durasi_tepat, tanggal, waktu_detik
 from spbe_monitor.reports.words import nip as nip_teks
 
-STATUS = {"pending": "belum dimulai", "waiting_approval": "menunggu persetujuan",
-          "running": "berjalan", "done": "selesai", "failed": "gagal", "skipped": "dilewati",
-          "in_doubt": "diragukan (runner terhenti)"}
-RUN_STATUS = {"running": "sedang berjalan", "done": "selesai", "failed": "gagal",
-              "aborted": "dihentikan"}
+STATUS = {StepState.PENDING: "belum dimulai", StepState.WAITING_APPROVAL: "menunggu persetujuan",
+          StepState.RUNNING: "berjalan", StepState.DONE: "selesai", StepState.FAILED: "gagal",
+          StepState.SKIPPED: "dilewati", StepState.IN_DOUBT: "diragukan (runner terhenti)"}
+RUN_STATUS = {RunState.RUNNING: "sedang berjalan", RunState.DONE: "selesai",
+              RunState.FAILED: "gagal", RunState.ABORTED: "dihentikan"}
 FASE = {"declaration": "deklarasi", "recovery": "pemulihan", "normalisation": "normalisasi"}
 RIWAYAT = {"step.failed": "gagal", "step.in_doubt": "diragukan (runner terhenti)",
            "step.retry": "diulang", "step.skip": "dilewati atas keputusan",
@@ -45,36 +46,35 @@ class Setting:
     allow_starter: bool
     coordinator: Person | None
     provider: Person | None  # the Penyedia Layanan who "Mengetahui"
+    place: str | None = None  # where it is signed (reports.place)
 
 
-def _seconds(a: str | None, b: str | None) -> float | None:
-    if not a or not b:
-        return None
-    return (datetime.fromisoformat(b) - datetime.fromisoformat(a)).total_seconds()
+def _seconds(a: datetime | None, b: datetime | None) -> float | None:
+    return None if a is None or b is None else (b - a).total_seconds()
 
 
-def critical_path(status: dict[str, Any], needs: dict[str, tuple[str, ...]]) -> list[str]:
+def critical_path(status: RunStatus, needs: dict[str, tuple[str, ...]]) -> list[str]:
     """From the last recovery step to finish, back along the dependency that ended last."""
-    steps = {s["id"]: s for s in status["steps"] if s["phase"] == "recovery"}
-    done = [s for s in steps.values() if s["finished_at"]]
+    steps = {s.id: s for s in status.steps if s.phase == "recovery"}
+    done = [s for s in steps.values() if s.finished_at]
     if not done:
         return []
-    current = max(done, key=lambda s: s["finished_at"])["id"]
+    current = max(done, key=lambda s: s.finished_at or datetime.min).id
     path = [current]
     while True:
-        deps = [steps[n] for n in needs.get(current, ()) if n in steps and steps[n]["finished_at"]]
+        deps = [steps[n] for n in needs.get(current, ()) if n in steps and steps[n].finished_at]
         if not deps:
             return list(reversed(path))
-        current = max(deps, key=lambda s: s["finished_at"])["id"]
+        current = max(deps, key=lambda s: s.finished_at or datetime.min).id
         path.append(current)
 
 
-def build(status: dict[str, Any], journal: list[dict[str, Any]], setting: Setting
+def build(status: RunStatus, journal: list[dict[str, Any]], setting: Setting
           ) -> dict[str, Any]:
     people, titles, expected = setting.people, setting.titles, setting.expected
 
-    def at(iso: str | None) -> str | None:
-        return waktu_detik(datetime.fromisoformat(iso), setting.zone) if iso else None
+    def at(moment: datetime | None) -> str | None:
+        return waktu_detik(moment, setting.zone) if moment else None
 
     def who(nip: str | None) -> dict[str, Any] | None:
         if not nip:
@@ -89,19 +89,18 @@ def build(status: dict[str, Any], journal: list[dict[str, Any]], setting: Settin
                 "jabatan": p.position if p else None,
                 "eselon": p.eselon.value if p and p.eselon else None}
 
-    timeline = []
-    for s in status["steps"]:
-        begin = s["started_at"] or s["waiting_since"]
-        took = _seconds(begin, s["finished_at"])
-        exp = expected.get(s["id"])
+    timeline: list[dict[str, Any]] = []
+    for s in status.steps:
+        took = _seconds(s.began, s.finished_at)
+        exp = expected.get(s.id)
         timeline.append({
-            "id": s["id"], "judul": titles.get(s["id"], s["id"]), "fase": FASE[s["phase"]],
-            "jenis": s["kind"], "keadaan": s["state"], "status": STATUS[s["state"]],
-            "percobaan": s["attempts"], "mulai": at(begin), "selesai": at(s["finished_at"]),
+            "id": s.id, "judul": titles.get(s.id, s.id), "fase": FASE[s.phase],
+            "jenis": s.kind, "keadaan": s.state.value, "status": STATUS[s.state],
+            "percobaan": s.attempts, "mulai": at(s.began), "selesai": at(s.finished_at),
             "durasi_detik": took, "durasi_teks": durasi_tepat(took) if took is not None else "-",
-            "perkiraan_detik": exp, "oleh": who(s["actor"]),
-            "catatan": in_bahasa(s["note"], setting.zone),
-            "tidak_diuji": s["state"] == "skipped" and (s["note"] or "").startswith(
+            "perkiraan_detik": exp, "oleh": who(s.actor),
+            "catatan": in_bahasa(s.note, setting.zone),
+            "tidak_diuji": s.state is StepState.SKIPPED and (s.note or "").startswith(
                 "not exercised"),
             "melebihi_perkiraan_detik": (took - exp) if took is not None and exp is not None
             and took > exp else None,
@@ -112,7 +111,7 @@ def build(status: dict[str, Any], journal: list[dict[str, Any]], setting: Settin
             detail = json.loads(e["detail"] or "{}")
             approvals.append({"langkah": e["step_id"],
                               "judul": titles.get(e["step_id"], e["step_id"]),
-                              "waktu": at(e["at"].isoformat()),
+                              "waktu": at(e["at"]),
                               "oleh": who(detail.get("by")), "catatan": detail.get("note"),
                               "daftar_periksa": [
                                   {"butir": item, "diperiksa": ok}
@@ -127,7 +126,7 @@ def build(status: dict[str, Any], journal: list[dict[str, Any]], setting: Settin
             if e["event"] == "runner.start" and detail.get("dead_since"):
                 said = "runner sebelumnya tidak aktif sejak " + waktu_detik(
                     datetime.fromisoformat(detail["dead_since"]), setting.zone)
-            history.append({"waktu": at(e["at"].isoformat()),
+            history.append({"waktu": at(e["at"]),
                             "langkah": titles.get(e["step_id"], e["step_id"] or "-"),
                             "peristiwa": RIWAYAT[e["event"]], "oleh": who(detail.get("by")),
                             "keterangan": said})
@@ -142,10 +141,11 @@ def build(status: dict[str, Any], journal: list[dict[str, Any]], setting: Settin
     waiting = sorted((t for t in timeline if t["jenis"] in ("approval", "manual", "gate")
                       and t["durasi_detik"]), key=lambda t: -t["durasi_detik"])
     peluang: list[dict[str, Any]] = []
-    for svc in status["services"]:
-        if svc["rto_met"] is False:
-            late = svc["rto_achieved_seconds"] - svc["rto_target_seconds"]
-            name = setting.service_names.get(svc["service"], svc["service"])
+    for svc in status.services:
+        if svc.rto_met is False:
+            assert svc.rto_achieved is not None and svc.rto_target is not None
+            late = svc.rto_achieved - svc.rto_target
+            name = setting.service_names.get(svc.service, svc.service)
             peluang.append({"dampak_rto_detik": late,
                             "uraian": f"RTO layanan {name} terlewati {durasi_tepat(late)}; "
                                       "percepat langkah pada jalur kritis."})
@@ -154,11 +154,10 @@ def build(status: dict[str, Any], journal: list[dict[str, Any]], setting: Settin
                         "uraian": f"Langkah \u201c{t['judul']}\u201d melebihi perkiraan "
                                   f"{durasi_tepat(t['melebihi_perkiraan_detik'])}; perbarui "
                                   "prosedur atau perkiraannya."})
-    for t in waiting[:3]:
-        if t["fase"] != "normalisation":
-            peluang.append({"dampak_rto_detik": t["durasi_detik"],
-                            "uraian": f"Menunggu persetujuan/konfirmasi \u201c{t['judul']}\u201d "
-                                      f"{t['durasi_teks']}; pastikan penanda tangan siaga."})
+    for t in [t for t in waiting if t["fase"] == FASE["recovery"]][:3]:  # in the RTO
+        peluang.append({"dampak_rto_detik": t["durasi_detik"],
+                        "uraian": f"Menunggu persetujuan/konfirmasi \u201c{t['judul']}\u201d "
+                                  f"{t['durasi_teks']}; pastikan penanda tangan siaga."})
     for t in failures:
         peluang.append({"dampak_rto_detik": t["durasi_detik"] or 0,
                         "uraian": f"Langkah \u201c{t['judul']}\u201d {t['status']}: "
@@ -167,23 +166,23 @@ def build(status: dict[str, Any], journal: list[dict[str, Any]], setting: Settin
     return {
         "formulir": "G", "judul": "Laporan Evaluasi DRP",
         "pelaksanaan": {
-            "run": status["run"], "playbook": status["playbook"],
-            "versi": status["playbook_version"], "sha256": status["playbook_sha256"],
-            "jenis": "Uji DRP" if status["mode"] == "drill" else "Pelaksanaan DRP (bencana)",
-            "dokumen_disetujui": status["document_approved"],
+            "run": status.run, "playbook": status.playbook,
+            "versi": status.playbook_version, "sha256": status.playbook_sha256,
+            "jenis": "Uji DRP" if status.mode == "drill" else "Pelaksanaan DRP (bencana)",
+            "dokumen_disetujui": status.document_approved,
             "deklarasi_oleh_pemulai_diizinkan": setting.allow_starter,
-            "dimulai_oleh": who(status["started_by"]), "dimulai": at(status["started_at"]),
-            "waktu_bencana": at(status["disaster_at"]), "deklarasi": at(status["declared_at"]),
-            "selesai": at(status["finished_at"]), "status": RUN_STATUS[status["state"]],
-            "alasan": status["reason"],
+            "dimulai_oleh": who(status.started_by), "dimulai": at(status.started_at),
+            "waktu_bencana": at(status.disaster_at), "deklarasi": at(status.declared_at),
+            "selesai": at(status.finished_at), "status": RUN_STATUS[status.state],
+            "alasan": status.reason,
             "jalur_darurat": any(BREAK_GLASS in (x or "") for x in [
-                status["started_by"], *(st["actor"] for st in status["steps"]),
+                status.started_by, *(st.actor for st in status.steps),
                 *(json.loads(e["detail"] or "{}").get("by") for e in journal)]),
         },
-        "status_run": status,  # the figures, exactly as `spbe drp status --json`
+        "status_run": status.as_json(),  # the figures, exactly as `drp status --json`
         "linimasa": timeline,
-        "sementara": status["state"] == "running",
-        "capaian": [_achieved(svc, setting) for svc in status["services"]],
+        "sementara": status.state is RunState.RUNNING,
+        "capaian": [_achieved(svc, setting) for svc in status.services],
         "jalur_kritis": [titles.get(sid, sid) for sid in critical_path(status, setting.needs)],
         "melebihi_perkiraan": over,
         "kegagalan": failures,
@@ -197,14 +196,14 @@ def build(status: dict[str, Any], journal: list[dict[str, Any]], setting: Settin
             "koordinator_pemulihan": who(setting.coordinator.nip) if setting.coordinator
             else None,
             "mengetahui": who(setting.provider.nip) if setting.provider else None,
-            "tanggal": tanggal(datetime.fromisoformat(
-                status["finished_at"] or max(e["at"] for e in journal).isoformat()),
-                setting.zone) if journal or status["finished_at"] else None,
+            "tanggal": ", ".join(x for x in (setting.place, tanggal(
+                status.finished_at or max(e["at"] for e in journal), setting.zone)) if x)
+            if journal or status.finished_at else None,
         },
     }
 
 
-def _achieved(svc: dict[str, Any], setting: Setting) -> dict[str, Any]:
+def _achieved(svc: Recovery, setting: Setting) -> dict[str, Any]:
     """A service's RTO and RPO in words, exact to the second, with the RTO's breakdown."""
     def text(seconds: float | None) -> str:
         return "-" if seconds is None else durasi_tepat(seconds)
@@ -212,17 +211,17 @@ def _achieved(svc: dict[str, Any], setting: Setting) -> dict[str, Any]:
     def target(seconds: float | None) -> str:
         return "-" if seconds is None else durasi(seconds)
 
-    split = svc["rto_breakdown_seconds"]
+    split = svc.rto_breakdown
     return {
-        "layanan": setting.service_names.get(svc["service"], svc["service"]),
-        "rto_target": target(svc["rto_target_seconds"]),
-        "rto_capaian": text(svc["rto_achieved_seconds"]), "rto_tercapai": svc["rto_met"],
-        "rpo_target": target(svc["rpo_target_seconds"]),
-        "rpo_capaian": text(svc["rpo_achieved_seconds"]), "rpo_tercapai": svc["rpo_met"],
+        "layanan": setting.service_names.get(svc.service, svc.service),
+        "rto_target": target(svc.rto_target),
+        "rto_capaian": text(svc.rto_achieved), "rto_tercapai": svc.rto_met,
+        "rpo_target": target(svc.rpo_target),
+        "rpo_capaian": text(svc.rpo_achieved), "rpo_tercapai": svc.rpo_met,
         "rincian_rto": [{"bagian": label, "durasi": text(split.get(key, 0.0))}
                         for key, label in RINCIAN if split.get(key)],
-        "pulih_pada": waktu_detik(datetime.fromisoformat(svc["recovered_at"]), setting.zone)
-        if svc["recovered_at"] else None,
-        "titik_pemulihan": waktu_detik(datetime.fromisoformat(svc["recovery_point"]),
-                                       setting.zone) if svc["recovery_point"] else None,
+        "pulih_pada": waktu_detik(svc.recovered_at, setting.zone) if svc.recovered_at
+        else None,
+        "titik_pemulihan": waktu_detik(svc.recovery_point, setting.zone)
+        if svc.recovery_point else None,
     }

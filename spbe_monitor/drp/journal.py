@@ -5,16 +5,24 @@ A step found `running` by a new runner is `in_doubt`: never silently re-run."""
 from __future__ import annotations
 
 import json
+from collections.abc import Set as AbstractSet
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, insert, select, update
+from sqlalchemy import and_, delete, insert, select, update
 
 from spbe_monitor.drp.playbook import Playbook, skipped_in
+from spbe_monitor.drp.status import RunState, StepState
 from spbe_monitor.errors import BadInput, NotFound
 from spbe_monitor.ledger.evidence import seal
 from spbe_monitor.ledger.store import Store
-from spbe_monitor.ledger.tables import drp_document_approvals, drp_journal, drp_runs, drp_steps
+from spbe_monitor.ledger.tables import (
+    drp_document_approvals,
+    drp_journal,
+    drp_live_output,
+    drp_runs,
+    drp_steps,
+)
 from spbe_monitor.regulation.disaster import DECLARATION
 
 
@@ -22,7 +30,12 @@ def _row(r: Any) -> dict[str, Any]:
     d = dict(r._mapping)
     if "output" in d:
         d["output"] = json.loads(d["output"]) if d["output"] else {}
+    d["state"] = StepState(d["state"])
     return d
+
+
+def _run(r: Any) -> dict[str, Any]:
+    return {**r._mapping, "state": RunState(r.state)}
 
 
 class Journal:
@@ -61,17 +74,18 @@ class Journal:
                 playbook_sha256=playbook.sha256, playbook_path=str(playbook.path),
                 playbook_text=playbook.text,
                 document_approved=approved, mode=mode, started_by=started_by,
-                started_at=now, disaster_at=disaster_at, state="running",
+                started_at=now, disaster_at=disaster_at, state=RunState.RUNNING,
             )).inserted_primary_key
             assert rid is not None
             run_id = int(rid[0])
             rows = [dict(run_id=run_id, step_id=d.id, position=i, phase="declaration",
-                         kind="gate", state="pending", attempts=0)
+                         kind="gate", state=StepState.PENDING, attempts=0)
                     for i, d in enumerate(DECLARATION)]
             for i, (sid, (phase, step)) in enumerate(playbook.steps.items(), start=len(rows)):
                 skip = skipped_in(mode, step)
                 rows.append(dict(run_id=run_id, step_id=sid, position=i, phase=phase,
-                                 kind=step.kind, state="skipped" if skip else "pending",
+                                 kind=step.kind, state=StepState.SKIPPED if skip
+                                 else StepState.PENDING,
                                  attempts=0, note=f"not exercised in a {mode}" if skip else None))
             conn.execute(insert(drp_steps), rows)
             seal(conn, drp_runs, drp_runs.c.id == run_id, now)
@@ -97,11 +111,11 @@ class Journal:
             r = conn.execute(select(drp_runs).where(drp_runs.c.id == run_id)).first()
         if r is None:
             raise NotFound(f"no DRP run {run_id}")
-        return dict(r._mapping)
+        return _run(r)
 
     def runs(self) -> list[dict[str, Any]]:
         with self.engine.connect() as conn:
-            return [dict(r._mapping) for r in conn.execute(
+            return [_run(r) for r in conn.execute(
                 select(drp_runs).order_by(drp_runs.c.id))]
 
     def steps(self, run_id: int) -> list[dict[str, Any]]:
@@ -120,7 +134,22 @@ class Journal:
             return [dict(r._mapping) for r in conn.execute(select(drp_journal).where(
                 drp_journal.c.run_id == run_id).order_by(drp_journal.c.id))]
 
-    def move(self, run_id: int, step_id: str, allowed: set[str], new: str, now: datetime,
+    def live_tail(self, run_id: int, step_id: str, attempt: int, tail: str,
+                  now: datetime) -> None:
+        """Keep the output so far of a step's newest attempt (replaces the previous one)."""
+        with self.engine.begin() as conn:
+            conn.execute(delete(drp_live_output).where(and_(
+                drp_live_output.c.run_id == run_id, drp_live_output.c.step_id == step_id)))
+            conn.execute(insert(drp_live_output).values(
+                run_id=run_id, step_id=step_id, attempt=attempt, tail=tail, updated_at=now))
+
+    def live_tails(self, run_id: int) -> dict[str, tuple[int, str]]:
+        """step → (attempt, output so far) of each step's newest attempt that printed."""
+        with self.engine.connect() as conn:
+            return {r.step_id: (r.attempt, r.tail) for r in conn.execute(
+                select(drp_live_output).where(drp_live_output.c.run_id == run_id))}
+
+    def move(self, run_id: int, step_id: str, allowed: AbstractSet[str], new: str, now: datetime,
              event: str, by: str | None = None, detail: dict[str, Any] | None = None,
              audit: bool = False, **values: Any) -> bool:
         """Conditional transition: only from `allowed` states; False if someone else moved
@@ -155,11 +184,11 @@ class Journal:
                     declared_at=at))
             seal(conn, drp_runs, drp_runs.c.id == run_id, at)
 
-    def finish(self, run_id: int, state: str, now: datetime, reason: str | None = None,
+    def finish(self, run_id: int, state: RunState, now: datetime, reason: str | None = None,
                actor: str | None = None) -> bool:
         with self.engine.begin() as conn:
             result = conn.execute(update(drp_runs).where(and_(
-                drp_runs.c.id == run_id, drp_runs.c.state == "running")).values(
+                drp_runs.c.id == run_id, drp_runs.c.state == RunState.RUNNING)).values(
                     state=state, finished_at=now, reason=reason))
             if result.rowcount != 1:
                 return False
@@ -172,6 +201,6 @@ class Journal:
 
     def require_running(self, run_id: int) -> dict[str, Any]:
         run = self.run(run_id)
-        if run["state"] != "running":
+        if run["state"] != RunState.RUNNING:
             raise BadInput(f"run {run_id} is {run['state']}")
         return run

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +22,14 @@ from spbe_monitor.drp.playbook import (
     playbook_from_text,
 )
 from spbe_monitor.drp.progress import ready, satisfied
+from spbe_monitor.drp.status import (
+    RunnerStatus,
+    RunState,
+    RunStatus,
+    StepState,
+    StepStatus,
+    attempts,
+)
 from spbe_monitor.drp.steps.wait_healthy import Config as WaitHealthy
 from spbe_monitor.drp.timing import normalisation_seconds, services_timing
 from spbe_monitor.errors import BadInput, ConfigError
@@ -83,7 +90,7 @@ class Drp:
                                "approval by a Penyedia Layanan for these exact contents: it "
                                "is unapproved or was changed since approval")
         active = [r["id"] for r in self.journal.runs()
-                  if r["playbook_id"] == book.id and r["state"] == "running"]
+                  if r["playbook_id"] == book.id and r["state"] == RunState.RUNNING]
         if active:
             raise self.authority.refuse(actor, "drp.start", f"playbook:{book.id}",
                                f"run {active[0]} of {book.id} is still active: one run per "
@@ -104,36 +111,35 @@ class Drp:
         book = self.playbook_of(run_id, acting=True)
         step = self.journal.step(run_id, step_id)
         subject = f"drp-run:{run_id}/{step_id}"
-        actor = self.authority.drp_step(who, book, run_id, step_id, run["started_by"])
-        open_now = {s["step_id"] for s in ready(self.journal.steps(run_id), book)}
-        if step_id not in open_now:
-            reason = f"{step_id} is {step['state']} and not open for approval yet"
-            self.store.record_refusal(self.clock.now(), who.actor, "drp.approve", subject,
-                                      reason)
-            raise BadInput(reason)
-        gate = next((g for g in book.gates if g.step.id == step_id), None)
-        answers = ticked(step_id, gate.gate.checklist if gate else (), checked, all_checked,
-                         note)
-        output: dict[str, Any] = {"checklist": answers} if answers else {}
-        if step_id == "analyse":
-            if scenario is None:
-                raise BadInput("analyse records Tabel 4.3: give --category (and "
-                               "--recovery-days, --downtime-hours, --data-lost as they apply)")
-            verdict = assess(Category(scenario["category"]),
-                             scenario.get("recovery_days", 0), scenario.get("downtime_hours", 0),
-                             scenario.get("data_lost", False))
-            output = {"tabel_4_3": {"response": verdict.response.value, "row": verdict.row,
-                                    "reason": verdict.reason, **scenario}}
-        if step_id == "declare" and run["mode"] == "disaster":
-            analysed = self.journal.step(run_id, "analyse")["output"].get("tabel_4_3", {})
-            if analysed.get("response") != Response.PEMULIHAN.value:
-                raise self.authority.refuse(actor, "drp.approve", subject,
-                                   "the analysis (Tabel 4.3) found "
-                                   f"{analysed.get('response', 'nothing')}: the disaster "
-                                   "criteria are not met")
+        output: dict[str, Any] = {}
+
+        def valid() -> None:
+            open_now = {s["step_id"] for s in ready(self.journal.steps(run_id), book)}
+            if step_id not in open_now:
+                reason = f"{step_id} is {step['state']} and not open for approval yet"
+                self.store.record_refusal(self.clock.now(), who.actor, "drp.approve", subject,
+                                          reason)
+                raise BadInput(reason)
+            gate = next((g for g in book.gates if g.step.id == step_id), None)
+            answers = ticked(step_id, gate.gate.checklist if gate else (), checked,
+                             all_checked, note)
+            if answers:
+                output["checklist"] = answers
+            if step_id == "analyse":
+                output["tabel_4_3"] = self._analysed(scenario)
+            if step_id == "declare" and run["mode"] == "disaster":
+                analysed = self.journal.step(run_id, "analyse")["output"].get("tabel_4_3", {})
+                if analysed.get("response") != Response.PEMULIHAN.value:
+                    raise self.authority.refuse(
+                        who.actor, "drp.approve", subject, "the analysis (Tabel 4.3) found "
+                        f"{analysed.get('response', 'nothing')}: the disaster criteria are "
+                        "not met")
+
+        actor = self.authority.drp_step(who, book, run_id, step_id, run["started_by"], valid)
         now = self.clock.now()
         moved = self.journal.move(
-            run_id, step_id, {"pending", "waiting_approval"}, "done", now, "step.approved",
+            run_id, step_id, {StepState.PENDING, StepState.WAITING_APPROVAL}, StepState.DONE,
+            now, "step.approved",
             by=actor, audit=True,
             detail={"note": note, "eselon": who.person.eselon if who.person else None,
                     "name": who.person.name if who.person else None, **output},
@@ -144,6 +150,17 @@ class Drp:
         if step_id == "declare":
             self.journal.declared(run_id, now)
         return output
+
+    @staticmethod
+    def _analysed(scenario: dict[str, Any] | None) -> dict[str, Any]:
+        """The Tabel 4.3 row and verdict `analyse` records with its scenario."""
+        if scenario is None:
+            raise BadInput("analyse records Tabel 4.3: give --category (and "
+                           "--recovery-days, --downtime-hours, --data-lost as they apply)")
+        verdict = assess(Category(scenario["category"]), scenario.get("recovery_days", 0),
+                         scenario.get("downtime_hours", 0), scenario.get("data_lost", False))
+        return {"response": verdict.response.value, "row": verdict.row,
+                "reason": verdict.reason, **scenario}
 
     def decide(self, run_id: int, step_id: str, decision: str, reason: str,
                who: Acting, recovered_at: str | None = None) -> None:
@@ -159,9 +176,11 @@ class Drp:
         actor = self.authority.drp_steer(who, book, f"deciding ({decision})",
                                          f"drp.step.{decision}", subject)
         output = self._recovered(book, run, step, decision, recovered_at)
-        moves = {"retry": ({"in_doubt", "failed"}, "pending"),
-                 "skip": ({"in_doubt", "failed", "pending", "waiting_approval"}, "skipped"),
-                 "mark-done": ({"in_doubt", "failed"}, "done")}
+        stuck = {StepState.IN_DOUBT, StepState.FAILED}
+        moves = {"retry": (stuck, StepState.PENDING),
+                 "skip": (stuck | {StepState.PENDING, StepState.WAITING_APPROVAL},
+                          StepState.SKIPPED),
+                 "mark-done": (stuck, StepState.DONE)}
         allowed, new = moves[decision]
         if (step["phase"] == "declaration" or step["kind"] == "approval") \
                 and decision != "retry":
@@ -170,7 +189,7 @@ class Drp:
                                "or marked done")
         now = self.clock.now()
         extra: dict[str, Any] = {"note": reason}
-        if new == "done":
+        if new == StepState.DONE:
             extra["finished_at"] = now
         if output:
             extra["output"] = json.dumps(output)
@@ -208,48 +227,37 @@ class Drp:
             raise BadInput("--reason is required")
         actor = self.authority.drp_steer(who, self.playbook_of(run_id), "aborting a run",
                                          "drp.aborted", f"drp-run:{run_id}")
-        self.journal.finish(run_id, "aborted", self.clock.now(), reason, actor=actor)
+        self.journal.finish(run_id, RunState.ABORTED, self.clock.now(), reason, actor=actor)
 
-    def status(self, run_id: int) -> dict[str, Any]:
+    def status(self, run_id: int) -> RunStatus:
         run = self.journal.run(run_id)
         book = self.playbook_of(run_id)
         steps = self.journal.steps(run_id)
+        journal = self.journal.entries(run_id)
+        tried = attempts(journal, self.journal.live_tails(run_id))
+        return RunStatus(
+            run_id, run["playbook_id"], run["playbook_version"], run["playbook_sha256"],
+            run["document_approved"], self.file_changed(run_id), run["mode"], run["state"],
+            run["started_by"], run["started_at"], run["disaster_at"], run["declared_at"],
+            run["finished_at"], run["reason"],
+            tuple(StepStatus(s["step_id"], s["phase"], s["kind"], s["state"], s["attempts"],
+                             s["waiting_since"], s["started_at"], s["finished_at"],
+                             s["actor"], s["note"], s["output"], tried.get(s["step_id"], ()))
+                  for s in steps),
+            services_timing(run, steps, book, self.config.services, journal,
+                            self.clock.now()),
+            normalisation_seconds(steps),
+            tuple(s["step_id"] for s in steps if s["state"] in (StepState.FAILED,
+                                                                 StepState.IN_DOUBT)
+                  and not satisfied(s, book)),
+            self._runner(run_id) if run["state"] == RunState.RUNNING else None)
 
-        def iso(value: datetime | None) -> str | None:
-            return value.isoformat() if value else None
-
-        return {
-            "run": run_id, "playbook": run["playbook_id"],
-            "playbook_version": run["playbook_version"],
-            "playbook_sha256": run["playbook_sha256"],
-            "document_approved": run["document_approved"],
-            "changed_since_start": self.file_changed(run_id),
-            "mode": run["mode"], "state": run["state"], "started_by": run["started_by"],
-            "started_at": iso(run["started_at"]), "disaster_at": iso(run["disaster_at"]),
-            "declared_at": iso(run["declared_at"]), "finished_at": iso(run["finished_at"]),
-            "reason": run["reason"],
-            "steps": [{"id": s["step_id"], "phase": s["phase"], "kind": s["kind"],
-                       "state": s["state"], "attempts": s["attempts"],
-                       "waiting_since": iso(s["waiting_since"]),
-                       "started_at": iso(s["started_at"]),
-                       "finished_at": iso(s["finished_at"]), "actor": s["actor"],
-                       "note": s["note"], "output": s["output"]} for s in steps],
-            "services": services_timing(run, steps, book, self.config.services,
-                                        self.journal.entries(run_id), self.clock.now()),
-            "normalisation_seconds": normalisation_seconds(steps),
-            "waiting_decision": [s["step_id"] for s in steps
-                                 if s["state"] in ("failed", "in_doubt")
-                                 and not satisfied(s, book)],
-            "runner": self._runner(run_id) if run["state"] == "running" else None,
-        }
-
-    def _runner(self, run_id: int) -> dict[str, Any]:
+    def _runner(self, run_id: int) -> RunnerStatus:
         """Who drives the run now, or since when nobody does."""
         lease = RunnerLeases(self.store.engine).current(run_id)
         if lease is None:
-            return {"alive": False, "holder": None, "renewed_at": None}
-        return {"alive": lease.alive(self.clock.now()), "holder": lease.holder,
-                "renewed_at": lease.renewed_at.isoformat()}
+            return RunnerStatus(False, None, None)
+        return RunnerStatus(lease.alive(self.clock.now()), lease.holder, lease.renewed_at)
 
     def formulir_g(self, run_id: int) -> dict[str, Any]:
         from spbe_monitor.drp import formulir_g
@@ -272,5 +280,6 @@ class Drp:
             self.config.people, {sid: svc.name for sid, svc in services.items()},
             services[book.head.services[0]].zone, titles, expected,
             {sid: s.needs for sid, s in steps.items()}, book.head.allow_starter_declaration,
-            signer(Role.KOORDINATOR_PEMULIHAN), signer(Role.PENYEDIA_LAYANAN))
+            signer(Role.KOORDINATOR_PEMULIHAN), signer(Role.PENYEDIA_LAYANAN),
+            self.config.settings.reports.place)
         return formulir_g.build(status, self.journal.entries(run_id), setting)

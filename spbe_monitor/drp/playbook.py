@@ -20,6 +20,7 @@ from spbe_monitor.drp.steps.base import Ident, Mode, StepSettings
 from spbe_monitor.drp.steps.wait_healthy import Config as WaitHealthy
 from spbe_monitor.drp.steps.wait_healthy import site_probes
 from spbe_monitor.errors import ConfigError
+from spbe_monitor.regulation.classification import Classification
 from spbe_monitor.regulation.disaster import DECLARATION, DeclarationStep
 from spbe_monitor.regulation.eselon import Eselon
 from spbe_monitor.regulation.roles import Role
@@ -178,10 +179,26 @@ def playbook_from_text(text: str, path: Path, config: Config) -> Playbook:
             cycle = " → ".join(exc.args[1])
             first = next(i for i, s in enumerate(phase_steps) if s.id == exc.args[1][0])
             report(doc, (phase, first, "needs"), f"cycle in needs: {cycle}")
+    _measures_rto(doc, head, config, [s for p, s in steps.values() if p == "recovery"], report)
     if errors:
         raise ConfigError(errors)
     return Playbook(path, hashlib.sha256(text.encode("utf-8")).hexdigest(), text, head,
                     tuple(gates), steps)
+
+
+def _measures_rto(doc: Marked, head: Head, config: Config, recovery: list[StepSettings],
+                  report: Any) -> None:
+    """A Kritis service's recovery must end by seeing it work at the secondary site: without
+    that moment its RTO cannot be measured, so the playbook is refused before anyone signs."""
+    needed = {n for s in recovery for n in s.needs}
+    ending = {sid for s in recovery if isinstance(s, WaitHealthy) and s.site == "secondary"
+              and s.id not in needed for sid in s.services}
+    for i, sid in enumerate(head.services):
+        svc = config.services.get(sid)
+        if svc is not None and svc.klass is Classification.KRITIS and sid not in ending:
+            report(doc, ("services", i), f"{sid!r} is Kritis: the recovery phase must end with "
+                   "a wait_healthy step on its probes labelled site: secondary (no recovery "
+                   "step after it), or its RTO is never measured")
 
 
 def find_playbook(config: Config, name: str) -> Path:

@@ -6,15 +6,14 @@ from __future__ import annotations
 from typing import Any
 
 from spbe_monitor.drp.playbook import Playbook
-
-OK = {"done", "skipped"}
+from spbe_monitor.drp.status import StepState
 
 
 def satisfied(step: dict[str, Any], playbook: Playbook) -> bool:
     """Counts as finished for whatever depends on it."""
-    if step["state"] in OK:
+    if StepState(step["state"]).settled:
         return True
-    if step["state"] == "failed" and step["phase"] != "declaration":
+    if step["state"] == StepState.FAILED and step["phase"] != "declaration":
         return playbook.steps[step["step_id"]][1].on_failure == "continue"
     return False
 
@@ -25,13 +24,13 @@ def ready(steps: list[dict[str, Any]], playbook: Playbook) -> list[dict[str, Any
     recovery = [s for s in steps if s["phase"] == "recovery"]
     out = []
     for i, s in enumerate(declaration):
-        if s["state"] in ("pending", "waiting_approval") and all(
+        if StepState(s["state"]).open and all(
                 satisfied(d, playbook) for d in declaration[:i]):
             out.append(s)
     declared = all(satisfied(d, playbook) for d in declaration)
     recovered = declared and all(satisfied(r, playbook) for r in recovery)
     for s in steps:
-        if s["phase"] == "declaration" or s["state"] not in ("pending", "waiting_approval"):
+        if s["phase"] == "declaration" or not StepState(s["state"]).open:
             continue
         if (s["phase"] == "recovery" and not declared) or (
                 s["phase"] == "normalisation" and not recovered):
@@ -44,6 +43,6 @@ def ready(steps: list[dict[str, Any]], playbook: Playbook) -> list[dict[str, Any
 
 def blocking_failure(steps: list[dict[str, Any]], playbook: Playbook) -> dict[str, Any] | None:
     for s in steps:
-        if s["state"] == "failed" and not satisfied(s, playbook):
+        if s["state"] == StepState.FAILED and not satisfied(s, playbook):
             return s
     return None

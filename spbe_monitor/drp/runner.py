@@ -20,11 +20,13 @@ from spbe_monitor.drp.journal import Journal
 from spbe_monitor.drp.lease import RENEW_EVERY, RunnerLeases, this_process
 from spbe_monitor.drp.playbook import Playbook
 from spbe_monitor.drp.progress import blocking_failure, ready, satisfied
+from spbe_monitor.drp.status import RunState, StepState
 from spbe_monitor.drp.steps import KINDS
 from spbe_monitor.drp.steps.base import StepContext, StepOutcome
 from spbe_monitor.drp.steps.notify import mail, post
 from spbe_monitor.errors import Refused
 from spbe_monitor.probers.context import ProbeContext
+from spbe_monitor.reports.words import waktu_detik
 
 POLL_SECONDS = 1.0
 
@@ -40,18 +42,30 @@ class Runner:
         self.tasks: dict[str, asyncio.Task[StepOutcome]] = {}
         self.told: set[tuple[str, int]] = set()  # (step, attempt) already announced
 
-    def _ctx(self, run: dict[str, Any]) -> StepContext:
-        return StepContext(self.config, self.clock, self.probes,
-                           {"id": self.run_id, "playbook": self.playbook.id,
-                            "mode": run["mode"],
-                            "disaster_at": run["disaster_at"].isoformat()})
+    def _ctx(self, run: dict[str, Any], step: dict[str, Any] | None = None) -> StepContext:
+        """A step's context; for a step's attempt, its output is persisted as it comes."""
+        def tail(text: str) -> None:
+            assert step is not None
+            self.journal.live_tail(self.run_id, step["step_id"], step["attempts"] + 1, text,
+                                   self.clock.now())
+
+        facts = {"id": self.run_id, "playbook": self.playbook.id, "mode": run["mode"],
+                 "disaster_at": run["disaster_at"].isoformat()}
+        if step is None:
+            return StepContext(self.config, self.clock, self.probes, facts)
+        return StepContext(self.config, self.clock, self.probes, facts, tail)
 
     def _doubt_interrupted(self) -> None:
+        tails = self.journal.live_tails(self.run_id)
         for s in self.journal.steps(self.run_id):
-            if s["state"] == "running" and s["step_id"] not in self.tasks:
-                self.journal.move(self.run_id, s["step_id"], {"running"}, "in_doubt",
-                                  self.clock.now(), "step.in_doubt",
-                                  detail={"why": "the runner stopped while it ran"})
+            if s["state"] == StepState.RUNNING and s["step_id"] not in self.tasks:
+                attempt, printed = tails.get(s["step_id"], (0, ""))
+                partial = {"output_tail": printed} if attempt == s["attempts"] and printed \
+                    else {}
+                self.journal.move(self.run_id, s["step_id"], {StepState.RUNNING},
+                                  StepState.IN_DOUBT, self.clock.now(), "step.in_doubt",
+                                  detail={"why": "the runner stopped while it ran",
+                                          "attempt": s["attempts"], **partial})
                 self.say(f"  {s['step_id']}: IN DOUBT — it was running when the runner "
                          "stopped; verify, then `spbe drp step "
                          f"{self.run_id} {s['step_id']} retry|skip|mark-done --reason …`")
@@ -81,13 +95,14 @@ class Runner:
                     if not outcome.ok:
                         self.say(f"  e-mail: {outcome.message}")
 
-    async def _execute(self, step_id: str, run: dict[str, Any]) -> StepOutcome:
-        _, settings = self.playbook.steps[step_id]
+    async def _execute(self, step: dict[str, Any], run: dict[str, Any]) -> StepOutcome:
+        """One attempt of `step` (its row as it was before this attempt started)."""
+        _, settings = self.playbook.steps[step["step_id"]]
         execute = KINDS[settings.kind][1]
         assert execute is not None
         try:
             # the runner owns the deadline (kinds with their own finer limits stop sooner)
-            return await asyncio.wait_for(execute(settings, self._ctx(run)),
+            return await asyncio.wait_for(execute(settings, self._ctx(run, step)),
                                           settings.timeout.total_seconds() + 5)
         except TimeoutError:
             return StepOutcome(False, f"no result within {settings.timeout.total_seconds():g} s")
@@ -97,9 +112,12 @@ class Runner:
     def _finished(self, step_id: str, outcome: StepOutcome, now: datetime) -> None:
         _, settings = self.playbook.steps[step_id]
         step = self.journal.step(self.run_id, step_id)
-        state = "done" if outcome.ok else "failed"
-        tail = outcome.output.get("output")
-        self.journal.move(self.run_id, step_id, {"running"}, state, now, f"step.{state}",
+        state = StepState.DONE if outcome.ok else StepState.FAILED
+        attempt, printed = self.journal.live_tails(self.run_id).get(step_id, (0, ""))
+        tail = printed if attempt == step["attempts"] and printed else outcome.output.get(
+            "output")
+        self.journal.move(self.run_id, step_id, {StepState.RUNNING}, state, now,
+                          f"step.{state}",
                           detail={"message": outcome.message, "attempt": step["attempts"],
                                   **({"output_tail": str(tail)[-4096:]} if tail else {})},
                           finished_at=now,
@@ -107,7 +125,8 @@ class Runner:
                           output=json.dumps(outcome.output, default=str))
         self.say(f"  {step_id}: {state} — {outcome.message}")
         if not outcome.ok and step["attempts"] <= settings.retries:
-            self.journal.move(self.run_id, step_id, {"failed"}, "pending", now, "step.retry",
+            self.journal.move(self.run_id, step_id, {StepState.FAILED}, StepState.PENDING, now,
+                              "step.retry",
                               detail={"attempt": step["attempts"] + 1})
 
     async def run(self) -> str:
@@ -116,8 +135,9 @@ class Runner:
         before = self.leases.current(self.run_id)
         other = self.leases.take(self.run_id, self.holder, self.clock.now())
         if other is not None:
+            zone = self.config.services[self.playbook.head.services[0]].zone
             raise Refused(f"run {self.run_id} is driven by another runner ({other.holder}, "
-                          f"lease renewed {other.renewed_at:%Y-%m-%d %H:%M:%S} UTC); only "
+                          f"lease renewed {waktu_detik(other.renewed_at, zone)}); only "
                           "one runner per run — stop it first, or wait until its lease lapses")
         detail: dict[str, Any] = {"holder": self.holder}
         if before is not None and before.holder != self.holder:  # it died without a word
@@ -145,37 +165,36 @@ class Runner:
                     return "lost"
                 renewed = now
             run = self.journal.run(self.run_id)
-            if run["state"] != "running":
+            if run["state"] != RunState.RUNNING:
                 return str(run["state"])
             steps = self.journal.steps(self.run_id)
             await self._phase_changes(steps, run)
             failure = blocking_failure(steps, self.playbook)
             if failure is not None and not self.tasks:
                 if self.playbook.steps[failure["step_id"]][1].on_failure == "abort":
-                    self.journal.finish(self.run_id, "failed", self.clock.now(),
+                    self.journal.finish(self.run_id, RunState.FAILED, self.clock.now(),
                                         f"step {failure['step_id']} failed: {failure['note']}")
-                    return "failed"
+                    return RunState.FAILED
                 self._ask_decision(failure)
-            if not self.tasks and all(s["state"] in ("done", "skipped") or (
-                    s["state"] == "failed" and satisfied(s, self.playbook)) for s in steps):
-                self.journal.finish(self.run_id, "done", self.clock.now())
-                return "done"
+            if not self.tasks and all(satisfied(s, self.playbook) for s in steps):
+                self.journal.finish(self.run_id, RunState.DONE, self.clock.now())
+                return RunState.DONE
             for s in ready(steps, self.playbook):
                 now = self.clock.now()
                 sid = s["step_id"]
                 if s["kind"] in ("gate", "manual", "approval"):
-                    if s["state"] == "pending" and self.journal.move(
-                            self.run_id, sid, {"pending"}, "waiting_approval", now,
+                    if s["state"] == StepState.PENDING and self.journal.move(
+                            self.run_id, sid, {StepState.PENDING}, StepState.WAITING_APPROVAL, now,
                             "step.waiting", waiting_since=now):
                         self.say(f"  {sid}: waiting — `spbe drp approve {self.run_id} {sid}`")
                     continue
                 if sid in self.tasks:  # a failure stops its own branch only (by `needs`)
                     continue
-                if self.journal.move(self.run_id, sid, {"pending"}, "running", now,
+                if self.journal.move(self.run_id, sid, {StepState.PENDING}, StepState.RUNNING, now,
                                      "step.running", started_at=now, finished_at=None,
                                      attempts=s["attempts"] + 1):
                     self.say(f"  {sid}: running")
-                    self.tasks[sid] = asyncio.create_task(self._execute(sid, run))
+                    self.tasks[sid] = asyncio.create_task(self._execute(s, run))
             if self.tasks:
                 done, _ = await asyncio.wait(self.tasks.values(), timeout=POLL_SECONDS,
                                              return_when=asyncio.FIRST_COMPLETED)

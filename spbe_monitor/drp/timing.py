@@ -12,6 +12,7 @@ from typing import Any
 from spbe_monitor.config.models import Service
 from spbe_monitor.drp.breakdown import CATEGORIES, partition, spans_of, with_runner_gaps
 from spbe_monitor.drp.playbook import Playbook
+from spbe_monitor.drp.status import Recovery, StepState
 
 
 def _seconds(a: datetime | None, b: datetime | None) -> float | None:
@@ -20,7 +21,7 @@ def _seconds(a: datetime | None, b: datetime | None) -> float | None:
 
 def services_timing(run: dict[str, Any], steps: list[dict[str, Any]], playbook: Playbook,
                     services: dict[str, Service], journal: list[dict[str, Any]],
-                    now: datetime) -> list[dict[str, Any]]:
+                    now: datetime) -> tuple[Recovery, ...]:
     declared: datetime | None = run["declared_at"]
     activity = spans_of(journal, {st["step_id"]: st["kind"] for st in steps}, now)
     out = []
@@ -30,34 +31,23 @@ def services_timing(run: dict[str, Any], steps: list[dict[str, Any]], playbook: 
         point = None
         for s in steps:
             output = s["output"] or {}
-            if s["state"] == "done" and sid in output.get("services", []) and output.get(
-                    "healthy_at"):
+            if s["state"] == StepState.DONE and sid in output.get("services", []) \
+                    and output.get("healthy_at"):
                 moment = datetime.fromisoformat(output["healthy_at"])
                 healthy_at = moment if healthy_at is None else max(healthy_at, moment)
-            if s["state"] == "done" and output.get("service") == sid and output.get(
+            if s["state"] == StepState.DONE and output.get("service") == sid and output.get(
                     "recovery_point"):
                 point = datetime.fromisoformat(output["recovery_point"])
-        rto = _seconds(declared, healthy_at)
-        rpo = _seconds(point, run["disaster_at"])
-        rto_target = svc.rto.total_seconds() if svc and svc.rto else None
-        rpo_target = svc.rpo.total_seconds() if svc and svc.rpo else None
+        svc_rto = svc.rto.total_seconds() if svc and svc.rto else None
         split = dict.fromkeys(CATEGORIES, 0.0)
         if declared is not None and healthy_at is not None:
             split = partition(declared, healthy_at,
                               with_runner_gaps(activity, declared, healthy_at))
-        out.append({
-            "service": sid,
-            "rto_target_seconds": rto_target,
-            "rto_achieved_seconds": rto,
-            "rto_met": None if rto is None or rto_target is None else rto <= rto_target,
-            "rto_breakdown_seconds": split,
-            "recovered_at": healthy_at.isoformat() if healthy_at else None,
-            "rpo_target_seconds": rpo_target,
-            "rpo_achieved_seconds": rpo,
-            "rpo_met": None if rpo is None or rpo_target is None else rpo <= rpo_target,
-            "recovery_point": point.isoformat() if point else None,
-        })
-    return out
+        out.append(Recovery(
+            sid, svc_rto, _seconds(declared, healthy_at), split, healthy_at,
+            svc.rpo.total_seconds() if svc and svc.rpo else None,
+            _seconds(point, run["disaster_at"]), point))
+    return tuple(out)
 
 
 def normalisation_seconds(steps: list[dict[str, Any]]) -> float | None:

@@ -288,6 +288,16 @@ drp_steps = Table(
     Column("output", Text, nullable=True),  # JSON
 )
 
+drp_live_output = Table(  # the newest attempt's output tail, written as the step runs; the
+    "drp_live_output",  # final tail is sealed in its journal entry (so: not evidence here)
+    metadata,
+    Column("run_id", Integer, ForeignKey("drp_runs.id"), primary_key=True),
+    Column("step_id", String(64), primary_key=True),
+    Column("attempt", Integer, nullable=False),
+    Column("tail", Text, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
 drp_runner_leases = Table(  # one runner per run; renewed every few seconds (not evidence)
     "drp_runner_leases",
     metadata,

@@ -3,11 +3,15 @@ Pemulihan Layanan) for a semester. The semester figure is the sum of its months.
 
 from __future__ import annotations
 
+from datetime import UTC
 from fractions import Fraction
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from spbe_monitor.config.models import Service
+from spbe_monitor.drp.status import RunStatus
 from spbe_monitor.monthly import ServiceMonth
-from spbe_monitor.reports.words import angka
+from spbe_monitor.reports.words import angka, tanggal
 
 TIDAK_ADA_DRP = ("data tidak tersedia: belum ada pelaksanaan atau uji DRP yang tercatat "
                  "pada semester ini")
@@ -22,21 +26,24 @@ def _met(value: bool | None) -> str:
     return {True: "tercapai", False: "tidak tercapai", None: "-"}[value]
 
 
-def drp_rows(statuses: list[dict[str, Any]], names: dict[str, str], lo: str, hi: str
+def drp_rows(statuses: list[RunStatus], services: dict[str, Service], lo: str, hi: str
              ) -> list[dict[str, Any]]:
-    """Chapter D: one row per run and service, for runs started within `[lo, hi)`."""
+    """Chapter D: one row per run and service, for runs started within months `[lo, hi)`
+    (YYYY-MM, in the service's zone, as every date an official reads)."""
     rows = []
     for st in statuses:
-        if not lo <= st["started_at"] < hi:
-            continue
-        for svc in st["services"]:
+        for rec in st.services:
+            svc = services.get(rec.service)
+            zone = ZoneInfo(svc.zone) if svc else UTC
+            if not lo <= f"{st.started_at.astimezone(zone):%Y-%m}" < hi:
+                continue
             rows.append({
-                "tanggal": (st["declared_at"] or st["started_at"])[:10],
-                "layanan": names.get(svc["service"], svc["service"]),
-                "jenis": "Uji DRP" if st["mode"] == "drill" else "Pemulihan (bencana)",
-                "status_run": st["state"],
-                "rto": _met(svc["rto_met"]), "rpo": _met(svc["rpo_met"]),
-                "rto_detik": svc["rto_achieved_seconds"], "rpo_detik": svc["rpo_achieved_seconds"],
+                "tanggal": tanggal(st.declared_at or st.started_at, str(zone)),
+                "layanan": svc.name if svc else rec.service,
+                "jenis": "Uji DRP" if st.mode == "drill" else "Pemulihan (bencana)",
+                "status_run": st.state.value,
+                "rto": _met(rec.rto_met), "rpo": _met(rec.rpo_met),
+                "rto_detik": rec.rto_achieved, "rpo_detik": rec.rpo_achieved,
             })
     return rows
 

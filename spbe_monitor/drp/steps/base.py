@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import StrEnum
@@ -56,3 +57,6 @@ class StepContext:
     clock: Clock
     probes: ProbeContext
     run: dict[str, Any]
+    # the output so far (last 4 kB), handed over as it comes; the runner persists it so a
+    # crash mid-step leaves what the step had printed
+    tail: Callable[[str], None] = lambda _text: None

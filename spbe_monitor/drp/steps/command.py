@@ -22,6 +22,31 @@ def argv(cfg: Config) -> list[str]:
     return shlex.split(cfg.run) if isinstance(cfg.run, str) else list(cfg.run)
 
 
+TAIL_BYTES = 4096
+TAIL_EVERY = 2.0  # seconds between hand-overs of the output so far
+
+
+async def _collect(stream: asyncio.StreamReader, ctx: StepContext) -> str:
+    """The last 4 kB of output, handed to `ctx.tail` as it comes: at once, then at most
+    every few seconds, and whatever is left unsaid after a quiet spell."""
+    kept, unsaid, told = b"", False, float("-inf")
+    while True:
+        try:
+            chunk: bytes | None = await asyncio.wait_for(stream.read(TAIL_BYTES), TAIL_EVERY)
+        except TimeoutError:
+            chunk = None
+        if chunk == b"":
+            break
+        if chunk:
+            kept, unsaid = (kept + chunk)[-TAIL_BYTES:], True
+        if unsaid and (chunk is None or ctx.clock.monotonic() - told >= TAIL_EVERY):
+            ctx.tail(kept.decode("utf-8", errors="replace"))
+            unsaid, told = False, ctx.clock.monotonic()
+    text = kept.decode("utf-8", errors="replace")
+    ctx.tail(text)
+    return text
+
+
 async def execute(cfg: Config, ctx: StepContext) -> StepOutcome:
     try:
         proc = await asyncio.create_subprocess_exec(
@@ -29,14 +54,15 @@ async def execute(cfg: Config, ctx: StepContext) -> StepOutcome:
             stdin=asyncio.subprocess.DEVNULL)
     except OSError as exc:
         return StepOutcome(False, f"cannot start {argv(cfg)[0]}: {exc.strerror}")
+    assert proc.stdout is not None
     try:
-        out, _ = await asyncio.wait_for(proc.communicate(), cfg.timeout.total_seconds())
+        out = await asyncio.wait_for(_collect(proc.stdout, ctx), cfg.timeout.total_seconds())
+        await proc.wait()
     except TimeoutError:
         proc.kill()
         await proc.wait()
         return StepOutcome(False, f"no result within {cfg.timeout.total_seconds():g} s")
-    text = out.decode("utf-8", errors="replace").strip()
-    tail = "\n".join(text.splitlines()[-20:])
+    tail = "\n".join(out.strip().splitlines()[-20:])
     if proc.returncode != 0:
         return StepOutcome(False, f"exit status {proc.returncode}", {"output": tail})
     return StepOutcome(True, "exit status 0", {"output": tail})

@@ -21,10 +21,11 @@ class Config(StepSettings):
 
 
 def site_probes(config: SpbeConfig, service_id: str, site: str) -> list[str]:
-    """The probes this step polls for a service: its components labelled with the site."""
+    """The probes this step polls for a service: its components and standby probes labelled
+    with the site."""
     svc = config.services.get(service_id)
     return [] if svc is None else [
-        pid for pid in svc.components
+        pid for pid in (*svc.components, *svc.standby)
         if pid in config.probes and config.probes[pid].labels.get("site") == site]
 
 
