@@ -10,7 +10,15 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from spbe_monitor.availability.calendar import commitment, month_bounds
-from spbe_monitor.availability.formula import Figures, Notice, Unmonitored, Window, monthly
+from spbe_monitor.availability.formula import (
+    Figures,
+    Month,
+    Notice,
+    Unmonitored,
+    Verdict,
+    Window,
+    attribute_month,
+)
 from spbe_monitor.availability.intervals import clip, total
 from spbe_monitor.config.loader import Config
 from spbe_monitor.config.models import Service
@@ -26,6 +34,12 @@ class ServiceMonth:
     figures: Figures
     partial: bool  # the month is not over: figures run to now
     full_month_commitment: int  # the whole month's operating seconds, for error budgets
+    shares: Month  # each outage's and window's part of the figures (reports print these)
+    min_coverage: float = 90.0  # spbe.yaml `min_coverage`: below it, no verdict
+
+    @property
+    def verdict(self) -> Verdict:
+        return self.figures.verdict(self.service.availability_target, self.min_coverage)
 
     def as_json(self) -> dict[str, Any]:
         f = self.figures
@@ -42,7 +56,10 @@ class ServiceMonth:
             "coverage_percent": f.coverage_percent,
             "availability_percent": f.availability_percent,
             "target_percent": target,
-            "met": f.met(target),
+            # met only when enough was observed to judge: see `verdict`
+            "met": {Verdict.MET: True, Verdict.MISSED: False}.get(self.verdict),
+            "verdict": self.verdict.value,
+            "min_coverage_percent": self.min_coverage,
             "partial": self.partial,
         }
 
@@ -52,7 +69,7 @@ def window_for(w: MaintenanceWindow, service_id: str, notice: Notice) -> Window:
     return Window(start=int(w.start_at.timestamp()), end=int(w.end_at.timestamp()),
                   rrule=w.rrule, zone=w.timezone, registered_at=int(w.registered_at.timestamp()),
                   approved=w.approved_for(service_id), cancelled=w.cancelled_at is not None,
-                  notice=notice)
+                  notice=notice, key=w.id)
 
 
 def parse_month(text: str) -> tuple[int, int]:
@@ -77,7 +94,7 @@ def figures_for_month(
     hi_all = max((b[1] for b in bounds.values()), default=0)
     lo_dt, hi_dt = (datetime.fromtimestamp(x, UTC) for x in (lo_all, hi_all))
 
-    down = store.outage_spans(service_ids, lo_dt, hi_dt, Impact.MAYOR.value, now)
+    down = store.outage_spans_by_id(service_ids, lo_dt, hi_dt, Impact.MAYOR.value, now)
     windows: dict[str, list[Window]] = defaultdict(list)
     notice = config.settings.maintenance.notice
     for w in store.maintenance(service_ids):
@@ -91,11 +108,11 @@ def figures_for_month(
         partial = now_s < hi
         until = min(hi, now_s)
         spans = commitment(svc.operating_hours, svc.zone, year, month)
-        figures = monthly(
+        month_ = attribute_month(
             clip(spans, lo, until) if partial else spans,
             down.get(svc.id, []), windows[svc.id], observed, lo, until,
             svc.unmonitored or Unmonitored.AVAILABLE,
         )
-        out.append(ServiceMonth(svc, f"{year:04d}-{month:02d}", figures, partial,
-                                total(spans)))
+        out.append(ServiceMonth(svc, f"{year:04d}-{month:02d}", month_.figures, partial,
+                                total(spans), month_, config.settings.min_coverage))
     return out

@@ -61,6 +61,16 @@ def populate(store: Store, rng: random.Random) -> list[dict[str, Any]]:
         windows.append(dict(services=svc, start=start, end=end, rule=rule, zone=zone,
                             registered=registered, approved=svc[:1] if approved else [],
                             cancelled=cancelled))
+    # and one late window nobody approved, during an outage: listed, excusing nothing
+    start = datetime(2026, 10, 20, 3, tzinfo=UTC)
+    store.add_manual_outage("perizinan-online", start, start + timedelta(hours=2), "mayor",
+                            "P1", "x", "t", start + timedelta(hours=3))
+    store.add_maintenance(["perizinan-online"], start, start + timedelta(hours=1), None,
+                          "Asia/Jakarta", "m", "t", start + timedelta(minutes=5))
+    windows.append(dict(services=["perizinan-online"], start=start,
+                        end=start + timedelta(hours=1), rule=None, zone="Asia/Jakarta",
+                        registered=start + timedelta(minutes=5), approved=[],
+                        cancelled=False))
     t = minute(rng, 3)
     while t < MONTH_UTC + timedelta(days=33):
         sid = store.open_session("h", t)
@@ -124,3 +134,28 @@ def test_availability_agrees_with_per_minute_count(seed, config_dir, capsys, mon
         assert f["availability_percent"] == expect
     assert sum(f["downtime_seconds"] for f in got.values()) > 0
     assert sum(f["excused_seconds"] for f in got.values()) > 0
+    # Formulir F's rows add up to its headline, and both to the per-minute count
+    out = config_dir.parent / "reports"
+    r = spbe(capsys, "--config", str(config_dir / "spbe.yaml"), "report", "formulir-f",
+             "--month", "2026-10", "--format", "json", "--out", str(out))
+    assert r.code == 0, r.err
+    shown_late = 0
+    for sid in HOURS:
+        want = brute_force(store, windows, sid)
+        form = json.loads((out / "2026-10" / f"formulir-f_{sid}_2026-10.json").read_text())
+        rows, kept = form["pencapaian"]["gangguan"], form["pencapaian"]["pemeliharaan"]
+        assert sum(g["diperhitungkan_detik"] for g in rows) == want["downtime"], sid
+        assert sum(g["dikecualikan_detik"] for g in rows) == want["excused"], sid
+        assert sum(w["dikecualikan_detik"] for w in kept) == want["excused"], sid
+        assert sum(w["pemeliharaan_detik"] for w in kept) == want["maintenance"], sid
+        for g in rows:  # every second of a row is in exactly one column
+            assert g["dalam_jam_layanan_detik"] >= g["dikecualikan_detik"] + g[
+                "diperhitungkan_detik"]
+        late = [w for w in kept if w["terlambat"] and not w["disetujui"] and not w[
+            "dibatalkan"]]
+        assert all("belum disetujui" in w["status"] and not any(
+            k["mengecualikan"] for k in w["kejadian"] if k["terlambat"]) for w in late)
+        assert not any(k["mengecualikan"] for w in kept if w["dibatalkan"]
+                       for k in w["kejadian"])
+        shown_late += len(late)
+    assert shown_late > 0  # late windows never approved are listed, not hidden

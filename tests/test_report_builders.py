@@ -2,6 +2,7 @@
 Formulir C, and the semester evaluation."""
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from spbe_monitor.config.loader import load_config
 from spbe_monitor.ledger.store import Outage, UtilisationHour
@@ -12,7 +13,7 @@ from spbe_monitor.reports.insights import (
     storage_full,
     sustained_load,
 )
-from spbe_monitor.reports.words import angka, durasi, periode, waktu
+from spbe_monitor.reports.words import angka, bilangan, durasi, jam, periode, waktu
 from tests.conftest import EXAMPLE_CONFIG
 
 T0 = datetime(2026, 10, 1, tzinfo=UTC)
@@ -60,14 +61,19 @@ def test_formulir_c_rows_use_the_regulations_words():
     data = formulir_c.build(load_config(EXAMPLE_CONFIG / "spbe.yaml"))
     assert data["layanan"][0] == {"no": 1, "layanan": "Perizinan Online",
                                   "penyedia_layanan": "DPMPPTSP", "klasifikasi": "Kritis",
-                                  "ketersediaan": "95%", "rto": "1 hari", "rpo": "1 hari"}
+                                  "ketersediaan": "95%", "rto": "1 hari", "rpo": "1 hari",
+                                  "jam_layanan": "24 jam × 7 hari"}
+    assert [r["jam_layanan"] for r in data["layanan"][1:]] == [
+        "Senin–Jumat 07.30–16.00 WITA", "Senin–Kamis 07.30–16.00; Jumat 07.30–16.30 WIT"]
 
 
 def test_words():
     assert periode(2026, 11) == "November 2026"
     assert durasi(3 * 3600 + 5 * 60) == "3 jam 5 menit" and durasi(42) == "42 detik"
     assert angka(99.65277, 4) == "99,6528" and angka(1234567.5, 1) == "1.234.567,5"
-    assert waktu(T0, "Asia/Makassar") == "01/10/2026 08:00 WITA"
+    assert waktu(T0, "Asia/Makassar") == "1 Oktober 2026 pukul 08.00 WITA"
+    assert jam(170 * 3600 + 30 * 60 + 5) == "170 jam 30 menit 5 detik"
+    assert bilangan(2678400) == "2.678.400"
 
 
 def test_semester_is_the_sum_of_its_months(config_dir, store):
@@ -77,11 +83,23 @@ def test_semester_is_the_sum_of_its_months(config_dir, store):
     now = datetime(2026, 11, 28, tzinfo=UTC)
     store.add_manual_outage("perizinan-online", datetime(2026, 7, 1, tzinfo=UTC),
                             datetime(2026, 7, 3, tzinfo=UTC), "mayor", "P1", "banjir", "t", now)
-    months: dict[str, list[ServiceMonth]] = {sid: [] for sid in config.services}
-    for y, m in evaluasi.semester_months(2026, 2)[:4]:
-        for f in figures_for_month(config, store, y, m, list(config.services), now):
-            months[f.service.id].append(f)
-    data = evaluasi.build(2026, 2, months, [])
+
+    def semester() -> tuple[dict[str, list[ServiceMonth]], dict[str, Any]]:
+        months: dict[str, list[ServiceMonth]] = {sid: [] for sid in config.services}
+        for y, m in evaluasi.semester_months(2026, 2)[:4]:
+            for f in figures_for_month(config, store, y, m, list(config.services), now):
+                months[f.service.id].append(f)
+        return months, evaluasi.build(2026, 2, months, [])
+
+    # nothing observed: no service is judged, whatever its figure says
+    _, blind = semester()
+    assert blind["bab_c"]["jumlah_tidak_dapat_dinilai"] == 3
+    assert blind["bab_c"]["jumlah_tercapai"] == blind["bab_c"]["jumlah_tidak_tercapai"] == 0
+    assert {r["putusan"] for r in blind["bab_c"]["layanan"]} == {"tidak_dapat_dinilai",
+                                                                "belum_dipantau"}
+    session = store.open_session("h", datetime(2026, 6, 30, tzinfo=UTC))
+    store.beat(session, now)
+    months, data = semester()
     izin = next(r for r in data["bab_c"]["layanan"] if r["id"] == "perizinan-online")
     committed = sum(f.figures.commitment_seconds for f in months["perizinan-online"])
     assert izin["realisasi_persen"] == round(100 * (committed - 2 * 86400) / committed, 4)

@@ -120,7 +120,7 @@ def test_pdf_has_every_heading_the_regulation_requires(run, ledger, tmp_path):
     for heading in HEADINGS:
         assert heading.lower() in text.lower(), heading
     assert "Perizinan Online" in text and "Oktober 2026" in text
-    assert "NIP 197001011995031001" in text
+    assert "NIP 19700101 199503 1 001" in text
 
 
 def test_missing_data_and_unfinished_month(run, tmp_path):
@@ -207,9 +207,94 @@ def test_formulir_c_and_semester_evaluation_commands(run, ledger, tmp_path):
     assert [row["klasifikasi"] for row in c["layanan"]] == ["Kritis", "Esensial", "Normal"]
     r = run("report", "evaluasi", "--semester", "2026-2", "--format", "json", "--out",
             str(tmp_path))
+    assert r.code == 2 and "--partial" in r.err  # the semester is not over
+    r = run("report", "evaluasi", "--semester", "2026-2", "--partial", "--format", "json",
+            "--out", str(tmp_path))
     assert r.code == 0
-    data = json.loads((tmp_path / "2026-2" / "evaluasi_semua_2026-2.json").read_text())
+    data = json.loads(next((tmp_path / "2026-2").glob("evaluasi_semua_2026-2*.json"))
+                      .read_text())
     assert data["sebagian"] is True and data["bab_d"]["keterangan"].startswith(
         "data tidak tersedia")
     assert run("report", "evaluasi", "--semester", "2026-3").code == 2
     assert run("report", "evaluasi", "--semester", "2099-1").code == 2
+
+
+def pdf_text(pdf: Path) -> str:
+    pdftotext = shutil.which("pdftotext")
+    if pdftotext is None:
+        if IN_CI:
+            pytest.fail("pdftotext missing under CI=true: scripts/test installs poppler-utils")
+        pytest.skip("poppler-utils not installed")
+    return subprocess.run([pdftotext, "-layout", str(pdf), "-"], capture_output=True,
+                          text=True, check=True).stdout
+
+
+def test_a_month_barely_observed_is_not_reported_as_met(run, ledger, tmp_path):
+    """One day watched out of October (3 %): the figure is shown, the verdict is not."""
+    session = ledger.open_session("h", datetime(2026, 10, 1, 0, tzinfo=UTC))
+    ledger.beat(session, datetime(2026, 10, 2, 0, tzinfo=UTC))
+    assert run("downtime", "add", "perizinan-online", "--start", "2026-10-01T09:00",
+               "--end", "2026-10-01T09:30", "--cause", "Listrik padam").code == 0
+    [fig] = json.loads(run("availability", "--month", "2026-10", "--service",
+                           "perizinan-online", "--json").out)
+    assert fig["coverage_percent"] < 90 and fig["availability_percent"] > 95
+    assert fig["met"] is None and fig["verdict"] == "tidak_dapat_dinilai"
+    assert run("report", "formulir-f", "--month", "2026-10", "--service", "perizinan-online",
+               "--format", "pdf,json", "--out", str(tmp_path)).code == 0
+    form = json.loads((tmp_path / "2026-10/formulir-f_perizinan-online_2026-10.json")
+                      .read_text())
+    assert form["pencapaian"]["putusan"] == "tidak_dapat_dinilai"
+    text = " ".join(pdf_text(tmp_path / "2026-10/formulir-f_perizinan-online_2026-10.pdf")
+                    .split())
+    assert "Tidak dapat dinilai — cakupan pemantauan 3,23% (minimum 90%)" in text
+    assert "Tercapai" not in text
+    # September, before any observation: "belum dipantau", not a 100 % month
+    september = next(t for t in form["pencapaian"]["tren"] if t["periode"] == "2026-09")
+    assert september["putusan"] == "belum_dipantau" and september["realisasi_persen"] is None
+
+
+def test_a_month_not_started_is_refused_with_a_reason(run, tmp_path):
+    out = tmp_path / "out"
+    r = run("report", "formulir-f", "--month", "2099-03", "--partial", "--out", str(out))
+    assert r.code == 2 and "2099-03 has not started yet" in r.err
+    assert not out.exists()
+
+
+@pytest.mark.slow
+def test_every_report_stays_inside_its_margins(run, ledger, config_dir, tmp_path):
+    """A long service name, 40 outages with long causes, a late window: nothing is drawn
+    past the right margin of Formulir F, C or I, and a partial Formulir I says SEMENTARA
+    on every page."""
+    from tests.pdfpages import pages_drawn_past_right_margin
+
+    services = config_dir / "services.yaml"
+    long_name = ("Sistem Informasi Perizinan Berusaha Terintegrasi Secara Elektronik "
+                 "Dinas Penanaman Modal dan Pelayanan Terpadu Satu Pintu Kabupaten Serang")
+    services.write_text(services.read_text().replace("name: Perizinan Online",
+                                                     f"name: {long_name}"))
+    session = ledger.open_session("h", datetime(2026, 9, 30, 12, tzinfo=UTC))
+    ledger.beat(session, datetime(2026, 11, 1, tzinfo=UTC))
+    for i in range(40):
+        day, hour = 1 + i % 28, 1 + (i * 5) % 20
+        assert run("downtime", "add", "perizinan-online", "--start",
+                   f"2026-10-{day:02d}T{hour:02d}:00", "--end",
+                   f"2026-10-{day:02d}T{hour:02d}:47", "--cause",
+                   "Gangguan pada sambungan serat optik antargedung akibat pekerjaan galian "
+                   f"saluran drainase oleh pihak ketiga nomor {i}").code == 0
+    assert run("maintenance", "add", "perizinan-online", "--start", "2026-10-20T01:00",
+               "--end", "2026-10-20T02:00", "--reason", "Penggantian modul memori server "
+               "basis data utama setelah galat ECC berulang pada kanal kedua").code == 0
+    out = tmp_path / "out"
+    for args in (["formulir-f", "--month", "2026-10", "--service", "perizinan-online"],
+                 ["formulir-c"], ["evaluasi", "--semester", "2026-2", "--partial"]):
+        r = run("report", *args, "--format", "pdf", "--out", str(out))
+        assert r.code == 0, r.err
+    pdfs = sorted(out.rglob("*.pdf"))
+    assert len(pdfs) == 3
+    for pdf in pdfs:
+        assert pages_drawn_past_right_margin(pdf) == [], pdf.name
+    [evaluasi] = [p for p in pdfs if p.name.startswith("evaluasi")]
+    pages = pdf_text(evaluasi).split("\f")[:-1]
+    assert pages and all("SEMENTARA" in page for page in pages)
+    form_f = pdf_text(next(p for p in pdfs if p.name.startswith("formulir-f")))
+    assert form_f.count("Mulai") >= 2  # the outage table's header repeats on every page

@@ -10,6 +10,8 @@ Every quantity is a set of UTC seconds, so overlaps never count twice:
     H  time the monitor observed
     downtime    = |O ∩ C − M|      excused = |O ∩ C ∩ M|    maintenance = |M ∩ C|
     unmonitored = |C − H − O|      (known downtime is known, whoever observed it)
+downtime, excused and maintenance are summed from each outage's and window's share
+(`attribution.py`), so the rows of a report add up to its figure.
 With `unmonitored: exclude`, Komitmen becomes |C| − unmonitored; the default counts
 unmonitored time as available, like a ledger kept by hand.
 """
@@ -21,6 +23,13 @@ from dataclasses import dataclass
 from enum import StrEnum
 from fractions import Fraction
 
+from spbe_monitor.availability.attribution import (
+    Occurrence,
+    OutageShare,
+    WindowShare,
+    outage_shares,
+    window_shares,
+)
 from spbe_monitor.availability.intervals import Interval, Spans, intersect, merge, subtract, total
 from spbe_monitor.availability.recurrence import occurrences
 
@@ -59,6 +68,7 @@ class Window:
     approved: bool
     cancelled: bool = False
     notice: Notice = Notice()
+    key: int = 0  # the window's ledger id, for attribution
 
     def judge(self, start: int, end: int, outages: Sequence[Interval] = ()) -> Late | None:
         """Each occurrence on its own: enough notice, not too long, and not begun inside an
@@ -73,14 +83,29 @@ class Window:
             return Late.DURING_OUTAGE
         return None
 
+    def judged(self, lo: int, hi: int, outages: Sequence[Interval] = ()) -> list[Occurrence]:
+        """Occurrences in `[lo, hi)`, each judged; a cancelled window excuses nothing."""
+        out = []
+        for start, end in occurrences(self.start, self.end, self.rrule, self.zone, lo, hi):
+            late = self.judge(start, end, outages)
+            out.append(Occurrence(start, end, late,
+                                  not self.cancelled and (self.approved or late is None)))
+        return out
+
     def excusing(self, lo: int, hi: int, outages: Sequence[Interval] = ()) -> list[Interval]:
         """Occurrences in `[lo, hi)` that excuse downtime (scheduled in advance, or approved)."""
-        if self.cancelled:
-            return []
-        occ = occurrences(self.start, self.end, self.rrule, self.zone, lo, hi)
-        if self.approved:
-            return occ
-        return [o for o in occ if self.judge(o[0], o[1], outages) is None]
+        return [(o.start, o.end) for o in self.judged(lo, hi, outages) if o.excusing]
+
+
+class Verdict(StrEnum):
+    """What a month's figure says against its target (REGULATION.md §3: a figure from too
+    little observation proves nothing, so it is not reported as met)."""
+
+    MET = "tercapai"
+    MISSED = "tidak_tercapai"
+    UNASSESSABLE = "tidak_dapat_dinilai"  # coverage below the required minimum
+    NOT_MONITORED = "belum_dipantau"  # nothing observed and nothing recorded
+    NO_TARGET = "tanpa_target"
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,11 +134,61 @@ class Figures:
         c = self.committed_operating_seconds
         return None if c == 0 else round(100 * (c - self.unmonitored_seconds) / c, 4)
 
+    def verdict(self, target_percent: float | None, min_coverage: float) -> Verdict:
+        coverage = self.coverage_percent
+        if not coverage and not self.downtime_seconds and not self.excused_seconds:
+            return Verdict.NOT_MONITORED
+        if coverage is None or coverage < min_coverage:
+            return Verdict.UNASSESSABLE
+        met = self.met(target_percent)
+        return Verdict.NO_TARGET if met is None else Verdict.MET if met else Verdict.MISSED
+
     def met(self, target_percent: float | None) -> bool | None:
         a = self.availability
         if a is None or target_percent is None:
             return None
         return a * 100 >= Fraction(str(target_percent))
+
+
+@dataclass(frozen=True, slots=True)
+class Month:
+    """The figures and who contributed them: the totals are the shares' sums."""
+
+    figures: Figures
+    outages: tuple[OutageShare, ...]
+    windows: tuple[WindowShare, ...]
+
+
+def attribute_month(
+    commitment: Spans,
+    outages: Sequence[tuple[int, Sequence[Interval]]],
+    windows: Sequence[Window],
+    observed: Sequence[Interval],
+    lo: int,
+    hi: int,
+    unmonitored: Unmonitored = Unmonitored.AVAILABLE,
+) -> Month:
+    """The month for one service: `commitment` already clipped to `[lo, hi)`, `outages`
+    as (ledger id, spans)."""
+    every = merge(s for _, spans in outages for s in spans)
+    down = intersect(every, commitment)
+    judged = [(w.key, w.judged(lo, hi, every)) for w in windows]
+    maint = intersect(merge((o.start, o.end) for _, occ in judged for o in occ if o.excusing),
+                      commitment)
+    shares = outage_shares(commitment, outages, maint, lo, hi)
+    window_parts = window_shares(commitment, down, judged, lo, hi)
+    unmon = total(subtract(commitment, merge([*observed, *down])))
+    committed = total(commitment)
+    effective = committed - unmon if unmonitored is Unmonitored.EXCLUDE else committed
+    figures = Figures(
+        commitment_seconds=effective,
+        downtime_seconds=sum(s.counted for s in shares),
+        excused_seconds=sum(s.excused for s in shares),
+        maintenance_seconds=sum(w.maintenance for w in window_parts),
+        unmonitored_seconds=unmon,
+        committed_operating_seconds=committed,
+    )
+    return Month(figures, shares, window_parts)
 
 
 def monthly(
@@ -125,20 +200,6 @@ def monthly(
     hi: int,
     unmonitored: Unmonitored = Unmonitored.AVAILABLE,
 ) -> Figures:
-    """The month's figures for one service; `commitment` is already clipped to `[lo, hi)`."""
-    every = merge(outages)
-    down = intersect(every, commitment)
-    maint = intersect(merge(o for w in windows for o in w.excusing(lo, hi, every)), commitment)
-    counted = subtract(down, maint)
-    known = merge([*observed, *down])
-    unmon = total(subtract(commitment, known))
-    committed = total(commitment)
-    effective = committed - unmon if unmonitored is Unmonitored.EXCLUDE else committed
-    return Figures(
-        commitment_seconds=effective,
-        downtime_seconds=total(counted),
-        excused_seconds=total(down) - total(counted),
-        maintenance_seconds=total(maint),
-        unmonitored_seconds=unmon,
-        committed_operating_seconds=committed,
-    )
+    """The month's figures alone, from spans with no ledger ids."""
+    return attribute_month(commitment, list(enumerate([o] for o in outages)), windows,
+                           observed, lo, hi, unmonitored).figures

@@ -52,7 +52,9 @@ def drp_plan(ctx: Context, playbook: str, mode: str) -> None:
     book = ctx.drp.playbook(playbook)
     approval = ctx.drp.journal.document_approval(book)
     click.echo(f"playbook {book.id} version {book.head.version} sha256 {book.sha256}")
-    click.echo("document: " + (f"approved by {approval['nip']} at {approval['approved_at']}"
+    zone = ctx.config.services[book.head.services[0]].zone
+    click.echo("document: " + (f"approved by {approval['nip']} at "
+                               f"{waktu_detik(approval['approved_at'], zone)}"
                                if approval else "NOT approved (a drill is allowed, a disaster "
                                "run is refused)"))
     click.echo("declaration (Tabel 4.4, in order):")

@@ -68,8 +68,10 @@ def report_formulir_c(ctx: Context, formats: str, out_dir: Path | None) -> None:
 @click.option("--semester", required=True, help="YYYY-1 (Jan–Jun) or YYYY-2 (Jul–Dec)")
 @click.option("--format", "formats", default="html,pdf,json", show_default=True)
 @click.option("--out", "out_dir", type=click.Path(path_type=Path))
+@click.option("--partial", is_flag=True, help="allow a semester that is not over yet")
 @pass_ctx
-def report_evaluasi(ctx: Context, semester: str, formats: str, out_dir: Path | None) -> None:
+def report_evaluasi(ctx: Context, semester: str, formats: str, out_dir: Path | None,
+                    partial: bool) -> None:
     """Formulir I chapters C and D for a semester (months not started are left out)."""
     from spbe_monitor.reports import evaluasi
     from spbe_monitor.reports.render import file_report
@@ -92,6 +94,11 @@ def report_evaluasi(ctx: Context, semester: str, formats: str, out_dir: Path | N
             continue
     if not any(months.values()):
         raise BadInput(f"semester {semester} has not started yet")
+    unfinished = any(f.partial for figures in months.values() for f in figures) or any(
+        len(figures) < 6 for figures in months.values())
+    if unfinished and not partial:
+        raise BadInput(f"semester {semester} is not over: add --partial for a report marked "
+                       "SEMENTARA")
     ops = ctx.drp
     statuses = []
     for r in ops.journal.runs():
@@ -105,7 +112,7 @@ def report_evaluasi(ctx: Context, semester: str, formats: str, out_dir: Path | N
                           evaluasi.drp_rows(statuses, ctx.config.services, lo, hi))
     for w in file_report(ctx.store, "evaluasi", "semua", semester, data, "evaluasi.html.j2",
                          report_formats(formats), out_dir or ctx.config.reports_dir, now,
-                         partial=False, audit_key=ctx.config.audit_key_path):
+                         partial=unfinished, audit_key=ctx.config.audit_key_path):
         click.echo(f"{w.path}  sha256:{w.sha256}")
 
 

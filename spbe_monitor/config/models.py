@@ -99,6 +99,8 @@ class Settings(Strict):
     probes: Text = "../probes"
     playbooks: Text = "../drp_playbooks"
     unmonitored: Unmonitored = Unmonitored.AVAILABLE
+    # below this share of the operating hours observed, a month is "tidak dapat dinilai"
+    min_coverage: Annotated[float, Field(ge=0, le=100)] = 90.0
     # how often the daemon records that it is observing: a crash loses at most this much
     heartbeat_interval: Duration = timedelta(seconds=1)
     spool: Text = "../var/spool"  # ledger writes the database refused wait here (local disk)
@@ -159,6 +161,7 @@ class Person(Strict):
     name: Text
     position: Text
     eselon: Eselon | None = None
+    rank: Text | None = None  # pangkat/golongan, printed under the signature
     roles: list[Role] = []
     services: list[Ident] = []
     email: Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+$")] | None = None

@@ -5,46 +5,61 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from spbe_monitor.reports.words import BULAN
+from spbe_monitor.reports.words import angka
+
+BULAN_SINGKAT = ("Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agt", "Sep", "Okt", "Nov",
+                 "Des")
 
 
 def trend_svg(trend: list[dict[str, Any]], target: float | None, width: int = 640,
-              height: int = 200) -> str:
-    """Monthly availability bars (percent) with the target as a dashed line."""
-    values = [t["realisasi_persen"] for t in trend]
-    known = [v for v in values if v is not None]
-    floor = min([*known, *([target] if target is not None else []), 100.0])
-    floor = max(0.0, min(floor - (100 - floor) * 0.2 - 0.5, 99.0))
-    left, bottom, top = 48, height - 28, 12
+              height: int = 210) -> str:
+    """Monthly availability bars on an honest 0–100 % axis, each labelled with its value;
+    a month that cannot be judged (too little observed) is a grey bar saying so, a month
+    nobody watched is left empty and says so; the target is a dashed line."""
+    left, bottom, top = 44, height - 40, 16
     span = bottom - top
 
     def y(v: float) -> float:
-        return float(bottom - (v - floor) / (100 - floor) * span)
+        return float(bottom - v / 100 * span)
 
     step = (width - left - 8) / max(1, len(trend))
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-             f'viewBox="0 0 {width} {height}" role="img" aria-label="Tren ketersediaan">',
+             f'viewBox="0 0 {width} {height}" role="img" aria-label="Tren ketersediaan" '
+             'font-family="DejaVu Sans, sans-serif">',
              f'<line x1="{left}" y1="{bottom}" x2="{width - 4}" y2="{bottom}" '
              'stroke="#444" stroke-width="1"/>']
-    for tick in (floor, (floor + 100) / 2, 100.0):
-        parts.append(f'<text x="{left - 4}" y="{y(tick) + 4:.1f}" font-size="10" '
-                     f'text-anchor="end">{tick:.1f}</text>')
+    for tick in (0, 25, 50, 75, 100):
+        parts.append(f'<text x="{left - 4}" y="{y(tick) + 3:.1f}" font-size="9" '
+                     f'text-anchor="end">{tick}%</text>'
+                     f'<line x1="{left}" y1="{y(tick):.1f}" x2="{width - 4}" y2="{y(tick):.1f}" '
+                     'stroke="#ddd" stroke-width="0.5"/>')
     for i, t in enumerate(trend):
         x = left + i * step + step * 0.15
+        middle = x + step * 0.35
         month = int(t["periode"][5:7])
-        label = escape(f"{BULAN[month - 1][:3]} {t['periode'][2:4]}")
-        parts.append(f'<text x="{x + step * 0.35:.1f}" y="{bottom + 14}" font-size="9" '
+        label = escape(f"{BULAN_SINGKAT[month - 1]} {t['periode'][2:4]}")
+        parts.append(f'<text x="{middle:.1f}" y="{bottom + 12}" font-size="9" '
                      f'text-anchor="middle">{label}</text>')
-        v = t["realisasi_persen"]
-        if v is None:
+        v, verdict = t["realisasi_persen"], t.get("putusan")
+        if v is None or verdict == "belum_dipantau":
+            parts.append(f'<text x="{middle:.1f}" y="{bottom + 24}" font-size="7" '
+                         'text-anchor="middle" fill="#555">belum dipantau</text>')
             continue
-        colour = "#2e7d32" if target is None or v >= target else "#c62828"
+        judged = verdict not in ("tidak_dapat_dinilai",)
+        colour = ("#9e9e9e" if not judged else
+                  "#2e7d32" if target is None or v >= target else "#c62828")
         parts.append(f'<rect x="{x:.1f}" y="{y(v):.1f}" width="{step * 0.7:.1f}" '
-                     f'height="{bottom - y(v):.1f}" fill="{colour}"/>')
+                     f'height="{bottom - y(v):.1f}" fill="{colour}"/>'
+                     f'<text x="{middle:.1f}" y="{y(v) - 2:.1f}" font-size="7" '
+                     f'text-anchor="middle">{escape(angka(v, 2))}%</text>')
+        if not judged:
+            parts.append(f'<text x="{middle:.1f}" y="{bottom + 24}" font-size="7" '
+                         'text-anchor="middle" fill="#555">tidak dapat dinilai</text>')
     if target is not None:
         parts.append(f'<line x1="{left}" y1="{y(target):.1f}" x2="{width - 4}" '
                      f'y2="{y(target):.1f}" stroke="#1565c0" stroke-dasharray="4 3"/>'
-                     f'<text x="{left + 2}" y="{y(target) - 3:.1f}" font-size="9" '
-                     f'text-anchor="start" fill="#1565c0">target {target:g}%</text>')
+                     f'<text x="{left + 4}" y="{y(target) + 10:.1f}" font-size="8" '
+                     f'text-anchor="start" fill="#1565c0">target {escape(angka(target, 2))}%'
+                     '</text>')
     parts.append("</svg>")
     return "".join(parts)

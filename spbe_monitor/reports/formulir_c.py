@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 from spbe_monitor.config.loader import Config
-from spbe_monitor.reports.words import angka
+from spbe_monitor.reports.words import angka, jam_layanan
 
 
 def lama(value: timedelta | None) -> str:
@@ -29,5 +29,6 @@ def build(config: Config) -> dict[str, Any]:
             "ketersediaan": "-" if svc.availability_target is None else
             f"{angka(svc.availability_target, 2).rstrip('0').rstrip(',')}%",
             "rto": lama(svc.rto), "rpo": lama(svc.rpo),
+            "jam_layanan": jam_layanan(svc.operating_hours, svc.zone),
         })
     return {"formulir": "C", "judul": "Rencana Keberlangsungan Layanan", "layanan": rows}

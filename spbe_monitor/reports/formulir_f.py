@@ -7,15 +7,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from spbe_monitor.availability.calendar import commitment, month_bounds
-from spbe_monitor.availability.formula import Notice, Window
-from spbe_monitor.availability.intervals import Spans, intersect, merge, subtract, total
+from spbe_monitor.availability.formula import Verdict
+from spbe_monitor.availability.intervals import merge
 from spbe_monitor.config.models import Person
-from spbe_monitor.ledger.store import MaintenanceWindow, UtilisationHour
+from spbe_monitor.ledger.store import UtilisationHour
 from spbe_monitor.monitor.rollup import p95
-from spbe_monitor.monthly import window_for
+from spbe_monitor.monthly import ServiceMonth
 from spbe_monitor.reports.inputs import FormInputs
 from spbe_monitor.reports.insights import (
     maintenance_overruns,
@@ -23,7 +21,18 @@ from spbe_monitor.reports.insights import (
     storage_full,
     sustained_load,
 )
-from spbe_monitor.reports.words import angka, durasi, periode, waktu, zona
+from spbe_monitor.reports.rincian import outage_rows, window_rows
+from spbe_monitor.reports.words import (
+    angka,
+    bilangan,
+    durasi_tepat,
+    jam,
+    nip,
+    periode,
+    tanggal,
+    waktu,
+    zona,
+)
 
 TIDAK_TERSEDIA = "data tidak tersedia"
 METRICS = {  # probe value → (label, unit)
@@ -39,12 +48,20 @@ METRICS = {  # probe value → (label, unit)
 }
 
 
-def _person(p: Person | None) -> dict[str, str] | None:
-    return None if p is None else {"nama": p.name, "nip": p.nip, "jabatan": p.position}
+def _person(p: Person | None) -> dict[str, str | None] | None:
+    return None if p is None else {"nama": p.name, "nip": p.nip, "nip_teks": nip(p.nip),
+                                   "jabatan": p.position, "pangkat": p.rank}
 
 
-def _windows(windows: list[MaintenanceWindow], sid: str, notice: Notice) -> list[Window]:
-    return [window_for(w, sid, notice) for w in windows]
+def verdict_text(month: ServiceMonth) -> str:
+    """The month's verdict in the words an official signs."""
+    v = month.verdict
+    coverage = month.figures.coverage_percent
+    return {Verdict.MET: "Tercapai", Verdict.MISSED: "Tidak tercapai",
+            Verdict.UNASSESSABLE: "Tidak dapat dinilai — cakupan pemantauan "
+            f"{angka(coverage or 0, 2)}% (minimum {angka(month.min_coverage, 0)}%)",
+            Verdict.NOT_MONITORED: "Belum dipantau",
+            Verdict.NO_TARGET: "Tanpa target"}[v]
 
 
 def _utilisation(rows: list[UtilisationHour], kinds: dict[str, str], zone: str
@@ -76,81 +93,47 @@ def _utilisation(rows: list[UtilisationHour], kinds: dict[str, str], zone: str
                          for p, m in sorted(components.items())]}
 
 
-def _outages(inputs: FormInputs, commit: Spans, lo: int, hi: int,
-             excusing: Spans) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Each outage with its counted and excused seconds; causes ranked by the downtime they
-    contributed (overlaps attributed once, to the earlier outage)."""
-    zone = inputs.service.zone
-    until = int(inputs.generated_for.timestamp())
-    rows: list[dict[str, Any]] = []
-    causes: dict[str, dict[str, int]] = defaultdict(lambda: {"downtime_detik": 0, "jumlah": 0})
-    claimed: Spans = []
-    for o in sorted(inputs.outages, key=lambda o: (o.start_at, o.id)):
-        s = int(o.start_at.timestamp())
-        e = int(o.end_at.timestamp()) if o.end_at else until
-        inside = intersect(merge([(max(s, lo), min(e, hi))]), commit)
-        counted = subtract(inside, excusing) if o.impact == "mayor" else []
-        fresh = subtract(counted, claimed)
-        claimed = merge([*claimed, *counted])
-        excused = total(inside) - total(counted) if o.impact == "mayor" else 0
-        rows.append({
-            "id": o.id, "mulai": o.start_at.isoformat(), "mulai_teks": waktu(o.start_at, zone),
-            "selesai": o.end_at.isoformat() if o.end_at else None,
-            "durasi_detik": e - s, "durasi_teks": durasi(e - s),
-            "dampak": o.impact, "prioritas": o.priority,
-            "penyebab": o.cause or "tidak diketahui", "sumber": o.source,
-            "dihitung_detik": total(counted), "dimaafkan_detik": excused,
-            "status": ("dimaafkan (pemeliharaan terjadwal)" if excused and not counted else
-                       "sebagian dimaafkan" if excused else
-                       "terdegradasi (tidak dihitung)" if o.impact != "mayor" else
-                       "dihitung"),
-            "ditutup_tanpa_pengamatan": o.closed_unobserved,
-        })
-        if o.impact == "mayor":
-            c = causes[o.cause or "tidak diketahui"]
-            c["downtime_detik"] += total(fresh)
-            c["jumlah"] += 1
-    order = sorted((k for k, v in causes.items() if v["downtime_detik"] > 0),
-                   key=lambda k: (-causes[k]["downtime_detik"], k))
-    ranked = [{"penyebab": k, **causes[k], "downtime_teks": durasi(causes[k]["downtime_detik"])}
-              for k in order]
-    return rows, ranked
-
-
 def build(inputs: FormInputs) -> dict[str, Any]:
     svc = inputs.service
     zone = svc.zone
     fig = inputs.month_figures
     figures = fig.as_json()
-    lo, hi = month_bounds(inputs.year, inputs.month, ZoneInfo(zone))
-    until = min(hi, int(inputs.generated_for.timestamp()))
-    commit = intersect(commitment(svc.operating_hours, zone, inputs.year, inputs.month),
-                       [(lo, until)])
-    wins = _windows(inputs.windows, svc.id, inputs.notice)
-    down = merge(s for o in inputs.outages if o.impact == "mayor" for s in o.spans(until))
-    excusing = merge(o for w in wins for o in w.excusing(lo, until, down))
-    outages, causes = _outages(inputs, commit, lo, until, excusing)
+    until = int(inputs.generated_for.timestamp())
+    shares = fig.shares
+    outages, causes = outage_rows(inputs.outages, shares.outages, until, zone)
+    names = {n: p.name for n, p in inputs.people.items()}
+    windows = window_rows(inputs.windows, shares.windows, svc.id, names, zone)
+    excusing = merge((o.start, o.end) for w in shares.windows for o in w.occurrences
+                     if o.excusing)
     observed = fig.figures.coverage_percent
     pencapaian: dict[str, Any] = {
-        "tersedia": bool(observed) or bool(inputs.outages),
+        "tersedia": fig.verdict is not Verdict.NOT_MONITORED,
         "realisasi_persen": figures["availability_percent"],
         "realisasi_teks": "-" if figures["availability_percent"] is None else
         angka(figures["availability_percent"], 4) + "%",
         "target_persen": svc.availability_target,
         "tercapai": figures["met"],
+        "putusan": fig.verdict.value,
+        "putusan_teks": verdict_text(fig),
         "cakupan_pemantauan_persen": observed,
         "tren": [{"periode": t.period, "label": periode(*map(int, t.period.split("-"))),
-                  # a month with nothing observed and nothing recorded has no figure to show
-                  "realisasi_persen": t.figures.availability_percent if (
-                      t.figures.coverage_percent or t.figures.downtime_seconds) else None,
-                  "cakupan_persen": t.figures.coverage_percent} for t in inputs.trend],
+                  # a month nobody watched has no figure to show
+                  "realisasi_persen": None if t.verdict is Verdict.NOT_MONITORED
+                  else t.figures.availability_percent,
+                  "cakupan_persen": t.figures.coverage_percent,
+                  "putusan": t.verdict.value} for t in inputs.trend],
         "gangguan": outages,
+        "jumlah_gangguan": {
+            key: sum(g[key] for g in outages)
+            for key in ("durasi_detik", "dalam_jam_layanan_detik", "dikecualikan_detik",
+                        "diperhitungkan_detik")},
+        "pemeliharaan": windows,
         "penyebab_tidak_tercapai": causes if figures["met"] is False else [],
         "penyebab_downtime": causes,
     }
     if not pencapaian["tersedia"]:
         pencapaian["keterangan"] = (f"{TIDAK_TERSEDIA}: tidak ada pengamatan maupun gangguan "
-                                    "tercatat dalam ledger untuk bulan ini")
+                                    "tercatat dalam ledger untuk bulan ini (belum dipantau)")
     peluang = [
         *storage_full(inputs.utilisation, zone),
         *sustained_load(inputs.utilisation),
@@ -170,19 +153,27 @@ def build(inputs: FormInputs) -> dict[str, Any]:
     return {
         "formulir": "F",
         "judul": "Laporan Ketersediaan Layanan",
+        "sementara": fig.partial,  # SEMENTARA on every page
         "layanan": {"id": svc.id, "nama": svc.name, "penyedia_layanan": svc.provider,
-                    "klasifikasi": svc.klass.label, "tim_teknis": svc.technical_team,
+                    "klasifikasi": svc.klass.label, "pengelola_teknis": svc.technical_team,
                     "zona_waktu": f"{zone} ({zona(zone)})"},
         "periode": {"bulan": fig.period, "label": periode(inputs.year, inputs.month),
                     "sebagian": fig.partial,
                     "sampai": inputs.generated_for.isoformat() if fig.partial else None,
                     "sampai_teks": waktu(inputs.generated_for, zone) if fig.partial else None},
         "angka_ketersediaan": figures,
-        "komitmen_teks": durasi(figures["commitment_seconds"]),
-        "downtime_teks": durasi(figures["downtime_seconds"]),
+        "komitmen_teks": jam(figures["commitment_seconds"]),
+        "rincian_detik": {key: bilangan(figures[f"{key}_seconds"]) for key in (
+            "commitment", "downtime", "excused", "maintenance", "unmonitored")},
+        "downtime_teks": durasi_tepat(figures["downtime_seconds"]),
+        "dikecualikan_teks": durasi_tepat(figures["excused_seconds"]),
+        "pemeliharaan_teks": durasi_tepat(figures["maintenance_seconds"]),
+        "tidak_terpantau_teks": durasi_tepat(figures["unmonitored_seconds"]),
         "utilisasi": _utilisation(inputs.utilisation, inputs.host_kinds, zone),
         "pencapaian": pencapaian,
         "peluang_peningkatan": peluang,
         "tanda_tangan": {"disiapkan_oleh": _person(inputs.prepared_by),
-                         "mengetahui": _person(inputs.acknowledged_by)},
+                         "mengetahui": _person(inputs.acknowledged_by),
+                         "tempat_tanggal": ", ".join(x for x in (
+                             inputs.place, tanggal(inputs.generated_for, zone)) if x)},
     }

@@ -34,6 +34,8 @@ class FormInputs:
     acknowledged_by: Person | None
     generated_for: datetime  # the month end, or now for a partial report
     notice: Notice = field(default_factory=Notice)  # maintenance registered in advance
+    people: dict[str, Person] = field(default_factory=dict)  # who approved what, by NIP
+    place: str | None = None  # reports.place: where the form is signed
 
 
 def _months_back(year: int, month: int, count: int) -> list[tuple[int, int]]:
@@ -66,6 +68,8 @@ def collect(config: Config, store: Store, year: int, month: int, service_ids: li
                 months[(y, m)] = {f.service.id: f for f in figures_for_month(
                     config, store, y, m, service_ids, now)}
             except BadInput:  # not started yet in any service's zone
+                if (y, m) == (year, month):
+                    raise
                 continue
     zones = {sid: ZoneInfo(config.services[sid].zone) for sid in service_ids}
     bounds = {sid: month_bounds(year, month, zones[sid]) for sid in service_ids}
@@ -101,5 +105,6 @@ def collect(config: Config, store: Store, year: int, month: int, service_ids: li
             host_kinds={pid: k for pid, k in host_kinds.items() if pid in svc.components},
             prepared_by=prepared, acknowledged_by=acknowledged,
             generated_for=min(now, s_hi), notice=config.settings.maintenance.notice,
+            people=config.people, place=config.settings.reports.place,
         ))
     return out

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from spbe_monitor.ledger.store import Outage, UtilisationHour
-from spbe_monitor.reports.words import angka, durasi, waktu
+from spbe_monitor.reports.words import angka, durasi_tepat, tanggal, waktu
 
 HIGH_LOAD = 80.0  # percent
 SUSTAINED_SHARE = 0.25  # of the month's hours
@@ -55,7 +55,7 @@ def storage_full(rows: Sequence[UtilisationHour], zone: str) -> list[dict[str, A
         out.append({
             "jenis": "kapasitas_penyimpanan",
             "uraian": f"Penyimpanan {where} diperkirakan penuh sekitar "
-                      f"{waktu(full, zone)[:10]}; rencanakan penambahan kapasitas atau "
+                      f"{tanggal(full, zone)}; rencanakan penambahan kapasitas atau "
                       "pembersihan data sebelum tanggal itu.",
             "angka": {"komponen": probe, "mount": mount or None,
                       "terpakai_persen": round(now_pct, 2),
@@ -122,7 +122,7 @@ def maintenance_overruns(outages: Sequence[Outage], occurrences: Sequence[tuple[
                 out.append({
                     "jenis": "perencanaan_pemeliharaan",
                     "uraian": f"Pemeliharaan {waktu(datetime.fromtimestamp(start, UTC), zone)} "
-                              f"melampaui jendelanya {durasi(over)}; perbaiki perencanaan "
+                              f"melampaui jadwalnya {durasi_tepat(over)}; perbaiki perencanaan "
                               "durasi atau langkah pemulihan.",
                     "angka": {"jendela_mulai": datetime.fromtimestamp(start, UTC).isoformat(),
                               "jendela_selesai": datetime.fromtimestamp(end, UTC).isoformat(),

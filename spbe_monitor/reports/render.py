@@ -17,7 +17,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from spbe_monitor.ledger.checkpoints import sign_if_keyed
 from spbe_monitor.ledger.store import Store
 from spbe_monitor.reports.charts import trend_svg
-from spbe_monitor.reports.words import angka, durasi, durasi_tepat
+from spbe_monitor.reports.words import angka, bilangan, durasi, durasi_tepat, jam
 
 FORMATS = ("html", "pdf", "json")
 
@@ -30,6 +30,8 @@ def environment() -> Environment:
     env.filters["angka"] = angka
     env.filters["durasi"] = durasi
     env.filters["durasi_tepat"] = durasi_tepat
+    env.filters["bilangan"] = bilangan
+    env.filters["jam"] = jam
     env.globals["trend_svg"] = trend_svg
     return env
 
