@@ -186,7 +186,10 @@ def availability(ctx: Context, month: str, service_id: str | None, as_json: bool
     for r in results:
         j = r.as_json()
         pct = "-" if j["availability_percent"] is None else f"{j['availability_percent']:.4f}"
-        met = {True: "yes", False: "NO", None: "-"}[j["met"]]
+        met = {"tercapai": "yes", "tidak_tercapai": "NO", "tanpa_target": "-",
+               "belum_dipantau": "not monitored",
+               "tidak_dapat_dinilai": f"no verdict: {j['coverage_percent']:.1f}% observed"
+               }[j["verdict"]]
         rows.append([r.service.name, r.service.klass.label, j["commitment_seconds"],
                      j["downtime_seconds"], j["excused_seconds"], j["unmonitored_seconds"],
                      pct, j["target_percent"], met])

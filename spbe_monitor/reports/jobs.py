@@ -15,7 +15,7 @@ from spbe_monitor.ledger.store import Store
 from spbe_monitor.mail import send_mail
 from spbe_monitor.reports import formulir_f
 from spbe_monitor.reports.inputs import collect
-from spbe_monitor.reports.render import Written, file_report
+from spbe_monitor.reports.render import Job, Printer, Written, file_reports
 
 log = logging.getLogger("spbe.reports")
 KIND_F = "formulir-f"
@@ -40,15 +40,15 @@ def formulir_f_reports(
         raise BadInput(f"{year:04d}-{month:02d} is not over yet; use --partial for a "
                        "provisional report (it says so on its face)")
     period = f"{year:04d}-{month:02d}"
-    out = {}
-    for inputs in collect(config, store, year, month, service_ids, now):
-        data = formulir_f.build(inputs)
-        out[inputs.service.id] = file_report(
-            store, KIND_F, inputs.service.id, period, data, "formulir_f.html.j2", formats,
-            folder, now, partial=not over, audit_key=config.audit_key_path)
-        if progress:
-            progress(inputs.service.id)
-    return out
+    jobs = []
+    with Printer(len(service_ids) if "pdf" in formats else 0) as printer:
+        for inputs in collect(config, store, year, month, service_ids, now):
+            jobs.append(Job(KIND_F, inputs.service.id, period, formulir_f.build(inputs),
+                            "formulir_f.html.j2", not over))
+            if progress:
+                progress(inputs.service.id)
+        filed = file_reports(store, jobs, formats, folder, now, config.audit_key_path, printer)
+    return {job.subject: written for job, written in zip(jobs, filed, strict=True)}
 
 
 def recipients(config: Config, service_id: str) -> list[str]:

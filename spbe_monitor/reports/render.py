@@ -6,9 +6,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
+from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
@@ -40,15 +43,57 @@ def html(template: str, data: dict[str, Any]) -> str:
     return environment().get_template(template).render(d=data)
 
 
+_FONTS: Any = None  # one FontConfiguration per process: fonts are found and parsed once
+
+
 def pdf(document: str) -> bytes:
     """Reproducible bytes: fontTools stamps subset fonts with the current time unless
     SOURCE_DATE_EPOCH is set (reproducible-builds.org); a fixed one makes reruns identical."""
+    global _FONTS
     os.environ.setdefault("SOURCE_DATE_EPOCH", "1704067200")  # 2024-01-01, Perbup 49's year
     from weasyprint import HTML  # heavy import: only when a PDF is asked for
+    from weasyprint.text.fonts import FontConfiguration
 
-    out = HTML(string=document).write_pdf()
+    if _FONTS is None:
+        _FONTS = FontConfiguration()
+    out = HTML(string=document).write_pdf(font_config=_FONTS)
     assert isinstance(out, bytes)
     return out
+
+
+def _warm() -> None:
+    """Import WeasyPrint and find the fonts in a worker before the documents arrive."""
+    global _FONTS
+    from weasyprint.text.fonts import FontConfiguration
+
+    _FONTS = FontConfiguration()
+
+
+class Printer:
+    """Renders PDFs on every core: WeasyPrint is single-threaded and takes ~0.4 s a form,
+    so a month-end batch renders in worker processes (spawned: the daemon's threads are not
+    forked). Opened before the data is read, so the workers start meanwhile."""
+
+    def __init__(self, expected: int) -> None:
+        workers = min(expected, os.cpu_count() or 1)
+        self.pool = ProcessPoolExecutor(workers, mp_context=get_context("spawn")) \
+            if workers > 1 else None
+        if self.pool is not None:
+            for _ in range(workers):
+                self.pool.submit(_warm)
+
+    def __enter__(self) -> Printer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.pool is not None:
+            self.pool.shutdown()
+
+    def __call__(self, documents: list[str]) -> list[bytes]:
+        if self.pool is None or len(documents) < 2:
+            return [pdf(d) for d in documents]
+        chunk = max(1, len(documents) // (4 * (os.cpu_count() or 1)))
+        return list(self.pool.map(pdf, documents, chunksize=chunk))
 
 
 def as_json(data: dict[str, Any]) -> bytes:
@@ -73,33 +118,66 @@ def _write_atomic(path: Path, content: bytes) -> None:
     os.replace(tmp, path)
 
 
+@dataclass(frozen=True)
+class Job:
+    """One form to file: what it is, its data and template."""
+
+    kind: str
+    subject: str
+    period: str
+    data: dict[str, Any]
+    template: str
+    partial: bool
+
+
 def file_report(store: Store, kind: str, subject: str, period: str, data: dict[str, Any],
                 template: str, formats: tuple[str, ...], folder: Path, now: datetime,
                 partial: bool, audit_key: Path | None = None) -> list[Written]:
-    """Write the asked formats; a file already filed with identical bytes is left alone.
-    Every form states the audit chain's head it was built at (so a later edit of the ledger
-    shows as a different head); a new filing is anchored by signing the head with
-    `audit_key`."""
-    name = f"{kind}_{subject}_{period}" + ("_sementara" if partial else "")
+    """One form; see `file_reports`."""
+    return file_reports(store, [Job(kind, subject, period, data, template, partial)], formats,
+                        folder, now, audit_key)[0]
+
+
+def file_reports(store: Store, jobs: list[Job], formats: tuple[str, ...], folder: Path,
+                 now: datetime, audit_key: Path | None = None,
+                 printer: Callable[[list[str]], list[bytes]] | None = None
+                 ) -> list[list[Written]]:
+    """Write the asked formats of each form; a file already filed with identical bytes is
+    left alone. Every form states the audit chain's head it was built at (so a later edit
+    of the ledger shows as a different head); new filings are anchored by signing the head
+    with `audit_key`. PDFs of a batch render in parallel."""
     head = store.chain_head()
-    data = {**data, "rantai_audit": None if head is None else {"entri": head[0],
-                                                                "hash": head[1]}}
-    document = html(template, data) if {"html", "pdf"} & set(formats) else ""
-    filed = {(r["format"], r["path"]): r["sha256"]
-             for r in store.reports(kind, period) if r["subject"] == subject}
+    seal = None if head is None else {"entri": head[0], "hash": head[1]}
+    datas = [{**job.data, "rantai_audit": seal} for job in jobs]
+    documents = [html(job.template, d) if {"html", "pdf"} & set(formats) else ""
+                 for job, d in zip(jobs, datas, strict=True)]
+    if "pdf" not in formats:
+        rendered = [b""] * len(jobs)
+    elif printer is not None:
+        rendered = printer(documents)
+    else:
+        with Printer(len(documents)) as own:
+            rendered = own(documents)
     out = []
-    for fmt in formats:
-        content = {"json": lambda: as_json(data), "html": lambda: document.encode(),
-                   "pdf": lambda: pdf(document)}[fmt]()
-        path = folder / period / f"{name}.{fmt}"
-        digest = hashlib.sha256(content).hexdigest()
-        same = path.exists() and hashlib.sha256(path.read_bytes()).hexdigest() == digest
-        if same and filed.get((fmt, str(path))) == digest:
-            out.append(Written(fmt, path, digest, True))
-            continue
-        _write_atomic(path, content)
-        store.record_report(kind, subject, period, fmt, str(path), digest, now, partial)
-        out.append(Written(fmt, path, digest, False))
-    if audit_key is not None and not all(w.skipped for w in out):
+    for job, data, document, printed in zip(jobs, datas, documents, rendered, strict=True):
+        name = f"{job.kind}_{job.subject}_{job.period}" + ("_sementara" if job.partial else "")
+        filed = {(r["format"], r["path"]): r["sha256"]
+                 for r in store.reports(job.kind, job.period) if r["subject"] == job.subject}
+        written = []
+        for fmt in formats:
+            content = {"json": as_json(data) if fmt == "json" else b"",
+                       "html": document.encode(), "pdf": printed}[fmt]
+            path = folder / job.period / f"{name}.{fmt}"
+            digest = hashlib.sha256(content).hexdigest()
+            same = path.exists() and hashlib.sha256(path.read_bytes()).hexdigest() == digest
+            if same and filed.get((fmt, str(path))) == digest:
+                written.append(Written(fmt, path, digest, True))
+                continue
+            _write_atomic(path, content)
+            store.record_report(job.kind, job.subject, job.period, fmt, str(path), digest,
+                                now, job.partial)
+            written.append(Written(fmt, path, digest, False))
+        out.append(written)
+    if audit_key is not None and not all(w.skipped for ws in out for w in ws):
         sign_if_keyed(audit_key, store.engine, now)
     return out
