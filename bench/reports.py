@@ -97,7 +97,8 @@ def main() -> None:
         pages = sum(1 for files in filed.values() for w in files if w.fmt == "pdf")
         print(f"Formulir F (HTML + PDF) for {args.services} services with a year of history: "
               f"{seconds:.1f} s ({seconds / args.services * 1000:.0f} ms per service, "
-              f"{pages} PDFs); ledger built in {built:.1f} s, not counted. Goal: under 20 s on 2 cores.")
+              f"{pages} PDFs); ledger built in {built:.1f} s, not counted. Goal: under 20 s "
+              "on 2 cores.")
 
 
 if __name__ == "__main__":

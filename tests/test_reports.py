@@ -82,7 +82,8 @@ def test_formulir_f_equals_availability_and_reruns_are_identical(run, ledger, tm
     assert disk["angka"]["pertumbuhan_persen_per_hari"] == pytest.approx(1.2, abs=0.01)
     util = izin["utilisasi"]["komponen"][0]["metrik"][0]
     assert util["puncak"] == pytest.approx(60 + 719 * 0.05 + 0.5)
-    assert izin["tanda_tangan"]["mengetahui"]["nip"] == "197001011995031001"
+    assert [(b["sebagai"], b["nip"]) for b in izin["tanda_tangan"]["blok"]] == [
+        ("Disiapkan oleh", "199002102015032005"), ("Mengetahui", "197001011995031001")]
     before = {p.name: p.read_bytes() for p in (out / "2026-10").iterdir()}
     again = run("report", "formulir-f", "--month", "2026-10", "--out", str(out))
     assert again.code == 0 and again.out.count("(unchanged)") == 9
@@ -199,7 +200,7 @@ async def test_daemon_schedules_the_month_end_job(config_dir, ledger):
     await asyncio.sleep(0)
 
 
-def test_formulir_c_and_semester_evaluation_commands(run, ledger, tmp_path):
+def test_formulir_c_and_semester_evaluation_commands(run, ledger, config_dir, tmp_path):
     october(run, ledger)
     r = run("report", "formulir-c", "--format", "json,html", "--out", str(tmp_path))
     assert r.code == 0
@@ -215,6 +216,17 @@ def test_formulir_c_and_semester_evaluation_commands(run, ledger, tmp_path):
                       .read_text())
     assert data["sebagian"] is True and data["bab_d"]["keterangan"].startswith(
         "data tidak tersedia")
+    # Evaluasi and Tindak Lanjut: from the data, then the semester's notes file
+    assert "Anggaran penggantian UPS Pusat Data belum tersedia pada APBD Perubahan." in data[
+        "bab_c"]["evaluasi"]["hambatan"]
+    assert data["bab_d"]["tindak_lanjut"][0].startswith("Jadwalkan uji DRP tahunan")
+    assert [b["peran"] for b in data["tanda_tangan"]["blok"]] == [
+        "Koordinator Layanan", "Penyedia Layanan"]
+    assert c["versi"] == "1" and c["tanda_tangan"]["tempat_tanggal"] == "Serang, 5 Januari 2026"
+    notes = config_dir / "notes" / "2026-2.yaml"
+    notes.write_text("bab_c:\n  hambatan: [satu]\n  halangan: [dua]\n")
+    r = run("report", "evaluasi", "--semester", "2026-2", "--partial", "--out", str(tmp_path))
+    assert r.code == 2 and f"{notes}:3: bab_c.halangan" in r.err  # file, line and field
     assert run("report", "evaluasi", "--semester", "2026-3").code == 2
     assert run("report", "evaluasi", "--semester", "2099-1").code == 2
 

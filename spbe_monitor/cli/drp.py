@@ -201,9 +201,11 @@ def drp_list(ctx: Context, as_json: bool) -> None:
 @pass_ctx
 def drp_report(ctx: Context, run_id: int, formats: str, out_dir: Path | None) -> None:
     """Formulir G — Laporan Evaluasi DRP for a run."""
+    from spbe_monitor.reports.kop import stamped
     from spbe_monitor.reports.render import file_report
 
     data = ctx.drp.formulir_g(run_id)
+    data = stamped(ctx.config, data, "G", data["pelaksanaan"]["playbook"], f"run-{run_id}")
     now = ctx.clock.now()
     for w in file_report(ctx.store, "formulir-g", data["pelaksanaan"]["playbook"],
                          f"run-{run_id}", data, "formulir_g.html.j2", report_formats(formats),

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import click
 from rich.console import Console
@@ -53,11 +55,13 @@ def report_formulir_f(ctx: Context, month: str, service_id: str | None, formats:
 def report_formulir_c(ctx: Context, formats: str, out_dir: Path | None) -> None:
     """Formulir C — Rencana Keberlangsungan Layanan, from services.yaml."""
     from spbe_monitor.reports import formulir_c
+    from spbe_monitor.reports.kop import stamped
     from spbe_monitor.reports.render import file_report
 
     now = ctx.clock.now()
-    for w in file_report(ctx.store, "formulir-c", "semua", f"{now:%Y-%m}",
-                         formulir_c.build(ctx.config), "formulir_c.html.j2",
+    period = f"{now:%Y-%m}"
+    data = stamped(ctx.config, formulir_c.build(ctx.config), "C", "semua", period)
+    for w in file_report(ctx.store, "formulir-c", "semua", period, data, "formulir_c.html.j2",
                          report_formats(formats),
                          out_dir or ctx.config.reports_dir, now, partial=False,
                          audit_key=ctx.config.audit_key_path):
@@ -73,8 +77,13 @@ def report_formulir_c(ctx: Context, formats: str, out_dir: Path | None) -> None:
 def report_evaluasi(ctx: Context, semester: str, formats: str, out_dir: Path | None,
                     partial: bool) -> None:
     """Formulir I chapters C and D for a semester (months not started are left out)."""
+    from spbe_monitor.regulation.roles import Role
     from spbe_monitor.reports import evaluasi
+    from spbe_monitor.reports.evaluasi_catatan import load_notes
+    from spbe_monitor.reports.kop import stamped
+    from spbe_monitor.reports.penanda_tangan import block, senior
     from spbe_monitor.reports.render import file_report
+    from spbe_monitor.reports.words import tanggal
 
     try:
         year_text, half_text = semester.split("-")
@@ -108,8 +117,21 @@ def report_evaluasi(ctx: Context, semester: str, formats: str, out_dir: Path | N
             click.echo(f"warning: DRP run {r['id']} left out: its playbook cannot be read",
                        err=True)
     lo, hi = (f"{year}-01", f"{year}-07") if half == 1 else (f"{year}-07", f"{year + 1}-01")
-    data = evaluasi.build(year, half, months,
-                          evaluasi.drp_rows(statuses, ctx.config.services, lo, hi))
+    people = ctx.config.people.values()
+    zone = ZoneInfo(ctx.config.settings.timezone)
+    end = min(now, datetime(year + half - 1, 7 if half == 1 else 1, 1, tzinfo=zone)
+              - timedelta(seconds=1))  # signed on the semester's last day, or today
+    signing = {"tempat_tanggal": ", ".join(x for x in (
+        ctx.config.settings.reports.place, tanggal(end, str(zone))) if x),
+        "blok": [block(senior(people, Role.KOORDINATOR_LAYANAN), "Disusun oleh",
+                       "Koordinator Layanan"),
+                 block(senior(people, Role.PENYEDIA_LAYANAN), "Mengetahui",
+                       "Penyedia Layanan")]}
+    notes = load_notes(ctx.config.path.parent / ctx.config.settings.reports.notes
+                       / f"{semester}.yaml")
+    data = stamped(ctx.config, evaluasi.build(
+        year, half, months, evaluasi.drp_rows(statuses, ctx.config.services, lo, hi), notes,
+        signing), "I", "semua", semester)
     for w in file_report(ctx.store, "evaluasi", "semua", semester, data, "evaluasi.html.j2",
                          report_formats(formats), out_dir or ctx.config.reports_dir, now,
                          partial=unfinished, audit_key=ctx.config.audit_key_path):

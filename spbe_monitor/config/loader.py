@@ -20,7 +20,14 @@ from sqlalchemy.engine import make_url
 
 from spbe_monitor.availability.calendar import HoursError
 from spbe_monitor.config.inventory import load_inventory
-from spbe_monitor.config.models import PeopleFile, Person, Service, ServicesFile, Settings
+from spbe_monitor.config.models import (
+    PeopleFile,
+    Person,
+    Plan,
+    Service,
+    ServicesFile,
+    Settings,
+)
 from spbe_monitor.config.yamlmarks import Loc, Marked, YamlError, load
 from spbe_monitor.errors import BadInput, ConfigError
 from spbe_monitor.probers.base import ProbeSettings
@@ -44,6 +51,7 @@ class Config:
     reports_dir: Path = Path("var/reports")
     spool_dir: Path = Path("var/spool")
     audit_key_path: Path = Path("var/audit/signing.key")
+    plan: Plan = field(default_factory=Plan)  # Formulir C's version and adoption date
 
     @property
     def spool_path(self) -> Path:
@@ -184,6 +192,7 @@ def load_config(path: Path | None = None) -> Config:
         reports_dir=(base / settings.reports.folder).resolve(),
         spool_dir=(base / settings.spool).resolve(),
         audit_key_path=(base / settings.audit_key).resolve(),
+        plan=services_file.plan if services_file else Plan(),
     )
 
 

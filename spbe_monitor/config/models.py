@@ -7,7 +7,7 @@ Rules that need several fields or files (classification, obligations, references
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Annotated, Any
 
 from pydantic import (
@@ -71,10 +71,23 @@ class Email(Strict):
     password_env: str | None = None  # the password is read from this variable
 
 
+class Header(Strict):
+    """The kop surat at the top of every form."""
+
+    government: Text  # Pemerintah Kabupaten Serang
+    agency: Text  # the Perangkat Daerah: Dinas Komunikasi dan Informatika
+    address: Text | None = None
+    logo: Text | None = None  # a PNG or SVG file, relative to spbe.yaml's folder
+
+
 class Reports(Strict):
     folder: Text = "../var/reports"  # relative to spbe.yaml's folder
     email: Email | None = None
     place: Text | None = None  # where the forms are signed: "Serang, 29 November 2026"
+    header: Header | None = None
+    notes: Text = "notes"  # Formulir I's notes per semester (2026-2.yaml), relative to here
+    # the document number; fields: {formulir} {subjek} {periode} {tahun} {bulan_romawi}
+    number: Text = "{formulir}/{subjek}/{periode}"
 
 
 class Maintenance(Strict):
@@ -152,7 +165,15 @@ class Service(Strict):
         return self.classification
 
 
+class Plan(Strict):
+    """Formulir C as adopted: its version, and the date it was signed and took effect."""
+
+    version: int | Text = 1
+    adopted: date | None = None
+
+
 class ServicesFile(Strict):
+    plan: Plan = Plan()
     services: list[Service]
 
 

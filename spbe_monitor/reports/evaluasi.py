@@ -9,10 +9,16 @@ from zoneinfo import ZoneInfo
 
 from spbe_monitor.availability.formula import Figures, Verdict
 from spbe_monitor.config.models import Service
-from spbe_monitor.drp.status import RunStatus
+from spbe_monitor.drp.status import Recovery, RunState, RunStatus
 from spbe_monitor.monthly import ServiceMonth
 from spbe_monitor.reports.charts import BULAN_SINGKAT
-from spbe_monitor.reports.words import angka, tanggal
+from spbe_monitor.reports.evaluasi_catatan import (
+    Notes,
+    evaluation,
+    monitoring_findings,
+    recovery_findings,
+)
+from spbe_monitor.reports.words import angka, durasi, durasi_tepat, tanggal
 
 PUTUSAN = {Verdict.MET: "Tercapai", Verdict.MISSED: "Tidak tercapai",
            Verdict.UNASSESSABLE: "Tidak dapat dinilai (cakupan pemantauan kurang)",
@@ -35,6 +41,33 @@ def _met(value: bool | None) -> str:
     return {True: "tercapai", False: "tidak tercapai", None: "-"}[value]
 
 
+def _lama(seconds: float | None, exact: bool = False) -> str:
+    if seconds is None:
+        return "-"
+    return durasi_tepat(seconds) if exact else durasi(seconds)
+
+
+def _gap(st: RunStatus, rec: Recovery) -> str:
+    """Why a figure is missing or missed, in words."""
+    said = []
+    if st.state is RunState.ABORTED:
+        said.append(f"dihentikan: {st.reason or 'tanpa alasan tercatat'}")
+    elif st.state is RunState.RUNNING:
+        said.append("masih berjalan")
+    if rec.rto_achieved is None and st.state is not RunState.RUNNING:
+        said.append("RTO tidak terukur: layanan tidak tercatat pulih di situs sekunder "
+                    "(langkah wait_healthy tidak ada atau tidak selesai)")
+    elif rec.rto_met is False:
+        assert rec.rto_achieved is not None and rec.rto_target is not None
+        said.append(f"RTO terlewati {durasi_tepat(rec.rto_achieved - rec.rto_target)}")
+    if rec.rpo_achieved is None and st.state is not RunState.RUNNING:
+        said.append("RPO tidak terukur: tidak ada langkah recovery_point")
+    elif rec.rpo_met is False:
+        assert rec.rpo_achieved is not None and rec.rpo_target is not None
+        said.append(f"RPO terlewati {durasi_tepat(rec.rpo_achieved - rec.rpo_target)}")
+    return "; ".join(said) or "-"
+
+
 def drp_rows(statuses: list[RunStatus], services: dict[str, Service], lo: str, hi: str
              ) -> list[dict[str, Any]]:
     """Chapter D: one row per run and service, for runs started within months `[lo, hi)`
@@ -53,12 +86,19 @@ def drp_rows(statuses: list[RunStatus], services: dict[str, Service], lo: str, h
                 "status_run": st.state.value,
                 "rto": _met(rec.rto_met), "rpo": _met(rec.rpo_met),
                 "rto_detik": rec.rto_achieved, "rpo_detik": rec.rpo_achieved,
+                "rto_target_teks": _lama(rec.rto_target),
+                "rto_capaian_teks": _lama(rec.rto_achieved, exact=True),
+                "rpo_target_teks": _lama(rec.rpo_target),
+                "rpo_capaian_teks": _lama(rec.rpo_achieved, exact=True),
+                "terpenuhi": rec.rto_met is True and rec.rpo_met is not False,
+                "keterangan": _gap(st, rec),
             })
     return rows
 
 
 def build(year: int, half: int, months: dict[str, list[ServiceMonth]],
-          drp_runs: list[dict[str, Any]]) -> dict[str, Any]:
+          drp_runs: list[dict[str, Any]], notes: Notes | None = None,
+          signing: dict[str, Any] | None = None) -> dict[str, Any]:
     rows = []
     counts = dict.fromkeys(Verdict, 0)
     for sid, figures in months.items():
@@ -97,7 +137,12 @@ def build(year: int, half: int, months: dict[str, list[ServiceMonth]],
                          for f in figures),
         "bab_c": {"judul": "Evaluasi Pemantauan dan Pemeliharaan Layanan", "layanan": rows,
                   "jumlah_tercapai": met, "jumlah_tidak_tercapai": missed,
-                  "jumlah_tidak_dapat_dinilai": unassessable},
+                  "jumlah_tidak_dapat_dinilai": unassessable,
+                  **evaluation(monitoring_findings(rows), (notes or Notes()).bab_c)},
         "bab_d": {"judul": "Evaluasi Pemulihan Layanan", "pelaksanaan": drp_runs,
-                  "keterangan": None if drp_runs else TIDAK_ADA_DRP},
+                  "jumlah_terpenuhi": sum(1 for r in drp_runs if r["terpenuhi"]),
+                  "jumlah_tidak_terpenuhi": sum(1 for r in drp_runs if not r["terpenuhi"]),
+                  "keterangan": None if drp_runs else TIDAK_ADA_DRP,
+                  **evaluation(recovery_findings(drp_runs), (notes or Notes()).bab_d)},
+        "tanda_tangan": signing or {"tempat_tanggal": None, "blok": []},
     }

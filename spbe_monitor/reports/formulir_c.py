@@ -6,7 +6,9 @@ from datetime import timedelta
 from typing import Any
 
 from spbe_monitor.config.loader import Config
-from spbe_monitor.reports.words import angka, jam_layanan
+from spbe_monitor.regulation.roles import Role
+from spbe_monitor.reports.penanda_tangan import block, senior
+from spbe_monitor.reports.words import angka, jam_layanan, tanggal_hari
 
 
 def lama(value: timedelta | None) -> str:
@@ -31,4 +33,17 @@ def build(config: Config) -> dict[str, Any]:
             "rto": lama(svc.rto), "rpo": lama(svc.rpo),
             "jam_layanan": jam_layanan(svc.operating_hours, svc.zone),
         })
-    return {"formulir": "C", "judul": "Rencana Keberlangsungan Layanan", "layanan": rows}
+    people = config.people.values()
+    plan = config.plan
+    place = config.settings.reports.place
+    adopted = (", ".join(x for x in (place, tanggal_hari(plan.adopted)) if x)
+               if plan.adopted else "(belum ditetapkan)")
+    return {"formulir": "C", "judul": "Rencana Keberlangsungan Layanan", "layanan": rows,
+            "versi": str(plan.version),
+            "ditetapkan": plan.adopted.isoformat() if plan.adopted else None,
+            "berlaku_teks": tanggal_hari(plan.adopted) if plan.adopted else None,
+            "tanda_tangan": {"tempat_tanggal": adopted, "blok": [
+                block(senior(people, Role.KOORDINATOR_LAYANAN), "Disusun oleh",
+                      "Koordinator Layanan"),
+                block(senior(people, Role.PENYEDIA_LAYANAN), "Menetapkan",
+                      "Penyedia Layanan")]}}

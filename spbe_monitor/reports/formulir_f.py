@@ -10,7 +10,6 @@ from typing import Any
 
 from spbe_monitor.availability.formula import Verdict
 from spbe_monitor.availability.intervals import merge
-from spbe_monitor.config.models import Person
 from spbe_monitor.ledger.store import UtilisationHour
 from spbe_monitor.monitor.rollup import p95
 from spbe_monitor.monthly import ServiceMonth
@@ -21,13 +20,13 @@ from spbe_monitor.reports.insights import (
     storage_full,
     sustained_load,
 )
+from spbe_monitor.reports.penanda_tangan import block
 from spbe_monitor.reports.rincian import outage_rows, window_rows
 from spbe_monitor.reports.words import (
     angka,
     bilangan,
     durasi_tepat,
     jam,
-    nip,
     periode,
     tanggal,
     waktu,
@@ -46,11 +45,6 @@ METRICS = {  # probe value → (label, unit)
     "net_tx_bits_per_second": ("Bandwidth keluar", "bit/s"),
     "bandwidth_used_percent": ("Utilisasi bandwidth", "%"),
 }
-
-
-def _person(p: Person | None) -> dict[str, str | None] | None:
-    return None if p is None else {"nama": p.name, "nip": p.nip, "nip_teks": nip(p.nip),
-                                   "jabatan": p.position, "pangkat": p.rank}
 
 
 def verdict_text(month: ServiceMonth) -> str:
@@ -172,8 +166,10 @@ def build(inputs: FormInputs) -> dict[str, Any]:
         "utilisasi": _utilisation(inputs.utilisation, inputs.host_kinds, zone),
         "pencapaian": pencapaian,
         "peluang_peningkatan": peluang,
-        "tanda_tangan": {"disiapkan_oleh": _person(inputs.prepared_by),
-                         "mengetahui": _person(inputs.acknowledged_by),
-                         "tempat_tanggal": ", ".join(x for x in (
-                             inputs.place, tanggal(inputs.generated_for, zone)) if x)},
+        "tanda_tangan": {"tempat_tanggal": ", ".join(x for x in (
+                             inputs.place, tanggal(inputs.generated_for, zone)) if x),
+                         "blok": [block(inputs.prepared_by, "Disiapkan oleh",
+                                        "Pengelola Teknis"),
+                                  block(inputs.acknowledged_by, "Mengetahui",
+                                        "Penyedia Layanan")]},
     }

@@ -15,6 +15,7 @@ from spbe_monitor.ledger.store import Store
 from spbe_monitor.mail import send_mail
 from spbe_monitor.reports import formulir_f
 from spbe_monitor.reports.inputs import collect
+from spbe_monitor.reports.kop import stamped
 from spbe_monitor.reports.render import Job, Printer, Written, file_reports
 
 log = logging.getLogger("spbe.reports")
@@ -43,8 +44,9 @@ def formulir_f_reports(
     jobs = []
     with Printer(len(service_ids) if "pdf" in formats else 0) as printer:
         for inputs in collect(config, store, year, month, service_ids, now):
-            jobs.append(Job(KIND_F, inputs.service.id, period, formulir_f.build(inputs),
-                            "formulir_f.html.j2", not over))
+            data = stamped(config, formulir_f.build(inputs), "F", inputs.service.id, period)
+            jobs.append(Job(KIND_F, inputs.service.id, period, data, "formulir_f.html.j2",
+                            not over))
             if progress:
                 progress(inputs.service.id)
         filed = file_reports(store, jobs, formats, folder, now, config.audit_key_path, printer)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 BULAN = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus",
@@ -78,6 +78,11 @@ def tanggal(moment: datetime, zone: str) -> str:
     """`29 November 2026`, the date a document is signed."""
     local = moment.astimezone(ZoneInfo(zone))
     return f"{local.day} {BULAN[local.month - 1]} {local.year}"
+
+
+def tanggal_hari(day: date) -> str:
+    """`5 Januari 2026`: a calendar date (no time, no zone)."""
+    return f"{day.day} {BULAN[day.month - 1]} {day.year}"
 
 
 def durasi_tepat(seconds: float) -> str:
