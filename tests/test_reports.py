@@ -65,6 +65,8 @@ def october(run, ledger: Store) -> None:
 
 def test_formulir_f_equals_availability_and_reruns_are_identical(run, ledger, tmp_path):
     october(run, ledger)
+    assert run("maintenance", "add", "perizinan-online", "--start", "2026-11-08T01:00",
+               "--end", "2026-11-08T03:00", "--reason", "Patch keamanan").code == 0
     out = tmp_path / "out"
     r = run("report", "formulir-f", "--month", "2026-10", "--out", str(out))
     assert r.code == 0, r.err
@@ -76,12 +78,27 @@ def test_formulir_f_equals_availability_and_reruns_are_identical(run, ledger, tm
     izin = json.loads((out / "2026-10/formulir-f_perizinan-online_2026-10.json").read_text())
     assert [g["penyebab"] for g in izin["pencapaian"]["gangguan"]] == ["Server aplikasi hang"] * 3
     assert izin["pencapaian"]["penyebab_downtime"][0]["downtime_detik"] == 3 * 6 * 3600
+    ytd = izin["pencapaian"]["tahun_berjalan"]
+    assert ytd["label"] == "Jan–Okt 2026" and ytd["putusan"] == "tidak_dapat_dinilai"
+    assert izin["pencapaian"]["bulan_lalu"]["putusan"] in ("belum_dipantau",
+                                                          "tidak_dapat_dinilai")
+    pemeliharaan, kapasitas = izin["rencana"]  # the regulation's two headings
+    assert pemeliharaan["judul"] == "Rencana Pemeliharaan Perangkat"
+    assert pemeliharaan["butir"][0]["uraian"].startswith(
+        "Pemeliharaan terdaftar: Patch keamanan, 8 November 2026 pukul 01.00 WIB")
+    assert [b["jenis"] for b in kapasitas["butir"]] == ["kapasitas_penyimpanan"]
     kinds = {p["jenis"] for p in izin["peluang_peningkatan"]}
     assert {"analisis_akar_masalah", "kapasitas_penyimpanan"} <= kinds
     disk = next(p for p in izin["peluang_peningkatan"] if p["jenis"] == "kapasitas_penyimpanan")
     assert disk["angka"]["pertumbuhan_persen_per_hari"] == pytest.approx(1.2, abs=0.01)
-    util = izin["utilisasi"]["komponen"][0]["metrik"][0]
-    assert util["puncak"] == pytest.approx(60 + 719 * 0.05 + 0.5)
+    blocks = {b["probe"]: b for b in izin["utilisasi"]["komponen"]}
+    assert list(blocks) == ["spbe-self-http", "spbe-self-tcp", "ledger-disk"]  # every one
+    rows = {r["sumber_daya"]: r for r in blocks["ledger-disk"]["baris"]}
+    assert list(rows) == ["CPU", "RAM", "Penyimpanan", "Jaringan/Bandwidth"]
+    assert rows["Penyimpanan"]["puncak"] == pytest.approx(60 + 719 * 0.05 + 0.5)
+    assert rows["CPU"]["keterangan"] == "tidak dipantau" and not rows["RAM"]["diukur"]
+    assert "penyimpanan p95" in blocks["ledger-disk"]["analisis"]
+    assert all(not r["diukur"] for r in blocks["spbe-self-http"]["baris"])
     assert [(b["sebagai"], b["nip"]) for b in izin["tanda_tangan"]["blok"]] == [
         ("Disiapkan oleh", "199002102015032005"), ("Mengetahui", "197001011995031001")]
     before = {p.name: p.read_bytes() for p in (out / "2026-10").iterdir()}

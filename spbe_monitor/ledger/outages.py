@@ -240,6 +240,20 @@ class OutageRepo(Repo):
         with self.engine.begin() as conn:
             record_transitions(conn, rows)
 
+    def state_changes(self, subject_ids: Iterable[str], hi: datetime
+                      ) -> dict[str, list[tuple[int, str]]]:
+        """Each component's (epoch, new state) changes before `hi`, in time order."""
+        q = select(transitions.c.subject_id, self._epoch_sql(transitions.c.at),
+                   transitions.c.new).where(
+            transitions.c.subject_type == "component",
+            transitions.c.subject_id.in_(list(subject_ids)), transitions.c.at < hi,
+        ).order_by(transitions.c.at, transitions.c.id)
+        out: dict[str, list[tuple[int, str]]] = defaultdict(list)
+        with self.engine.connect() as conn:
+            for sid, at, new in conn.execute(q):
+                out[sid].append((at, new))
+        return out
+
     def transitions(self, subject_id: str | None = None) -> list[dict[str, Any]]:
         q = select(transitions).order_by(transitions.c.id)
         if subject_id is not None:

@@ -5,14 +5,12 @@ report and the command can never disagree."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from typing import Any
 
-from spbe_monitor.availability.formula import Verdict
+from spbe_monitor.availability.formula import Figures, Verdict
 from spbe_monitor.availability.intervals import merge
-from spbe_monitor.ledger.store import UtilisationHour
-from spbe_monitor.monitor.rollup import p95
 from spbe_monitor.monthly import ServiceMonth
+from spbe_monitor.reports.charts import BULAN_SINGKAT
 from spbe_monitor.reports.inputs import FormInputs
 from spbe_monitor.reports.insights import (
     maintenance_overruns,
@@ -21,7 +19,8 @@ from spbe_monitor.reports.insights import (
     sustained_load,
 )
 from spbe_monitor.reports.penanda_tangan import block
-from spbe_monitor.reports.rincian import outage_rows, window_rows
+from spbe_monitor.reports.rincian import outage_rows, planned, window_rows
+from spbe_monitor.reports.utilisasi import section_a
 from spbe_monitor.reports.words import (
     angka,
     bilangan,
@@ -34,17 +33,7 @@ from spbe_monitor.reports.words import (
 )
 
 TIDAK_TERSEDIA = "data tidak tersedia"
-METRICS = {  # probe value → (label, unit)
-    "cpu_used_percent": ("CPU", "%"),
-    "memory_used_percent": ("RAM", "%"),
-    "disk_used_percent": ("Penyimpanan", "%"),
-    "inode_used_percent": ("Inode", "%"),
-    "net_rx_bytes_per_second": ("Jaringan masuk", "B/s"),
-    "net_tx_bytes_per_second": ("Jaringan keluar", "B/s"),
-    "net_rx_bits_per_second": ("Bandwidth masuk", "bit/s"),
-    "net_tx_bits_per_second": ("Bandwidth keluar", "bit/s"),
-    "bandwidth_used_percent": ("Utilisasi bandwidth", "%"),
-}
+KAPASITAS = {"kapasitas_penyimpanan", "peningkatan_kapasitas"}  # the second heading of C
 
 
 def verdict_text(month: ServiceMonth) -> str:
@@ -58,33 +47,22 @@ def verdict_text(month: ServiceMonth) -> str:
             Verdict.NO_TARGET: "Tanpa target"}[v]
 
 
-def _utilisation(rows: list[UtilisationHour], kinds: dict[str, str], zone: str
-                 ) -> dict[str, Any]:
-    if not rows:
-        return {"tersedia": False, "keterangan": f"{TIDAK_TERSEDIA}: layanan ini tidak "
-                "memiliki komponen server, penyimpanan atau jaringan yang dipantau, atau "
-                "belum ada pengukuran bulan ini"}
-    grouped: dict[tuple[str, str], list[UtilisationHour]] = defaultdict(list)
-    for r in rows:
-        grouped[(r.probe_id, r.metric)].append(r)
-    components: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for (probe, metric), series in sorted(grouped.items()):
-        base, _, suffix = metric.partition(":")
-        if base not in METRICS:
-            continue
-        label, unit = METRICS[base]
-        samples = sum(r.samples for r in series)
-        peak = max(series, key=lambda r: r.max)
-        components[probe].append({
-            "metrik": metric, "nama": f"{label} {suffix}".strip(), "satuan": unit,
-            "rata_rata": round(sum(r.avg * r.samples for r in series) / samples, 3),
-            "p95": round(p95([r.p95 for r in series]), 3),
-            "puncak": round(peak.max, 3), "waktu_puncak": peak.max_at.isoformat(),
-            "waktu_puncak_teks": waktu(peak.max_at, zone), "jam_teramati": len(series),
-        })
-    return {"tersedia": True, "keterangan": "p95 dihitung dari nilai p95 per jam",
-            "komponen": [{"probe": p, "jenis": kinds.get(p, ""), "metrik": m}
-                         for p, m in sorted(components.items())]}
+def _compared(months: list[ServiceMonth]) -> dict[str, Any] | None:
+    """Several months as one figure (their sums), with its verdict: last month, or the year
+    to date."""
+    if not months:
+        return None
+    total = Figures(*(sum(getattr(m.figures, name) for m in months)
+                      for name in Figures.__slots__))
+    verdict = total.verdict(months[0].service.availability_target, months[0].min_coverage)
+    first, last = months[0].period, months[-1].period
+    label = periode(*map(int, first.split("-"))) if first == last else (
+        f"{BULAN_SINGKAT[int(first[5:7]) - 1]}–{BULAN_SINGKAT[int(last[5:7]) - 1]} "
+        f"{last[:4]}")
+    pct = total.availability_percent
+    return {"label": label, "realisasi_persen": pct,
+            "realisasi_teks": "-" if pct is None or verdict is Verdict.NOT_MONITORED
+            else angka(pct, 4) + "%", "putusan": verdict.value}
 
 
 def build(inputs: FormInputs) -> dict[str, Any]:
@@ -116,6 +94,9 @@ def build(inputs: FormInputs) -> dict[str, Any]:
                   else t.figures.availability_percent,
                   "cakupan_persen": t.figures.coverage_percent,
                   "putusan": t.verdict.value} for t in inputs.trend],
+        "bulan_lalu": _compared(inputs.trend[-2:-1]),
+        "tahun_berjalan": _compared([t for t in inputs.trend
+                                     if t.period[:4] == fig.period[:4]]),
         "gangguan": outages,
         "jumlah_gangguan": {
             key: sum(g[key] for g in outages)
@@ -163,9 +144,18 @@ def build(inputs: FormInputs) -> dict[str, Any]:
         "dikecualikan_teks": durasi_tepat(figures["excused_seconds"]),
         "pemeliharaan_teks": durasi_tepat(figures["maintenance_seconds"]),
         "tidak_terpantau_teks": durasi_tepat(figures["unmonitored_seconds"]),
-        "utilisasi": _utilisation(inputs.utilisation, inputs.host_kinds, zone),
+        "utilisasi": section_a(list(svc.components), inputs.kinds,
+                               inputs.component_availability, inputs.utilisation,
+                               inputs.utilisation_before, zone),
         "pencapaian": pencapaian,
         "peluang_peningkatan": peluang,
+        "rencana": [
+            {"judul": "Rencana Pemeliharaan Perangkat", "butir": [
+                *planned(inputs.windows, svc.id, inputs.notice, inputs.year, inputs.month,
+                         zone),
+                *(p for p in peluang if p["jenis"] not in KAPASITAS)]},
+            {"judul": "Rencana Peningkatan Spesifikasi/Kapasitas",
+             "butir": [p for p in peluang if p["jenis"] in KAPASITAS]}],
         "tanda_tangan": {"tempat_tanggal": ", ".join(x for x in (
                              inputs.place, tanggal(inputs.generated_for, zone)) if x),
                          "blok": [block(inputs.prepared_by, "Disiapkan oleh",

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from fractions import Fraction
 from zoneinfo import ZoneInfo
 
-from spbe_monitor.availability.calendar import month_bounds
+from spbe_monitor.availability.calendar import commitment, month_bounds
+from spbe_monitor.availability.components import component_availability, down_spans
 from spbe_monitor.availability.formula import Notice
+from spbe_monitor.availability.intervals import Interval, clip
 from spbe_monitor.config.loader import Config
 from spbe_monitor.config.models import Person, Service
 from spbe_monitor.errors import BadInput
@@ -29,12 +32,15 @@ class FormInputs:
     outages: list[Outage]
     windows: list[MaintenanceWindow]
     utilisation: list[UtilisationHour]
-    host_kinds: dict[str, str]  # probe id → kind, for the service's host components
+    kinds: dict[str, str]  # probe id → kind, for each of the service's components
     prepared_by: Person | None
     acknowledged_by: Person | None
     generated_for: datetime  # the month end, or now for a partial report
     notice: Notice = field(default_factory=Notice)  # maintenance registered in advance
     people: dict[str, Person] = field(default_factory=dict)  # who approved what, by NIP
+    # each component's own availability over the observed operating time (None: unwatched)
+    component_availability: dict[str, Fraction | None] = field(default_factory=dict)
+    utilisation_before: list[UtilisationHour] = field(default_factory=list)  # last month
     place: str | None = None  # reports.place: where the form is signed
 
 
@@ -48,6 +54,24 @@ def _months_back(year: int, month: int, count: int) -> list[tuple[int, int]]:
             y -= 1
         out.append((y, m))
     return out
+
+
+def _month_before(start: datetime, zone: str) -> datetime:
+    """The start of the month before the one starting at `start` (in `zone`)."""
+    local = start.astimezone(ZoneInfo(zone))
+    y, m = (local.year - 1, 12) if local.month == 1 else (local.year, local.month - 1)
+    return datetime(y, m, 1, tzinfo=ZoneInfo(zone))
+
+
+def _components(svc: Service, changes: dict[str, list[tuple[int, str]]],
+                observed: list[Interval], year: int, month: int, until: datetime
+                ) -> dict[str, Fraction | None]:
+    """Each component's availability over the service's observed operating time."""
+    lo, _ = month_bounds(year, month, ZoneInfo(svc.zone))
+    hi = int(until.timestamp())
+    commit = clip(commitment(svc.operating_hours, svc.zone, year, month), lo, hi)
+    return {pid: component_availability(down_spans(changes.get(pid, []), lo, hi), commit,
+                                        observed) for pid in svc.components}
 
 
 def signatories(config: Config, service_id: str) -> tuple[Person | None, Person | None]:
@@ -86,8 +110,12 @@ def collect(config: Config, store: Store, year: int, month: int, service_ids: li
                   for pid in config.services[sid].components
                   if pid in config.probes and config.probes[pid].kind in UTILISATION_KINDS}
     usage: dict[str, list[UtilisationHour]] = defaultdict(list)
-    for row in store.utilisation_between(host_kinds, lo, hi):
+    before_lo = lo - timedelta(days=31)
+    for row in store.utilisation_between(host_kinds, before_lo, hi):
         usage[row.probe_id].append(row)
+    components = {pid for sid in service_ids for pid in config.services[sid].components}
+    changes = store.state_changes(components, hi)
+    observed = store.observed(lo, hi)
     out = []
     for sid in service_ids:
         svc = config.services[sid]
@@ -102,7 +130,12 @@ def collect(config: Config, store: Store, year: int, month: int, service_ids: li
             windows=windows[sid],
             utilisation=[r for pid in svc.components for r in usage.get(pid, [])
                          if s_lo <= r.hour < s_hi],
-            host_kinds={pid: k for pid, k in host_kinds.items() if pid in svc.components},
+            utilisation_before=[r for pid in svc.components for r in usage.get(pid, [])
+                                if r.hour < s_lo and r.hour >= _month_before(s_lo, svc.zone)],
+            component_availability=_components(svc, changes, observed, year, month,
+                                               min(now, s_hi)),
+            kinds={pid: config.probes[pid].kind for pid in svc.components
+                   if pid in config.probes},
             prepared_by=prepared, acknowledged_by=acknowledged,
             generated_for=min(now, s_hi), notice=config.settings.maintenance.notice,
             people=config.people, place=config.settings.reports.place,

@@ -8,11 +8,14 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from spbe_monitor.availability.attribution import OutageShare, WindowShare
-from spbe_monitor.availability.formula import Late
+from spbe_monitor.availability.calendar import month_bounds
+from spbe_monitor.availability.formula import Late, Notice
 from spbe_monitor.availability.intervals import merge, total
 from spbe_monitor.ledger.store import MaintenanceWindow, Outage
+from spbe_monitor.monthly import window_for
 from spbe_monitor.reports.words import durasi_tepat, waktu
 
 ALASAN_TERLAMBAT = {
@@ -117,3 +120,23 @@ def window_rows(windows: list[MaintenanceWindow], shares: tuple[WindowShare, ...
             "pemeliharaan_detik": share.maintenance, "dikecualikan_detik": share.excused,
         })
     return rows
+
+
+def planned(windows: list[MaintenanceWindow], service_id: str, notice: Notice, year: int,
+            month: int, zone: str) -> list[dict[str, Any]]:
+    """Maintenance already registered for the month after (year, month): Rencana
+    Pemeliharaan Perangkat starts from it."""
+    y, m = (year + 1, 1) if month == 12 else (year, month + 1)
+    lo, hi = month_bounds(y, m, ZoneInfo(zone))
+    out = []
+    for w in windows:
+        for o in window_for(w, service_id, notice).judged(lo, hi):
+            if w.cancelled_at is not None:
+                continue
+            state = ("terjadwal" if o.late is None else
+                     "disetujui" if o.excusing else "terlambat, menunggu persetujuan")
+            out.append({"jenis": "pemeliharaan_terdaftar", "mulai": o.start,
+                        "uraian": f"Pemeliharaan terdaftar: {w.reason}, "
+                                  f"{waktu(_at(o.start), zone)} – {waktu(_at(o.end), zone)} "
+                                  f"({state})."})
+    return sorted(out, key=lambda x: x["mulai"])
