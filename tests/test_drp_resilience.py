@@ -271,7 +271,7 @@ ENGLISH = ("done", "failed", "pending", "skipped", "running", "in_doubt", "exit 
            "probe(s)", "recoverable", "waiting_approval", "+00:00")
 HEADINGS = ("LAPORAN EVALUASI DRP", "A. Capaian Pemulihan", "B. Linimasa Pelaksanaan",
             "C. Penyebab Tidak Tercapainya Target", "D. Persetujuan", "E. Peluang Peningkatan",
-            "Mengetahui", "Koordinator Pemulihan", "Rantai audit")
+            "Mengetahui", "Koordinator Pemulihan", "rantai audit entri", "Nomor: G/portal/run-1")
 
 
 def test_formulir_g_reads_as_a_government_document(tmp_path: Path, ledger_env: str):

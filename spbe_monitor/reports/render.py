@@ -92,8 +92,9 @@ class Printer:
     def __call__(self, documents: list[str]) -> list[bytes]:
         if self.pool is None or len(documents) < 2:
             return [pdf(d) for d in documents]
-        chunk = max(1, len(documents) // (4 * (os.cpu_count() or 1)))
-        return list(self.pool.map(pdf, documents, chunksize=chunk))
+        # one document per task: forms differ in length, and big chunks leave a core idle
+        # at the end of the batch
+        return list(self.pool.map(pdf, documents))
 
 
 def as_json(data: dict[str, Any]) -> bytes:
