@@ -66,6 +66,13 @@ class Authority:
             raise self.refuse(who.actor, action, subject, why)
         return who.actor
 
+    def service_view(self, who: Acting, service_id: str) -> None:
+        """A service's pages in the Konsol: only for people who answer for it."""
+        person = self._person(who, "konsol.view", f"service:{service_id}")
+        if service_id not in person.services:
+            raise self.refuse(who.actor, "konsol.view", f"service:{service_id}",
+                              "not responsible for this service")
+
     def second_factor(self, who: Acting, action: str, subject: str) -> None:
         """Eselon II acts need a fresh TOTP code from the person's enrolled authenticator,
         each code accepted once."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import getpass
 import os
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from argon2 import PasswordHasher
@@ -90,6 +90,38 @@ def break_glass(authority: Authority, action: str) -> Acting:
                                "act with your own credential") from None
     lock.release()
     return who
+
+
+MAX_FAILED_LOGINS, LOCKOUT = 10, timedelta(minutes=15)  # password guessing is slowed down
+
+
+class LoginRefused(Refused):
+    """A password login refused; `locked` when the NIP is locked out for a while."""
+
+    def __init__(self, message: str, locked: bool) -> None:
+        super().__init__(message)
+        self.locked = locked
+
+
+def password_login(config: Config, store: Store, nip: str, password: str,
+                   now: datetime) -> Person:
+    """The person a NIP and password identify, for every channel (CLI `login --nip`, the
+    Konsol). Ten failures within 15 minutes lock the NIP for the rest of that window, across
+    channels; every failure and every locked-out try is audited."""
+    nip = nip.strip()[:64]
+    recent = store.refusals_since(nip, "login", now - LOCKOUT)
+    if recent >= MAX_FAILED_LOGINS:
+        reason = (f"{recent} failed logins for {nip} in the last "
+                  f"{LOCKOUT.seconds // 60} minutes: try again later or ask an "
+                  "administrator for a token")
+        store.record_refusal(now, nip, "login.locked", "authentication", reason)
+        raise LoginRefused(reason, locked=True)
+    person = config.people.get(nip)
+    stored = store.password_hash(nip) if person else None
+    if person is None or not password_matches(stored, password):
+        store.record_refusal(now, nip, "login", "authentication", "wrong NIP or password")
+        raise LoginRefused("wrong NIP or password", locked=False)
+    return person
 
 
 MIN_PASSWORD = 12

@@ -4,7 +4,6 @@ and the printing helpers."""
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -27,7 +26,6 @@ from spbe_monitor.manual import Desk
 
 out = Console(highlight=False)
 ROW_ID = click.IntRange(1, 2_147_483_647)  # ledger ids: positive 32-bit integers
-MAX_FAILED_LOGINS, LOCKOUT = 10, timedelta(minutes=15)  # password guessing is slowed down
 
 
 class Context:

@@ -8,8 +8,6 @@ from datetime import timedelta
 import click
 
 from spbe_monitor.cli.base import (
-    LOCKOUT,
-    MAX_FAILED_LOGINS,
     Context,
     cli,
     pass_ctx,
@@ -39,21 +37,11 @@ def login(ctx: Context, nip: str | None) -> None:
     administrator mints one with `spbe token issue NIP`). With --nip your password is
     asked and a new token is minted for you."""
     from spbe_monitor.api.tokens import new_token
-    from spbe_monitor.identity import password_matches, person_of, store_token
+    from spbe_monitor.identity import password_login, person_of, store_token
 
     now = ctx.clock.now()
     if nip is not None:
-        recent = ctx.store.refusals_since(nip[:64], "login", now - LOCKOUT)
-        if recent >= MAX_FAILED_LOGINS:
-            raise Refused(f"{recent} failed logins for {nip[:64]} in the last "
-                          f"{LOCKOUT.seconds // 60} minutes: try again later or ask an "
-                          "administrator for a token")
-        person = ctx.config.people.get(nip)
-        stored = ctx.store.password_hash(nip) if person else None
-        if person is None or not password_matches(stored, _secret("password")):
-            ctx.store.record_refusal(now, nip[:64], "login", "authentication",
-                                     "wrong NIP or password")
-            raise Refused("wrong NIP or password: nothing stored")
+        person = password_login(ctx.config, ctx.store, nip, _secret("password"), now)
         value, hashed = new_token()
         ctx.store.add_token(person.nip, hashed, person.nip, now,
                             now + ctx.config.settings.token_lifetime)

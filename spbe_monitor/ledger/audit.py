@@ -43,6 +43,11 @@ def audit_in(
 class AuditRepo(Repo):
     audit_in = staticmethod(audit_in)
 
+    def record_act(self, at: datetime, actor: str, action: str, subject: str) -> None:
+        """An act with no row of its own to seal (a login): kept in the audit chain."""
+        with self.engine.begin() as conn:
+            audit_in(conn, at, actor, action, subject)
+
     def record_refusal(
         self, at: datetime, actor: str, action: str, subject: str, reason: str
     ) -> None:

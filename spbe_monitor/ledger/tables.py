@@ -194,6 +194,17 @@ api_tokens = Table(
     Column("expires_at", UTCDateTime, nullable=True),
 )
 
+konsol_sessions = Table(  # Konsol logins, server-side; only the cookie's hash is kept
+    "konsol_sessions",
+    metadata,
+    Column("id_sha256", String(64), primary_key=True),
+    Column("nip", String(64), nullable=False),
+    Column("csrf", String(64), nullable=False),  # the form token of this session
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("last_seen_at", UTCDateTime, nullable=False),
+    Column("ended_at", UTCDateTime, nullable=True),  # logged out or replaced
+)
+
 passwords = Table(  # a person's own login: argon2id hash only
     "passwords",
     metadata,

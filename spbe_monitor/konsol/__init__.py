@@ -1,0 +1,1 @@
+"""Konsol SPBE: server-rendered pages where officials act with their own credentials."""

@@ -1,0 +1,72 @@
+"""Konsol sessions, kept server-side in the ledger: the browser holds a random id in an
+HttpOnly cookie, the ledger only its SHA-256, the person, the form (CSRF) token and when it
+was last used. A session ends at logout, after 30 idle minutes, or 12 hours after login;
+logging in always makes a new id (no session fixation)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Engine, and_, insert, select, update
+
+from spbe_monitor.ledger.tables import konsol_sessions
+
+IDLE = timedelta(minutes=30)
+LIFETIME = timedelta(hours=12)
+
+
+def _digest(session_id: str) -> str:
+    return hashlib.sha256(session_id.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Session:
+    nip: str
+    csrf: str
+
+    def form_token_matches(self, presented: str | None) -> bool:
+        return presented is not None and hmac.compare_digest(self.csrf, presented)
+
+
+class Sessions:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def start(self, nip: str, now: datetime) -> tuple[str, Session]:
+        """A new session for `nip`: (the cookie value, the session)."""
+        session_id, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+        with self.engine.begin() as conn:
+            conn.execute(insert(konsol_sessions).values(
+                id_sha256=_digest(session_id), nip=nip, csrf=csrf, created_at=now,
+                last_seen_at=now))
+        return session_id, Session(nip, csrf)
+
+    def current(self, session_id: str | None, now: datetime) -> Session | None:
+        """The live session of this cookie, its idle clock restarted; None if unknown,
+        ended, idle too long or too old."""
+        if not session_id or len(session_id) > 128:
+            return None
+        key = _digest(session_id)
+        with self.engine.begin() as conn:
+            row = conn.execute(select(konsol_sessions).where(
+                konsol_sessions.c.id_sha256 == key)).first()
+            if row is None or row.ended_at is not None:
+                return None
+            if now - row.last_seen_at > IDLE or now - row.created_at > LIFETIME:
+                conn.execute(update(konsol_sessions).where(
+                    konsol_sessions.c.id_sha256 == key).values(ended_at=now))
+                return None
+            conn.execute(update(konsol_sessions).where(
+                konsol_sessions.c.id_sha256 == key).values(last_seen_at=now))
+        return Session(row.nip, row.csrf)
+
+    def end(self, session_id: str | None, now: datetime) -> None:
+        if session_id:
+            with self.engine.begin() as conn:
+                conn.execute(update(konsol_sessions).where(and_(
+                    konsol_sessions.c.id_sha256 == _digest(session_id),
+                    konsol_sessions.c.ended_at.is_(None))).values(ended_at=now))

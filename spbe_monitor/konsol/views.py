@@ -1,0 +1,67 @@
+"""What the Konsol's pages show, read from the same objects as every other channel: the
+month's `ServiceMonth` (figure, verdict, coverage) and Formulir F's attribution rows, so a
+page and the signed form cannot disagree."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from spbe_monitor.api.common import Host
+from spbe_monitor.config.models import Person
+from spbe_monitor.monthly import ServiceMonth, figures_for_month
+from spbe_monitor.reports.formulir_f import verdict_text
+from spbe_monitor.reports.rincian import outage_rows, window_rows
+from spbe_monitor.reports.words import angka, periode, waktu
+
+HEALTH = {"up": "normal", "degraded": "terdegradasi", "down": "tidak tersedia",
+          "unknown": "belum diketahui"}
+
+
+def _month(host: Host, ids: list[str]) -> list[ServiceMonth]:
+    now = host.clock.now()
+    local = now.astimezone(ZoneInfo(host.config.settings.timezone))
+    return figures_for_month(host.config, host.store, local.year, local.month, ids, now)
+
+
+def _row(host: Host, month: ServiceMonth) -> dict[str, Any]:
+    svc, f = month.service, month.figures
+    state = host.monitor.services.get(svc.id)
+    pct = f.availability_percent
+    return {"id": svc.id, "nama": svc.name, "klasifikasi": svc.klass.label,
+            "kesehatan": HEALTH[state.health.value] if state else "tidak dipantau",
+            "kesehatan_kode": state.health.value if state else "none",
+            "realisasi": "-" if pct is None else angka(pct, 4) + "%",
+            "target": "-" if svc.availability_target is None
+            else angka(svc.availability_target, 2) + "%",
+            "putusan": month.verdict.value, "putusan_teks": verdict_text(month),
+            "cakupan": "-" if f.coverage_percent is None else angka(f.coverage_percent, 2) + "%"}
+
+
+def overview(host: Host, person: Person) -> dict[str, Any]:
+    """Ringkasan: each service the person answers for, month to date."""
+    ids = [sid for sid in host.config.services if sid in person.services]
+    months = _month(host, ids) if ids else []
+    label = periode(*map(int, months[0].period.split("-"))) if months else ""
+    return {"periode": label, "layanan": [_row(host, m) for m in months]}
+
+
+def service_page(host: Host, service_id: str) -> dict[str, Any]:
+    """Layanan: the month's figure and the outages and windows behind it."""
+    [month] = _month(host, [service_id])
+    svc = month.service
+    now = host.clock.now()
+    outages = host.store.outages([service_id], _start(month), now)
+    rows, _ = outage_rows(outages, month.shares.outages, int(now.timestamp()), svc.zone)
+    windows = window_rows(host.store.maintenance([service_id]), month.shares.windows,
+                          service_id, {n: p.name for n, p in host.config.people.items()},
+                          svc.zone)
+    return {"layanan": _row(host, month), "periode": periode(*map(int,
+                                                                   month.period.split("-"))),
+            "gangguan": rows, "pemeliharaan": windows, "sampai": waktu(now, svc.zone)}
+
+
+def _start(month: ServiceMonth) -> datetime:
+    year, mon = map(int, month.period.split("-"))
+    return datetime(year, mon, 1, tzinfo=ZoneInfo(month.service.zone))
