@@ -9,6 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from spbe_monitor.api.common import Host
+from spbe_monitor.availability.formula import Verdict
 from spbe_monitor.config.models import Person
 from spbe_monitor.monthly import ServiceMonth, figures_for_month
 from spbe_monitor.reports.formulir_f import verdict_text
@@ -32,7 +33,8 @@ def _row(host: Host, month: ServiceMonth) -> dict[str, Any]:
     return {"id": svc.id, "nama": svc.name, "klasifikasi": svc.klass.label,
             "kesehatan": HEALTH[state.health.value] if state else "tidak dipantau",
             "kesehatan_kode": state.health.value if state else "none",
-            "realisasi": "-" if pct is None else angka(pct, 4) + "%",
+            "realisasi": "-" if pct is None or month.verdict is Verdict.NOT_MONITORED
+            else angka(pct, 4) + "%",
             "target": "-" if svc.availability_target is None
             else angka(svc.availability_target, 2) + "%",
             "putusan": month.verdict.value, "putusan_teks": verdict_text(month),

@@ -33,9 +33,11 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 @lru_cache(maxsize=1)
 def _templates() -> Environment:
-    return Environment(loader=PackageLoader("spbe_monitor.konsol", "templates"),
-                       autoescape=select_autoescape(default=True), undefined=StrictUndefined,
-                       trim_blocks=True, lstrip_blocks=True)
+    env = Environment(loader=PackageLoader("spbe_monitor.konsol", "templates"),
+                      autoescape=select_autoescape(default=True), undefined=StrictUndefined,
+                      trim_blocks=True, lstrip_blocks=True)
+    env.filters["durasi_tepat"] = durasi_tepat
+    return env
 
 
 def page(template: str, status: int = 200, **data: Any) -> web.Response:
