@@ -490,7 +490,7 @@ def test_notify_http_and_ssh_steps_against_real_peers(tmp_path):
     kind: ssh
     target: {{{{host: 127.0.0.1, port: {ssh.port}, user: {ssh.user},
              key_file: {ssh.key_file}, known_hosts: {ssh.known_hosts}}}}}
-    run: echo aktif > {tmp_path}/remote.flag
+    run: echo aktif > {tmp_path}/remote.flag; echo layanan aktif di server sekunder
 """
         config, _ = write(tmp_path, recovery)
         book = tmp_path / "playbooks" / "portal.yaml"
@@ -508,6 +508,8 @@ def test_notify_http_and_ssh_steps_against_real_peers(tmp_path):
     server.shutdown()
     smtp.stop()
     assert (tmp_path / "remote.flag").read_text() == "aktif\n"
+    [attempt] = next(s for s in status(config, 1)["steps"] if s["id"] == "remote")["history"]
+    assert attempt["output_tail"].strip() == "layanan aktif di server sekunder"
     subjects = sorted(m.split(b"Subject: ")[1].split(b"\r\n")[0].decode()
                       for m in inbox.messages)
     assert subjects == ["DRP portal (drill): fase normalisation", "DRP portal (drill): fase "

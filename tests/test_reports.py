@@ -97,7 +97,8 @@ def test_formulir_f_equals_availability_and_reruns_are_identical(run, ledger, tm
     assert list(rows) == ["CPU", "RAM", "Penyimpanan", "Jaringan/Bandwidth"]
     assert rows["Penyimpanan"]["puncak"] == pytest.approx(60 + 719 * 0.05 + 0.5)
     assert rows["CPU"]["keterangan"] == "tidak dipantau" and not rows["RAM"]["diukur"]
-    assert "penyimpanan p95" in blocks["ledger-disk"]["analisis"]
+    assert "penyimpanan persentil ke-95 94,5% mendekati kapasitas" in blocks["ledger-disk"][
+        "analisis"]
     assert all(not r["diukur"] for r in blocks["spbe-self-http"]["baris"])
     assert [(b["sebagai"], b["nip"]) for b in izin["tanda_tangan"]["blok"]] == [
         ("Disiapkan oleh", "199002102015032005"), ("Mengetahui", "197001011995031001")]
@@ -264,6 +265,8 @@ def test_a_month_barely_observed_is_not_reported_as_met(run, ledger, tmp_path):
     ledger.beat(session, datetime(2026, 10, 2, 0, tzinfo=UTC))
     assert run("downtime", "add", "perizinan-online", "--start", "2026-10-01T09:00",
                "--end", "2026-10-01T09:30", "--cause", "Listrik padam").code == 0
+    assert run("maintenance", "add", "perizinan-online", "--start", "2026-10-01T09:00",
+               "--end", "2026-10-01T09:30", "--reason", "Perbaikan panel listrik").code == 0
     [fig] = json.loads(run("availability", "--month", "2026-10", "--service",
                            "perizinan-online", "--json").out)
     assert fig["coverage_percent"] < 90 and fig["availability_percent"] > 95
@@ -276,6 +279,12 @@ def test_a_month_barely_observed_is_not_reported_as_met(run, ledger, tmp_path):
     text = " ".join(pdf_text(tmp_path / "2026-10/formulir-f_perizinan-online_2026-10.pdf")
                     .split())
     assert "Tidak dapat dinilai — cakupan pemantauan 3,23% (minimum 90%)" in text
+    # the late window registered afterwards is listed and excuses nothing
+    assert "Jadwal pemeliharaan Alasan Didaftarkan Pelaksanaan" in text
+    assert "Perbaikan panel" in text and "belum disetujui" in text
+    assert "(terlambat, tidak" in text and "mengecualikan)" in text
+    [row] = form["pencapaian"]["gangguan"]
+    assert row["diperhitungkan_detik"] == form["angka_ketersediaan"]["downtime_seconds"] == 1800
     assert "Tercapai" not in text
     # September, before any observation: "belum dipantau", not a 100 % month
     september = next(t for t in form["pencapaian"]["tren"] if t["periode"] == "2026-09")
@@ -318,6 +327,13 @@ def test_every_report_stays_inside_its_margins(run, ledger, config_dir, tmp_path
                  ["formulir-c"], ["evaluasi", "--semester", "2026-2", "--partial"]):
         r = run("report", *args, "--format", "pdf", "--out", str(out))
         assert r.code == 0, r.err
+    month = datetime.now(UTC).strftime("%Y-%m")
+    r = run("report", "formulir-f", "--month", month, "--partial", "--service",
+            "perizinan-online", "--format", "pdf", "--out", str(tmp_path / "sementara"))
+    assert r.code == 0, r.err
+    [partial] = (tmp_path / "sementara").rglob("*.pdf")
+    pages = pdf_text(partial).split("\f")[:-1]
+    assert pages and all("SEMENTARA" in page for page in pages)  # every page of a partial F
     pdfs = sorted(out.rglob("*.pdf"))
     assert len(pdfs) == 3
     for pdf in pdfs:

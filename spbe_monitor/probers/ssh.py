@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from typing import Literal
 
 import paramiko
@@ -100,14 +101,15 @@ def _pool(ctx: ProbeContext) -> SSHPool:
     return pool
 
 
-async def run_remote(target: SshTarget, ctx: ProbeContext, command: str, timeout: float
-                     ) -> str | ProbeResult:
-    """The command's output, or the failed result saying why (shared by ssh and storage)."""
+async def run_remote(target: SshTarget, ctx: ProbeContext, command: str, timeout: float,
+                     on_output: Callable[[bytes], None] | None = None) -> str | ProbeResult:
+    """The command's output, or the failed result saying why (shared by ssh and storage;
+    `on_output` sees the output as it arrives)."""
     started = time.perf_counter()
     try:
         return await asyncio.to_thread(
             _pool(ctx).run, target.host, target.port, target.user, target.key_file,
-            target.known_hosts, command, timeout)
+            target.known_hosts, command, timeout, on_output)
     except HostKeyUnknown as exc:
         return failed(ErrorKind.UNKNOWN_HOST_KEY, str(exc), time.perf_counter() - started)
     except paramiko.BadHostKeyException as exc:

@@ -77,11 +77,12 @@ def section_a(components: list[str], kinds: dict[str, str],
                     "puncak_pada_teks": waktu(fig["puncak_pada"], zone),
                     "p95_bulan_lalu": prev, "perubahan_p95": change})
                 if unit == "%" and fig["p95"] >= HIGH:
-                    notes.append(f"{label.lower()} {suffix} p95 {angka(fig['p95'], 1)}% "
-                                 "mendekati kapasitas".replace("  ", " "))
+                    notes.append(f"{label.lower()} {suffix} persentil ke-95 "
+                                 f"{angka(fig['p95'], 1)}% mendekati kapasitas"
+                                 .replace("  ", " "))
                 if change is not None and unit == "%" and abs(change) >= 5:
                     word = "naik" if change > 0 else "turun"
-                    notes.append(f"{label.lower()} {suffix} p95 {word} "
+                    notes.append(f"{label.lower()} {suffix} persentil ke-95 {word} "
                                  f"{angka(abs(change), 1)} poin dari bulan lalu"
                                  .replace("  ", " "))
         share = availability.get(pid)
@@ -100,7 +101,7 @@ def section_a(components: list[str], kinds: dict[str, str],
                        "ketersediaan_teks": "-" if avail is None else angka(avail, 2) + "%",
                        "baris": rows, "analisis": said + "."})
     return {"tersedia": bool(blocks), "komponen": blocks,
-            "keterangan": "p95 dihitung dari nilai p95 per jam; perubahan dibandingkan "
-                          "dengan p95 bulan sebelumnya" if blocks else
+            "keterangan": "persentil ke-95 dihitung dari persentil ke-95 setiap jam; "
+                          "perubahan dibandingkan dengan bulan sebelumnya" if blocks else
                           "data tidak tersedia: layanan ini tidak memiliki komponen yang "
                           "dipantau"}

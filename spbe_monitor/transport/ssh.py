@@ -4,6 +4,7 @@ against a known_hosts file: an unknown or changed key is refused, never learnt."
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import paramiko
@@ -41,9 +42,11 @@ class SSHPool:
         return client
 
     def run(self, host: str, port: int, user: str, key_file: str, known_hosts: str,
-            command: str, timeout: float) -> str:
+            command: str, timeout: float,
+            on_output: Callable[[bytes], None] | None = None) -> str:
         """Run `command` and return its stdout; reconnects once if a pooled link died.
-        A link is reused only for the same known_hosts file it was verified against."""
+        A link is reused only for the same known_hosts file it was verified against.
+        `on_output` is handed each piece of output as it arrives (DRP steps keep it)."""
         key = (host, port, user, key_file, known_hosts)
         for attempt in (1, 2):
             with self._lock:
@@ -54,7 +57,13 @@ class SSHPool:
                     self._clients[key] = client
             try:
                 _, stdout, _ = client.exec_command(command, timeout=timeout)
-                return stdout.read().decode("utf-8", errors="replace")
+                if on_output is None:
+                    return stdout.read().decode("utf-8", errors="replace")
+                pieces = []
+                while piece := stdout.channel.recv(4096):
+                    pieces.append(piece)
+                    on_output(piece)
+                return b"".join(pieces).decode("utf-8", errors="replace")
             except (paramiko.SSHException, EOFError, OSError):
                 with self._lock:
                     self._clients.pop(key, None)
