@@ -4,22 +4,24 @@ pure formula. One query per table for all services, so a month of 1,000 services
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from spbe_monitor.availability.calendar import commitment, month_bounds
 from spbe_monitor.availability.formula import (
     Figures,
-    Month,
     Notice,
+    Shares,
     Unmonitored,
     Verdict,
     Window,
     attribute_month,
+    monthly,
 )
-from spbe_monitor.availability.intervals import clip, total
+from spbe_monitor.availability.intervals import Interval, Spans, clip, total
 from spbe_monitor.config.loader import Config
 from spbe_monitor.config.models import Service
 from spbe_monitor.errors import BadInput
@@ -34,8 +36,15 @@ class ServiceMonth:
     figures: Figures
     partial: bool  # the month is not over: figures run to now
     full_month_commitment: int  # the whole month's operating seconds, for error budgets
-    shares: Month  # each outage's and window's part of the figures (reports print these)
     min_coverage: float = 90.0  # spbe.yaml `min_coverage`: below it, no verdict
+    # what the figures were computed from, for the shares (worked out only when printed)
+    basis: tuple[Spans, list[tuple[int, list[Interval]]], list[Window], int, int] | None = \
+        field(default=None, repr=False, compare=False)
+
+    @cached_property
+    def shares(self) -> Shares:
+        """Each outage's and window's part of the figures: the rows reports print."""
+        return attribute_month(*self.basis) if self.basis else Shares((), ())
 
     @property
     def verdict(self) -> Verdict:
@@ -108,11 +117,12 @@ def figures_for_month(
         partial = now_s < hi
         until = min(hi, now_s)
         spans = commitment(svc.operating_hours, svc.zone, year, month)
-        month_ = attribute_month(
-            clip(spans, lo, until) if partial else spans,
-            down.get(svc.id, []), windows[svc.id], observed, lo, until,
-            svc.unmonitored or Unmonitored.AVAILABLE,
-        )
-        out.append(ServiceMonth(svc, f"{year:04d}-{month:02d}", month_.figures, partial,
-                                total(spans), month_, config.settings.min_coverage))
+        committed = clip(spans, lo, until) if partial else spans
+        keyed = down.get(svc.id, [])
+        figures = monthly(committed, [s for _, piece in keyed for s in piece],
+                          windows[svc.id], observed, lo, until,
+                          svc.unmonitored or Unmonitored.AVAILABLE)
+        out.append(ServiceMonth(svc, f"{year:04d}-{month:02d}", figures, partial,
+                                total(spans), config.settings.min_coverage,
+                                (committed, keyed, windows[svc.id], lo, until)))
     return out

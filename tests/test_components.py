@@ -38,3 +38,28 @@ def test_down_spans_agree_with_a_per_second_count(changes, lo, length):
         if before and before[-1] == "down":
             want.add(t)
     assert got == want
+
+
+SPANS = st.lists(st.tuples(st.integers(0, 500), st.integers(1, 120)).map(
+    lambda p: (p[0], p[0] + p[1])), max_size=8)
+
+
+@given(SPANS, st.lists(SPANS, max_size=6), SPANS, st.booleans())
+def test_shares_add_up_to_the_formulas_totals(hours, outages, windows, approved):
+    """Whatever overlaps: every outage's counted and excused seconds and every window's
+    maintenance and excused seconds sum to `monthly()`'s figures, to the second."""
+    from spbe_monitor.availability.formula import Window, attribute_month, monthly
+    from spbe_monitor.availability.intervals import merge
+
+    commitment = merge(hours)
+    keyed = [(i, merge(spans)) for i, spans in enumerate(outages)]
+    wins = [Window(a, b, None, "UTC", a - (0 if i % 2 else 100), approved, key=i)
+            for i, (a, b) in enumerate(windows)]
+    figures = monthly(commitment, [s for _, p in keyed for s in p], wins, [], 0, 700)
+    shares = attribute_month(commitment, keyed, wins, 0, 700)
+    assert sum(s.counted for s in shares.outages) == figures.downtime_seconds
+    assert sum(s.excused for s in shares.outages) == figures.excused_seconds
+    assert sum(w.excused for w in shares.windows) == figures.excused_seconds
+    assert sum(w.maintenance for w in shares.windows) == figures.maintenance_seconds
+    for s in shares.outages:
+        assert s.in_period >= s.in_hours == s.overlapped + s.excused + s.counted

@@ -1,8 +1,8 @@
 """Who contributed what to a month's figure (pure): each outage's share of the downtime and
 each maintenance window's share of the excused time. The formula's totals are the sums of
 these shares (`formula.attribute_month`), so a report's rows add up to its headline to the
-second. Time two outages (or two windows) share goes to the earlier one; the later one
-shows it as overlapped."""
+second. Time two outages share goes to the one whose span began first (two windows: the
+earlier window); the other shows it as overlapped."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from spbe_monitor.availability.intervals import (
     Interval,
+    Measure,
     Spans,
     clip,
     intersect,
@@ -57,19 +58,30 @@ class WindowShare:
 
 def outage_shares(commitment: Spans, outages: Sequence[tuple[int, Sequence[Interval]]],
                   excusing: Spans, lo: int, hi: int) -> tuple[OutageShare, ...]:
-    """Shares in order of start (then key); `excusing` is the merged excusing maintenance."""
-    claimed: Spans = []
-    out = []
-    for key, spans in sorted(outages, key=lambda o: (min((s for s, _ in o[1]), default=0),
-                                                      o[0])):
-        inside = clip(merge(spans), lo, hi)
-        hours = intersect(inside, commitment)
-        fresh = subtract(hours, claimed)
-        claimed = merge([*claimed, *hours])
-        counted = subtract(fresh, excusing)
-        out.append(OutageShare(key, total(inside), total(hours), total(hours) - total(fresh),
-                               total(fresh) - total(counted), total(counted)))
-    return tuple(out)
+    """Shares in order of first start (then key); `excusing` is the merged excusing
+    maintenance. One sweep over the spans in time order: time already covered by an
+    earlier-starting span is overlapped, the rest is this outage's (excused or counted)."""
+    hours = Measure(commitment)
+    excusable = intersect(commitment, excusing)
+    excused_hours = Measure(excusable)
+    parts = {key: [0, 0, 0, 0, 0] for key, _ in outages}
+    pieces = sorted((max(a, lo), min(b, hi), key) for key, spans in outages for a, b in spans
+                    if min(b, hi) > max(a, lo))
+    covered = lo
+    for a, b, key in pieces:  # (the shortcuts skip lookups whose answer is known)
+        inside = hours.within(a, b)
+        fresh_from = max(a, covered)
+        fresh = inside if fresh_from == a else hours.within(fresh_from, b)
+        excused = excused_hours.within(fresh_from, b) if excusable and fresh else 0
+        covered = max(covered, b)
+        row = parts[key]
+        row[0] += b - a
+        row[1] += inside
+        row[2] += inside - fresh
+        row[3] += excused
+        row[4] += fresh - excused
+    order = sorted(outages, key=lambda o: (min((s for s, _ in o[1]), default=0), o[0]))
+    return tuple(OutageShare(key, *parts[key]) for key, _ in order)
 
 
 def window_shares(commitment: Spans, down: Spans,

@@ -10,8 +10,8 @@ Every quantity is a set of UTC seconds, so overlaps never count twice:
     H  time the monitor observed
     downtime    = |O ∩ C − M|      excused = |O ∩ C ∩ M|    maintenance = |M ∩ C|
     unmonitored = |C − H − O|      (known downtime is known, whoever observed it)
-downtime, excused and maintenance are summed from each outage's and window's share
-(`attribution.py`), so the rows of a report add up to its figure.
+Each outage's and window's share of downtime, excused and maintenance (`attribution.py`,
+`attribute_month`) adds up to these totals to the second, so a report's rows reconcile.
 With `unmonitored: exclude`, Komitmen becomes |C| − unmonitored; the default counts
 unmonitored time as available, like a ledger kept by hand.
 """
@@ -151,10 +151,9 @@ class Figures:
 
 
 @dataclass(frozen=True, slots=True)
-class Month:
-    """The figures and who contributed them: the totals are the shares' sums."""
+class Shares:
+    """Who contributed the month's figures: each outage and maintenance window."""
 
-    figures: Figures
     outages: tuple[OutageShare, ...]
     windows: tuple[WindowShare, ...]
 
@@ -163,32 +162,20 @@ def attribute_month(
     commitment: Spans,
     outages: Sequence[tuple[int, Sequence[Interval]]],
     windows: Sequence[Window],
-    observed: Sequence[Interval],
     lo: int,
     hi: int,
-    unmonitored: Unmonitored = Unmonitored.AVAILABLE,
-) -> Month:
-    """The month for one service: `commitment` already clipped to `[lo, hi)`, `outages`
-    as (ledger id, spans)."""
+) -> Shares:
+    """The month for one service, outage by outage and window by window (`outages` as
+    ledger id and spans). The shares add up to `monthly()`'s downtime, excused and
+    maintenance exactly (tested): the totals stay the bulk algebra below, which the
+    exporter recomputes every few seconds; the shares are worked out when printed."""
     every = merge(s for _, spans in outages for s in spans)
     down = intersect(every, commitment)
     judged = [(w.key, w.judged(lo, hi, every)) for w in windows]
     maint = intersect(merge((o.start, o.end) for _, occ in judged for o in occ if o.excusing),
                       commitment)
-    shares = outage_shares(commitment, outages, maint, lo, hi)
-    window_parts = window_shares(commitment, down, judged, lo, hi)
-    unmon = total(subtract(commitment, merge([*observed, *down])))
-    committed = total(commitment)
-    effective = committed - unmon if unmonitored is Unmonitored.EXCLUDE else committed
-    figures = Figures(
-        commitment_seconds=effective,
-        downtime_seconds=sum(s.counted for s in shares),
-        excused_seconds=sum(s.excused for s in shares),
-        maintenance_seconds=sum(w.maintenance for w in window_parts),
-        unmonitored_seconds=unmon,
-        committed_operating_seconds=committed,
-    )
-    return Month(figures, shares, window_parts)
+    return Shares(outage_shares(commitment, outages, maint, lo, hi),
+                  window_shares(commitment, down, judged, lo, hi))
 
 
 def monthly(
@@ -200,6 +187,20 @@ def monthly(
     hi: int,
     unmonitored: Unmonitored = Unmonitored.AVAILABLE,
 ) -> Figures:
-    """The month's figures alone, from spans with no ledger ids."""
-    return attribute_month(commitment, list(enumerate([o] for o in outages)), windows,
-                           observed, lo, hi, unmonitored).figures
+    """The month's figures for one service; `commitment` is already clipped to `[lo, hi)`."""
+    every = merge(outages)
+    down = intersect(every, commitment)
+    maint = intersect(merge(o for w in windows for o in w.excusing(lo, hi, every)), commitment)
+    counted = subtract(down, maint)
+    known = merge([*observed, *down])
+    unmon = total(subtract(commitment, known))
+    committed = total(commitment)
+    effective = committed - unmon if unmonitored is Unmonitored.EXCLUDE else committed
+    return Figures(
+        commitment_seconds=effective,
+        downtime_seconds=total(counted),
+        excused_seconds=total(down) - total(counted),
+        maintenance_seconds=total(maint),
+        unmonitored_seconds=unmon,
+        committed_operating_seconds=committed,
+    )
