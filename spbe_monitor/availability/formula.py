@@ -117,6 +117,11 @@ class Figures:
     unmonitored_seconds: int
     committed_operating_seconds: int
 
+    @classmethod
+    def summed(cls, parts: Sequence[Figures]) -> Figures:
+        """Several months as one figure (a semester, the year to date): their seconds added."""
+        return cls(*(sum(getattr(p, name) for p in parts) for name in cls.__slots__))
+
     @property
     def availability(self) -> Fraction | None:
         if self.commitment_seconds == 0:

@@ -103,8 +103,7 @@ def build(year: int, half: int, months: dict[str, list[ServiceMonth]],
     counts = dict.fromkeys(Verdict, 0)
     for sid, figures in months.items():
         svc = figures[0].service
-        semester = Figures(*(sum(getattr(f.figures, name) for f in figures)
-                             for name in Figures.__slots__))
+        semester = Figures.summed([f.figures for f in figures])
         verdict = semester.verdict(svc.availability_target, figures[0].min_coverage)
         counts[verdict] += 1
         realised = semester.availability_percent
@@ -127,14 +126,14 @@ def build(year: int, half: int, months: dict[str, list[ServiceMonth]],
         })
 
     met, missed = counts[Verdict.MET], counts[Verdict.MISSED]
+    unfinished = any(f.partial or len(figures) < 6 for figures in months.values()
+                     for f in figures)
     unassessable = counts[Verdict.UNASSESSABLE] + counts[Verdict.NOT_MONITORED]
     return {
         "formulir": "I", "judul": "Laporan Evaluasi Manajemen Layanan SPBE",
         "semester": f"{year}-{half}", "label": f"Semester {'I' if half == 1 else 'II'} {year}",
-        "sebagian": any(f.partial or len(figures) < 6 for figures in months.values()
-                        for f in figures),
-        "sementara": any(f.partial or len(figures) < 6 for figures in months.values()
-                         for f in figures),
+        "sebagian": unfinished,
+        "sementara": unfinished,  # SEMENTARA on every page (base template)
         "bab_c": {"judul": "Evaluasi Pemantauan dan Pemeliharaan Layanan", "layanan": rows,
                   "jumlah_tercapai": met, "jumlah_tidak_tercapai": missed,
                   "jumlah_tidak_dapat_dinilai": unassessable,

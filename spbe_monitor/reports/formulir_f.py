@@ -52,8 +52,7 @@ def _compared(months: list[ServiceMonth]) -> dict[str, Any] | None:
     to date."""
     if not months:
         return None
-    total = Figures(*(sum(getattr(m.figures, name) for m in months)
-                      for name in Figures.__slots__))
+    total = Figures.summed([m.figures for m in months])
     verdict = total.verdict(months[0].service.availability_target, months[0].min_coverage)
     first, last = months[0].period, months[-1].period
     label = periode(*map(int, first.split("-"))) if first == last else (
