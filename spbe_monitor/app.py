@@ -100,11 +100,19 @@ class App:
         self.last_reload_ok: bool | None = None
         self.loaded_at = clock.now().timestamp()
         self.view = LedgerView()
+        self.drives_runs = True  # DRP runs started in the Konsol are driven here
         self.registry = CollectorRegistry(auto_describe=False)
         self.registry.register(SpbeCollector(
             lambda: self.monitor, lambda: self.view,
             lambda: DaemonFacts(self.runner, self.last_reload_ok, self.loaded_at,
                                 self.writer.health())))
+
+    def drive_run(self, run_id: int) -> None:
+        """Drive a DRP run from this daemon (started or resumed in the Konsol)."""
+        if self.drives_runs:
+            from spbe_monitor.drp.background import drive
+
+            drive(self.config, self.store, self.clock, run_id)
 
     def _routes(self) -> web.Application:
         app = web.Application(middlewares=[errors], client_max_size=64 * 1024)

@@ -73,6 +73,15 @@ class Authority:
             raise self.refuse(who.actor, "konsol.view", f"service:{service_id}",
                               "not responsible for this service")
 
+    def drp_view(self, who: Acting, book: Playbook) -> None:
+        """A playbook or run page in the Konsol: for people answering for a service it
+        recovers."""
+        subject = f"playbook:{book.id}"
+        person = self._person(who, "konsol.view", subject)
+        if not set(book.head.services) & set(person.services):
+            raise self.refuse(who.actor, "konsol.view", subject,
+                              "not responsible for a service this playbook recovers")
+
     def second_factor(self, who: Acting, action: str, subject: str) -> None:
         """Eselon II acts need a fresh TOTP code from the person's enrolled authenticator,
         each code accepted once."""
@@ -119,6 +128,21 @@ class Authority:
         self._ruled(who, action, subject, why and f"approval refused: {why}")
         self.second_factor(who, action, subject)
         return allowed
+
+    def report_signoff(self, who: Acting, kind: str, service_ids: Collection[str],
+                       subject: str) -> str:
+        """"Mengetahui" on a filed form: a Penyedia Layanan, eselon II or higher, of every
+        service it reports on, with the second factor."""
+        action = "report.signoff"
+        p = self._person(who, action, subject)
+        why = None
+        if Role.PENYEDIA_LAYANAN not in p.roles or not at_least(p.eselon, Eselon.II):
+            why = f"{kind} is signed as Mengetahui by a Penyedia Layanan, eselon II or higher"
+        elif set(service_ids) - set(p.services):
+            why = "not responsible for " + ", ".join(sorted(set(service_ids) - set(p.services)))
+        self._ruled(who, action, subject, why)
+        self.second_factor(who, action, subject)
+        return who.actor
 
     # DRP
 

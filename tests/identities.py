@@ -51,3 +51,18 @@ def totp_for(config_path: Path, nip: str, database_url: str | None = None) -> st
         return totp_code(Store(engine), nip)
     finally:
         engine.dispose()
+
+
+def password_for(config_path: Path, nip: str, password: str) -> None:
+    """Set `nip`'s password in the ledger of the config at `config_path` (as the person would
+    with `spbe passwd`)."""
+    from spbe_monitor.config.loader import load_config
+    from spbe_monitor.identity import hash_password
+    from spbe_monitor.ledger import db
+
+    engine = db.make_engine(load_config(config_path).database_url)
+    db.upgrade(engine)
+    try:
+        Store(engine).set_password(nip, hash_password(password), datetime.now(UTC))
+    finally:
+        engine.dispose()

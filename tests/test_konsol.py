@@ -134,10 +134,11 @@ async def test_a_service_page_is_only_for_the_people_who_answer_for_it(konsol):
     assert r.status == 200 and "Gangguan bulan ini" in await r.text()
     r = await client.get("/konsol/layanan/perizinan-online")
     page = await r.text()
-    assert r.status == 403 and "not responsible for this service" in page
+    assert r.status == 403 and "Anda tidak bertanggung jawab atas layanan ini" in page
     assert "Traceback" not in page
     [entry] = [e for e in store.audit_entries() if e.action == "konsol.view"]
     assert entry.outcome == "refused" and entry.subject == "service:perizinan-online"
+    assert entry.after == {"reason": "not responsible for this service"}  # the log's own words
     r = await client.get("/konsol/layanan/tidak-ada")
     assert r.status == 404
 
@@ -180,14 +181,15 @@ async def test_a_late_window_registered_on_the_page_is_approved_with_totp(konsol
     assert "Setujui" not in page  # not offered to the Pengelola Teknis …
     r = await client.post(f"/konsol/pemeliharaan/{window.id}/setujui",
                           data={"csrf": token, "totp": "000000"})
-    assert r.status == 403 and "approval refused" in await r.text()  # … nor accepted
+    page = await r.text()  # … nor accepted
+    assert r.status == 403 and "hanya Penyedia Layanan yang dapat menyetujui" in page
     await client.post("/konsol/keluar", data={"csrf": token})
     assert (await log_in(client, PENYEDIA_IZIN)).status == 303
     token = await form_token(client, "/konsol/pemeliharaan")
     assert "Setujui" in await (await client.get("/konsol/pemeliharaan")).text()
     r = await client.post(f"/konsol/pemeliharaan/{window.id}/setujui",
                           data={"csrf": token, "totp": "123456"})
-    assert r.status == 403 and "TOTP" in await r.text()
+    assert r.status == 403 and "belum mendaftarkan autentikator" in await r.text()
     code = totp_code(store, PENYEDIA_IZIN, clock.now())
     r = await client.post(f"/konsol/pemeliharaan/{window.id}/setujui",
                           data={"csrf": token, "totp": code})

@@ -9,10 +9,8 @@ import json
 import os
 import re
 import shlex
-import shutil
 import subprocess
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,8 +19,8 @@ import pytest
 
 from tests.cli_helpers import token_for
 from tests.conftest import ROOT, SPBE
+from tests.example_daemon import running_example
 from tests.identities import totp_for
-from tests.pg import free_port
 
 pytestmark = pytest.mark.slow
 
@@ -43,28 +41,9 @@ def walkthrough() -> list[tuple[list[str], str | None]]:
 
 @pytest.fixture
 def example(tmp_path: Path) -> Iterator[Path]:
-    """The bundled example in a folder of its own, on a free port, its daemon running."""
-    port = str(free_port())
-    for folder in ("config", "probes", "drp_playbooks"):
-        shutil.copytree(ROOT / folder, tmp_path / folder)
-        for path in (tmp_path / folder).glob("*.yaml"):
-            path.write_text(path.read_text().replace("9740", port))
-    (tmp_path / "var").mkdir()
-    with open(tmp_path / "daemon.log", "wb") as log:
-        daemon = subprocess.Popen([*SPBE, "run"], cwd=tmp_path, stdout=subprocess.DEVNULL,
-                                  stderr=log, start_new_session=True)
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/-/healthy", timeout=1)
-            break
-        except OSError:
-            assert daemon.poll() is None and time.monotonic() < deadline, \
-                (tmp_path / "daemon.log").read_text()
-            time.sleep(0.2)
-    yield tmp_path
-    os.killpg(daemon.pid, 15)
-    daemon.wait(30)
+    """The bundled example in a folder of its own, its daemon running."""
+    with running_example(tmp_path):
+        yield tmp_path
 
 
 def spbe(root: Path, args: list[str], nip: str | None) -> subprocess.CompletedProcess[str]:

@@ -35,6 +35,8 @@ class Host(Protocol):
     clock: Clock
     monitor: Monitor
 
+    def drive_run(self, run_id: int) -> None: ...
+
 
 def _error(status: int, reason: str) -> web.Response:
     return web.json_response({"error": reason}, status=status)

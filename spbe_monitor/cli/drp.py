@@ -201,17 +201,10 @@ def drp_list(ctx: Context, as_json: bool) -> None:
 @pass_ctx
 def drp_report(ctx: Context, run_id: int, formats: str, out_dir: Path | None) -> None:
     """Formulir G — Laporan Evaluasi DRP for a run."""
-    from spbe_monitor.reports.kop import stamped
-    from spbe_monitor.reports.render import file_report
+    from spbe_monitor.reports.jobs import formulir_g_report
 
-    data = ctx.drp.formulir_g(run_id)
-    data = stamped(ctx.config, data, "G", data["pelaksanaan"]["playbook"], f"run-{run_id}")
-    now = ctx.clock.now()
-    for w in file_report(ctx.store, "formulir-g", data["pelaksanaan"]["playbook"],
-                         f"run-{run_id}", data, "formulir_g.html.j2", report_formats(formats),
-                         out_dir or ctx.config.reports_dir, now,
-                         partial=data["sementara"],
-                         audit_key=ctx.config.audit_key_path):
+    for w in formulir_g_report(ctx.config, ctx.store, ctx.drp, run_id, report_formats(formats),
+                               out_dir or ctx.config.reports_dir, ctx.clock.now()):
         click.echo(f"{w.path}  sha256:{w.sha256}")
 
 

@@ -48,8 +48,8 @@ class Journal:
     def approve_document(self, playbook: Playbook, nip: str, now: datetime) -> None:
         with self.engine.begin() as conn:
             aid = conn.execute(insert(drp_document_approvals).values(
-                playbook_id=playbook.id, sha256=playbook.sha256, nip=nip, approved_at=now)
-            ).inserted_primary_key
+                playbook_id=playbook.id, sha256=playbook.sha256, nip=nip, approved_at=now,
+                text=playbook.text)).inserted_primary_key
             assert aid is not None
             seal(conn, drp_document_approvals, drp_document_approvals.c.id == aid[0], now)
             Store.audit_in(conn, now, nip, "drp.document.approve", f"playbook:{playbook.id}",
@@ -61,6 +61,15 @@ class Journal:
             r = conn.execute(select(drp_document_approvals).where(
                 drp_document_approvals.c.playbook_id == playbook.id,
                 drp_document_approvals.c.sha256 == playbook.sha256,
+            ).order_by(drp_document_approvals.c.id.desc())).first()
+        return None if r is None else dict(r._mapping)
+
+    def last_approval(self, playbook_id: str) -> dict[str, Any] | None:
+        """The newest approval of any version of this playbook (what a new version is
+        compared with before it is signed)."""
+        with self.engine.connect() as conn:
+            r = conn.execute(select(drp_document_approvals).where(
+                drp_document_approvals.c.playbook_id == playbook_id,
             ).order_by(drp_document_approvals.c.id.desc())).first()
         return None if r is None else dict(r._mapping)
 

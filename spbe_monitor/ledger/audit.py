@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from sqlalchemy import Connection, func, insert, select
+from sqlalchemy import Connection, func, insert, or_, select
 
 from spbe_monitor.ledger.auditchain import GENESIS, entry_hash
 from spbe_monitor.ledger.records import AuditEntry
@@ -15,6 +15,8 @@ from spbe_monitor.ledger.repo import Repo, to_json
 from spbe_monitor.ledger.tables import audit_log
 
 AUDIT_LOCK = 4949  # pg_advisory_xact_lock key serialising audit appends
+SEAL = "seal"
+SEALER = "ledger"  # the actor of seal entries (ledger/evidence.py): the ledger, not a person
 
 
 def audit_in(
@@ -118,6 +120,28 @@ class AuditRepo(Repo):
         q = select(audit_log).order_by(audit_log.c.id)
         if subject is not None:
             q = q.where(audit_log.c.subject == subject)
+        return self._entries(q)
+
+    def audit_search(self, since: datetime | None = None, actor: str | None = None,
+                     action: str | None = None, mentions: str | None = None,
+                     limit: int = 500) -> list[AuditEntry]:
+        """The newest entries first, filtered; seals (the ledger's own bookkeeping) left out.
+        `mentions`: the text appears in the subject or the recorded change (a service id)."""
+        q = select(audit_log).where(audit_log.c.actor != SEALER).order_by(
+            audit_log.c.id.desc()).limit(limit)
+        if since is not None:
+            q = q.where(audit_log.c.at >= since)
+        if actor:
+            q = q.where(audit_log.c.actor == actor)
+        if action:
+            q = q.where(audit_log.c.action.startswith(action, autoescape=True))
+        if mentions:
+            q = q.where(or_(audit_log.c.subject.contains(mentions, autoescape=True),
+                            audit_log.c.after.contains(f'"{mentions}"', autoescape=True),
+                            audit_log.c.before.contains(f'"{mentions}"', autoescape=True)))
+        return self._entries(q)
+
+    def _entries(self, q: Any) -> list[AuditEntry]:
         with self.engine.connect() as conn:
             return [
                 AuditEntry(

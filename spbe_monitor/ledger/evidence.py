@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, RowMapping, Table, select
 
-from spbe_monitor.ledger.audit import audit_in
+from spbe_monitor.ledger.audit import SEAL, SEALER, audit_in
 from spbe_monitor.ledger.tables import (
     api_tokens,
     audit_log,
@@ -26,16 +26,15 @@ from spbe_monitor.ledger.tables import (
     outage_gaps,
     outages,
     passwords,
+    report_signoffs,
     reports,
     totp_secrets,
 )
 
 SEALED: tuple[Table, ...] = (outages, outage_gaps, maintenance_windows, maintenance_services,
                              maintenance_approvals, drp_document_approvals, drp_runs, drp_steps,
-                             drp_journal, reports, api_tokens, passwords,
-                             totp_secrets)
-SEAL = "seal"
-SEALER = "ledger"  # the actor of seal entries: the ledger itself, not a person
+                             drp_journal, reports, report_signoffs, api_tokens,
+                             passwords, totp_secrets)
 
 
 def _plain(value: Any) -> Any:

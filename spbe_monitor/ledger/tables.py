@@ -259,6 +259,20 @@ drp_document_approvals = Table(
     Column("sha256", String(64), nullable=False),  # the exact bytes approved
     Column("nip", String(64), nullable=False),
     Column("approved_at", UTCDateTime, nullable=False),
+    Column("text", Text, nullable=True),  # the approved contents, for the next diff
+)
+
+report_signoffs = Table(  # "Mengetahui": a Penyedia Layanan's sign-off of one file's bytes
+    "report_signoffs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("kind", String(32), nullable=False),
+    Column("subject", String(64), nullable=False),
+    Column("period", String(16), nullable=False),
+    Column("sha256", String(64), nullable=False),  # of the PDF signed
+    Column("nip", String(64), nullable=False),
+    Column("signed_at", UTCDateTime, nullable=False),
+    Index("ix_report_signoffs_subject_period", "kind", "subject", "period"),
 )
 
 drp_runs = Table(

@@ -17,6 +17,21 @@ class Category(StrEnum):
     JIP = "jaringan_intra_pemerintahan"
     SPLP = "splp"
 
+    @property
+    def label(self) -> str:
+        """Tabel 4.3's words for the category, for forms a person fills in."""
+        return _CATEGORY_LABELS[self]
+
+
+_CATEGORY_LABELS = {
+    Category.INFRASTRUKTUR: "Gagal fungsi infrastruktur Pusat Kendali / Pusat Komputasi",
+    Category.KERUSAKAN_FISIK: "Kerusakan fisik infrastruktur Pusat Data",
+    Category.PIHAK_KETIGA: "Penghentian permanen layanan pihak ketiga",
+    Category.AKSES: "Kegagalan akses layanan",
+    Category.JIP: "Gagal fungsi Jaringan Intra Pemerintahan",
+    Category.SPLP: "Gagal fungsi Sistem Penghubung Layanan Pemerintahan",
+}
+
 
 class Response(StrEnum):
     PEMULIHAN = "Pemulihan Layanan"

@@ -10,13 +10,14 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from spbe_monitor.config.loader import Config
+from spbe_monitor.drp.operations import Drp
 from spbe_monitor.errors import BadInput
 from spbe_monitor.ledger.store import Store
 from spbe_monitor.mail import send_mail
 from spbe_monitor.reports import formulir_f
 from spbe_monitor.reports.inputs import collect
 from spbe_monitor.reports.kop import stamped
-from spbe_monitor.reports.render import Job, Printer, Written, file_reports
+from spbe_monitor.reports.render import Job, Printer, Written, file_report, file_reports
 
 log = logging.getLogger("spbe.reports")
 KIND_F = "formulir-f"
@@ -51,6 +52,16 @@ def formulir_f_reports(
                 progress(inputs.service.id)
         filed = file_reports(store, jobs, formats, folder, now, config.audit_key_path, printer)
     return {job.subject: written for job, written in zip(jobs, filed, strict=True)}
+
+
+def formulir_g_report(config: Config, store: Store, drp: Drp, run_id: int,
+                      formats: tuple[str, ...], folder: Path, now: datetime) -> list[Written]:
+    """Formulir G for a run, filed like every form (the CLI's `drp report`, the Konsol)."""
+    data = drp.formulir_g(run_id)
+    data = stamped(config, data, "G", data["pelaksanaan"]["playbook"], f"run-{run_id}")
+    return file_report(store, "formulir-g", data["pelaksanaan"]["playbook"], f"run-{run_id}",
+                       data, "formulir_g.html.j2", formats, folder, now,
+                       partial=data["sementara"], audit_key=config.audit_key_path)
 
 
 def recipients(config: Config, service_id: str) -> list[str]:

@@ -1,0 +1,118 @@
+"""What every Konsol page shares: the Jinja2 templates, the HTML error middleware (a refusal
+or bad input becomes an Indonesian page with its reason, never a traceback), cookies, and
+`Konsol` — who is logged in and the CSRF check every form passes through."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from aiohttp import web
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from spbe_monitor.api.common import Host
+from spbe_monitor.authority import Acting, Authority
+from spbe_monitor.config.models import Person
+from spbe_monitor.errors import BadInput, NotFound, Refused
+from spbe_monitor.konsol.alasan import indonesian
+from spbe_monitor.konsol.sessions import Session, Sessions
+from spbe_monitor.reports.words import durasi_tepat
+
+COOKIE, LOGIN_COOKIE = "spbe_sesi", "spbe_masuk"
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@lru_cache(maxsize=1)
+def _templates() -> Environment:
+    env = Environment(loader=PackageLoader("spbe_monitor.konsol", "templates"),
+                      autoescape=select_autoescape(default=True), undefined=StrictUndefined,
+                      trim_blocks=True, lstrip_blocks=True)
+    env.filters["durasi_tepat"] = durasi_tepat
+    return env
+
+
+def page(template: str, status: int = 200, **data: Any) -> web.Response:
+    return web.Response(text=_templates().get_template(template).render(**data),
+                        status=status, content_type="text/html", charset="utf-8")
+
+
+def set_cookie(response: web.StreamResponse, request: web.Request, name: str, value: str,
+               max_age: int) -> None:
+    response.set_cookie(name, value, max_age=max_age, path="/konsol", httponly=True,
+                        samesite="Strict", secure=request.secure)
+
+
+@web.middleware
+async def pages(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Refusals and bad input as pages in Bahasa Indonesia, never a traceback."""
+    try:
+        return await handler(request)
+    except web.HTTPException:
+        raise
+    except NotFound as exc:
+        return page("galat.html.j2", 404, judul="Tidak ditemukan", alasan=indonesian(exc))
+    except BadInput as exc:
+        return page("galat.html.j2", 400, judul="Masukan tidak valid", alasan=indonesian(exc))
+    except Refused as exc:
+        return page("galat.html.j2", 403, judul="Ditolak", alasan=indonesian(exc))
+
+
+@dataclass(frozen=True)
+class Visitor:
+    """A logged-in person on this request: the session (its CSRF token) and who acts."""
+
+    session: Session
+    person: Person
+
+    def acting(self, totp: str | None = None) -> Acting:
+        return Acting.of(self.person, totp or None)
+
+    def page(self, template: str, status: int = 200, **data: Any) -> web.Response:
+        return page(template, status, csrf=self.session.csrf, orang=self.person, **data)
+
+
+class Konsol:
+    """The daemon's objects as every page handler needs them."""
+
+    def __init__(self, host: Host) -> None:
+        self.host = host
+        self.sessions = Sessions(host.store.engine)
+        self.authority = Authority(host.config, host.store, host.clock)
+
+    @staticmethod
+    def run(fn: Callable[..., Any], *args: Any) -> Awaitable[Any]:
+        """Ledger work off the event loop."""
+        return asyncio.to_thread(fn, *args)
+
+    async def visitor(self, request: web.Request) -> Visitor:
+        """The logged-in person, or a redirect to Masuk."""
+        session = await self.run(self.sessions.current, request.cookies.get(COOKIE),
+                                 self.host.clock.now())
+        person = self.host.config.people.get(session.nip) if session else None
+        if session is None or person is None:
+            raise web.HTTPSeeOther("/konsol/masuk")
+        return Visitor(session, person)
+
+    async def form(self, request: web.Request, visitor: Visitor) -> dict[str, str]:
+        """The posted form, refused (403, audited) without this session's CSRF token.
+        Repeated fields (checkboxes) are joined by newlines; see `form_list`."""
+        posted = await request.post()
+        form: dict[str, str] = {}
+        for key, value in posted.items():
+            text = str(value)
+            form[key] = f"{form[key]}\n{text}" if key in form else text
+        if not visitor.session.form_token_matches(form.get("csrf")):
+            await self.run(self.host.store.record_refusal, self.host.clock.now(),
+                           visitor.person.nip, f"konsol.{request.path.rsplit('/', 1)[-1]}",
+                           "konsol", "CSRF token missing or wrong")
+            raise Refused("formulir kedaluwarsa atau tidak sah (token CSRF salah); muat ulang "
+                          "halaman lalu coba lagi")
+        return form
+
+
+def form_list(form: dict[str, str], key: str) -> list[str]:
+    """A repeated field (checkboxes) as a list."""
+    return [v for v in form.get(key, "").split("\n") if v]
