@@ -32,6 +32,7 @@ from spbe_monitor.config.loader import Config
 from spbe_monitor.errors import ConfigError, Refused, SpbeError
 from spbe_monitor.exporter.collector import DaemonFacts, SpbeCollector
 from spbe_monitor.exporter.ledger_view import LedgerView, read_view
+from spbe_monitor.konsol.publik import add_public_status
 from spbe_monitor.konsol.web import konsol_app
 from spbe_monitor.ledger.checkpoints import Signer
 from spbe_monitor.ledger.durable import DurableWriter, first_line
@@ -118,6 +119,7 @@ class App:
         app = web.Application(middlewares=[errors], client_max_size=64 * 1024)
         add_api(app.router, self)
         app.add_subapp("/konsol/", konsol_app(self))
+        add_public_status(app.router, self)
 
         async def healthy(_: web.Request) -> web.Response:
             return web.Response(text=f"spbe-monitor {__version__} is healthy\n")

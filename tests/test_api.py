@@ -14,12 +14,12 @@ from aiohttp.test_utils import TestClient, TestServer
 from spbe_monitor.api.tokens import new_token
 from spbe_monitor.app import App
 from spbe_monitor.config.loader import load_config
-from spbe_monitor.ledger import db
 from spbe_monitor.ledger.store import Store
 from tests.conftest import SPBE, FakeClock
 from tests.daemon import Daemon
 from tests.identities import as_person, totp_code
 from tests.pg import free_port
+from tests.web_clients import daemon_client
 
 PENYEDIA_IZIN = "197001011995031001"
 PENYEDIA_SURAT = "197203152000031002"
@@ -33,21 +33,13 @@ async def api(config_dir: Path, monkeypatch: pytest.MonkeyPatch
               ) -> AsyncIterator[tuple[TestClient[web.Request, web.Application], Store,
                                        dict[str, str]]]:
     monkeypatch.delenv("SPBE_DATABASE_URL", raising=False)
-    config = load_config(config_dir / "spbe.yaml")
-    engine = db.make_engine(config.database_url)
-    db.upgrade(engine)
-    store = Store(engine)
-    clock = FakeClock()
-    tokens = {}
-    for nip in (PENYEDIA_IZIN, PENYEDIA_SURAT, KABID, TEKNIS, HELPDESK):
-        value, hashed = new_token()
-        store.add_token(nip, hashed, "test", clock.now())
-        tokens[nip] = value
-    app = App(config, store, clock)
-    client = TestClient(TestServer(app._routes()))
-    await client.start_server()
-    yield client, store, tokens
-    await client.close()
+    async with daemon_client(config_dir) as (client, store, clock):
+        tokens = {}
+        for nip in (PENYEDIA_IZIN, PENYEDIA_SURAT, KABID, TEKNIS, HELPDESK):
+            value, hashed = new_token()
+            store.add_token(nip, hashed, "test", clock.now())
+            tokens[nip] = value
+        yield client, store, tokens
 
 
 def auth(token: str) -> dict[str, str]:

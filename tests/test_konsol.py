@@ -5,60 +5,33 @@ every refusal audited and shown as a page in Bahasa Indonesia."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from aiohttp import ClientResponse, web
-from aiohttp.test_utils import TestClient, TestServer
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from spbe_monitor.app import App
-from spbe_monitor.config.loader import load_config
 from spbe_monitor.identity import hash_password
-from spbe_monitor.ledger import db
 from spbe_monitor.ledger.store import Store
 from tests.conftest import FakeClock
 from tests.identities import totp_code
+from tests.web_clients import PASSWORD, Client, daemon_client, form_token, log_in
 
 TEKNIS = "199002102015032005"  # perizinan, persuratan, simpeg
 PENYEDIA_IZIN = "197001011995031001"  # eselon II, Penyedia Layanan of perizinan-online
 PENYEDIA_SURAT = "197203152000031002"  # persuratan-online only
-PASSWORD = "kata sandi yang panjang"
-Client = TestClient[web.Request, web.Application]
 
 
 @pytest.fixture
 async def konsol(config_dir: Path, monkeypatch: pytest.MonkeyPatch
                  ) -> AsyncIterator[tuple[Client, Store, FakeClock]]:
     monkeypatch.delenv("SPBE_DATABASE_URL", raising=False)
-    config = load_config(config_dir / "spbe.yaml")
-    engine = db.make_engine(config.database_url)
-    db.upgrade(engine)
-    store = Store(engine)
-    clock = FakeClock()
-    for nip in (TEKNIS, PENYEDIA_SURAT, PENYEDIA_IZIN):
-        store.set_password(nip, hash_password(PASSWORD), clock.now())
-    client = TestClient(TestServer(App(config, store, clock)._routes()))
-    await client.start_server()
-    yield client, store, clock
-    await client.close()
-
-
-async def form_token(client: Client, path: str = "/konsol/masuk") -> str:
-    page = await (await client.get(path)).text()
-    found = re.search(r'name="csrf" value="([^"]+)"', page)
-    assert found, page
-    return found.group(1)
-
-
-async def log_in(client: Client, nip: str, password: str = PASSWORD) -> ClientResponse:
-    token = await form_token(client)
-    return await client.post("/konsol/masuk", data={"nip": nip, "password": password,
-                                                    "csrf": token}, allow_redirects=False)
+    async with daemon_client(config_dir) as (client, store, clock):
+        for nip in (TEKNIS, PENYEDIA_SURAT, PENYEDIA_IZIN):
+            store.set_password(nip, hash_password(PASSWORD), clock.now())
+        yield client, store, clock
 
 
 async def test_login_sets_a_strict_httponly_session_and_shows_only_ones_services(konsol):

@@ -102,6 +102,14 @@ class Maintenance(Strict):
                       int(self.max_duration.total_seconds()))
 
 
+class Konsol(Strict):
+    """The Konsol's pages (/konsol/ needs a login; /status is the public one)."""
+
+    # /status without login: each service's name, health now and this month's figure; no
+    # NIPs, no causes. For the citizens the Katalog Layanan points to.
+    public_status: bool = False
+
+
 class Settings(Strict):
     """config/spbe.yaml: daemon settings; paths are relative to this file's folder."""
 
@@ -126,6 +134,7 @@ class Settings(Strict):
     server: Server = Server()
     reports: Reports = Reports()
     maintenance: Maintenance = Maintenance()
+    konsol: Konsol = Konsol()
 
 
 class Service(Strict):

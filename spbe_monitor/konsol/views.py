@@ -14,7 +14,7 @@ from spbe_monitor.config.models import Person
 from spbe_monitor.monthly import ServiceMonth, figures_for_month
 from spbe_monitor.reports.formulir_f import verdict_text
 from spbe_monitor.reports.rincian import outage_rows, window_rows
-from spbe_monitor.reports.words import angka, periode, waktu
+from spbe_monitor.reports.words import BULAN_SINGKAT, angka, periode, waktu
 
 HEALTH = {"up": "normal", "degraded": "terdegradasi", "down": "tidak tersedia",
           "unknown": "belum diketahui"}
@@ -42,11 +42,54 @@ def _row(host: Host, month: ServiceMonth) -> dict[str, Any]:
 
 
 def overview(host: Host, person: Person) -> dict[str, Any]:
-    """Ringkasan: each service the person answers for, month to date."""
+    """Ringkasan: each service the person answers for, month to date, its open outage with
+    the resolution deadline of its priority, and the last 12 months."""
     ids = [sid for sid in host.config.services if sid in person.services]
     months = _month(host, ids) if ids else []
     label = periode(*map(int, months[0].period.split("-"))) if months else ""
-    return {"periode": label, "layanan": [_row(host, m) for m in months]}
+    now = host.clock.now()
+    open_now = {o.service_id: o for o in host.store.outages(ids, now, now)
+                if o.end_at is None} if ids else {}
+    history = _history(host, ids)
+    rows = []
+    for m in months:
+        row = _row(host, m)
+        o = open_now.get(m.service.id)
+        row["gangguan"] = None if o is None else {
+            "prioritas": o.priority, "sejak": waktu(o.start_at, m.service.zone),
+            "tenggat": waktu(o.resolve_by, m.service.zone) if o.resolve_by else "-",
+            "lewat": o.resolve_by is not None and now > o.resolve_by}
+        row["riwayat"] = history.get(m.service.id, [])
+        rows.append(row)
+    return {"periode": label, "layanan": rows}
+
+
+def _history(host: Host, ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+    """The 12 months before this one, oldest first: each month's figure and verdict."""
+    now = host.clock.now()
+    local = now.astimezone(ZoneInfo(host.config.settings.timezone))
+    year, month = local.year, local.month
+    out: dict[str, list[dict[str, Any]]] = {sid: [] for sid in ids}
+    for _ in range(12):
+        year, month = (year - 1, 12) if month == 1 else (year, month - 1)
+        for m in figures_for_month(host.config, host.store, year, month, ids, now):
+            pct = m.figures.availability_percent
+            shown = pct is not None and m.verdict is not Verdict.NOT_MONITORED
+            out[m.service.id].insert(0, {
+                "bulan": f"{BULAN_SINGKAT[month - 1]} {year}", "putusan": m.verdict.value,
+                "persen": pct if shown else 0.0,
+                "teks": angka(pct, 2) + "%" if shown and pct is not None else "tidak dinilai"})
+    return out
+
+
+def public_rows(host: Host) -> dict[str, Any]:
+    """Status publik: every service, this month; only what a citizen may read."""
+    months = _month(host, list(host.config.services))
+    keep = ("nama", "klasifikasi", "kesehatan", "kesehatan_kode", "realisasi", "target",
+            "putusan", "putusan_teks")
+    label = periode(*map(int, months[0].period.split("-"))) if months else ""
+    return {"periode": label, "sampai": waktu(host.clock.now(), host.config.settings.timezone),
+            "layanan": [{k: v for k, v in _row(host, m).items() if k in keep} for m in months]}
 
 
 def service_page(host: Host, service_id: str) -> dict[str, Any]:

@@ -79,14 +79,26 @@ def konsol_app(host: Host) -> web.Application:
         data = await k.run(overview, host, visitor.person)
         return visitor.page("ringkasan.html.j2", **data)
 
-    async def layanan(request: web.Request) -> web.StreamResponse:
+    async def layanan(request: web.Request, message: str | None = None
+                      ) -> web.StreamResponse:
         visitor = await k.visitor(request)
         sid = request.match_info["service"]
         if sid not in host.config.services:
             raise NotFound(f"tidak ada layanan {sid[:64]!r}")
         await k.run(k.authority.service_view, visitor.acting(), sid)
         data = await k.run(service_page, host, sid)
-        return visitor.page("layanan.html.j2", **data)
+        return visitor.page("layanan.html.j2", pesan=message, **data)
+
+    async def penyebab(request: web.Request) -> web.StreamResponse:
+        """Annotate an outage's cause (the service's team), as `spbe downtime annotate`."""
+        visitor = await k.visitor(request)
+        form = await k.form(request, visitor)
+        oid = row_id(request.match_info["id"], "gangguan")
+        outage = await k.run(host.store.outage, oid)
+        if outage.service_id != request.match_info["service"]:
+            raise NotFound(f"gangguan {oid} bukan gangguan layanan ini")
+        await k.run(lambda: desk().annotate(oid, form.get("penyebab", ""), visitor.acting()))
+        return await layanan(request, f"Penyebab gangguan {oid} dicatat.")
 
     def desk() -> Desk:
         return Desk(host.config, host.store, host.clock)
@@ -136,6 +148,7 @@ def konsol_app(host: Host) -> web.Application:
     app.router.add_post("/keluar", keluar)
     app.router.add_get("/", ringkasan)
     app.router.add_get("/layanan/{service}", layanan)
+    app.router.add_post("/layanan/{service}/gangguan/{id}/penyebab", penyebab)
     app.router.add_get("/pemeliharaan", pemeliharaan)
     app.router.add_post("/pemeliharaan", pemeliharaan_post)
     app.router.add_post("/pemeliharaan/{id}/setujui", setujui)

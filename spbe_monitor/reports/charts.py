@@ -5,10 +5,7 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from spbe_monitor.reports.words import angka
-
-BULAN_SINGKAT = ("Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agt", "Sep", "Okt", "Nov",
-                 "Des")
+from spbe_monitor.reports.words import BULAN_SINGKAT, angka
 
 
 def trend_svg(trend: list[dict[str, Any]], target: float | None, width: int = 640,

@@ -11,14 +11,13 @@ from spbe_monitor.availability.formula import Figures, Verdict
 from spbe_monitor.config.models import Service
 from spbe_monitor.drp.status import Recovery, RunState, RunStatus
 from spbe_monitor.monthly import ServiceMonth
-from spbe_monitor.reports.charts import BULAN_SINGKAT
 from spbe_monitor.reports.evaluasi_catatan import (
     Notes,
     evaluation,
     monitoring_findings,
     recovery_findings,
 )
-from spbe_monitor.reports.words import angka, durasi, durasi_tepat, tanggal
+from spbe_monitor.reports.words import BULAN_SINGKAT, angka, durasi, durasi_tepat, tanggal
 
 PUTUSAN = {Verdict.MET: "Tercapai", Verdict.MISSED: "Tidak tercapai",
            Verdict.UNASSESSABLE: "Tidak dapat dinilai (cakupan pemantauan kurang)",

@@ -10,7 +10,6 @@ from typing import Any
 from spbe_monitor.availability.formula import Figures, Verdict
 from spbe_monitor.availability.intervals import merge
 from spbe_monitor.monthly import ServiceMonth
-from spbe_monitor.reports.charts import BULAN_SINGKAT
 from spbe_monitor.reports.inputs import FormInputs
 from spbe_monitor.reports.insights import (
     maintenance_overruns,
@@ -22,6 +21,7 @@ from spbe_monitor.reports.penanda_tangan import block
 from spbe_monitor.reports.rincian import outage_rows, planned, window_rows
 from spbe_monitor.reports.utilisasi import section_a
 from spbe_monitor.reports.words import (
+    BULAN_SINGKAT,
     angka,
     bilangan,
     durasi_tepat,
