@@ -246,6 +246,15 @@ def test_three_people_run_the_konsol_end_to_end(konsol, people):
     page = checked_page(dedi.driver, "14-jejak-audit")
     assert "Rantai audit utuh" in page and "drp.approve" in page and "ditolak" in page
 
+    # on a phone, tables become labelled cards
+    rina.driver.set_window_size(400, 900)
+    rina.open("/konsol/")
+    assert not rina.driver.find_element(By.CSS_SELECTOR, "table.kartu thead").is_displayed()
+    label = rina.driver.execute_script(
+        "return getComputedStyle(document.querySelector('table.kartu td'), '::before').content")
+    assert label == '"Layanan"'
+    checked_page(rina.driver, "15-ringkasan-ponsel")
+
 
 def last_month() -> str:
     today = datetime.now(ZONE)
