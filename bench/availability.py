@@ -57,7 +57,7 @@ def make_rows(n_services: int, rng: random.Random) -> tuple[
 def bench_pure(n_services: int) -> float:
     down, windows = make_rows(n_services, random.Random(1))
     weeks = [(zone, parse_operating_hours(h)) for zone, h in KINDS]
-    calendar.commitment.cache_clear()
+    calendar.forget()
     recurrence._rule.cache_clear()
     recurrence._starts.cache_clear()
     started = time.perf_counter()
@@ -106,7 +106,7 @@ def bench_ledger(n_services: int) -> tuple[float, float]:
                 unmonitored="available"))
         config = Config(path=Path("bench"), settings=Settings(), services=services, people={},
                         database_url="", probes_dir=Path(), playbooks_dir=Path(), warnings=())
-        calendar.commitment.cache_clear()
+        calendar.forget()
         recurrence._rule.cache_clear()
         recurrence._starts.cache_clear()
         started = time.perf_counter()

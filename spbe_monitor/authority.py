@@ -144,6 +144,19 @@ class Authority:
         self.second_factor(who, action, subject)
         return who.actor
 
+    def calendar_change(self, who: Acting, service_id: str, period: str) -> str:
+        """Change the calendar a filed month was computed with (a holiday decreed late): a
+        Penyedia Layanan or Koordinator Layanan of the service."""
+        action, subject = "calendar.freeze", f"calendar:{service_id}/{period}"
+        p = self._person(who, action, subject)
+        why = None
+        if not {Role.PENYEDIA_LAYANAN, Role.KOORDINATOR_LAYANAN} & set(p.roles):
+            why = ("a filed month's calendar is changed by a Penyedia Layanan or Koordinator "
+                   "Layanan")
+        elif service_id not in p.services:
+            why = f"not responsible for {service_id}"
+        return self._ruled(who, action, subject, why)
+
     # DRP
 
     def drp_document(self, who: Acting, book: Playbook) -> str:

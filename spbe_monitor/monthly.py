@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from spbe_monitor.availability.calendar import commitment, month_bounds
+from spbe_monitor.availability.calendar import Calendar, commitment, month_bounds
 from spbe_monitor.availability.formula import (
     Figures,
     Notice,
@@ -37,6 +37,9 @@ class ServiceMonth:
     partial: bool  # the month is not over: figures run to now
     full_month_commitment: int  # the whole month's operating seconds, for error budgets
     min_coverage: float = 90.0  # spbe.yaml `min_coverage`: below it, no verdict
+    # the days off that took operating time out of this month (Holiday.as_json() each)
+    days_off: tuple[dict[str, str], ...] = ()
+    calendar_frozen: bool = False  # computed with the calendar kept when it was filed
     # what the figures were computed from, for the shares (worked out only when printed)
     basis: tuple[Spans, list[tuple[int, list[Interval]]], list[Window], int, int] | None = \
         field(default=None, repr=False, compare=False)
@@ -70,6 +73,8 @@ class ServiceMonth:
             "verdict": self.verdict.value,
             "min_coverage_percent": self.min_coverage,
             "partial": self.partial,
+            "days_off": list(self.days_off),
+            "calendar_frozen": self.calendar_frozen,
         }
 
 
@@ -110,19 +115,38 @@ def figures_for_month(
         for sid in w.services:
             windows[sid].append(window_for(w, sid, notice))
     observed = store.observed(lo_dt, hi_dt)
+    period = f"{year:04d}-{month:02d}"
+    frozen = store.calendar_snapshots(service_ids, period)
 
     out = []
     for svc in services:
         lo, hi = bounds[svc.id]
         partial = now_s < hi
         until = min(hi, now_s)
-        spans = commitment(svc.operating_hours, svc.zone, year, month)
+        snapshot = frozen.get(svc.id)
+        calendar, days_off = (snapshot.calendar, snapshot.days_off) if snapshot else \
+            month_calendar(config, svc.id, year, month)
+        spans = commitment(calendar, svc.zone, year, month)
         committed = clip(spans, lo, until) if partial else spans
         keyed = down.get(svc.id, [])
         figures = monthly(committed, [s for _, piece in keyed for s in piece],
                           windows[svc.id], observed, lo, until,
                           svc.unmonitored or Unmonitored.AVAILABLE)
-        out.append(ServiceMonth(svc, f"{year:04d}-{month:02d}", figures, partial,
-                                total(spans), config.settings.min_coverage,
-                                (committed, keyed, windows[svc.id], lo, until)))
+        out.append(ServiceMonth(svc, period, figures, partial, total(spans),
+                                config.settings.min_coverage,
+                                basis=(committed, keyed, windows[svc.id], lo, until),
+                                days_off=days_off, calendar_frozen=snapshot is not None))
     return out
+
+
+def month_calendar(config: Config, service_id: str, year: int, month: int
+                   ) -> tuple[Calendar, tuple[dict[str, str], ...]]:
+    """The service's calendar for the month as the config resolves it now, and the days off
+    in the month that took operating time out (with their names and sources)."""
+    calendar = config.calendar(service_id, year, month)
+    week = config.services[service_id].operating_hours
+    first = date(year, month, 1)
+    last = (date(year + 1, 1, 1) if month == 12 else date(year, month + 1, 1)) - \
+        timedelta(days=1)
+    return calendar, tuple(h.as_json() for h in config.holidays(service_id, first, last)
+                           if week[h.day.weekday()])

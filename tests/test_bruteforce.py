@@ -1,6 +1,7 @@
 """`spbe availability --json` against a per-minute count written independently of the
 interval code: random overlapping outages, one-off and RRULE maintenance (some registered
-late, approved or cancelled), monitor gaps, and services in WIB, WITA and WIT."""
+late, approved or cancelled), monitor gaps, services in WIB, WITA and WIT, and days off
+(the agency's local holidays for the office-hours services, a service's own extra days)."""
 
 import json
 import random
@@ -9,6 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+import yaml
 from dateutil.rrule import rrulestr
 
 from spbe_monitor.config.loader import load_config
@@ -22,6 +24,12 @@ HOURS = {
     "persuratan-online": ("Asia/Makassar", {d: [(450, 960)] for d in range(5)}),
     "simpeg-internal": ("Asia/Jayapura", {**{d: [(450, 960)] for d in range(4)}, 4: [(450, 990)]}),
 }
+# days off, read here by hand: the local holidays apply to the office-hours services only
+LOCAL = "calendar:\n  local: [2026-09-30, 2026-10-05, {date: 2026-10-22, name: Hari Jadi}]\n"
+EXTRA = {"perizinan-online": ["2026-10-09"], "simpeg-internal": ["2026-10-13"]}
+OFF = {"perizinan-online": {"2026-10-09"},
+       "persuratan-online": {"2026-09-30", "2026-10-05", "2026-10-22"},
+       "simpeg-internal": {"2026-09-30", "2026-10-05", "2026-10-22", "2026-10-13"}}
 RULES = ["FREQ=WEEKLY;BYDAY=SU", "FREQ=DAILY;INTERVAL=3", "FREQ=WEEKLY;BYDAY=TU,TH;COUNT=5"]
 MONTH_UTC = datetime(2026, 10, 1, tzinfo=UTC)
 
@@ -103,7 +111,8 @@ def brute_force(store: Store, windows: list[dict[str, Any]], sid: str) -> dict[s
     while t < end:
         local = t.astimezone(zone)
         m = local.hour * 60 + local.minute
-        if any(a <= m < b for a, b in hours.get(local.weekday(), [])):
+        if local.date().isoformat() not in OFF[sid] and any(
+                a <= m < b for a, b in hours.get(local.weekday(), [])):
             down = any(a <= t < b for a, b in outages)
             maint = any(a <= t < b for a, b in excusing)
             n["commitment"] += 60
@@ -118,6 +127,12 @@ def brute_force(store: Store, windows: list[dict[str, Any]], sid: str) -> dict[s
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_availability_agrees_with_per_minute_count(seed, config_dir, capsys, monkeypatch):
     monkeypatch.delenv("SPBE_DATABASE_URL", raising=False)
+    with open(config_dir / "spbe.yaml", "a") as spbe_yaml:
+        spbe_yaml.write(LOCAL)
+    services = yaml.safe_load((config_dir / "services.yaml").read_text())
+    for svc in services["services"]:
+        svc["extra_holidays"] = EXTRA.get(svc["id"], [])
+    (config_dir / "services.yaml").write_text(yaml.safe_dump(services))
     engine = db.make_engine(load_config(config_dir / "spbe.yaml").database_url)
     db.upgrade(engine)
     store = Store(engine)

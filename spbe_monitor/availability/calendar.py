@@ -2,15 +2,19 @@
 
 A schedule is seven tuples (Monday first) of `(start_minute, end_minute)` ranges in local
 time; an end past 1440 runs into the next day (overnight shifts). `24x7` and `24x5` are
-shorthands for full days.
+shorthands for full days. A `Calendar` adds the days off (libur nasional, cuti bersama,
+local holidays: nothing is committed on them) and special periods with their own week
+(Ramadan office hours). Pure: the loader (`config/holidays.py`) resolves the dates.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from spbe_monitor.availability.intervals import Spans, clip, merge
@@ -118,19 +122,87 @@ def month_bounds(year: int, month: int, zone: ZoneInfo) -> tuple[int, int]:
     return local_epoch(date(year, month, 1), 0, zone), local_epoch(nxt, 0, zone)
 
 
-@lru_cache(maxsize=4096)
-def commitment(week: Week, zone_name: str, year: int, month: int) -> Spans:
+@dataclass(frozen=True)
+class Special:
+    """A period with its own week, both days included (e.g. Ramadan office hours)."""
+
+    first: date
+    last: date
+    week: Week
+
+
+@dataclass(frozen=True)
+class Calendar:
+    """A service's week, its days off, and special periods (the first one matching wins).
+    A range belongs to the day it starts on: a holiday removes the ranges starting on it."""
+
+    week: Week
+    off: frozenset[date] = frozenset()
+    special: tuple[Special, ...] = ()
+
+    def ranges(self, day: date) -> DayRanges:
+        """The committed ranges starting on `day` (local minutes)."""
+        if day in self.off:
+            return ()
+        for period in self.special:
+            if period.first <= day <= period.last:
+                return period.week[day.weekday()]
+        return self.week[day.weekday()]
+
+    def as_json(self) -> dict[str, Any]:
+        """Kept with a filed report, so its month's figure stays reproducible."""
+        return {"week": [[list(r) for r in day] for day in self.week],
+                "off": sorted(d.isoformat() for d in self.off),
+                "special": [{"first": p.first.isoformat(), "last": p.last.isoformat(),
+                             "week": [[list(r) for r in day] for day in p.week]}
+                            for p in self.special]}
+
+    @staticmethod
+    def from_json(data: dict[str, Any]) -> Calendar:
+        def week(days: list[list[list[int]]]) -> Week:
+            return tuple(tuple((a, b) for a, b in day) for day in days)  # type: ignore[return-value]
+
+        return Calendar(week(data["week"]), frozenset(date.fromisoformat(d) for d in data["off"]),
+                        tuple(Special(date.fromisoformat(p["first"]),
+                                      date.fromisoformat(p["last"]), week(p["week"]))
+                              for p in data["special"]))
+
+    def for_month(self, year: int, month: int) -> Calendar:
+        """Only what bears on this month (and its last day before): a small, cacheable key."""
+        first = date(year, month, 1) - timedelta(days=1)
+        last = date(year + 1, 1, 1) if month == 12 else date(year, month + 1, 1)
+        return Calendar(self.week, frozenset(d for d in self.off if first <= d < last),
+                        tuple(p for p in self.special if p.first < last and p.last >= first))
+
+
+def days(first: date, last: date) -> Iterator[date]:
+    """Every day from `first` up to (not including) `last`."""
+    day = first
+    while day < last:
+        yield day
+        day += timedelta(days=1)
+
+
+def commitment(calendar: Calendar | Week, zone_name: str, year: int, month: int) -> Spans:
     """The operating time inside the month, as UTC spans (Komitmen Ketersediaan Layanan)."""
+    if not isinstance(calendar, Calendar):
+        calendar = Calendar(calendar)
+    return _commitment(calendar.for_month(year, month), zone_name, year, month)
+
+
+def forget() -> None:
+    """Drop the cached commitments (a benchmark measures the cold path)."""
+    _commitment.cache_clear()
+
+
+@lru_cache(maxsize=4096)
+def _commitment(calendar: Calendar, zone_name: str, year: int, month: int) -> Spans:
     zone = ZoneInfo(zone_name)
     lo, hi = month_bounds(year, month, zone)
-    if week == FULL_WEEK:
+    if calendar == Calendar(FULL_WEEK):
         return [(lo, hi)]
     first = date(year, month, 1) - timedelta(days=1)  # yesterday's overnight range spills in
     last = date(year + 1, 1, 1) if month == 12 else date(year, month + 1, 1)
-    spans = []
-    day = first
-    while day < last:
-        for start, end in week[day.weekday()]:
-            spans.append((local_epoch(day, start, zone), local_epoch(day, end, zone)))
-        day += timedelta(days=1)
+    spans = [(local_epoch(day, start, zone), local_epoch(day, end, zone))
+             for day in days(first, last) for start, end in calendar.ranges(day)]
     return clip(merge(spans), lo, hi)

@@ -9,7 +9,14 @@ from typing import NoReturn
 import click
 from sqlalchemy.exc import SQLAlchemyError
 
-from spbe_monitor.cli import daemon, drp, manual, people, reports  # noqa: F401 (they add commands)
+from spbe_monitor.cli import (  # noqa: F401 (they add commands)
+    calendar,
+    daemon,
+    drp,
+    manual,
+    people,
+    reports,
+)
 from spbe_monitor.cli.base import cli
 from spbe_monitor.errors import ConfigError, SpbeError
 from spbe_monitor.ledger.durable import first_line

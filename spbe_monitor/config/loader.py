@@ -10,6 +10,7 @@ import hashlib
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from functools import partial
 from pathlib import Path
 from typing import TypeVar
@@ -18,7 +19,9 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 from sqlalchemy.engine import make_url
 
-from spbe_monitor.availability.calendar import HoursError
+from spbe_monitor.availability.calendar import FULL_WEEK, Calendar, HoursError
+from spbe_monitor.config.calendar_models import HolidayRule
+from spbe_monitor.config.holidays import Holiday, HolidayBook, days_off, decrees, month_span
 from spbe_monitor.config.inventory import load_inventory
 from spbe_monitor.config.models import (
     PeopleFile,
@@ -52,6 +55,24 @@ class Config:
     spool_dir: Path = Path("var/spool")
     audit_key_path: Path = Path("var/audit/signing.key")
     plan: Plan = field(default_factory=Plan)  # Formulir C's version and adoption date
+    holiday_book: HolidayBook = field(default_factory=HolidayBook)
+    extra_holidays: dict[str, tuple[Holiday, ...]] = field(default_factory=dict)
+
+    def holidays(self, service_id: str, first: date, last: date) -> list[Holiday]:
+        """The service's days off from `first` to `last`, each with its source."""
+        svc = self.services[service_id]
+        assert svc.holidays is not None, "loader sets every service's holiday rule"
+        return self.holiday_book.applied(svc.holidays, self.extra_holidays.get(service_id, ()),
+                                         first, last)
+
+    def calendar(self, service_id: str, year: int, month: int) -> Calendar:
+        """The service's operating calendar as it bears on one month."""
+        svc = self.services[service_id]
+        assert svc.holidays is not None, "loader sets every service's holiday rule"
+        first, last = month_span(year, month)
+        return self.holiday_book.calendar(service_id, svc.operating_hours, svc.holidays,
+                                          self.extra_holidays.get(service_id, ()), first,
+                                          last)
 
     @property
     def spool_path(self) -> Path:
@@ -144,6 +165,7 @@ def load_config(path: Path | None = None) -> Config:
     probes, named = load_inventory(probes_dir, errors.at, errors.items.append)
 
     services: dict[str, Service] = {}
+    extra: dict[str, tuple[Holiday, ...]] = {}
     warnings: list[str] = []
     if services_file and services_doc:
         for i, svc in enumerate(services_file.services):
@@ -151,6 +173,8 @@ def load_config(path: Path | None = None) -> Config:
             if svc.id in services:
                 errors.at(services_doc, (*loc, "id"), f"duplicate service id {svc.id!r}")
                 continue
+            extra[svc.id] = days_off(svc.extra_holidays, "layanan", base, services_doc,
+                                     (*loc, "extra_holidays"), errors.at)
             services[svc.id] = _resolve_service(
                 svc, settings, playbooks_dir, partial(errors.at_field, services_doc, loc),
                 warnings.append, services_doc.where((*loc, "classification")),
@@ -176,6 +200,14 @@ def load_config(path: Path | None = None) -> Config:
             for j, sid in enumerate(person.services):
                 if services_file and sid not in services:
                     errors.at(people_doc, (*loc, "services", j), f"unknown service {sid!r}")
+    book = HolidayBook(
+        days_off(settings.calendar.local, "lokal", base, doc, ("calendar", "local"), errors.at),
+        decrees(settings.calendar.decrees, base, doc, errors.at),
+        tuple((s, s.week) for s in settings.special_hours))
+    for i, special in enumerate(settings.special_hours):
+        for j, sid in enumerate(special.services or []):
+            if services_file and sid not in services:
+                errors.at(doc, ("special_hours", i, "services", j), f"unknown service {sid!r}")
     if errors.items:
         raise ConfigError(errors.items)
     env_url = os.environ.get("SPBE_DATABASE_URL")
@@ -193,6 +225,8 @@ def load_config(path: Path | None = None) -> Config:
         spool_dir=(base / settings.spool).resolve(),
         audit_key_path=(base / settings.audit_key).resolve(),
         plan=services_file.plan if services_file else Plan(),
+        holiday_book=book,
+        extra_holidays=extra,
     )
 
 
@@ -229,4 +263,6 @@ def _resolve_service(
         "classification": klass,
         "timezone": svc.timezone or settings.timezone,
         "unmonitored": svc.unmonitored or settings.unmonitored,
+        "holidays": svc.holidays or (HolidayRule.NONE if svc.operating_hours == FULL_WEEK
+                                     else HolidayRule.NASIONAL_CUTI_BERSAMA),
     })

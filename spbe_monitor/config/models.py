@@ -21,6 +21,12 @@ from pydantic import (
 
 from spbe_monitor.availability.calendar import FULL_WEEK
 from spbe_monitor.availability.formula import Notice, Unmonitored
+from spbe_monitor.config.calendar_models import (
+    CalendarSettings,
+    DaysOff,
+    HolidayRule,
+    SpecialHours,
+)
 from spbe_monitor.config.fields import Duration, OperatingHours, Require, ZoneName
 from spbe_monitor.regulation.classification import Basis, Classification, Nature, Scope
 from spbe_monitor.regulation.eselon import Eselon
@@ -135,6 +141,8 @@ class Settings(Strict):
     reports: Reports = Reports()
     maintenance: Maintenance = Maintenance()
     konsol: Konsol = Konsol()
+    calendar: CalendarSettings = CalendarSettings()  # local holidays, decree files
+    special_hours: list[SpecialHours] = []  # e.g. Ramadan office hours
 
 
 class Service(Strict):
@@ -160,6 +168,10 @@ class Service(Strict):
     standby: list[Ident] = []
     drp_playbook: Ident | None = None
     unmonitored: Unmonitored | None = None
+    # which national days off the hours skip (default: none for 24x7, else nasional and
+    # cuti bersama), and the service's own days off (a list, or a .yaml/.ics file)
+    holidays: HolidayRule | None = None
+    extra_holidays: DaysOff = []
 
     @property
     def zone(self) -> str:

@@ -57,8 +57,30 @@ def parse(text: str, path: Path) -> Marked:
         return Marked(path, None, {(): 1})
     marked = Marked(path, None)
     _check_and_mark(node, (), marked)
-    marked.data = yaml.SafeLoader(text).get_single_data()
+    try:
+        marked.data = yaml.SafeLoader(text).get_single_data()
+    except ValueError as exc:  # a scalar YAML reads as a date that does not exist
+        line = _bad_scalar_line(node)
+        raise YamlError(f"{path}:{line}: invalid value: {exc}") from exc
     return marked
+
+
+def _bad_scalar_line(node: yaml.Node) -> int:
+    """The line of the first scalar whose value cannot be constructed (2026-02-30)."""
+    constructor = yaml.SafeLoader("")
+    stack = [node]
+    while stack:
+        current = stack.pop(0)
+        if isinstance(current, yaml.ScalarNode):
+            try:
+                constructor.construct_object(current, deep=True)
+            except ValueError:
+                return int(current.start_mark.line) + 1
+        elif isinstance(current, yaml.MappingNode):
+            stack.extend(v for pair in current.value for v in pair)
+        elif isinstance(current, yaml.SequenceNode):
+            stack.extend(current.value)
+    return 1
 
 
 def _check_and_mark(node: yaml.Node, loc: Loc, marked: Marked) -> None:

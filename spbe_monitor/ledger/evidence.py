@@ -16,6 +16,7 @@ from spbe_monitor.ledger.audit import SEAL, SEALER, audit_in
 from spbe_monitor.ledger.tables import (
     api_tokens,
     audit_log,
+    calendar_snapshots,
     drp_document_approvals,
     drp_journal,
     drp_runs,
@@ -34,7 +35,7 @@ from spbe_monitor.ledger.tables import (
 SEALED: tuple[Table, ...] = (outages, outage_gaps, maintenance_windows, maintenance_services,
                              maintenance_approvals, drp_document_approvals, drp_runs, drp_steps,
                              drp_journal, reports, report_signoffs, api_tokens,
-                             passwords, totp_secrets)
+                             passwords, totp_secrets, calendar_snapshots)
 
 
 def _plain(value: Any) -> Any:

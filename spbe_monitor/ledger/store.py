@@ -6,6 +6,7 @@ restart or a second writer never double-counts. Manual changes leave an audit re
 from __future__ import annotations
 
 from spbe_monitor.ledger.audit import AuditRepo
+from spbe_monitor.ledger.calendars import CalendarRepo
 from spbe_monitor.ledger.filings import FilingRepo
 from spbe_monitor.ledger.maintenance import MaintenanceRepo
 from spbe_monitor.ledger.outages import OutageRepo
@@ -28,6 +29,6 @@ __all__ = ["Approval", "AuditEntry", "MaintenanceWindow", "Outage", "Store", "Tr
 
 
 class Store(AuditRepo, OutageRepo, UtilisationRepo, MaintenanceRepo, SessionRepo, TokenRepo,
-            TotpRepo, FilingRepo):
+            TotpRepo, FilingRepo, CalendarRepo):
     """Outages and transitions, utilisation, maintenance, sessions, credentials, filings,
     audit."""

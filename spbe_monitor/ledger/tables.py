@@ -275,6 +275,20 @@ report_signoffs = Table(  # "Mengetahui": a Penyedia Layanan's sign-off of one f
     Index("ix_report_signoffs_subject_period", "kind", "subject", "period"),
 )
 
+calendar_snapshots = Table(  # the calendar a filed month was computed with; newest row wins
+    "calendar_snapshots",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("service_id", String(64), nullable=False),
+    Column("period", String(16), nullable=False),  # 2026-03
+    Column("calendar", Text, nullable=False),  # JSON: Calendar.as_json()
+    Column("days_off", Text, nullable=False),  # JSON: the days off with names and sources
+    Column("frozen_at", UTCDateTime, nullable=False),
+    Column("actor", String(64), nullable=False),
+    Column("reason", Text, nullable=True),  # why it was changed after filing
+    Index("ix_calendar_snapshots_service_period", "service_id", "period"),
+)
+
 drp_runs = Table(
     "drp_runs",
     metadata,

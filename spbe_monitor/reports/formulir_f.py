@@ -5,6 +5,7 @@ report and the command can never disagree."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from spbe_monitor.availability.formula import Figures, Verdict
@@ -28,6 +29,7 @@ from spbe_monitor.reports.words import (
     jam,
     periode,
     tanggal,
+    tanggal_hari,
     waktu,
     zona,
 )
@@ -137,6 +139,9 @@ def build(inputs: FormInputs) -> dict[str, Any]:
                     "sampai_teks": waktu(inputs.generated_for, zone) if fig.partial else None},
         "angka_ketersediaan": figures,
         "komitmen_teks": jam(figures["commitment_seconds"]),
+        # the days off that took operating time out of the month, with their source
+        "hari_libur": [{**d, "tanggal_teks": tanggal_hari(date.fromisoformat(d["tanggal"]))}
+                       for d in fig.days_off],
         "rincian_detik": {key: bilangan(figures[f"{key}_seconds"]) for key in (
             "commitment", "downtime", "excused", "maintenance", "unmonitored")},
         "downtime_teks": durasi_tepat(figures["downtime_seconds"]),

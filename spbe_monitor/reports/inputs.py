@@ -63,13 +63,14 @@ def _month_before(start: datetime, zone: str) -> datetime:
     return datetime(y, m, 1, tzinfo=ZoneInfo(zone))
 
 
-def _components(svc: Service, changes: dict[str, list[tuple[int, str]]],
+def _components(config: Config, svc: Service, changes: dict[str, list[tuple[int, str]]],
                 observed: list[Interval], year: int, month: int, until: datetime
                 ) -> dict[str, Fraction | None]:
     """Each component's availability over the service's observed operating time."""
     lo, _ = month_bounds(year, month, ZoneInfo(svc.zone))
     hi = int(until.timestamp())
-    commit = clip(commitment(svc.operating_hours, svc.zone, year, month), lo, hi)
+    commit = clip(commitment(config.calendar(svc.id, year, month), svc.zone, year, month),
+                  lo, hi)
     return {pid: component_availability(down_spans(changes.get(pid, []), lo, hi), commit,
                                         observed) for pid in svc.components}
 
@@ -132,7 +133,7 @@ def collect(config: Config, store: Store, year: int, month: int, service_ids: li
                          if s_lo <= r.hour < s_hi],
             utilisation_before=[r for pid in svc.components for r in usage.get(pid, [])
                                 if r.hour < s_lo and r.hour >= _month_before(s_lo, svc.zone)],
-            component_availability=_components(svc, changes, observed, year, month,
+            component_availability=_components(config, svc, changes, observed, year, month,
                                                min(now, s_hi)),
             kinds={pid: config.probes[pid].kind for pid in svc.components
                    if pid in config.probes},

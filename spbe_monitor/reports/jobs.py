@@ -14,6 +14,7 @@ from spbe_monitor.drp.operations import Drp
 from spbe_monitor.errors import BadInput
 from spbe_monitor.ledger.store import Store
 from spbe_monitor.mail import send_mail
+from spbe_monitor.monthly import month_calendar
 from spbe_monitor.reports import formulir_f
 from spbe_monitor.reports.inputs import collect
 from spbe_monitor.reports.kop import stamped
@@ -42,6 +43,11 @@ def formulir_f_reports(
         raise BadInput(f"{year:04d}-{month:02d} is not over yet; use --partial for a "
                        "provisional report (it says so on its face)")
     period = f"{year:04d}-{month:02d}"
+    if over:  # the calendar the month is filed with, kept (a later change is recorded)
+        for sid in service_ids:
+            calendar, days_off = month_calendar(config, sid, year, month)
+            store.freeze_calendar(sid, period, calendar, list(days_off), KIND_F, now,
+                                  only_if_absent=True)
     jobs = []
     with Printer(len(service_ids) if "pdf" in formats else 0) as printer:
         for inputs in collect(config, store, year, month, service_ids, now):
