@@ -201,3 +201,19 @@ def test_bad_calendar_input_is_named_at_file_and_line(office, capsys, where, tex
     r = spbe(capsys, "--config", str(spbe_yaml), "check-config")
     assert r.code == 2 and needle in r.err, r.err
     assert "Traceback" not in r.err
+
+
+def test_the_exporters_month_to_date_commitment_skips_the_days_off(office):
+    """On 25 March 2026 at 12.00 WIB the exporter's ledger view has committed the 12 working
+    days before it (Nyepi, Idulfitri and its cuti bersama left out) and half of the 25th."""
+    from spbe_monitor.exporter.ledger_view import read_view
+    from tests.conftest import FakeClock
+
+    national, cuti = decree()
+    off = set(national) | set(cuti)
+    clock = FakeClock(datetime(2026, 3, 25, 12, tzinfo=WIB).astimezone(UTC))
+    view = read_view(load_config(office / "spbe.yaml"), store_of(office), clock)
+    whole = [date(2026, 3, n) for n in range(1, 25)
+             if date(2026, 3, n).weekday() < 5 and date(2026, 3, n) not in off]
+    assert len(whole) == 12
+    assert view.months[OFFICE].figures.commitment_seconds == 12 * 30600 + 4.5 * 3600
