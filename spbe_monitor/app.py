@@ -29,13 +29,13 @@ from spbe_monitor.api.common import errors
 from spbe_monitor.api.routes import add_api
 from spbe_monitor.clock import Clock
 from spbe_monitor.config.loader import Config
-from spbe_monitor.errors import ConfigError, Refused, SpbeError
+from spbe_monitor.errors import ConfigError, Refused, SpbeError, first_line
 from spbe_monitor.exporter.collector import DaemonFacts, SpbeCollector
 from spbe_monitor.exporter.ledger_view import LedgerView, read_view
 from spbe_monitor.konsol.publik import add_public_status
 from spbe_monitor.konsol.web import konsol_app
 from spbe_monitor.ledger.checkpoints import Signer
-from spbe_monitor.ledger.durable import DurableWriter, first_line
+from spbe_monitor.ledger.durable import DurableWriter
 from spbe_monitor.ledger.lock import Holder, LedgerLock
 from spbe_monitor.ledger.spool import Spool
 from spbe_monitor.ledger.store import Store

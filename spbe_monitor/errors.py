@@ -32,3 +32,10 @@ class NotFound(BadInput):
 
 class Refused(SpbeError):
     exit_code = 3
+
+
+def first_line(exc: BaseException) -> str:
+    """An exception's first line (a driver's own message when it wraps one), for logs and
+    error messages that must stay one line."""
+    text = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    return (text[0] if text else type(exc).__name__)[:300]

@@ -15,7 +15,7 @@ H = timedelta(hours=1)
 
 
 def test_schema_is_at_head_and_upgrade_is_idempotent(store: Store):
-    assert db.current_revision(store.engine) == db.head_revision()
+    assert db.current_revision(store.engine) == db.head_revision() == db.HEAD
     assert db.upgrade(store.engine) is False
     tables = set(inspect(store.engine).get_table_names())
     assert {"outages", "maintenance_windows", "heartbeats", "audit_log"} <= tables

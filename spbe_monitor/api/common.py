@@ -16,8 +16,7 @@ from spbe_monitor.api.tokens import digest
 from spbe_monitor.authority import Acting
 from spbe_monitor.clock import Clock
 from spbe_monitor.config.loader import Config
-from spbe_monitor.errors import BadInput, NotFound, Refused
-from spbe_monitor.ledger.durable import first_line
+from spbe_monitor.errors import BadInput, NotFound, Refused, first_line
 from spbe_monitor.ledger.store import Store
 from spbe_monitor.monitor.engine import Monitor
 

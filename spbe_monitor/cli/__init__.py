@@ -7,9 +7,9 @@ import sys
 from typing import NoReturn
 
 import click
-from sqlalchemy.exc import SQLAlchemyError
 
 from spbe_monitor.cli import (  # noqa: F401 (they add commands)
+    alerts,
     calendar,
     daemon,
     drp,
@@ -18,8 +18,7 @@ from spbe_monitor.cli import (  # noqa: F401 (they add commands)
     reports,
 )
 from spbe_monitor.cli.base import cli
-from spbe_monitor.errors import ConfigError, SpbeError
-from spbe_monitor.ledger.durable import first_line
+from spbe_monitor.errors import ConfigError, SpbeError, first_line
 
 __all__ = ["cli", "main"]
 
@@ -42,17 +41,23 @@ def main() -> NoReturn:
         sys.exit(exc.exit_code)
     except BrokenPipeError:
         sys.exit(1)
-    except SQLAlchemyError as exc:
-        click.echo(f"error: the ledger database: {first_line(exc)}", err=True)
-        sys.exit(1)
-    except OSError as exc:
-        where = f": {exc.filename}" if exc.filename else ""
-        click.echo(f"error: {exc.strerror or exc}{where}", err=True)
-        sys.exit(1)
-    except Exception as exc:  # no traceback reaches a user; SPBE_DEBUG=1 shows it
-        if os.environ.get("SPBE_DEBUG"):
-            raise
-        click.echo(f"error: internal error ({type(exc).__name__}: {first_line(exc)}); "
-                   "rerun with SPBE_DEBUG=1 for details and report it", err=True)
-        sys.exit(1)
+    except Exception as exc:
+        sys.exit(_failed(exc))
     sys.exit(0)
+
+
+def _failed(exc: Exception) -> int:
+    """One line saying what failed, never a traceback (SPBE_DEBUG=1 shows it); exit 1."""
+    errors = sys.modules.get("sqlalchemy.exc")  # not imported by commands without a ledger
+    if errors is not None and isinstance(exc, errors.SQLAlchemyError):
+        message = f"the ledger database: {first_line(exc)}"
+    elif isinstance(exc, OSError):
+        where = f": {exc.filename}" if exc.filename else ""
+        message = f"{exc.strerror or exc}{where}"
+    elif os.environ.get("SPBE_DEBUG"):
+        raise exc
+    else:
+        message = (f"internal error ({type(exc).__name__}: {first_line(exc)}); rerun with "
+                   "SPBE_DEBUG=1 for details and report it")
+    click.echo(f"error: {message}", err=True)
+    return 1

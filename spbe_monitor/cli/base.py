@@ -4,27 +4,26 @@ and the printing helpers."""
 from __future__ import annotations
 
 import json
+import re
+import sys
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from rich.console import Console
-from rich.table import Table
 
-from spbe_monitor.authority import Acting, Authority
-from spbe_monitor.availability.formula import Late
 from spbe_monitor.clock import SystemClock
-from spbe_monitor.config.fields import format_duration
-from spbe_monitor.config.loader import Config, load_config
-from spbe_monitor.config.models import Maintenance
-from spbe_monitor.drp.operations import Drp
 from spbe_monitor.errors import BadInput
-from spbe_monitor.ledger import db
-from spbe_monitor.ledger.store import Store
-from spbe_monitor.manual import Desk
 
-out = Console(highlight=False)
+if TYPE_CHECKING:  # loaded by the commands that use them: `spbe --help` stays fast
+    from spbe_monitor.authority import Acting, Authority
+    from spbe_monitor.availability.formula import Late
+    from spbe_monitor.config.loader import Config
+    from spbe_monitor.config.models import Maintenance
+    from spbe_monitor.drp.operations import Drp
+    from spbe_monitor.ledger.store import Store
+    from spbe_monitor.manual import Desk
+
 ROW_ID = click.IntRange(1, 2_147_483_647)  # ledger ids: positive 32-bit integers
 
 
@@ -37,6 +36,8 @@ class Context:
 
     @cached_property
     def config(self) -> Config:
+        from spbe_monitor.config.loader import load_config
+
         config = load_config(self.config_path)
         for warning in config.warnings:
             click.echo(f"warning: {warning}", err=True)
@@ -44,6 +45,9 @@ class Context:
 
     @cached_property
     def store(self) -> Store:
+        from spbe_monitor.ledger import db
+        from spbe_monitor.ledger.store import Store
+
         engine = db.make_engine(self.config.database_url)
         db.upgrade(engine)
         return Store(engine)
@@ -62,14 +66,20 @@ class Context:
 
     @cached_property
     def authority(self) -> Authority:
+        from spbe_monitor.authority import Authority
+
         return Authority(self.config, self.store, self.clock)
 
     @cached_property
     def desk(self) -> Desk:
+        from spbe_monitor.manual import Desk
+
         return Desk(self.config, self.store, self.clock)
 
     @cached_property
     def drp(self) -> Drp:
+        from spbe_monitor.drp.operations import Drp
+
         return Drp(self.config, self.store, self.clock)
 
 
@@ -82,6 +92,9 @@ OFFLINE = click.option("--offline", is_flag=True,
 
 
 def late_text(late: Late, rules: Maintenance) -> str:
+    from spbe_monitor.availability.formula import Late
+    from spbe_monitor.config.fields import format_duration
+
     return {Late.NOTICE: f"registered with less than {format_duration(rules.min_notice)} notice",
             Late.TOO_LONG: f"longer than {format_duration(rules.max_duration)}",
             Late.DURING_OUTAGE: "registered while the service was down"}[late]
@@ -102,13 +115,36 @@ def print_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
 
 
+def _figure(text: str) -> bool:
+    """A number, a time or an id: never cut or wrapped in a table."""
+    return bool(FIGURE.fullmatch(text))
+
+
+FIGURE = re.compile(r"[-+]?[\d.,:%/ ]+(?:\s?(?:WIB|WITA|WIT|s|h|d))?|[\w.-]+")
+
+
 def print_table(title: str, columns: list[str], rows: list[list[Any]]) -> None:
+    """A table for a person at a terminal (figures kept whole, text wrapped to fit), or
+    tab-separated lines when the output goes to a file or a pipe."""
+    cells = [["" if v is None else str(v) for v in r] for r in rows]
+    if not sys.stdout.isatty():
+        click.echo("\t".join(columns))
+        for r in cells:
+            click.echo("\t".join(c.replace("\t", " ").replace("\n", " ") for c in r))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
     table = Table(title=title)
-    for c in columns:
-        table.add_column(c)
-    for r in rows:
-        table.add_row(*("" if v is None else str(v) for v in r))
-    out.print(table)
+    for i, c in enumerate(columns):
+        values = [r[i] for r in cells]
+        if values and all(_figure(v) for v in values if v):
+            table.add_column(c, no_wrap=True, min_width=max(len(v) for v in values))
+        else:
+            table.add_column(c, overflow="fold")
+    for r in cells:
+        table.add_row(*r)
+    Console(highlight=False).print(table)
 
 
 @click.group()

@@ -11,8 +11,6 @@ import sys
 from pathlib import Path
 
 import click
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
 
 from spbe_monitor.cli.base import (
     Context,
@@ -21,11 +19,7 @@ from spbe_monitor.cli.base import (
     print_json,
     print_table,
 )
-from spbe_monitor.config.loader import load_config
-from spbe_monitor.errors import BadInput, ConfigError, SpbeError
-from spbe_monitor.ledger import db
-from spbe_monitor.ledger.durable import first_line
-from spbe_monitor.monthly import figures_for_month, parse_month
+from spbe_monitor.errors import BadInput, ConfigError, SpbeError, first_line
 from spbe_monitor.regulation.classification import Basis, Nature, Scope, classify
 
 
@@ -38,7 +32,11 @@ def check_config(ctx: Context, offline: bool) -> None:
 
     Also connects to the ledger database (exit 1 when unreachable) unless --offline.
     """
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import SQLAlchemyError
+
     from spbe_monitor.drp.playbook import find_playbook, load_playbook
+    from spbe_monitor.ledger import db
 
     config = ctx.config
     errors: list[str] = []
@@ -77,6 +75,7 @@ def check_config(ctx: Context, offline: bool) -> None:
 def run(ctx: Context) -> None:
     """Run the daemon (SIGTERM stops it gracefully)."""
     from spbe_monitor.app import App
+    from spbe_monitor.config.loader import load_config
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
@@ -164,6 +163,8 @@ def db_group() -> None:
 @pass_ctx
 def db_upgrade(ctx: Context) -> None:
     """Apply pending migrations (the daemon and every command also do this on start)."""
+    from spbe_monitor.ledger import db
+
     engine = db.make_engine(ctx.config.database_url)
     applied = db.upgrade(engine)
     click.echo(f"schema at {db.head_revision()}" + (" (upgraded)" if applied else ""))
@@ -176,6 +177,8 @@ def db_upgrade(ctx: Context) -> None:
 @pass_ctx
 def availability(ctx: Context, month: str, service_id: str | None, as_json: bool) -> None:
     """The regulation's monthly availability per service."""
+    from spbe_monitor.monthly import figures_for_month, parse_month
+
     year, mon = parse_month(month)
     ids = [ctx.config.service(service_id).id] if service_id else list(ctx.config.services)
     results = figures_for_month(ctx.config, ctx.store, year, mon, ids, ctx.clock.now())

@@ -6,7 +6,6 @@ from typing import Any
 
 import click
 
-from spbe_monitor.availability.formula import Late
 from spbe_monitor.cli.base import (
     ROW_ID,
     TOTP,
@@ -17,7 +16,7 @@ from spbe_monitor.cli.base import (
     print_json,
     print_table,
 )
-from spbe_monitor.ledger.store import as_dict
+from spbe_monitor.ledger.records import as_dict
 
 
 @cli.group()
@@ -92,6 +91,8 @@ def maintenance_add(ctx: Context, service_ids: tuple[str, ...], start: str, end:
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
 def maintenance_list(ctx: Context, as_json: bool) -> None:
+    from spbe_monitor.availability.formula import Late
+
     rows = ctx.store.maintenance()
     if as_json:
         print_json([{**as_dict(w), "registered_late": w.registered_late} for w in rows])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import sys
 from datetime import timedelta
 
@@ -15,8 +16,7 @@ from spbe_monitor.cli.base import (
     print_table,
 )
 from spbe_monitor.errors import BadInput, Refused
-from spbe_monitor.identity import os_user
-from spbe_monitor.ledger.store import as_dict
+from spbe_monitor.ledger.records import as_dict
 
 
 def _secret(prompt: str) -> str:
@@ -49,7 +49,7 @@ def login(ctx: Context, nip: str | None) -> None:
         value = _secret("token").strip()
         found = person_of(value, ctx.config, ctx.store, now) if value else None
         if found is None:
-            ctx.store.record_refusal(now, f"os:{os_user()}", "login", "authentication",
+            ctx.store.record_refusal(now, f"os:{getpass.getuser()}", "login", "authentication",
                                      "unknown, expired or revoked token")
             raise Refused("unknown, expired or revoked token: nothing stored")
         person = found
@@ -103,7 +103,7 @@ def token_issue(ctx: Context, nip: str, days: int | None) -> None:
     """Print a new token for NIP, once; only its SHA-256 is kept (administrators only)."""
     from spbe_monitor.api.tokens import new_token
 
-    actor = ctx.authority.administrator(os_user(), "token.issue", f"person:{nip[:64]}")
+    actor = ctx.authority.administrator(getpass.getuser(), "token.issue", f"person:{nip[:64]}")
     person = ctx.config.person(nip)
     value, hashed = new_token()
     now = ctx.clock.now()
@@ -119,7 +119,7 @@ def token_issue(ctx: Context, nip: str, days: int | None) -> None:
 @pass_ctx
 def token_revoke(ctx: Context, nip: str) -> None:
     """Revoke every token of NIP (administrators only)."""
-    actor = ctx.authority.administrator(os_user(), "token.revoke", f"person:{nip[:64]}")
+    actor = ctx.authority.administrator(getpass.getuser(), "token.revoke", f"person:{nip[:64]}")
     person = ctx.config.person(nip)
     count = ctx.store.revoke_tokens(person.nip, actor, ctx.clock.now())
     click.echo(f"{count} token(s) of {person.nip} revoked")
@@ -196,7 +196,7 @@ def totp_confirm(ctx: Context, code: str) -> None:
 def totp_reset(ctx: Context, nip: str) -> None:
     """Remove a person's authenticator (lost phone) so they can enrol again
     (administrators only)."""
-    actor = ctx.authority.administrator(os_user(), "totp.reset", f"person:{nip[:64]}")
+    actor = ctx.authority.administrator(getpass.getuser(), "totp.reset", f"person:{nip[:64]}")
     person = ctx.config.person(nip)
     removed = ctx.store.reset_totp(person.nip, actor, ctx.clock.now())
     click.echo(f"authenticator of {person.nip} " + ("removed" if removed else

@@ -4,15 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import click
-from rich.console import Console
 
 from spbe_monitor.cli.base import Context, cli, pass_ctx, report_formats
 from spbe_monitor.errors import BadInput, SpbeError
-from spbe_monitor.monthly import figures_for_month, parse_month
 
 
 @cli.group()
@@ -31,8 +28,10 @@ def report() -> None:
 def report_formulir_f(ctx: Context, month: str, service_id: str | None, formats: str,
                       out_dir: Path | None, partial: bool) -> None:
     """Formulir F — Laporan Ketersediaan Layanan, per service."""
+    from rich.console import Console
     from rich.progress import Progress
 
+    from spbe_monitor.monthly import parse_month
     from spbe_monitor.reports.jobs import formulir_f_reports
 
     year, mon = parse_month(month)
@@ -93,18 +92,7 @@ def report_evaluasi(ctx: Context, semester: str, formats: str, out_dir: Path | N
     except ValueError:
         raise BadInput(f"malformed semester {semester!r}: expected YYYY-1 or YYYY-2") from None
     now = ctx.clock.now()
-    ids = list(ctx.config.services)
-    months: dict[str, list[Any]] = {sid: [] for sid in ids}
-    for y, m in evaluasi.semester_months(year, half):
-        try:
-            for fig in figures_for_month(ctx.config, ctx.store, y, m, ids, now):
-                months[fig.service.id].append(fig)
-        except BadInput:  # not started yet
-            continue
-    if not any(months.values()):
-        raise BadInput(f"semester {semester} has not started yet")
-    unfinished = any(f.partial for figures in months.values() for f in figures) or any(
-        len(figures) < 6 for figures in months.values())
+    months, unfinished = evaluasi.semester_figures(ctx.config, ctx.store, year, half, now)
     if unfinished and not partial:
         raise BadInput(f"semester {semester} is not over: add --partial for a report marked "
                        "SEMENTARA")

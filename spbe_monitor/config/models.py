@@ -207,6 +207,7 @@ class Person(Strict):
     roles: list[Role] = []
     services: list[Ident] = []
     email: Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+$")] | None = None
+    telegram_chat_id: int | None = None  # where Alertmanager's Telegram messages go
 
 
 class PeopleFile(Strict):

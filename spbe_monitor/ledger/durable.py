@@ -22,6 +22,7 @@ from datetime import datetime
 from sqlalchemy import Connection, Engine, delete, insert, select
 from sqlalchemy import exc as sa_exc
 
+from spbe_monitor.errors import first_line
 from spbe_monitor.ledger.spool import Spool
 from spbe_monitor.ledger.tables import applied_writes
 from spbe_monitor.ledger.writes import Write, coalesce, dump, load
@@ -40,11 +41,6 @@ def is_transient(exc: BaseException) -> bool:
         return True
     return isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError
                       | sa_exc.InternalError | sa_exc.TimeoutError | OSError)
-
-
-def first_line(exc: BaseException) -> str:
-    text = str(getattr(exc, "orig", None) or exc).strip().splitlines()
-    return (text[0] if text else type(exc).__name__)[:300]
 
 
 @dataclass

@@ -5,9 +5,6 @@ from __future__ import annotations
 import time
 from typing import Literal
 
-import dns.asyncquery
-import dns.exception
-import dns.message
 import dns.rcode
 import dns.rdatatype
 from pydantic import Field, field_validator
@@ -52,6 +49,10 @@ class Config(ProbeSettings):
 
 
 async def probe(cfg: Config, ctx: ProbeContext) -> ProbeResult:
+    import dns.asyncquery  # the network half of dnspython, loaded when a check runs
+    import dns.exception
+    import dns.message
+
     started = time.perf_counter()
     query = dns.message.make_query(cfg.name, cfg.type)
     try:

@@ -5,8 +5,6 @@ from __future__ import annotations
 import time
 from typing import Literal
 
-from icmplib import async_ping
-from icmplib.exceptions import ICMPLibError, NameLookupError, SocketPermissionError
 from pydantic import Field
 
 from spbe_monitor.config.fields import Duration
@@ -23,6 +21,9 @@ class Config(ProbeSettings):
 
 
 async def probe(cfg: Config, ctx: ProbeContext) -> ProbeResult:
+    from icmplib import async_ping  # loaded when a check runs, not to read the inventory
+    from icmplib.exceptions import ICMPLibError, NameLookupError, SocketPermissionError
+
     started = time.perf_counter()
     wait = max(0.2, cfg.timeout.total_seconds() / (cfg.count + 1))
     try:

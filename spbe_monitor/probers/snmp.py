@@ -6,23 +6,9 @@ from __future__ import annotations
 
 import os
 import time
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, model_validator
-from pysnmp.hlapi.v3arch.asyncio import (
-    CommunityData,
-    ContextData,
-    ObjectIdentity,
-    ObjectType,
-    SnmpEngine,
-    UdpTransportTarget,
-    UsmUserData,
-    get_cmd,
-    usmAesCfb128Protocol,
-    usmHMAC192SHA256AuthProtocol,
-    usmHMACSHAAuthProtocol,
-    walk_cmd,
-)
 
 from spbe_monitor.probers.base import ErrorKind, ProbeResult, ProbeSettings, failed
 from spbe_monitor.probers.context import ProbeContext
@@ -34,7 +20,17 @@ IF_OPER = "1.3.6.1.2.1.2.2.1.8"
 IF_HC_IN = "1.3.6.1.2.1.31.1.1.1.6"
 IF_HC_OUT = "1.3.6.1.2.1.31.1.1.1.10"
 IF_HIGH_SPEED = "1.3.6.1.2.1.31.1.1.1.15"  # Mbit/s
-AUTH = {"sha": usmHMACSHAAuthProtocol, "sha256": usmHMAC192SHA256AuthProtocol}
+AUTH = {"sha": "usmHMACSHAAuthProtocol", "sha256": "usmHMAC192SHA256AuthProtocol"}
+
+if TYPE_CHECKING:
+    from pysnmp.hlapi.v3arch.asyncio import CommunityData, SnmpEngine, UsmUserData
+
+
+def _api() -> Any:
+    """pysnmp's asyncio API, loaded when a check runs (not to read the inventory)."""
+    from pysnmp.hlapi.v3arch import asyncio as api
+
+    return api
 
 
 class Config(ProbeSettings):
@@ -71,10 +67,13 @@ def _secret(name: str | None) -> str:
 
 
 def _auth(cfg: Config) -> CommunityData | UsmUserData:
+    api = _api()
     if cfg.version == "2c":
-        return CommunityData(_secret(cfg.community_env), mpModel=1)
-    return UsmUserData(cfg.user or "", _secret(cfg.auth_key_env), _secret(cfg.priv_key_env),
-                       authProtocol=AUTH[cfg.auth_protocol], privProtocol=usmAesCfb128Protocol)
+        return api.CommunityData(_secret(cfg.community_env), mpModel=1)
+    return api.UsmUserData(
+        cfg.user or "", _secret(cfg.auth_key_env), _secret(cfg.priv_key_env),
+        authProtocol=getattr(api, AUTH[cfg.auth_protocol]),
+        privProtocol=api.usmAesCfb128Protocol)
 
 
 class SnmpError(Exception):
@@ -97,10 +96,12 @@ def _check(indication: Any, status: Any) -> None:
 
 async def _indexes(engine: SnmpEngine, auth: Any, target: Any, names: tuple[str, ...]
                    ) -> dict[str, int]:
+    api = _api()
     found: dict[str, int] = {}
     for column in (IF_NAME, IF_DESCR):
-        async for indication, status, _idx, binds in walk_cmd(
-                engine, auth, target, ContextData(), ObjectType(ObjectIdentity(column)),
+        async for indication, status, _idx, binds in api.walk_cmd(
+                engine, auth, target, api.ContextData(),
+                api.ObjectType(api.ObjectIdentity(column)),
                 lexicographicMode=False):
             _check(indication, status)
             for oid, value in binds:
@@ -115,10 +116,11 @@ async def _indexes(engine: SnmpEngine, auth: Any, target: Any, names: tuple[str,
 async def probe(cfg: Config, ctx: ProbeContext) -> ProbeResult:
     started = time.perf_counter()
     memory = ctx.remember(cfg.id)
-    engine = ctx.resources.setdefault("snmp_engine", SnmpEngine())
+    api = _api()
+    engine = ctx.resources.setdefault("snmp_engine", api.SnmpEngine())
     try:
         auth = _auth(cfg)
-        target = await UdpTransportTarget.create((cfg.host, cfg.port),
+        target = await api.UdpTransportTarget.create((cfg.host, cfg.port),
                                                  timeout=cfg.timeout.total_seconds() / 2,
                                                  retries=1)
         if memory.get("names") != cfg.interfaces:
@@ -132,8 +134,9 @@ async def probe(cfg: Config, ctx: ProbeContext) -> ProbeResult:
                           time.perf_counter() - started)
         oids = [SYS_UPTIME] + [f"{col}.{index[n]}" for n in cfg.interfaces
                                for col in (IF_OPER, IF_HC_IN, IF_HC_OUT, IF_HIGH_SPEED)]
-        indication, status, _idx, binds = await get_cmd(
-            engine, auth, target, ContextData(), *(ObjectType(ObjectIdentity(o)) for o in oids))
+        indication, status, _idx, binds = await api.get_cmd(
+            engine, auth, target, api.ContextData(),
+            *(api.ObjectType(api.ObjectIdentity(o)) for o in oids))
         _check(indication, status)
     except _Missing as exc:
         return failed(ErrorKind.ERROR, str(exc), time.perf_counter() - started)

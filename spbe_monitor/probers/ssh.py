@@ -9,7 +9,6 @@ import time
 from collections.abc import Callable
 from typing import Literal
 
-import paramiko
 from pydantic import BaseModel, ConfigDict, Field
 
 from spbe_monitor.hostmetrics.df import parse_df
@@ -105,6 +104,8 @@ async def run_remote(target: SshTarget, ctx: ProbeContext, command: str, timeout
                      on_output: Callable[[bytes], None] | None = None) -> str | ProbeResult:
     """The command's output, or the failed result saying why (shared by ssh and storage;
     `on_output` sees the output as it arrives)."""
+    import paramiko  # loaded when a check runs, not to read the inventory
+
     started = time.perf_counter()
     try:
         return await asyncio.to_thread(

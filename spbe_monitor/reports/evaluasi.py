@@ -3,14 +3,17 @@ Pemulihan Layanan) for a semester. The semester figure is the sum of its months.
 
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from spbe_monitor.availability.formula import Figures, Verdict
+from spbe_monitor.config.loader import Config
 from spbe_monitor.config.models import Service
 from spbe_monitor.drp.status import Recovery, RunState, RunStatus
-from spbe_monitor.monthly import ServiceMonth
+from spbe_monitor.errors import BadInput
+from spbe_monitor.ledger.store import Store
+from spbe_monitor.monthly import ServiceMonth, figures_for_month
 from spbe_monitor.reports.evaluasi_catatan import (
     Notes,
     evaluation,
@@ -29,6 +32,25 @@ TIDAK_ADA_DRP = ("data tidak tersedia: belum ada pelaksanaan atau uji DRP yang t
 def semester_months(year: int, half: int) -> list[tuple[int, int]]:
     first = 1 if half == 1 else 7
     return [(year, m) for m in range(first, first + 6)]
+
+
+def semester_figures(config: Config, store: Store, year: int, half: int, now: datetime
+                     ) -> tuple[dict[str, list[ServiceMonth]], bool]:
+    """Each service's months of the semester that have started, and whether the semester
+    is unfinished (a month still running or not begun)."""
+    ids = list(config.services)
+    months: dict[str, list[ServiceMonth]] = {sid: [] for sid in ids}
+    for y, m in semester_months(year, half):
+        try:
+            for fig in figures_for_month(config, store, y, m, ids, now):
+                months[fig.service.id].append(fig)
+        except BadInput:  # not started yet
+            continue
+    if not any(months.values()):
+        raise BadInput(f"semester {year}-{half} has not started yet")
+    unfinished = any(f.partial for figures in months.values() for f in figures) or any(
+        len(figures) < 6 for figures in months.values())
+    return months, unfinished
 
 
 def bulan(periods: list[str]) -> str:

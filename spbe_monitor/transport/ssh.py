@@ -6,8 +6,10 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import paramiko
+if TYPE_CHECKING:  # paramiko is loaded by the first connection, not to read a config
+    import paramiko
 
 
 class HostKeyUnknown(Exception):
@@ -21,6 +23,8 @@ class SSHPool:
 
     def _connect(self, host: str, port: int, user: str, key_file: str, known_hosts: str,
                  timeout: float) -> paramiko.SSHClient:
+        import paramiko
+
         client = paramiko.SSHClient()
         client.load_host_keys(str(Path(known_hosts).expanduser()))
         client.set_missing_host_key_policy(paramiko.RejectPolicy())
@@ -47,6 +51,8 @@ class SSHPool:
         """Run `command` and return its stdout; reconnects once if a pooled link died.
         A link is reused only for the same known_hosts file it was verified against.
         `on_output` is handed each piece of output as it arrives (DRP steps keep it)."""
+        import paramiko
+
         key = (host, port, user, key_file, known_hosts)
         for attempt in (1, 2):
             with self._lock:
