@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import sys
+from datetime import datetime
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -111,6 +112,23 @@ def report_formats(value: str) -> tuple[str, ...]:
     return chosen
 
 
+def local_time(moment: datetime | None, zone: str, seconds: bool = True) -> str:
+    """`29/11/2026 06.40.12` in `zone` (the table's header names the zone), `-` for none."""
+    if moment is None:
+        return "-"
+    from zoneinfo import ZoneInfo
+
+    local = moment.astimezone(ZoneInfo(zone))
+    return f"{local:%d/%m/%Y %H.%M.%S}" if seconds else f"{local:%d/%m/%Y %H.%M}"
+
+
+def zone_label(zone: str) -> str:
+    """WIB, WITA, WIT, or the zone's name."""
+    from spbe_monitor.reports.words import zona
+
+    return zona(zone)
+
+
 def print_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
 
@@ -123,25 +141,31 @@ def _figure(text: str) -> bool:
 FIGURE = re.compile(r"[-+]?[\d.,:%/ ]+(?:\s?(?:WIB|WITA|WIT|s|h|d))?|[\w.-]+")
 
 
+def at_terminal() -> bool:
+    return sys.stdout.isatty()
+
+
 def print_table(title: str, columns: list[str], rows: list[list[Any]]) -> None:
     """A table for a person at a terminal (figures kept whole, text wrapped to fit), or
     tab-separated lines when the output goes to a file or a pipe."""
     cells = [["" if v is None else str(v) for v in r] for r in rows]
-    if not sys.stdout.isatty():
+    if not at_terminal():
         click.echo("\t".join(columns))
         for r in cells:
             click.echo("\t".join(c.replace("\t", " ").replace("\n", " ") for c in r))
         return
+    from rich import box
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=title)
+    table = Table(title=title, box=box.SIMPLE_HEAD, expand=True, pad_edge=False,
+                  collapse_padding=True)
     for i, c in enumerate(columns):
         values = [r[i] for r in cells]
         if values and all(_figure(v) for v in values if v):
-            table.add_column(c, no_wrap=True, min_width=max(len(v) for v in values))
+            table.add_column(c, no_wrap=True, width=max(len(c), *map(len, values)))
         else:
-            table.add_column(c, overflow="fold")
+            table.add_column(c, overflow="fold", ratio=1)
     for r in cells:
         table.add_row(*r)
     Console(highlight=False).print(table)

@@ -15,9 +15,11 @@ import click
 from spbe_monitor.cli.base import (
     Context,
     cli,
+    local_time,
     pass_ctx,
     print_json,
     print_table,
+    zone_label,
 )
 from spbe_monitor.errors import BadInput, ConfigError, SpbeError, first_line
 from spbe_monitor.regulation.classification import Basis, Nature, Scope, classify
@@ -25,8 +27,9 @@ from spbe_monitor.regulation.classification import Basis, Nature, Scope, classif
 
 @cli.command("check-config")
 @click.option("--offline", is_flag=True, help="Only the files: do not connect to the ledger.")
+@click.option("--json", "as_json", is_flag=True, help="the findings as JSON (errors: stderr)")
 @pass_ctx
-def check_config(ctx: Context, offline: bool) -> None:
+def check_config(ctx: Context, offline: bool, as_json: bool) -> None:
     """Validate the configuration and every service's DRP playbook; print every error as
     file:line: field: message.
 
@@ -48,26 +51,37 @@ def check_config(ctx: Context, offline: bool) -> None:
             errors += exc.errors
     if errors:
         raise ConfigError(errors)
-    click.echo(f"ok: {len(config.services)} services, {len(config.probes)} probes, "
-               f"{len(config.people)} people, {len(books)} DRP playbooks ({config.path})")
-    if offline:
-        return
+    found: dict[str, object] = {"config": str(config.path), "services": len(config.services),
+                                "probes": len(config.probes), "people": len(config.people),
+                                "playbooks": len(books), "warnings": list(config.warnings)}
+    said = [f"ok: {len(config.services)} services, {len(config.probes)} probes, "
+            f"{len(config.people)} people, {len(books)} DRP playbooks ({config.path})"]
     url = make_url(config.database_url)
-    if url.get_backend_name() == "sqlite" and url.database and not Path(url.database).exists():
-        click.echo(f"ok: the ledger {url.database} does not exist yet; `spbe run` creates it")
-        return
-    engine = db.make_engine(config.database_url)
-    try:
-        revision = db.current_revision(engine)
-    except SQLAlchemyError as exc:
-        raise SpbeError(f"database unreachable: {first_line(exc)}") from None
-    finally:
-        engine.dispose()
-    head = db.head_revision()
-    state = "current" if revision == head else f"at {revision or 'nothing'}, " \
-        f"`spbe db upgrade` brings it to {head}"
-    click.echo(f"ok: ledger reachable ({engine.url.render_as_string(hide_password=True)}), "
-               f"schema {state}")
+    if offline:
+        pass
+    elif url.get_backend_name() == "sqlite" and url.database and \
+            not Path(url.database).exists():
+        found["ledger"] = {"reachable": None, "schema": None}
+        said.append(f"ok: the ledger {url.database} does not exist yet; `spbe run` creates it")
+    else:
+        engine = db.make_engine(config.database_url)
+        try:
+            revision = db.current_revision(engine)
+        except SQLAlchemyError as exc:
+            raise SpbeError(f"database unreachable: {first_line(exc)}") from None
+        finally:
+            engine.dispose()
+        head = db.head_revision()
+        found["ledger"] = {"reachable": True, "schema": revision, "current": revision == head}
+        state = "current" if revision == head else f"at {revision or 'nothing'}, " \
+            f"`spbe db upgrade` brings it to {head}"
+        said.append(f"ok: ledger reachable ({url.render_as_string(hide_password=True)}), "
+                    f"schema {state}")
+    if as_json:
+        print_json(found)
+    else:
+        for line in said:
+            click.echo(line)
 
 
 @cli.command()
@@ -136,8 +150,16 @@ def status(ctx: Context, as_json: bool) -> None:
     if as_json:
         print_json(data)
         return
-    print_table("Services", ["Service", "Health", "Since", "Reasons"],
-                [[sid, s["health"], s["since"], "; ".join(s["reasons"])]
+    zone = ctx.config.settings.timezone
+
+    def when(iso: str | None) -> str:
+        from datetime import datetime
+
+        return local_time(datetime.fromisoformat(iso), zone) if iso else "-"
+
+    label = zone_label(zone)
+    print_table("Services", ["Service", "Health", f"Since ({label})", "Reasons"],
+                [[sid, s["health"], when(s["since"]), "; ".join(s["reasons"])]
                  for sid, s in data["services"].items()])
     ledger = data.get("ledger") or {}
     if ledger.get("pending_writes"):
@@ -149,8 +171,9 @@ def status(ctx: Context, as_json: bool) -> None:
     for live in data.get("drp_live_runs", []):
         click.echo(f"DRP run {live['run']} live ({live['phase']}) for {live['service']}: "
                    f"RTO elapsed {live['rto_elapsed_seconds']} s of {live['rto_target_seconds']}")
-    print_table("Components", ["Probe", "Kind", "Health", "Since", "Last check", "Message"],
-                [[pid, c["kind"], c["health"], c["since"], c["last_check"], c["message"]]
+    print_table("Components", ["Probe", "Kind", "Health", f"Last check ({label})",
+                               "Message"],
+                [[pid, c["kind"], c["health"], when(c["last_check"]), c["message"]]
                  for pid, c in data["components"].items()])
 
 
@@ -189,28 +212,35 @@ def availability(ctx: Context, month: str, service_id: str | None, as_json: bool
     for r in results:
         j = r.as_json()
         pct = "-" if j["availability_percent"] is None else f"{j['availability_percent']:.4f}"
-        met = {"tercapai": "yes", "tidak_tercapai": "NO", "tanpa_target": "-",
-               "belum_dipantau": "not monitored",
-               "tidak_dapat_dinilai": f"no verdict: {j['coverage_percent']:.1f}% observed"
+        met = {"tercapai": "met", "tidak_tercapai": "MISSED", "tanpa_target": "no target",
+               "belum_dipantau": "not monitored", "tidak_dapat_dinilai": "too little observed"
                }[j["verdict"]]
-        rows.append([r.service.name, r.service.klass.label, j["commitment_seconds"],
-                     j["downtime_seconds"], j["excused_seconds"], j["unmonitored_seconds"],
-                     pct, j["target_percent"], met])
+        cover = "-" if j["coverage_percent"] is None else f"{j['coverage_percent']:.1f}"
+        target = "-" if j["target_percent"] is None else f"{j['target_percent']:g}"
+        rows.append([r.service.id, pct, target, cover, j["commitment_seconds"],
+                     j["downtime_seconds"], met])
     partial = " (month to date)" if any(r.partial for r in results) else ""
-    print_table(f"Availability {month}{partial}",
-                ["Service", "Class", "Committed s", "Downtime s", "Excused s", "Unmonitored s",
-                 "Availability %", "Target %", "Met"], rows)
+    print_table(f"Availability {month}{partial} (excused, unmonitored: --json)",
+                ["Service", "Avail. %", "Target", "Obs. %", "Commit s", "Down s", "Verdict"],
+                rows)
 
 
 @cli.command("classify")
 @click.option("--nature", required=True, type=click.Choice([n.value for n in Nature]))
 @click.option("--basis", required=True, type=click.Choice([b.value for b in Basis]))
 @click.option("--scope", required=True, type=click.Choice([s.value for s in Scope]))
-def classify_cmd(nature: str, basis: str, scope: str) -> None:
+@click.option("--json", "as_json", is_flag=True)
+def classify_cmd(nature: str, basis: str, scope: str, as_json: bool) -> None:
     """Tabel 4.1: the classification of a service (exit 1 when the table has no row)."""
     result = classify(Nature(nature), Basis(basis), Scope(scope))
+    if as_json:
+        print_json({"nature": nature, "basis": basis, "scope": scope,
+                    "classification": result.value if result else None,
+                    "label": result.label if result else None})
     if result is None:
-        click.echo("Tabel 4.1 has no row for this combination: set the classification "
-                   "explicitly in services.yaml")
+        if not as_json:
+            click.echo("Tabel 4.1 has no row for this combination: set the classification "
+                       "explicitly in services.yaml")
         sys.exit(1)
-    click.echo(result.label)
+    if not as_json:
+        click.echo(result.label)

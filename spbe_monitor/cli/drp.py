@@ -44,13 +44,25 @@ def _follow(ctx: Context, run_id: int) -> None:
 @drp.command("plan")
 @click.argument("playbook")
 @click.option("--mode", type=click.Choice(["drill", "disaster"]), default="drill")
+@click.option("--json", "as_json", is_flag=True)
 @pass_ctx
-def drp_plan(ctx: Context, playbook: str, mode: str) -> None:
+def drp_plan(ctx: Context, playbook: str, mode: str, as_json: bool) -> None:
     """Dry run: the order, parallel groups, gates, and what this mode skips."""
     from spbe_monitor.drp.playbook import groups, skipped_in
 
     book = ctx.drp.playbook(playbook)
     approval = ctx.drp.journal.document_approval(book)
+    if as_json:
+        print_json({
+            "playbook": book.id, "version": str(book.head.version), "sha256": book.sha256,
+            "approved": None if approval is None else {
+                "nip": approval["nip"], "at": approval["approved_at"].isoformat()},
+            "declaration": [{"step": g.step.id, "min_eselon": g.min_eselon.value,
+                             "checklist": list(g.gate.checklist)} for g in book.gates],
+            **{phase: [[{"step": s.id, "kind": s.kind, "skipped": skipped_in(mode, s)}
+                        for s in group] for group in groups(book, phase)]
+               for phase in ("recovery", "normalisation")}})
+        return
     click.echo(f"playbook {book.id} version {book.head.version} sha256 {book.sha256}")
     zone = ctx.config.services[book.head.services[0]].zone
     click.echo("document: " + (f"approved by {approval['nip']} at "

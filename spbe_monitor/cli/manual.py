@@ -12,9 +12,11 @@ from spbe_monitor.cli.base import (
     Context,
     cli,
     late_text,
+    local_time,
     pass_ctx,
     print_json,
     print_table,
+    zone_label,
 )
 from spbe_monitor.ledger.records import as_dict
 
@@ -47,10 +49,13 @@ def downtime_list(ctx: Context, service_id: str | None, as_json: bool) -> None:
     if as_json:
         print_json([as_dict(o) for o in rows])
         return
-    print_table("Outages", ["ID", "Service", "Start (UTC)", "End (UTC)", "Priority", "Source",
-                            "Cause", "Entered by"],
-                [[o.id, o.service_id, o.start_at, o.end_at or "open", o.priority, o.source,
-                  o.cause, o.entered_by] for o in rows])
+    zone = ctx.config.settings.timezone
+    label = zone_label(zone)
+    print_table("Outages (source and who entered them: --json)",
+                ["ID", "Service", f"Start ({label})", f"End ({label})", "Prio", "Cause"],
+                [[o.id, o.service_id, local_time(o.start_at, zone),
+                  local_time(o.end_at, zone) if o.end_at else "open", o.priority,
+                  o.cause or "-"] for o in rows])
 
 
 @downtime.command("annotate")
@@ -106,9 +111,12 @@ def maintenance_list(ctx: Context, as_json: bool) -> None:
         if w.registered_late and len(w.approvals) < len(w.services):
             return f"late ({why}), not approved"
         return f"late ({why}), approved" if w.registered_late else "scheduled"
-    print_table("Maintenance", ["ID", "Services", "Start (UTC)", "End (UTC)", "RRULE",
-                                "Reason", "State"],
-                [[w.id, ", ".join(w.services), w.start_at, w.end_at, w.rrule, w.reason,
+    zone = ctx.config.settings.timezone
+    label = zone_label(zone)
+    print_table("Maintenance", ["ID", "Services", f"Start ({label})", f"End ({label})",
+                                "Repeats", "Reason", "State"],
+                [[w.id, ", ".join(w.services), local_time(w.start_at, zone, seconds=False),
+                  local_time(w.end_at, zone, seconds=False), w.rrule or "-", w.reason,
                   state(w)] for w in rows])
 
 

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import getpass
 import sys
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import click
 
 from spbe_monitor.cli.base import (
     Context,
     cli,
+    local_time,
     pass_ctx,
     print_json,
     print_table,
+    zone_label,
 )
 from spbe_monitor.errors import BadInput, Refused
 from spbe_monitor.ledger.records import as_dict
@@ -135,9 +137,15 @@ def token_list(ctx: Context, as_json: bool) -> None:
     if as_json:
         print_json([as_dict(t) for t in rows])
         return
-    print_table("Tokens", ["ID", "NIP", "SHA-256", "Created", "Expires", "Last used", "Revoked"],
-                [[t.id, t.nip, t.sha256_prefix, t.created_at, t.expires_at, t.last_used_at,
-                  t.revoked_at] for t in rows])
+    zone = ctx.config.settings.timezone
+
+    def day(moment: datetime | None) -> str:
+        return local_time(moment, zone)[:10] if moment else "-"
+
+    print_table(f"Tokens (dates in {zone_label(zone)}; created: --json)",
+                ["ID", "NIP", "SHA-256", "Expires", "Last used", "Revoked"],
+                [[t.id, t.nip, t.sha256_prefix[:12], day(t.expires_at), day(t.last_used_at),
+                  day(t.revoked_at)] for t in rows])
 
 
 @cli.group()

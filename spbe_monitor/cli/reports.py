@@ -155,6 +155,34 @@ def audit_verify(ctx: Context, public_keys: tuple[Path, ...]) -> None:
     click.echo(f"audit log intact: {count} entries, evidence rows match their seals, {signed}")
 
 
+@audit.command("list")
+@click.option("--since", help="from this time on (ISO 8601; zone of spbe.yaml)")
+@click.option("--person", help="a NIP (or os:user for administrators)")
+@click.option("--service", "service_id", help="entries that mention this service")
+@click.option("--action", help="an action or its prefix, e.g. drp. or maintenance.approve")
+@click.option("--limit", type=click.IntRange(1, 100_000), default=200, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def audit_list(ctx: Context, since: str | None, person: str | None, service_id: str | None,
+               action: str | None, limit: int, as_json: bool) -> None:
+    """The newest audit entries first (the ledger's own seals left out)."""
+    from spbe_monitor.cli.base import local_time, print_json, print_table, zone_label
+    from spbe_monitor.ledger.records import as_dict
+    from spbe_monitor.timeparse import parse_time
+
+    zone = ctx.config.settings.timezone
+    start = parse_time(since, zone, "--since") if since else None
+    sid = ctx.config.service(service_id).id if service_id else None
+    entries = ctx.store.audit_search(start, person, action, sid, limit)
+    if as_json:
+        print_json([as_dict(e) for e in entries])
+        return
+    print_table("Audit log, newest first (before/after: --json)",
+                ["ID", f"Time ({zone_label(zone)})", "Actor", "Action", "Subject", "Result"],
+                [[e.id, local_time(e.at, zone), e.actor, e.action, e.subject, e.outcome]
+                 for e in entries])
+
+
 @audit.command("export")
 @click.option("--since", default=None, help="from this time on (ISO 8601; zone of spbe.yaml)")
 @click.option("--out", "out_file", type=click.Path(path_type=Path, dir_okay=False),
