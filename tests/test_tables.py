@@ -50,7 +50,8 @@ COMMANDS = [
 ]
 
 
-@pytest.mark.parametrize(("command", "figures"), COMMANDS, ids=lambda c: str(c)[:30])
+@pytest.mark.parametrize(("command", "figures"), COMMANDS,
+                         ids=[" ".join(command) for command, _ in COMMANDS])
 def test_tables_fit_80_columns_without_cutting_a_figure(filled, capsys, monkeypatch,
                                                         command, figures):
     args = ("--config", str(filled / "spbe.yaml"), *command)

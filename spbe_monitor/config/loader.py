@@ -17,7 +17,6 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
-from sqlalchemy.engine import make_url
 
 from spbe_monitor.availability.calendar import FULL_WEEK, Calendar, HoursError
 from spbe_monitor.config.calendar_models import HolidayRule
@@ -136,15 +135,15 @@ def _read(path: Path, errors: _Errors) -> Marked | None:
 
 
 def resolve_database_url(url: str, base: Path) -> str:
-    """Relative SQLite paths resolve against the config file's folder, not the cwd."""
-    parsed = make_url(url)
-    db = parsed.database
-    if parsed.get_backend_name() != "sqlite" or db in (None, "", ":memory:"):
+    """Relative SQLite paths resolve against the config file's folder, not the cwd. (Read
+    without SQLAlchemy: commands that never open the ledger do not load it.)"""
+    scheme, slashes, rest = url.partition(":///")
+    if not slashes or scheme.split("+")[0] != "sqlite":
         return url
-    assert db is not None
-    if Path(db).is_absolute():
+    path, mark, query = rest.partition("?")
+    if path in ("", ":memory:") or Path(path).is_absolute():
         return url
-    return parsed.set(database=str((base / db).resolve())).render_as_string(hide_password=False)
+    return f"{scheme}:///{(base / path).resolve()}{mark}{query}"
 
 
 def load_config(path: Path | None = None) -> Config:

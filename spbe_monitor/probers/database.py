@@ -9,10 +9,6 @@ import time
 from typing import Literal
 
 from pydantic import field_validator
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
-from sqlalchemy.pool import NullPool
 
 from spbe_monitor.probers.base import ErrorKind, ProbeResult, ProbeSettings, failed
 from spbe_monitor.probers.context import ProbeContext
@@ -28,6 +24,9 @@ class Config(ProbeSettings):
     @field_validator("url")
     @classmethod
     def _no_password(cls, v: str) -> str:
+        from sqlalchemy.engine import make_url  # only an inventory with a database probe
+        from sqlalchemy.exc import ArgumentError
+
         try:
             parsed = make_url(v)
         except ArgumentError:
@@ -43,6 +42,11 @@ def _scrub(message: str, secret: str | None) -> str:
 
 
 def _check(cfg: Config) -> ProbeResult:
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+    from sqlalchemy.pool import NullPool
+
     started = time.perf_counter()
     password = os.environ.get(cfg.password_env) if cfg.password_env else None
     if cfg.password_env and password is None:

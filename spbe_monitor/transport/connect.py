@@ -15,8 +15,6 @@ from collections.abc import Callable
 from functools import lru_cache
 from typing import Any, TypeVar
 
-from cryptography import x509
-
 P = TypeVar("P", bound=asyncio.BaseProtocol)
 
 
@@ -90,4 +88,6 @@ def certificate_values(transport: asyncio.BaseTransport) -> dict[str, float]:
     der = obj.getpeercert(binary_form=True) if obj is not None else None
     if not der:
         return {}
+    from cryptography import x509  # loaded by the first TLS check, not to read the config
+
     return {EXPIRY: x509.load_der_x509_certificate(der).not_valid_after_utc.timestamp()}
