@@ -114,3 +114,20 @@ def test_the_audit_list_filters_by_person_and_action(filled, capsys, monkeypatch
     monkeypatch.setenv("COLUMNS", "80")
     table = spbe(capsys, *args).out
     assert max(len(line) for line in table.splitlines()) <= 80 and "Time (WIB)" in table
+
+
+def test_every_command_says_what_it_does():
+    import click
+
+    from spbe_monitor.cli import cli
+
+    def silent(group: click.Group, path: str) -> list[str]:
+        found = []
+        for name, command in group.commands.items():
+            if isinstance(command, click.Group):
+                found += silent(command, f"{path} {name}")
+            elif not (command.help or "").strip():
+                found.append(f"{path} {name}")
+        return found
+
+    assert silent(cli, "spbe") == []

@@ -44,6 +44,7 @@ def downtime_add(ctx: Context, service_id: str, start: str, end: str, cause: str
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
 def downtime_list(ctx: Context, service_id: str | None, as_json: bool) -> None:
+    """Every outage, probed or entered (times in the configured zone)."""
     ids = [ctx.config.service(service_id).id] if service_id else None
     rows = ctx.store.outages(ids)
     if as_json:
@@ -96,6 +97,7 @@ def maintenance_add(ctx: Context, service_ids: tuple[str, ...], start: str, end:
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
 def maintenance_list(ctx: Context, as_json: bool) -> None:
+    """Every maintenance window: scheduled, or late and whether approved."""
     from spbe_monitor.availability.formula import Late
 
     rows = ctx.store.maintenance()
@@ -136,5 +138,6 @@ def maintenance_approve(ctx: Context, window_id: int, totp: str | None) -> None:
 @click.argument("window_id", type=ROW_ID, metavar="ID")
 @pass_ctx
 def maintenance_cancel(ctx: Context, window_id: int) -> None:
+    """Cancel a window (it then excuses nothing; kept in the ledger and audited)."""
     ctx.desk.cancel_maintenance(window_id, ctx.acting("maintenance.cancel"))
     click.echo(f"maintenance {window_id} cancelled")
