@@ -27,15 +27,21 @@ HEADER = ("# Written by `spbe alert-routes` from people.yaml and services.yaml: 
                    "(Debian 12 ships 0.25); needs --out, written 0600")
 @click.option("--telegram-api-url", help="another Telegram API endpoint (a proxy)")
 @click.option("--smtp-password-file", help="for reports.email.username (Alertmanager reads it)")
+@click.option("--force", is_flag=True, help="replace --out if it exists")
 @pass_ctx
 def alert_routes(ctx: Context, out_file: Path | None, templates: str,
                  telegram_token_file: Path | None, inline_token: bool,
-                 telegram_api_url: str | None, smtp_password_file: str | None) -> None:
+                 telegram_api_url: str | None, smtp_password_file: str | None,
+                 force: bool) -> None:
     """Alertmanager routes from people.yaml: by service and severity, e-mail and Telegram."""
     import yaml
 
     from spbe_monitor.alerting import Delivery, alertmanager_config
 
+    if out_file is not None and (not out_file.name or out_file.is_dir()):
+        raise BadInput(f"--out {str(out_file)[:200]!r} must name a file")
+    if out_file is not None and out_file.exists() and not force:
+        raise BadInput(f"--out {str(out_file)[:200]} exists: add --force to replace it")
     token = None
     if inline_token:
         if telegram_token_file is None or out_file is None:
