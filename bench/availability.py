@@ -103,7 +103,8 @@ def bench_ledger(n_services: int) -> tuple[float, float]:
                 id=sid, name=sid, provider="p", technical_team="t", nature="publik",
                 application_basis="khusus", user_scope="regional", availability_target=99,
                 operating_hours=hours, timezone=zone, classification="esensial",
-                unmonitored="available"))
+                unmonitored="available",
+                holidays="none" if hours == "24x7" else "nasional+cuti_bersama"))
         config = Config(path=Path("bench"), settings=Settings(), services=services, people={},
                         database_url="", probes_dir=Path(), playbooks_dir=Path(), warnings=())
         calendar.forget()
