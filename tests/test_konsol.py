@@ -5,6 +5,7 @@ every refusal audited and shown as a page in Bahasa Indonesia."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -48,6 +49,11 @@ async def test_login_sets_a_strict_httponly_session_and_shows_only_ones_services
     assert 'lang="id"' in page and '<label for="nip">' not in page
     assert [e.action for e in store.audit_entries()][-1] == "konsol.login"
     assert len(page.encode()) < 200_000
+    r = await client.get("/konsol/")
+    policy = r.headers["Content-Security-Policy"]
+    nonce = re.search(r"script-src 'nonce-([^']+)'", policy)
+    assert nonce and f'<style nonce="{nonce.group(1)}">' in await r.text()
+    assert "frame-ancestors 'none'" in policy and "default-src 'none'" in policy
 
 
 async def test_the_session_id_changes_at_every_login(konsol):
