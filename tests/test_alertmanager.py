@@ -8,7 +8,6 @@ Also `amtool check-config` on the bundled deploy/alertmanager.yml."""
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import threading
 import time
@@ -23,23 +22,14 @@ import pytest
 import yaml
 from aiosmtpd.controller import Controller
 
-from tests.conftest import IN_CI, ROOT, SPBE
+from tests.conftest import ROOT, SPBE
 from tests.daemon import Daemon, Target, http_probe, write_config
 from tests.pg import free_port
-from tests.test_dashboards import RULES
+from tests.test_dashboards import RULES, tool
 
 pytestmark = pytest.mark.slow
 CHAT = -100123456  # the Pengelola Teknis's Telegram group
 TEMPLATES = ROOT / "deploy" / "alertmanager" / "spbe.tmpl"
-
-
-def binary(name: str) -> str:
-    found = shutil.which(name)
-    if found is None:
-        if IN_CI:
-            pytest.fail(f"{name} missing under CI=true: scripts/test installs it")
-        pytest.skip(f"{name} not installed")
-    return found
 
 
 class Inbox:
@@ -103,7 +93,7 @@ def peers(tmp_path: Path) -> Iterator[dict[str, Any]]:
 
 
 def test_an_outage_reaches_email_and_telegram_once_and_resolves_once(tmp_path, peers):
-    prometheus, alertmanager = binary("prometheus"), binary("prometheus-alertmanager")
+    prometheus, alertmanager = tool("prometheus"), tool("prometheus-alertmanager")
     target = Target()
     target.start()
     spbe_port, prom_port, am_port = free_port(), free_port(), free_port()
@@ -130,7 +120,7 @@ def test_an_outage_reaches_email_and_telegram_once_and_resolves_once(tmp_path, p
     am = yaml.safe_load(routes.read_text())
     am["route"].update(group_wait="1s", group_interval="1s")  # a test cannot wait 5 minutes
     routes.write_text(yaml.safe_dump(am))
-    check = subprocess.run([binary("amtool"), "check-config", str(routes)],
+    check = subprocess.run([tool("amtool"), "check-config", str(routes)],
                            capture_output=True, text=True)
     assert check.returncode == 0, check.stdout + check.stderr
     rules = tmp_path / "rules.yml"  # as shipped, but firing after 0 s instead of 1 min
@@ -189,7 +179,7 @@ scrape_configs:
 def test_the_bundled_alertmanager_config_is_valid_and_current(tmp_path):
     """deploy/alertmanager.yml is what `spbe alert-routes` writes for the bundled example,
     and Alertmanager accepts it."""
-    check = subprocess.run([binary("amtool"), "check-config",
+    check = subprocess.run([tool("amtool"), "check-config",
                             str(ROOT / "deploy" / "alertmanager.yml")],
                            capture_output=True, text=True)
     assert check.returncode == 0, check.stdout + check.stderr
