@@ -86,6 +86,12 @@ def window_for(w: MaintenanceWindow, service_id: str, notice: Notice) -> Window:
                   notice=notice, key=w.id)
 
 
+def months_back(year: int, month: int, count: int) -> list[tuple[int, int]]:
+    """`count` months ending with (year, month), oldest first."""
+    index = year * 12 + month - 1
+    return [(i // 12, i % 12 + 1) for i in range(index - count + 1, index + 1)]
+
+
 def parse_month(text: str) -> tuple[int, int]:
     try:
         year, month = (int(p) for p in text.split("-"))

@@ -76,3 +76,11 @@ def test_several_ranges_and_day_lists():
 def test_bad_operating_hours_say_why(bad, reason):
     with pytest.raises(ValueError, match=reason):
         parse_operating_hours(bad)
+
+
+def test_months_back_steps_over_year_ends():
+    from spbe_monitor.monthly import months_back
+
+    assert months_back(2026, 2, 4) == [(2025, 11), (2025, 12), (2026, 1), (2026, 2)]
+    assert months_back(2026, 12, 13)[0] == (2025, 12) and len(months_back(2026, 12, 13)) == 13
+    assert months_back(2026, 1, 1) == [(2026, 1)]

@@ -20,7 +20,7 @@ from spbe_monitor.config.models import Person
 from spbe_monitor.errors import BadInput, NotFound
 from spbe_monitor.konsol.core import Konsol
 from spbe_monitor.ledger.store import Store
-from spbe_monitor.monthly import parse_month
+from spbe_monitor.monthly import months_back, parse_month
 from spbe_monitor.reports.jobs import KIND_F, formulir_f_reports, month_over
 from spbe_monitor.reports.words import nip, periode, waktu_detik
 
@@ -64,18 +64,10 @@ def month_view(config: Config, store: Store, person: Person, period: str, now: d
                     shared.append({"judul": title, "periode": r["period"], "kind": kind,
                                    "dibuat": waktu_detik(r["generated_at"], zone)})
     local = now.astimezone(ZoneInfo(zone))
-    months = [f"{y:04d}-{m:02d}" for y, m in _recent(local.year, local.month, 13)]
+    months = [f"{y:04d}-{m:02d}" for y, m in reversed(months_back(local.year, local.month, 13))]
     return {"periode": period, "periode_teks": periode(year, month), "layanan": rows,
             "bulan": [(m, periode(*parse_month(m))) for m in months], "bersama": shared,
             "berjalan": not month_over(config, list(config.services) or [], year, month, now)}
-
-
-def _recent(year: int, month: int, count: int) -> list[tuple[int, int]]:
-    out = []
-    for _ in range(count):
-        out.append((year, month))
-        year, month = (year - 1, 12) if month == 1 else (year, month - 1)
-    return out
 
 
 def filed_bytes(row: dict[str, Any]) -> bytes:
@@ -95,7 +87,7 @@ def add_reports(router: web.UrlDispatcher, k: Konsol) -> None:
 
     def default_period() -> str:
         local = host.clock.now().astimezone(ZoneInfo(host.config.settings.timezone))
-        year, month = _recent(local.year, local.month, 2)[1]
+        year, month = months_back(local.year, local.month, 2)[0]
         return f"{year:04d}-{month:02d}"
 
     async def scoped(request: web.Request) -> tuple[Any, str, str]:

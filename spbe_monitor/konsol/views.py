@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from spbe_monitor.api.common import Host
 from spbe_monitor.availability.formula import Verdict
 from spbe_monitor.config.models import Person
-from spbe_monitor.monthly import ServiceMonth, figures_for_month
+from spbe_monitor.monthly import ServiceMonth, figures_for_month, months_back
 from spbe_monitor.reports.formulir_f import verdict_text
 from spbe_monitor.reports.rincian import outage_rows, window_rows
 from spbe_monitor.reports.words import BULAN_SINGKAT, angka, periode, waktu
@@ -68,14 +68,12 @@ def _history(host: Host, ids: list[str]) -> dict[str, list[dict[str, Any]]]:
     """The 12 months before this one, oldest first: each month's figure and verdict."""
     now = host.clock.now()
     local = now.astimezone(ZoneInfo(host.config.settings.timezone))
-    year, month = local.year, local.month
     out: dict[str, list[dict[str, Any]]] = {sid: [] for sid in ids}
-    for _ in range(12):
-        year, month = (year - 1, 12) if month == 1 else (year, month - 1)
+    for year, month in months_back(local.year, local.month, 13)[:-1]:
         for m in figures_for_month(host.config, host.store, year, month, ids, now):
             pct = m.figures.availability_percent
             shown = pct is not None and m.verdict is not Verdict.NOT_MONITORED
-            out[m.service.id].insert(0, {
+            out[m.service.id].append({
                 "bulan": f"{BULAN_SINGKAT[month - 1]} {year}", "putusan": m.verdict.value,
                 "persen": pct if shown else 0.0,
                 "teks": angka(pct, 2) + "%" if shown and pct is not None else "tidak dinilai"})

@@ -17,7 +17,7 @@ from spbe_monitor.config.loader import Config
 from spbe_monitor.config.models import Person, Service
 from spbe_monitor.errors import BadInput
 from spbe_monitor.ledger.store import MaintenanceWindow, Outage, Store, UtilisationHour
-from spbe_monitor.monthly import ServiceMonth, figures_for_month
+from spbe_monitor.monthly import ServiceMonth, figures_for_month, months_back
 
 UTILISATION_KINDS = ("ssh", "snmp", "storage")
 
@@ -42,18 +42,6 @@ class FormInputs:
     component_availability: dict[str, Fraction | None] = field(default_factory=dict)
     utilisation_before: list[UtilisationHour] = field(default_factory=list)  # last month
     place: str | None = None  # reports.place: where the form is signed
-
-
-def _months_back(year: int, month: int, count: int) -> list[tuple[int, int]]:
-    out = []
-    for i in range(count - 1, -1, -1):
-        m = month - i
-        y = year
-        while m < 1:
-            m += 12
-            y -= 1
-        out.append((y, m))
-    return out
 
 
 def _month_before(start: datetime, zone: str) -> datetime:
@@ -87,7 +75,7 @@ def signatories(config: Config, service_id: str) -> tuple[Person | None, Person 
 def collect(config: Config, store: Store, year: int, month: int, service_ids: list[str],
             now: datetime) -> list[FormInputs]:
     months = {}
-    for y, m in _months_back(year, month, 12):
+    for y, m in months_back(year, month, 12):
         if (y, m) == (year, month) or datetime(y, m, 1, tzinfo=UTC) <= now:
             try:
                 months[(y, m)] = {f.service.id: f for f in figures_for_month(
