@@ -29,6 +29,7 @@ from spbe_monitor.api.common import errors
 from spbe_monitor.api.routes import add_api
 from spbe_monitor.clock import Clock
 from spbe_monitor.config.loader import Config
+from spbe_monitor.config.quick import LEDGER_HEADER, ledger_fingerprint
 from spbe_monitor.errors import ConfigError, Refused, SpbeError, first_line
 from spbe_monitor.exporter.collector import DaemonFacts, SpbeCollector
 from spbe_monitor.exporter.ledger_view import LedgerView, read_view
@@ -120,6 +121,12 @@ class App:
         add_api(app.router, self)
         app.add_subapp("/konsol/", konsol_app(self))
         add_public_status(app.router, self)
+        ledger = ledger_fingerprint(self.config.database_url)
+
+        async def stamp(_: web.Request, response: web.StreamResponse) -> None:
+            response.headers[LEDGER_HEADER] = ledger  # the CLI reads through us only if ours
+
+        app.on_response_prepare.append(stamp)
 
         async def healthy(_: web.Request) -> web.Response:
             return web.Response(text=f"spbe-monitor {__version__} is healthy\n")

@@ -41,7 +41,10 @@ SKIP = {"run", "status", "probe"}  # long-running or network-bound: covered else
 def leaves(group: click.Group, path: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...],
                                                                          click.Command]]:
     out = []
-    for name, cmd in sorted(group.commands.items()):
+    ctx = click.Context(group)
+    for name in sorted(group.list_commands(ctx)):
+        cmd = group.get_command(ctx, name)
+        assert cmd is not None
         if isinstance(cmd, click.Group):
             out += leaves(cmd, (*path, name))
         elif name not in SKIP:

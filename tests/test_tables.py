@@ -123,7 +123,10 @@ def test_every_command_says_what_it_does():
 
     def silent(group: click.Group, path: str) -> list[str]:
         found = []
-        for name, command in group.commands.items():
+        ctx = click.Context(group)
+        for name in group.list_commands(ctx):
+            command = group.get_command(ctx, name)
+            assert command is not None
             if isinstance(command, click.Group):
                 found += silent(command, f"{path} {name}")
             elif not (command.help or "").strip():

@@ -8,15 +8,6 @@ from typing import NoReturn
 
 import click
 
-from spbe_monitor.cli import (  # noqa: F401 (they add commands)
-    alerts,
-    calendar,
-    daemon,
-    drp,
-    manual,
-    people,
-    reports,
-)
 from spbe_monitor.cli.base import cli
 from spbe_monitor.errors import ConfigError, SpbeError, first_line
 

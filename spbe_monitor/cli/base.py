@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import sys
+from collections.abc import Callable
 from datetime import datetime
 from functools import cached_property
 from pathlib import Path
@@ -18,9 +19,7 @@ from spbe_monitor.errors import BadInput
 
 if TYPE_CHECKING:  # loaded by the commands that use them: `spbe --help` stays fast
     from spbe_monitor.authority import Acting, Authority
-    from spbe_monitor.availability.formula import Late
     from spbe_monitor.config.loader import Config
-    from spbe_monitor.config.models import Maintenance
     from spbe_monitor.drp.operations import Drp
     from spbe_monitor.ledger.store import Store
     from spbe_monitor.manual import Desk
@@ -43,6 +42,17 @@ class Context:
         for warning in config.warnings:
             click.echo(f"warning: {warning}", err=True)
         return config
+
+    def read(self, path: str, query: dict[str, str | None], direct: Callable[[], Any],
+             ) -> tuple[Any, str]:
+        """JSON through the running daemon when one answers on this ledger, else `direct()`
+        on the ledger; with the configured zone its times are shown in."""
+        from spbe_monitor.cli.remote import daemon_json
+
+        got = daemon_json(self.config_path, path, query)
+        if got is not None:
+            return got[0], got[1].timezone
+        return direct(), self.config.settings.timezone
 
     @cached_property
     def store(self) -> Store:
@@ -92,15 +102,6 @@ OFFLINE = click.option("--offline", is_flag=True,
                             "on the ledger without a person's credential (audited as such)")
 
 
-def late_text(late: Late, rules: Maintenance) -> str:
-    from spbe_monitor.availability.formula import Late
-    from spbe_monitor.config.fields import format_duration
-
-    return {Late.NOTICE: f"registered with less than {format_duration(rules.min_notice)} notice",
-            Late.TOO_LONG: f"longer than {format_duration(rules.max_duration)}",
-            Late.DURING_OUTAGE: "registered while the service was down"}[late]
-
-
 def report_formats(value: str) -> tuple[str, ...]:
     """--format: a comma-separated choice among the renderers."""
     from spbe_monitor.reports.render import FORMATS
@@ -112,10 +113,13 @@ def report_formats(value: str) -> tuple[str, ...]:
     return chosen
 
 
-def local_time(moment: datetime | None, zone: str, seconds: bool = True) -> str:
-    """`29/11/2026 06.40.12` in `zone` (the table's header names the zone), `-` for none."""
+def local_time(moment: datetime | str | None, zone: str, seconds: bool = True) -> str:
+    """`29/11/2026 06.40.12` in `zone` (the table's header names the zone), `-` for none;
+    the moment as a datetime or as the ISO 8601 text of the JSON it came in."""
     if moment is None:
         return "-"
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
     from zoneinfo import ZoneInfo
 
     local = moment.astimezone(ZoneInfo(zone))
@@ -171,7 +175,38 @@ def print_table(title: str, columns: list[str], rows: list[list[Any]]) -> None:
     Console(highlight=False).print(table)
 
 
-@click.group()
+# Which module defines each command: only that one is imported to run it (`--help` and
+# completion import them all). tests/test_cli_speed.py checks the table is complete.
+COMMAND_MODULES = {
+    "alert-routes": "alerts", "calendar": "calendar",
+    **dict.fromkeys(["check-config", "run", "probe", "status", "db", "availability",
+                     "classify"], "daemon"),
+    "drp": "drp", "downtime": "manual", "maintenance": "manual",
+    **dict.fromkeys(["login", "passwd", "logout", "whoami", "token", "totp"], "people"),
+    "report": "reports", "audit": "reports",
+}
+
+
+class LazyGroup(click.Group):
+    """Imports a command's module when the command is asked for, not all of them at start."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        for name in COMMAND_MODULES:
+            self._load(name)
+        return super().list_commands(ctx)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        self._load(cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+    def _load(self, name: str) -> None:
+        from importlib import import_module
+
+        if name in COMMAND_MODULES and name not in self.commands:
+            import_module(f"spbe_monitor.cli.{COMMAND_MODULES[name]}")
+
+
+@click.group(cls=LazyGroup)
 @click.option("--config", "config_path", type=click.Path(path_type=Path), envvar="SPBE_CONFIG",
               default=None, help="spbe.yaml (default config/spbe.yaml, env SPBE_CONFIG)")
 @click.version_option(package_name="spbe-monitor")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import json
 import logging
 import sys
 from pathlib import Path
@@ -136,44 +135,36 @@ def probe_cmd(ctx: Context, probe_id: str, as_json: bool) -> None:
 @pass_ctx
 def status(ctx: Context, as_json: bool) -> None:
     """Current state of every service and component, from the running daemon."""
-    import urllib.error
-    import urllib.request
+    from spbe_monitor.cli.remote import daemon_json
 
-    server = ctx.config.settings.server
-    url = f"http://{server.listen}:{server.port}/api/v1/status"
-    try:
-        with urllib.request.urlopen(url, timeout=5) as resp:
-            data = json.load(resp)
-    except (urllib.error.URLError, OSError) as exc:
-        raise SpbeError(f"no daemon answering at {url} ({exc}); start it with `spbe run`"
-                        ) from None
+    got = daemon_json(ctx.config_path, "/api/v1/status", {})
+    if got is None:
+        server = ctx.config.settings.server  # a config that does not load says why here
+        raise SpbeError(f"no daemon answering at {server.listen}:{server.port} on this "
+                        "config's ledger; start it with `spbe run`")
+    data, found = got
     if as_json:
         print_json(data)
         return
-    zone = ctx.config.settings.timezone
-
-    def when(iso: str | None) -> str:
-        from datetime import datetime
-
-        return local_time(datetime.fromisoformat(iso), zone) if iso else "-"
-
+    zone = found.timezone
     label = zone_label(zone)
     print_table("Services", ["Service", "Health", f"Since ({label})", "Reasons"],
-                [[sid, s["health"], when(s["since"]), "; ".join(s["reasons"])]
+                [[sid, s["health"], local_time(s["since"], zone), "; ".join(s["reasons"])]
                  for sid, s in data["services"].items()])
     ledger = data.get("ledger") or {}
     if ledger.get("pending_writes"):
-        click.echo(f"LEDGER: {ledger['pending_writes']} writes pending since "
-                   f"{ledger['pending_since']} ({ledger['reason']}); they are kept in the "
-                   "spool and replayed when the database accepts them", err=True)
-    for sid, when in data.get("drp_last_drill", {}).items():
-        click.echo(f"last DRP drill for {sid}: {when}")
+        since = local_time(ledger["pending_since"], zone)
+        click.echo(f"LEDGER: {ledger['pending_writes']} writes pending since {since} {label} "
+                   f"({ledger['reason']}); they are kept in the spool and replayed when the "
+                   "database accepts them", err=True)
+    for sid, drill in data.get("drp_last_drill", {}).items():
+        click.echo(f"last DRP drill for {sid}: {local_time(drill, zone)} {label}")
     for live in data.get("drp_live_runs", []):
         click.echo(f"DRP run {live['run']} live ({live['phase']}) for {live['service']}: "
                    f"RTO elapsed {live['rto_elapsed_seconds']} s of {live['rto_target_seconds']}")
     print_table("Components", ["Probe", "Kind", "Health", f"Last check ({label})",
                                "Message"],
-                [[pid, c["kind"], c["health"], when(c["last_check"]), c["message"]]
+                [[pid, c["kind"], c["health"], local_time(c["last_check"], zone), c["message"]]
                  for pid, c in data["components"].items()])
 
 
@@ -200,26 +191,25 @@ def db_upgrade(ctx: Context) -> None:
 @pass_ctx
 def availability(ctx: Context, month: str, service_id: str | None, as_json: bool) -> None:
     """The regulation's monthly availability per service."""
-    from spbe_monitor.monthly import figures_for_month, parse_month
+    from spbe_monitor import readings
 
-    year, mon = parse_month(month)
-    ids = [ctx.config.service(service_id).id] if service_id else list(ctx.config.services)
-    results = figures_for_month(ctx.config, ctx.store, year, mon, ids, ctx.clock.now())
+    results, _ = ctx.read("/api/v1/availability", {"month": month, "service": service_id},
+                          lambda: readings.availability(ctx.config, ctx.store, ctx.clock,
+                                                        month, service_id))
     if as_json:
-        print_json([r.as_json() for r in results])
+        print_json(results)
         return
     rows = []
-    for r in results:
-        j = r.as_json()
+    for j in results:
         pct = "-" if j["availability_percent"] is None else f"{j['availability_percent']:.4f}"
         met = {"tercapai": "met", "tidak_tercapai": "MISSED", "tanpa_target": "no target",
                "belum_dipantau": "not monitored", "tidak_dapat_dinilai": "too little observed"
                }[j["verdict"]]
         cover = "-" if j["coverage_percent"] is None else f"{j['coverage_percent']:.1f}"
         target = "-" if j["target_percent"] is None else f"{j['target_percent']:g}"
-        rows.append([r.service.id, pct, target, cover, j["commitment_seconds"],
+        rows.append([j["service"], pct, target, cover, j["commitment_seconds"],
                      j["downtime_seconds"], met])
-    partial = " (month to date)" if any(r.partial for r in results) else ""
+    partial = " (month to date)" if any(j["partial"] for j in results) else ""
     print_table(f"Availability {month}{partial} (excused, unmonitored: --json)",
                 ["Service", "Avail. %", "Target", "Obs. %", "Commit s", "Down s", "Verdict"],
                 rows)

@@ -189,13 +189,13 @@ def drp_abort(ctx: Context, run_id: int, reason: str, offline: bool) -> None:
 @pass_ctx
 def drp_list(ctx: Context, as_json: bool) -> None:
     """Every run, newest last (times in the configured zone)."""
-    from spbe_monitor.drp.status import run_summary
+    from spbe_monitor import readings
 
-    runs = [run_summary(r) for r in ctx.drp.journal.runs()]
+    runs, zone = ctx.read("/api/v1/drp/runs", {},
+                          lambda: readings.drp_runs(ctx.config, ctx.store, ctx.clock))
     if as_json:
         print_json(runs)
         return
-    zone = ctx.config.settings.timezone
 
     def local(iso: str | None) -> str:
         return waktu_detik(datetime.fromisoformat(iso), zone) if iso else "-"
@@ -226,15 +226,15 @@ def drp_report(ctx: Context, run_id: int, formats: str, out_dir: Path | None) ->
 @pass_ctx
 def drp_status(ctx: Context, run_id: int, as_json: bool) -> None:
     """A run's steps, runner, RTO and RPO (times in the service's zone)."""
+    from spbe_monitor import readings
     from spbe_monitor.cli.drp_view import render
 
-    status = ctx.drp.status(run_id)
+    status, _ = ctx.read(f"/api/v1/drp/runs/{run_id}", {},
+                         lambda: readings.drp_run(ctx.config, ctx.store, ctx.clock, run_id))
     if as_json:
-        print_json(status.as_json())
+        print_json(status)
         return
-    zone = (ctx.config.services[status.services[0].service].zone if status.services
-            else ctx.config.settings.timezone)
-    click.echo(render(status, zone))
+    click.echo(render(status))
 
 
 @drp.command("assess")

@@ -11,14 +11,12 @@ from spbe_monitor.cli.base import (
     TOTP,
     Context,
     cli,
-    late_text,
     local_time,
     pass_ctx,
     print_json,
     print_table,
     zone_label,
 )
-from spbe_monitor.ledger.records import as_dict
 
 
 @cli.group()
@@ -45,18 +43,19 @@ def downtime_add(ctx: Context, service_id: str, start: str, end: str, cause: str
 @pass_ctx
 def downtime_list(ctx: Context, service_id: str | None, as_json: bool) -> None:
     """Every outage, probed or entered (times in the configured zone)."""
-    ids = [ctx.config.service(service_id).id] if service_id else None
-    rows = ctx.store.outages(ids)
+    from spbe_monitor import readings
+
+    rows, zone = ctx.read("/api/v1/outages", {"service": service_id},
+                          lambda: readings.outages(ctx.config, ctx.store, service_id))
     if as_json:
-        print_json([as_dict(o) for o in rows])
+        print_json(rows)
         return
-    zone = ctx.config.settings.timezone
     label = zone_label(zone)
     print_table("Outages (source and who entered them: --json)",
                 ["ID", "Service", f"Start ({label})", f"End ({label})", "Prio", "Cause"],
-                [[o.id, o.service_id, local_time(o.start_at, zone),
-                  local_time(o.end_at, zone) if o.end_at else "open", o.priority,
-                  o.cause or "-"] for o in rows])
+                [[o["id"], o["service_id"], local_time(o["start_at"], zone),
+                  local_time(o["end_at"], zone) if o["end_at"] else "open",
+                  o["priority"], o["cause"] or "-"] for o in rows])
 
 
 @downtime.command("annotate")
@@ -88,6 +87,8 @@ def maintenance_add(ctx: Context, service_ids: tuple[str, ...], start: str, end:
                                          ctx.acting("maintenance.add"))
     click.echo(f"maintenance {wid} registered")
     if late:
+        from spbe_monitor.readings import late_text
+
         why = late_text(late, ctx.config.settings.maintenance)
         click.echo(f"warning: maintenance {wid} is late ({why}): it excuses nothing until a "
                    "Penyedia Layanan (eselon II or higher) approves it", err=True)
@@ -98,28 +99,28 @@ def maintenance_add(ctx: Context, service_ids: tuple[str, ...], start: str, end:
 @pass_ctx
 def maintenance_list(ctx: Context, as_json: bool) -> None:
     """Every maintenance window: scheduled, or late and whether approved."""
-    from spbe_monitor.availability.formula import Late
+    from spbe_monitor import readings
 
-    rows = ctx.store.maintenance()
+    rows, zone = ctx.read("/api/v1/maintenance", {},
+                          lambda: readings.maintenance(ctx.config, ctx.store))
     if as_json:
-        print_json([{**as_dict(w), "registered_late": w.registered_late} for w in rows])
+        print_json(rows)
         return
-    rules = ctx.config.settings.maintenance
 
-    def state(w: Any) -> str:
-        if w.cancelled_at:
+    def state(w: dict[str, Any]) -> str:
+        if w["cancelled_at"]:
             return "cancelled"
-        why = late_text(Late(w.late_reason), rules) if w.late_reason else ""
-        if w.registered_late and len(w.approvals) < len(w.services):
+        why = w["late_because"] or ""
+        if w["registered_late"] and len(w["approvals"]) < len(w["services"]):
             return f"late ({why}), not approved"
-        return f"late ({why}), approved" if w.registered_late else "scheduled"
-    zone = ctx.config.settings.timezone
+        return f"late ({why}), approved" if w["registered_late"] else "scheduled"
     label = zone_label(zone)
     print_table("Maintenance", ["ID", "Services", f"Start ({label})", f"End ({label})",
                                 "Repeats", "Reason", "State"],
-                [[w.id, ", ".join(w.services), local_time(w.start_at, zone, seconds=False),
-                  local_time(w.end_at, zone, seconds=False), w.rrule or "-", w.reason,
-                  state(w)] for w in rows])
+                [[w["id"], ", ".join(w["services"]),
+                  local_time(w["start_at"], zone, seconds=False),
+                  local_time(w["end_at"], zone, seconds=False), w["rrule"] or "-",
+                  w["reason"], state(w)] for w in rows])
 
 
 @maintenance.command("approve")

@@ -30,13 +30,13 @@ from spbe_monitor.config.models import (
     ServicesFile,
     Settings,
 )
+from spbe_monitor.config.quick import config_path, resolve_database_url
 from spbe_monitor.config.yamlmarks import Loc, Marked, YamlError, load
 from spbe_monitor.errors import BadInput, ConfigError
 from spbe_monitor.probers.base import ProbeSettings
 from spbe_monitor.regulation.classification import classify, obligations
 
 M = TypeVar("M", bound=BaseModel)
-DEFAULT_PATH = Path("config/spbe.yaml")
 
 
 @dataclass(frozen=True)
@@ -134,21 +134,9 @@ def _read(path: Path, errors: _Errors) -> Marked | None:
         return None
 
 
-def resolve_database_url(url: str, base: Path) -> str:
-    """Relative SQLite paths resolve against the config file's folder, not the cwd. (Read
-    without SQLAlchemy: commands that never open the ledger do not load it.)"""
-    scheme, slashes, rest = url.partition(":///")
-    if not slashes or scheme.split("+")[0] != "sqlite":
-        return url
-    path, mark, query = rest.partition("?")
-    if path in ("", ":memory:") or Path(path).is_absolute():
-        return url
-    return f"{scheme}:///{(base / path).resolve()}{mark}{query}"
-
-
 def load_config(path: Path | None = None) -> Config:
     """Read and check everything; raise ConfigError listing every problem found."""
-    path = path or Path(os.environ.get("SPBE_CONFIG", DEFAULT_PATH))
+    path = config_path(path)
     errors = _Errors()
     doc = _read(path, errors)
     settings = _validate(Settings, doc, errors) if doc else None

@@ -28,6 +28,7 @@ from spbe_monitor.config.calendar_models import (
     SpecialHours,
 )
 from spbe_monitor.config.fields import Duration, OperatingHours, Require, ZoneName
+from spbe_monitor.config.quick import DEFAULT_DATABASE, DEFAULT_LISTEN, DEFAULT_PORT, DEFAULT_ZONE
 from spbe_monitor.regulation.classification import Basis, Classification, Nature, Scope
 from spbe_monitor.regulation.eselon import Eselon
 from spbe_monitor.regulation.roles import Role
@@ -62,8 +63,8 @@ class Strict(BaseModel):
 
 
 class Server(Strict):
-    listen: str = "127.0.0.1"
-    port: int = Field(default=9740, ge=0, le=65535)
+    listen: str = DEFAULT_LISTEN
+    port: int = Field(default=DEFAULT_PORT, ge=0, le=65535)
 
 
 class Email(Strict):
@@ -119,8 +120,8 @@ class Konsol(Strict):
 class Settings(Strict):
     """config/spbe.yaml: daemon settings; paths are relative to this file's folder."""
 
-    timezone: ZoneName = "Asia/Jakarta"
-    database: Text = "sqlite:///spbe.db"
+    timezone: ZoneName = DEFAULT_ZONE
+    database: Text = DEFAULT_DATABASE
     services: Text = "services.yaml"
     people: Text = "people.yaml"
     probes: Text = "../probes"

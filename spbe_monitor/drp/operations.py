@@ -235,6 +235,9 @@ class Drp:
         steps = self.journal.steps(run_id)
         journal = self.journal.entries(run_id)
         tried = attempts(journal, self.journal.live_tails(run_id))
+        timing = services_timing(run, steps, book, self.config.services, journal,
+                                 self.clock.now())
+        zone = self.config.services[book.head.services[0]].zone
         return RunStatus(
             run_id, run["playbook_id"], run["playbook_version"], run["playbook_sha256"],
             run["document_approved"], self.file_changed(run_id), run["mode"], run["state"],
@@ -244,13 +247,11 @@ class Drp:
                              s["waiting_since"], s["started_at"], s["finished_at"],
                              s["actor"], s["note"], s["output"], tried.get(s["step_id"], ()))
                   for s in steps),
-            services_timing(run, steps, book, self.config.services, journal,
-                            self.clock.now()),
-            normalisation_seconds(steps),
+            timing, normalisation_seconds(steps),
             tuple(s["step_id"] for s in steps if s["state"] in (StepState.FAILED,
                                                                  StepState.IN_DOUBT)
                   and not satisfied(s, book)),
-            self._runner(run_id) if run["state"] == RunState.RUNNING else None)
+            self._runner(run_id) if run["state"] == RunState.RUNNING else None, zone)
 
     def _runner(self, run_id: int) -> RunnerStatus:
         """Who drives the run now, or since when nobody does."""

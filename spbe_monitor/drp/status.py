@@ -104,7 +104,8 @@ class StepStatus:
         return {"id": self.id, "phase": self.phase, "kind": self.kind,
                 "state": self.state.value, "attempts": self.attempts,
                 "waiting_since": _iso(self.waiting_since), "started_at": _iso(self.started_at),
-                "finished_at": _iso(self.finished_at), "actor": self.actor, "note": self.note,
+                "began": _iso(self.began), "finished_at": _iso(self.finished_at),
+                "actor": self.actor, "note": self.note,
                 "output": self.output, "history": [a.as_json() for a in self.history]}
 
 
@@ -173,6 +174,7 @@ class RunStatus:
     normalisation_seconds: float | None
     waiting_decision: tuple[str, ...]
     runner: RunnerStatus | None  # None once the run is over
+    timezone: str  # its times are read in its (first) service's zone
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -189,6 +191,7 @@ class RunStatus:
             "normalisation_seconds": self.normalisation_seconds,
             "waiting_decision": list(self.waiting_decision),
             "runner": self.runner.as_json() if self.runner else None,
+            "timezone": self.timezone,
         }
 
 
