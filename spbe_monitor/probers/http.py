@@ -23,8 +23,8 @@ from spbe_monitor.probers.base import (
     failed,
 )
 from spbe_monitor.probers.context import ProbeContext, tls_context
-from spbe_monitor.transport.connect import EXPIRY, certificate_values, open_transport
-from spbe_monitor.transport.http1 import Exchange, Response, build_request
+from spbe_monitor.transport.connect import EXPIRY, certificate_values, open_conversation
+from spbe_monitor.transport.http1 import Response, build_request, exchange
 
 REDIRECTS = (301, 302, 303, 307, 308)
 
@@ -87,18 +87,17 @@ async def _fetch(cfg: Config, url: str, phases: dict[str, float],
     request = build_request(cfg.method, target, parts.netloc.rsplit("@", 1)[-1], cfg.headers,
                             body)
     hop: dict[str, float] = {}
-    transport, exchange, _ = await open_transport(
-        host, port, lambda: Exchange(request, cfg.method == "HEAD"),
-        tls_context(cfg.verify_tls, cfg.ca_file) if https else None, phases=hop)
+    talk = await open_conversation(host, port, tls_context(cfg.verify_tls, cfg.ca_file)
+                                   if https else None, phases=hop)
     try:
-        values.update(certificate_values(transport))
-        response = await exchange.done
+        values.update(certificate_values(talk))
+        response, sent = await exchange(talk, request, cfg.method == "HEAD")
     finally:
-        transport.close()
+        talk.close()
     for name, seconds in hop.items():
         _add(phases, name, seconds)
-    first = response.first_byte or exchange.sent
-    _add(phases, "first_byte", first - exchange.sent)
+    first = response.first_byte or sent
+    _add(phases, "first_byte", first - sent)
     _add(phases, "transfer", (response.complete or first) - first)
     values["response_bytes"] = float(response.size)
     return response

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from datetime import timedelta
 from typing import Literal
@@ -18,7 +17,7 @@ from spbe_monitor.probers.base import (
     failed,
 )
 from spbe_monitor.probers.context import ProbeContext, tls_context
-from spbe_monitor.transport.connect import EXPIRY, certificate_values, open_transport
+from spbe_monitor.transport.connect import EXPIRY, certificate_values, open_conversation
 
 
 class Config(ProbeSettings):
@@ -33,13 +32,13 @@ class Config(ProbeSettings):
 async def probe(cfg: Config, ctx: ProbeContext) -> ProbeResult:
     started = time.perf_counter()
     try:
-        transport, _, phases = await open_transport(
-            cfg.host, cfg.port, asyncio.Protocol, tls_context(True, cfg.ca_file),
-            server_hostname=cfg.server_name)
+        phases: dict[str, float] = {}
+        talk = await open_conversation(cfg.host, cfg.port, tls_context(True, cfg.ca_file),
+                                       cfg.server_name, phases)
     except (OSError, TimeoutError) as exc:
         return failed(error_kind_of(exc), describe(exc), time.perf_counter() - started)
-    values = certificate_values(transport)
-    transport.close()
+    values = certificate_values(talk)
+    talk.close()
     duration = time.perf_counter() - started
     degraded = None
     message = "certificate valid"

@@ -1,21 +1,22 @@
 """Open a TCP (and optionally TLS) connection and time each phase: resolve, connect, tls.
 
-Hand-timed on asyncio transports because client libraries report TCP and TLS as one step,
-and because a protocol object costs far fewer event-loop turns per check than streams.
+Hand-timed because client libraries report TCP and TLS as one step; the connection is a
+bare socket driven from the event loop (`Conversation`), the cheapest a check can be.
 """
 
 from __future__ import annotations
 
 import asyncio
+import errno
 import ipaddress
+import os
 import socket
 import ssl
 import time
-from collections.abc import Callable
 from functools import lru_cache
-from typing import Any, TypeVar
+from typing import Any
 
-P = TypeVar("P", bound=asyncio.BaseProtocol)
+from spbe_monitor.transport.conversation import Conversation
 
 
 @lru_cache(maxsize=4096)
@@ -44,7 +45,7 @@ async def connect_socket(host: str, port: int, phases: dict[str, float]) -> sock
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setblocking(False)
     try:
-        await loop.sock_connect(sock, addr)
+        await _connect(loop, sock, addr)
     except BaseException:
         sock.close()
         raise
@@ -52,42 +53,61 @@ async def connect_socket(host: str, port: int, phases: dict[str, float]) -> sock
     return sock
 
 
-async def open_transport(
-    host: str,
-    port: int,
-    factory: Callable[[], P],
-    tls: ssl.SSLContext | None = None,
-    server_hostname: str | None = None,
-    phases: dict[str, float] | None = None,
-) -> tuple[asyncio.Transport, P, dict[str, float]]:
+async def _connect(loop: asyncio.AbstractEventLoop, sock: socket.socket,
+                   addr: tuple[Any, ...]) -> None:
+    """`loop.sock_connect` without its layers of callbacks (a TCP check is little else)."""
+    error = sock.connect_ex(addr)
+    if error == errno.EINPROGRESS:
+        fd = sock.fileno()
+        waiter: asyncio.Future[None] = loop.create_future()
+
+        def wake() -> None:  # may fire again before the waiting task has run
+            if not waiter.done():
+                waiter.set_result(None)
+
+        loop.add_writer(fd, wake)
+        try:
+            await waiter
+        finally:
+            loop.remove_writer(fd)
+        error = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+    if error:
+        raise OSError(error, f"connect to {addr[0]}:{addr[1]}: {os.strerror(error)}")
+
+
+async def open_conversation(host: str, port: int, tls: ssl.SSLContext | None = None,
+                            server_hostname: str | None = None,
+                            phases: dict[str, float] | None = None) -> Conversation:
     """Resolve, connect and (if `tls`) handshake, recording the seconds spent in each."""
     phases = {} if phases is None else phases
-    sock = await connect_socket(host, port, phases)
-    loop = asyncio.get_running_loop()
+    talk = Conversation(await connect_socket(host, port, phases))
+    if tls is None:
+        return talk
     t = time.perf_counter()
     try:
-        if tls is None:
-            transport, protocol = await loop.create_connection(factory, sock=sock)
-        else:
-            transport, protocol = await loop.create_connection(
-                factory, sock=sock, ssl=tls, server_hostname=server_hostname or host)
-            phases["tls"] = time.perf_counter() - t
+        await talk.start_tls(tls, server_hostname or host)
     except BaseException:
-        sock.close()
+        talk.close()
         raise
-    return transport, protocol, phases
+    phases["tls"] = time.perf_counter() - t
+    return talk
 
 
 EXPIRY = "tls_cert_expiry_timestamp_seconds"
 
 
-def certificate_values(transport: asyncio.BaseTransport) -> dict[str, float]:
+def certificate_values(talk: Conversation) -> dict[str, float]:
     """The peer certificate's notAfter as `{EXPIRY: epoch}` (also when verification is
     off), or nothing on a plain connection."""
-    obj = transport.get_extra_info("ssl_object")
-    der = obj.getpeercert(binary_form=True) if obj is not None else None
+    der = talk.peer_certificate()
     if not der:
         return {}
+    return {EXPIRY: _not_after(der)}
+
+
+@lru_cache(maxsize=1024)
+def _not_after(der: bytes) -> float:
+    """Parsed once per certificate: a server shows the same one to every check."""
     from cryptography import x509  # loaded by the first TLS check, not to read the config
 
-    return {EXPIRY: x509.load_der_x509_certificate(der).not_valid_after_utc.timestamp()}
+    return x509.load_der_x509_certificate(der).not_valid_after_utc.timestamp()

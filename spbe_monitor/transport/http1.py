@@ -3,11 +3,12 @@ request sent to first response byte and to the end of the body."""
 
 from __future__ import annotations
 
-import asyncio
 import time
 from dataclasses import dataclass, field
 
 import httptools
+
+from spbe_monitor.transport.conversation import Conversation
 
 MAX_BODY = 1 << 20  # keep at most 1 MiB of body for matching
 
@@ -22,46 +23,32 @@ class Response:
     complete: float | None = None
 
 
-class Exchange(asyncio.Protocol):
-    """Writes the request when connected; resolves `done` when the response is complete."""
+class ResponseReader:
+    """Feeds the bytes received to the parser; `done` once the response is complete."""
 
-    def __init__(self, request: bytes, head: bool = False) -> None:
-        self.request = request
+    def __init__(self, head: bool = False) -> None:
         self.head = head  # a HEAD response ends with its headers
         self.response = Response()
-        self.done: asyncio.Future[Response] = asyncio.get_running_loop().create_future()
+        self.done = False
         self.parser = httptools.HttpResponseParser(self)
-        self.sent = 0.0
-        self._header: bytes = b""
 
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.sent = time.perf_counter()
-        transport.write(self.request)
-
-    def data_received(self, data: bytes) -> None:
+    def feed(self, data: bytes) -> None:
         if self.response.first_byte is None:
             self.response.first_byte = time.perf_counter()
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserError as exc:
-            self._fail(ConnectionError(f"invalid HTTP response: {exc}"))
+            raise ConnectionError(f"invalid HTTP response: {exc}") from None
 
-    def connection_lost(self, exc: Exception | None) -> None:
-        if self.done.done():
-            return
+    def closed(self) -> None:
+        """The peer closed: the end of a body delimited by the close, or too early."""
         headers = self.response.headers
         delimited_by_close = (
             self.response.status and "content-length" not in headers
             and "chunked" not in headers.get("transfer-encoding", "").lower())
-        if exc is None and delimited_by_close:  # RFC 9112 §6.3: the body ends at close
-            self.on_message_complete()
-            return
-        self._fail(exc or ConnectionError("connection closed before the response ended"))
-
-    def _fail(self, exc: BaseException) -> None:
-        if not self.done.done():
-            self.done.set_exception(exc)
+        if not delimited_by_close:  # RFC 9112 §6.3: otherwise the body ends at close
+            raise ConnectionError("connection closed before the response ended")
+        self.on_message_complete()
 
     # httptools callbacks
     def on_header(self, name: bytes, value: bytes) -> None:
@@ -78,9 +65,24 @@ class Exchange(asyncio.Protocol):
         self.response.size += len(body)
 
     def on_message_complete(self) -> None:
-        self.response.complete = time.perf_counter()
-        if not self.done.done():
-            self.done.set_result(self.response)
+        if not self.done:
+            self.response.complete = time.perf_counter()
+            self.done = True
+
+
+async def exchange(conversation: Conversation, request: bytes, head: bool = False
+                   ) -> tuple[Response, float]:
+    """Send `request`, read the response to its end; with the moment the request went."""
+    reader = ResponseReader(head)
+    sent = time.perf_counter()
+    await conversation.send_all(request)
+    while not reader.done:
+        data = await conversation.receive()
+        if not data:
+            reader.closed()
+            break
+        reader.feed(data)
+    return reader.response, sent
 
 
 def build_request(method: str, target: str, host: str, headers: dict[str, str],
