@@ -46,6 +46,7 @@ from tests.daemon import write_config
 from tests.pg import free_port
 
 TICK = os.sysconf("SC_CLK_TCK")
+SATURATE = {"http": 10_000, "https": 2_000, "tcp": 10_000}
 
 
 def cpu_seconds(pid: int) -> float:
@@ -325,7 +326,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else "")
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--concurrency", type=int, default=64)
-    parser.add_argument("--saturate-targets", type=int, default=2000)
+    parser.add_argument("--saturate-targets", type=int, default=None,
+                        help="probes every second (default: about twice what the pipeline "
+                             "checks, so it runs at its limit: http and tcp 10,000, https "
+                             "2,000)")
+    parser.add_argument("--protocols", default="http,https,tcp")
     parser.add_argument("--sustained-targets", type=int, default=10_000)
     parser.add_argument("--sustained-interval", type=int, default=30, help="seconds")
     parser.add_argument("--sustained-seconds", type=float, default=75)
@@ -341,9 +346,10 @@ def main() -> None:
             print(f"concurrency {args.concurrency}, {args.seconds:.0f} s per run, "
                   f"{os.cpu_count()} cores, target nginx on 127.0.0.1")
             ratios = []
-            for proto in () if args.skip_throughput else ("http", "https", "tcp"):
+            for proto in () if args.skip_throughput else args.protocols.split(","):
                 sub = folder / f"pipe-{proto}"
-                pipe, _, _ = run_pipeline(sub, proto, nginx, ca, args.saturate_targets, "1s",
+                pipe, _, _ = run_pipeline(sub, proto, nginx, ca,
+                                          args.saturate_targets or SATURATE[proto], "1s",
                                           args.concurrency, args.seconds, warmup=5)
                 box = run_blackbox(folder, proto, nginx, ca, args.concurrency, args.seconds)
                 bare = run_bare(proto, nginx, ca, args.concurrency, args.seconds)

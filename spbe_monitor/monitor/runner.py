@@ -5,7 +5,6 @@ when its next turn comes is skipped and counted, never stacked."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import heapq
 import logging
 import random
@@ -21,6 +20,12 @@ from spbe_monitor.probers.base import ErrorKind, ProbeResult, ProbeSettings
 from spbe_monitor.probers.context import ProbeContext
 
 log = logging.getLogger("spbe.runner")
+EARLY = 0.001  # a check due within this many seconds starts now: a shorter sleep costs more
+
+
+def _ring(alarm: asyncio.Future[None]) -> None:
+    if not alarm.done():
+        alarm.set_result(None)
 OnResult = Callable[[ProbeSettings, ProbeResult, datetime], None]
 
 
@@ -63,6 +68,7 @@ class Runner:
         self._sem = asyncio.Semaphore(concurrency)
         self._running: dict[str, asyncio.Task[None]] = {}
         self._rng = random.Random(seed)
+        self._alarm: asyncio.Future[None] | None = None
 
     async def _check(self, cfg: ProbeSettings, due: float) -> None:
         async with self._sem:
@@ -77,12 +83,12 @@ class Runner:
         heap = [(now + self._rng.uniform(0, p.interval.total_seconds()), pid)
                 for pid, p in self.probes.items()]
         heapq.heapify(heap)
+        watcher = asyncio.create_task(self._wake_on(stop))
         while heap and not stop.is_set():
             due, pid = heap[0]
             wait = due - self.clock.monotonic()
-            if wait > 0:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), timeout=wait)
+            if wait > EARLY:
+                await self._sleep(wait)
                 continue
             heapq.heapreplace(heap, (due + self.probes[pid].interval.total_seconds(), pid))
             if pid in self._running:
@@ -91,7 +97,25 @@ class Runner:
             task = asyncio.create_task(self._check(self.probes[pid], due))
             self._running[pid] = task
             task.add_done_callback(partial(self._finished, pid))
+        watcher.cancel()
         await self.drain()
+
+    async def _sleep(self, seconds: float) -> None:
+        """Until the next check is due or the runner is stopped: a timer and a future, where
+        `wait_for` would make a task each time (at thousands of checks a second, the
+        scheduler sleeps between almost every two)."""
+        loop = asyncio.get_running_loop()
+        self._alarm = alarm = loop.create_future()
+        timer = loop.call_later(seconds, _ring, alarm)
+        try:
+            await alarm
+        finally:
+            timer.cancel()
+
+    async def _wake_on(self, stop: asyncio.Event) -> None:
+        await stop.wait()
+        if self._alarm is not None:
+            _ring(self._alarm)
 
     def _finished(self, pid: str, _task: asyncio.Task[None]) -> None:
         self._running.pop(pid, None)

@@ -8,6 +8,7 @@ import asyncio
 import re
 import time
 from datetime import timedelta
+from functools import lru_cache
 from typing import Literal
 from urllib.parse import urljoin, urlsplit
 
@@ -76,16 +77,22 @@ def _add(phases: dict[str, float], name: str, seconds: float) -> None:
     phases[name] = phases.get(name, 0.0) + seconds
 
 
-async def _fetch(cfg: Config, url: str, phases: dict[str, float],
-                 values: dict[str, float]) -> Response:
+@lru_cache(maxsize=65536)
+def _prepared(url: str, method: str, headers: tuple[tuple[str, str], ...],
+              body: str | None) -> tuple[bool, str, int, bytes]:
+    """Scheme, host, port and the request's bytes: the same for every check of a probe."""
     parts = urlsplit(url)
     https = parts.scheme == "https"
-    host = parts.hostname or ""
-    port = parts.port or (443 if https else 80)
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    body = cfg.body.encode() if cfg.body is not None else b""
-    request = build_request(cfg.method, target, parts.netloc.rsplit("@", 1)[-1], cfg.headers,
-                            body)
+    request = build_request(method, target, parts.netloc.rsplit("@", 1)[-1], dict(headers),
+                            body.encode() if body is not None else b"")
+    return https, parts.hostname or "", parts.port or (443 if https else 80), request
+
+
+async def _fetch(cfg: Config, url: str, phases: dict[str, float],
+                 values: dict[str, float]) -> Response:
+    https, host, port, request = _prepared(url, cfg.method, tuple(cfg.headers.items()),
+                                           cfg.body)
     hop: dict[str, float] = {}
     talk = await open_conversation(host, port, tls_context(cfg.verify_tls, cfg.ca_file)
                                    if https else None, phases=hop)
