@@ -74,9 +74,19 @@ def _require(value: Any) -> str | int:
     raise ValueError("expected all, any, or a whole number of components (at least 1)")
 
 
+def _http_url(value: Any) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(value) if isinstance(value, str) else None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"expected an http:// or https:// URL with a host, got {value!r}")
+    return str(value)
+
+
 Duration = Annotated[
     timedelta, PlainValidator(parse_duration), PlainSerializer(format_duration, return_type=str)
 ]
 ZoneName = Annotated[str, PlainValidator(_zone)]
 OperatingHours = Annotated[Week, PlainValidator(_hours)]
 Require = Annotated[str | int, PlainValidator(_require)]
+HttpUrl = Annotated[str, PlainValidator(_http_url)]

@@ -76,7 +76,7 @@ class Runner:
             at = self.clock.now()
             result = await run_once(cfg, self.ctx)
         self.stats.checks += 1
-        self.on_result(cfg, result, at)
+        self.on_result(cfg, result, result.observed_at or at)
 
     async def run(self, stop: asyncio.Event) -> None:
         now = self.clock.monotonic()

@@ -49,6 +49,9 @@ class ComponentState:
     last_at: datetime | None = None
 
     def observe(self, result: ProbeResult, at: datetime) -> Transition | None:
+        if not result.fresh:  # nothing newer than what was already observed
+            self.last = result
+            return None
         self.last, self.last_at = result, at
         if result.ok:
             self.fail_streak, self.fail_start = 0, None

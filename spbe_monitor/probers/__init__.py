@@ -6,7 +6,18 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from spbe_monitor.probers import database, dns, http, icmp, snmp, ssh, storage, tcp, tls
+from spbe_monitor.probers import (
+    database,
+    dns,
+    http,
+    icmp,
+    prometheus,
+    snmp,
+    ssh,
+    storage,
+    tcp,
+    tls,
+)
 from spbe_monitor.probers.base import ProbeResult, ProbeSettings
 from spbe_monitor.probers.context import ProbeContext
 
@@ -22,4 +33,5 @@ KINDS: dict[str, tuple[type[ProbeSettings], ProbeFn]] = {
     "database": (database.Config, database.probe),
     "ssh": (ssh.Config, ssh.probe),
     "snmp": (snmp.Config, snmp.probe),
+    "prometheus": (prometheus.Config, prometheus.probe),
 }

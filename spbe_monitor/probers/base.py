@@ -7,7 +7,7 @@ import asyncio
 import socket
 import ssl
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Annotated
 
@@ -45,6 +45,10 @@ class ProbeResult:
     phases: dict[str, float] = field(default_factory=dict)
     values: dict[str, float] = field(default_factory=dict)
     degraded: str | None = None
+    # when what it says was true, if not the check's start (a Prometheus sample's time)
+    observed_at: datetime | None = None
+    # False: nothing new was observed (a sample already seen, or none): shown, changes nothing
+    fresh: bool = True
 
 
 def failed(kind: ErrorKind, message: str, duration_s: float = 0.0,

@@ -14,7 +14,7 @@ from urllib.parse import urljoin, urlsplit
 
 from pydantic import Field, field_validator
 
-from spbe_monitor.config.fields import Duration
+from spbe_monitor.config.fields import Duration, HttpUrl
 from spbe_monitor.probers.base import (
     ErrorKind,
     ProbeResult,
@@ -32,7 +32,7 @@ REDIRECTS = (301, 302, 303, 307, 308)
 
 class Config(ProbeSettings):
     kind: Literal["http"] = "http"
-    url: str
+    url: HttpUrl
     method: Literal["GET", "HEAD", "POST", "PUT", "OPTIONS"] = "GET"
     headers: dict[str, str] = Field(default_factory=dict)
     body: str | None = None
@@ -44,14 +44,6 @@ class Config(ProbeSettings):
     verify_tls: bool = True
     ca_file: str | None = None
     cert_expiry_warning: Duration = timedelta(days=14)
-
-    @field_validator("url")
-    @classmethod
-    def _url(cls, v: str) -> str:
-        parts = urlsplit(v)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(f"expected an http:// or https:// URL with a host, got {v!r}")
-        return v
 
     @field_validator("headers")
     @classmethod
