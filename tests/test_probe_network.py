@@ -82,6 +82,45 @@ async def test_tls_probe_verifies_and_warns_before_expiry(tls_server):
     assert r.ok and r.values["tls_cert_expiry_timestamp_seconds"] > 0
 
 
+async def test_tcp_dialogue_over_tls_and_on_ipv6_loopback(tmp_path):
+    """The whole conversation (handshake, send, read until the reply matches) on one TLS
+    socket; the same on ::1."""
+    ca = LoopbackCA(tmp_path)
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"* OK IMAP4rev1 ready\r\n")
+        line = await reader.readline()
+        writer.write(b"a1 OK " + line)
+        await writer.drain()
+        writer.close()
+
+    served = [await asyncio.start_server(handle, "127.0.0.1", 0,
+                                         ssl=ca.server_context(days=30)),
+              await asyncio.start_server(handle, "::1", 0)]
+    tls_port = served[0].sockets[0].getsockname()[1]
+    v6_port = served[1].sockets[0].getsockname()[1]
+    ctx = ProbeContext()
+    try:
+        r = await run_once(tcp.Config(id="t", host="127.0.0.1", port=tls_port, tls=True,
+                                      ca_file=str(ca.ca_file), send="a1 NOOP\r\n",
+                                      expect=r"a1 OK a1 NOOP"), ctx)
+        assert r.ok and {"connect", "tls"} <= set(r.phases), r.message
+        r = await run_once(tcp.Config(id="t", host="127.0.0.1", port=tls_port, tls=True,
+                                      ca_file=str(ca.ca_file), send="a1 NOOP\r\n",
+                                      expect=r"BYE"), ctx)
+        assert (r.ok, r.error_kind) == (False, ErrorKind.BODY_MISMATCH)
+        assert "a1 OK" in r.message
+        r = await run_once(tcp.Config(id="t", host="127.0.0.1", port=tls_port, tls=True,
+                                      send="a1 NOOP\r\n", expect="OK"), ctx)
+        assert (r.ok, r.error_kind) == (False, ErrorKind.TLS_INVALID)  # no CA given: refused
+        r = await run_once(tcp.Config(id="t", host="::1", port=v6_port, send="a1 NOOP\r\n",
+                                      expect=r"a1 OK"), ctx)
+        assert r.ok, r.message
+    finally:
+        for server in served:
+            server.close()
+
+
 class ZoneServer(asyncio.DatagramProtocol):
     """A tiny authoritative server, answering from a dict; `slow.` never answers."""
 

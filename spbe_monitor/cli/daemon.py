@@ -13,6 +13,7 @@ import click
 
 from spbe_monitor.cli.base import (
     Context,
+    at_terminal,
     cli,
     local_time,
     pass_ctx,
@@ -182,6 +183,31 @@ def db_upgrade(ctx: Context) -> None:
     engine = db.make_engine(ctx.config.database_url)
     applied = db.upgrade(engine)
     click.echo(f"schema at {db.head_revision()}" + (" (upgraded)" if applied else ""))
+
+
+@db_group.command("stats")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def db_stats(ctx: Context, as_json: bool) -> None:
+    """Rows and bytes per ledger table (indexes included), largest first."""
+    from spbe_monitor.ledger.sizes import table_sizes
+
+    sizes = table_sizes(ctx.store.engine)
+    if as_json:
+        print_json([s.as_json() for s in sizes])
+        return
+    estimated = any(s.estimated for s in sizes)
+    print_table("Ledger tables" + (" (rows: PostgreSQL's estimate)" if estimated else ""),
+                ["Table", "Rows", "Size"],
+                [[s.table, f"{s.rows:,}", "-" if s.bytes is None else megabytes(s.bytes)]
+                 for s in sizes])
+    if at_terminal():  # piped, the lines stay one table row each
+        click.echo(f"total {megabytes(sum(s.bytes or 0 for s in sizes))} in {len(sizes)} "
+                   "tables")
+
+
+def megabytes(size: int) -> str:
+    return f"{size / 1_048_576:,.1f} MiB" if size >= 104_858 else f"{size / 1024:,.0f} KiB"
 
 
 @cli.command()
