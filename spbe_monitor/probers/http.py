@@ -24,8 +24,8 @@ from spbe_monitor.probers.base import (
     failed,
 )
 from spbe_monitor.probers.context import ProbeContext, tls_context
-from spbe_monitor.transport.connect import EXPIRY, certificate_values, open_conversation
-from spbe_monitor.transport.http1 import Response, build_request, exchange
+from spbe_monitor.transport.connect import EXPIRY, certificate_values, converse
+from spbe_monitor.transport.http1 import Response, ResponseReader, build_request
 
 REDIRECTS = (301, 302, 303, 307, 308)
 
@@ -86,13 +86,11 @@ async def _fetch(cfg: Config, url: str, phases: dict[str, float],
     https, host, port, request = _prepared(url, cfg.method, tuple(cfg.headers.items()),
                                            cfg.body)
     hop: dict[str, float] = {}
-    talk = await open_conversation(host, port, tls_context(cfg.verify_tls, cfg.ca_file)
-                                   if https else None, phases=hop)
-    try:
-        values.update(certificate_values(talk))
-        response, sent = await exchange(talk, request, cfg.method == "HEAD")
-    finally:
-        talk.close()
+    reader = ResponseReader(cfg.method == "HEAD")
+    talk = await converse(host, port, hop, tls_context(cfg.verify_tls, cfg.ca_file)
+                          if https else None, send=request, reader=reader)
+    values.update(certificate_values(talk))
+    response, sent = reader.response, talk.sent_at
     for name, seconds in hop.items():
         _add(phases, name, seconds)
     first = response.first_byte or sent

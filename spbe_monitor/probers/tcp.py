@@ -17,8 +17,7 @@ from spbe_monitor.probers.base import (
     failed,
 )
 from spbe_monitor.probers.context import ProbeContext, tls_context
-from spbe_monitor.transport.connect import certificate_values, connect_socket, open_conversation
-from spbe_monitor.transport.conversation import Conversation
+from spbe_monitor.transport.connect import certificate_values, converse
 
 
 class Config(ProbeSettings):
@@ -32,20 +31,19 @@ class Config(ProbeSettings):
     expect: str | None = None  # regex over the bytes received
 
 
-async def _dialogue(talk: Conversation, send: bytes | None,
-                    expect: re.Pattern[bytes] | None) -> tuple[bool, bytes]:
-    """Sends `send`, then collects bytes until `expect` matches or the peer closes."""
-    if send:
-        await talk.send_all(send)
-    got = b""
-    if expect is None:
-        return True, got
-    while not expect.search(got):
-        data = await talk.receive()
-        if not data:
-            return False, got
-        got += data
-    return True, got
+class _Expect:
+    """A conversation's reader: bytes until `expect` matches (or the peer hangs up)."""
+
+    def __init__(self, expect: re.Pattern[bytes]) -> None:
+        self.expect, self.got, self.matched = expect, b"", False
+
+    def feed(self, data: bytes) -> bool:
+        self.got += data
+        self.matched = bool(self.expect.search(self.got))
+        return self.matched
+
+    def closed(self) -> None:
+        """An unmatched reply is the check's answer, not an error."""
 
 
 async def probe(cfg: Config, ctx: ProbeContext) -> ProbeResult:
@@ -53,22 +51,15 @@ async def probe(cfg: Config, ctx: ProbeContext) -> ProbeResult:
     phases: dict[str, float] = {}
     values: dict[str, float] = {}
     try:
-        if not (cfg.tls or cfg.send or cfg.expect):  # a bare connect: no transport needed
-            (await connect_socket(cfg.host, cfg.port, phases)).close()
-            return ProbeResult(True, time.perf_counter() - started, None, "connected", phases)
-        expect = re.compile(cfg.expect.encode()) if cfg.expect else None
-        talk = await open_conversation(cfg.host, cfg.port, tls_context(cfg.verify_tls,
-                                       cfg.ca_file) if cfg.tls else None, phases=phases)
-        try:
-            values.update(certificate_values(talk))
-            matched, got = await _dialogue(talk, cfg.send.encode() if cfg.send else None,
-                                           expect)
-        finally:
-            talk.close()
+        reader = _Expect(re.compile(cfg.expect.encode())) if cfg.expect else None
+        talk = await converse(cfg.host, cfg.port, phases, tls_context(cfg.verify_tls,
+                              cfg.ca_file) if cfg.tls else None,
+                              send=cfg.send.encode() if cfg.send else b"", reader=reader)
+        values.update(certificate_values(talk))
     except (OSError, TimeoutError) as exc:
         return failed(error_kind_of(exc), describe(exc), time.perf_counter() - started, phases)
-    if not matched:
+    if reader is not None and not reader.matched:
         return ProbeResult(False, time.perf_counter() - started, ErrorKind.BODY_MISMATCH,
-                           f"reply {got[:80]!r} does not match /{cfg.expect}/", phases,
+                           f"reply {reader.got[:80]!r} does not match /{cfg.expect}/", phases,
                            values)
     return ProbeResult(True, time.perf_counter() - started, None, "connected", phases, values)

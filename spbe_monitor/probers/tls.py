@@ -17,7 +17,7 @@ from spbe_monitor.probers.base import (
     failed,
 )
 from spbe_monitor.probers.context import ProbeContext, tls_context
-from spbe_monitor.transport.connect import EXPIRY, certificate_values, open_conversation
+from spbe_monitor.transport.connect import EXPIRY, certificate_values, converse
 
 
 class Config(ProbeSettings):
@@ -33,12 +33,11 @@ async def probe(cfg: Config, ctx: ProbeContext) -> ProbeResult:
     started = time.perf_counter()
     try:
         phases: dict[str, float] = {}
-        talk = await open_conversation(cfg.host, cfg.port, tls_context(True, cfg.ca_file),
-                                       cfg.server_name, phases)
+        talk = await converse(cfg.host, cfg.port, phases, tls_context(True, cfg.ca_file),
+                              cfg.server_name)
     except (OSError, TimeoutError) as exc:
         return failed(error_kind_of(exc), describe(exc), time.perf_counter() - started)
     values = certificate_values(talk)
-    talk.close()
     duration = time.perf_counter() - started
     degraded = None
     message = "certificate valid"

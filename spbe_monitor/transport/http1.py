@@ -8,8 +8,6 @@ from dataclasses import dataclass, field
 
 import httptools
 
-from spbe_monitor.transport.conversation import Conversation
-
 MAX_BODY = 1 << 20  # keep at most 1 MiB of body for matching
 
 
@@ -24,7 +22,8 @@ class Response:
 
 
 class ResponseReader:
-    """Feeds the bytes received to the parser; `done` once the response is complete."""
+    """A conversation's reader: the bytes received into the parser, until the response is
+    complete."""
 
     def __init__(self, head: bool = False) -> None:
         self.head = head  # a HEAD response ends with its headers
@@ -32,13 +31,14 @@ class ResponseReader:
         self.done = False
         self.parser = httptools.HttpResponseParser(self)
 
-    def feed(self, data: bytes) -> None:
+    def feed(self, data: bytes) -> bool:
         if self.response.first_byte is None:
             self.response.first_byte = time.perf_counter()
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserError as exc:
             raise ConnectionError(f"invalid HTTP response: {exc}") from None
+        return self.done
 
     def closed(self) -> None:
         """The peer closed: the end of a body delimited by the close, or too early."""
@@ -68,21 +68,6 @@ class ResponseReader:
         if not self.done:
             self.response.complete = time.perf_counter()
             self.done = True
-
-
-async def exchange(conversation: Conversation, request: bytes, head: bool = False
-                   ) -> tuple[Response, float]:
-    """Send `request`, read the response to its end; with the moment the request went."""
-    reader = ResponseReader(head)
-    sent = time.perf_counter()
-    await conversation.send_all(request)
-    while not reader.done:
-        data = await conversation.receive()
-        if not data:
-            reader.closed()
-            break
-        reader.feed(data)
-    return reader.response, sent
 
 
 def build_request(method: str, target: str, host: str, headers: dict[str, str],
