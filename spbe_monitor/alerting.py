@@ -99,6 +99,6 @@ def alertmanager_config(config: Config, delivery: Delivery) -> dict[str, Any]:
          "target_matchers": ['alertname=~"SpbeComponentDown|SpbeAvailabilityTargetAtRisk"'],
          "equal": ["service"]},
         {"source_matchers": ['alertname="SpbeMonitorNotObserving"'],
-         "target_matchers": ['alertname=~"SpbeServiceDown|SpbeComponentDown"']}]
+         "target_matchers": ['alertname=~"SpbeServiceDown|SpbeComponentDown|SpbeProbeSilent"']}]
     out["receivers"] = receivers
     return out

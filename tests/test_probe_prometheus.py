@@ -149,7 +149,8 @@ def test_a_sample_already_seen_is_not_a_second_observation():
     failed = ProbeResult(False, 0.01, None, "probe_success = 0", observed_at=at)
     assert state.observe(failed, at) is None
     again = ProbeResult(False, 0.01, None, "probe_success = 0", observed_at=at, fresh=False)
-    assert state.observe(again, at) is None and state.health is Health.UNKNOWN
+    assert state.observe(again, at + timedelta(seconds=5)) is None
+    assert state.health is Health.UNKNOWN and state.last_at == at  # what /metrics reports
     later = at + timedelta(seconds=15)
     change = state.observe(ProbeResult(False, 0.01, None, "probe_success = 0",
                                        observed_at=later), later)

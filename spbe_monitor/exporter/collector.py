@@ -85,8 +85,16 @@ class SpbeCollector(Collector):
         degraded = GaugeMetricFamily("spbe_component_degraded",
                                      "1 if the component passes but crosses a threshold",
                                      labels=["probe"])
+        observed = GaugeMetricFamily("spbe_probe_observed_timestamp_seconds",
+                                     "When the newest observation was true: the check's start, "
+                                     "or a Prometheus sample's own time", labels=["probe"])
+        every = GaugeMetricFamily("spbe_probe_interval_seconds", "How often it is checked",
+                                  labels=["probe"])
         for pid, state in mon.components.items():
             kind = mon.config.probes[pid].kind
+            every.add_metric([pid], mon.config.probes[pid].interval.total_seconds())
+            if state.last_at is not None:
+                observed.add_metric([pid], state.last_at.timestamp())
             if state.last is not None:
                 success.add_metric([pid, kind], 1.0 if state.last.ok else 0.0)
                 duration.add_metric([pid, "total"], state.last.duration_s)
@@ -98,7 +106,7 @@ class SpbeCollector(Collector):
             if state.health is not Health.UNKNOWN:
                 up.add_metric([pid], 1.0 if state.health.passing else 0.0)
                 degraded.add_metric([pid], 1.0 if state.health is Health.DEGRADED else 0.0)
-        yield from (success, duration, expiry, up, degraded)
+        yield from (success, duration, expiry, up, degraded, observed, every)
 
     def _services(self, mon: Monitor, view: LedgerView) -> Iterator[Metric]:
         def gauge(name: str, doc: str) -> GaugeMetricFamily:
