@@ -20,13 +20,13 @@ from spbe_monitor.probers.base import ErrorKind, ProbeResult, ProbeSettings
 from spbe_monitor.probers.context import ProbeContext
 
 log = logging.getLogger("spbe.runner")
+OnResult = Callable[[ProbeSettings, ProbeResult, datetime], None]
 EARLY = 0.001  # a check due within this many seconds starts now: a shorter sleep costs more
 
 
 def _ring(alarm: asyncio.Future[None]) -> None:
     if not alarm.done():
         alarm.set_result(None)
-OnResult = Callable[[ProbeSettings, ProbeResult, datetime], None]
 
 
 async def run_once(cfg: ProbeSettings, ctx: ProbeContext) -> ProbeResult:
@@ -84,20 +84,22 @@ class Runner:
                 for pid, p in self.probes.items()]
         heapq.heapify(heap)
         watcher = asyncio.create_task(self._wake_on(stop))
-        while heap and not stop.is_set():
-            due, pid = heap[0]
-            wait = due - self.clock.monotonic()
-            if wait > EARLY:
-                await self._sleep(wait)
-                continue
-            heapq.heapreplace(heap, (due + self.probes[pid].interval.total_seconds(), pid))
-            if pid in self._running:
-                self.stats.skipped += 1
-                continue
-            task = asyncio.create_task(self._check(self.probes[pid], due))
-            self._running[pid] = task
-            task.add_done_callback(partial(self._finished, pid))
-        watcher.cancel()
+        try:
+            while heap and not stop.is_set():
+                due, pid = heap[0]
+                wait = due - self.clock.monotonic()
+                if wait > EARLY:
+                    await self._sleep(wait)
+                    continue
+                heapq.heapreplace(heap, (due + self.probes[pid].interval.total_seconds(), pid))
+                if pid in self._running:
+                    self.stats.skipped += 1
+                    continue
+                task = asyncio.create_task(self._check(self.probes[pid], due))
+                self._running[pid] = task
+                task.add_done_callback(partial(self._finished, pid))
+        finally:  # also when a reload cancels this runner
+            watcher.cancel()
         await self.drain()
 
     async def _sleep(self, seconds: float) -> None:
