@@ -1,12 +1,16 @@
 """A component's own down time and availability (Formulir F section A), against a
 per-second count."""
 
+import random
+from datetime import UTC, datetime, timedelta
 from fractions import Fraction
 
 from hypothesis import given
 from hypothesis import strategies as st
 
 from spbe_monitor.availability.components import component_availability, down_spans
+from spbe_monitor.ledger.records import TransitionRow
+from spbe_monitor.ledger.store import Store
 
 STATES = st.sampled_from(["up", "down", "degraded", "unknown"])
 
@@ -63,3 +67,36 @@ def test_shares_add_up_to_the_formulas_totals(hours, outages, windows, approved)
     assert sum(w.maintenance for w in shares.windows) == figures.maintenance_seconds
     for s in shares.outages:
         assert s.in_period >= s.in_hours == s.overlapped + s.excused + s.counted
+
+
+def test_a_month_reads_only_its_own_changes_and_the_state_before_it(store: Store):
+    """Years of state changes in a real ledger (SQLite and PostgreSQL): the month's down time
+    from the bounded read equals the one from the whole history, ties at one instant
+    included; a service sharing the component's id does not leak in."""
+    rng = random.Random(49)
+    start = datetime(2024, 1, 1, tzinfo=UTC)
+    rows, at = [], start
+    for _ in range(600):
+        at += timedelta(hours=rng.randint(0, 72), seconds=rng.randint(0, 59))
+        for subject in ("web-1", "db-1"):
+            rows.append(TransitionRow("component", subject, at, "up", rng.choice(
+                ["up", "down", "degraded", "unknown"]), "seeded"))
+        rows.append(TransitionRow("service", "web-1", at, "up", "down", "same id, a service"))
+    tie = datetime(2025, 3, 31, 23, 0, tzinfo=UTC)  # two changes in one second: the last holds
+    rows += [TransitionRow("component", "web-1", tie, "up", "down", "flap"),
+             TransitionRow("component", "web-1", tie, "down", "up", "flap")]
+    store.record_transitions(rows)
+    everything: dict[str, list[tuple[int, str]]] = {}
+    for r in store.transitions():
+        if r["subject_type"] == "component":
+            everything.setdefault(r["subject_id"], []).append((int(r["at"].timestamp()),
+                                                                r["new"]))
+    for month in range(1, 13):
+        lo = datetime(2025, month, 1, tzinfo=UTC)
+        hi = lo + timedelta(days=30)
+        bounded = store.state_changes(["web-1", "db-1"], lo, hi)
+        for pid in ("web-1", "db-1"):
+            whole = sorted(everything[pid], key=lambda c: c[0])  # stable: ties keep id order
+            span = (int(lo.timestamp()), int(hi.timestamp()))
+            assert down_spans(bounded[pid], *span) == down_spans(whole, *span)
+            assert len(bounded[pid]) <= 1 + sum(span[0] <= a < span[1] for a, _ in whole)

@@ -103,7 +103,7 @@ def collect(config: Config, store: Store, year: int, month: int, service_ids: li
     for row in store.utilisation_between(host_kinds, before_lo, hi):
         usage[row.probe_id].append(row)
     components = {pid for sid in service_ids for pid in config.services[sid].components}
-    changes = store.state_changes(components, hi)
+    changes = store.state_changes(components, lo, hi)
     observed = store.observed(lo, hi)
     out = []
     for sid in service_ids:
