@@ -44,7 +44,8 @@ def build(n: int, folder: Path) -> tuple[Config, Store]:
             id=sid, name=f"Layanan {i:03d}", provider="Diskominfo", technical_team="Aptika",
             nature="publik", application_basis="khusus", user_scope="regional",
             availability_target=99, operating_hours="24x7", timezone="Asia/Jakarta",
-            classification="esensial", unmonitored="available", components=comps))
+            classification="esensial", unmonitored="available", components=comps,
+            holidays="none"))  # 24x7: what the loader sets for round-the-clock services
     people["199002102015032005"] = Person(nip="199002102015032005", name="Rina Marlina",
                                           position="Pranata Komputer", roles=["pengelola_teknis"],
                                           services=list(services))

@@ -181,6 +181,7 @@ utilisation_hourly = Table(
     Column("max", Float, nullable=False),
     Column("max_at", UTCDateTime, nullable=False),
     Column("p95", Float, nullable=False),
+    Index("ix_utilisation_probe_hour", "probe_id", "hour"),  # a month of every metric
 )
 
 api_tokens = Table(

@@ -56,11 +56,13 @@ class UtilisationRepo(Repo):
 
     def utilisation_between(self, probe_ids: Iterable[str], lo: datetime, hi: datetime
                             ) -> list[UtilisationHour]:
+        """The probes' rows in `[lo, hi)` by probe, metric and hour. Sorted here, not by the
+        database: asked to sort, SQLite walks the primary key (probe, metric, hour) through
+        every hour ever kept instead of the (probe, hour) index's range."""
         q = select(utilisation_hourly).where(
             utilisation_hourly.c.probe_id.in_(list(probe_ids)),
-            utilisation_hourly.c.hour >= lo, utilisation_hourly.c.hour < hi,
-        ).order_by(utilisation_hourly.c.probe_id, utilisation_hourly.c.metric,
-                   utilisation_hourly.c.hour)
+            utilisation_hourly.c.hour >= lo, utilisation_hourly.c.hour < hi)
         with self.engine.connect() as conn:
-            return [UtilisationHour(**r._mapping) for r in conn.execute(q)]
+            rows = [UtilisationHour(**r._mapping) for r in conn.execute(q)]
+        return sorted(rows, key=lambda r: (r.probe_id, r.metric, r.hour))
 

@@ -1,0 +1,110 @@
+"""Does a month cost more to read from a ledger of years than from a new one? The bundled
+reports bench's agency (services with two host components each, a year of outages, the
+month's hourly utilisation), timed on its own, then again after years of history are
+added before it: component state changes every few hours and hourly utilisation of five
+metrics per component. Timed: the month's availability figures (`spbe availability`) and
+Formulir F's inputs (everything the form reads from the ledger; rendering the PDF does not
+depend on the ledger's age and is left out). Medians of 5. Goal: within 20 %.
+
+    .venv/bin/python -m bench.ledger_growth [--services 100] [--years 3]
+
+Retention (issue 14) is not built yet: this measures the reads before it, on SQLite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import insert
+
+from bench.reports import MONTH, YEAR, build
+from spbe_monitor.config.loader import Config
+from spbe_monitor.ledger.sizes import table_sizes
+from spbe_monitor.ledger.store import Store
+from spbe_monitor.ledger.tables import transitions, utilisation_hourly
+from spbe_monitor.monthly import figures_for_month
+from spbe_monitor.reports.inputs import collect
+
+METRICS = ["cpu_percent", "memory_percent", "disk_used_percent", "load1", "net_rx_bytes"]
+
+
+def timed(fn: Callable[[], object], runs: int = 5) -> float:
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def readings(config: Config, store: Store) -> tuple[float, float]:
+    ids = list(config.services)
+    now = datetime(YEAR, MONTH + 1, 2, tzinfo=UTC)
+    return (timed(lambda: figures_for_month(config, store, YEAR, MONTH, ids, now)),
+            timed(lambda: collect(config, store, YEAR, MONTH, ids, now)))
+
+
+def grow(config: Config, store: Store, years: int) -> None:
+    """`years` of history before the measured month, written in batches."""
+    rng = random.Random(11)
+    end = datetime(YEAR, MONTH, 1, tzinfo=UTC) - timedelta(days=40)  # clear of last month,
+    # which Formulir F reads too: both ledgers hold the same rows for what is measured
+    start = end - timedelta(days=365 * years)
+    components = [pid for svc in config.services.values() for pid in svc.components]
+    with store.engine.begin() as conn:
+        for pid in components:
+            at, rows = start, []
+            while at < end:
+                at += timedelta(hours=rng.uniform(1, 12))
+                rows.append(dict(subject_type="component", subject_id=pid, at=at, old="up",
+                                 new=rng.choice(["up", "down", "degraded"]), message="grown"))
+            conn.execute(insert(transitions), rows)
+            hour = start
+            batch = []
+            while hour < end:
+                for metric in METRICS:
+                    level = rng.uniform(10, 90)
+                    batch.append(dict(probe_id=pid, metric=metric, hour=hour, samples=120,
+                                      avg=level, max=level + 5, max_at=hour, p95=level + 3))
+                hour += timedelta(hours=1)
+                if len(batch) >= 50_000:
+                    conn.execute(insert(utilisation_hourly), batch)
+                    batch = []
+            if batch:
+                conn.execute(insert(utilisation_hourly), batch)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else "")
+    parser.add_argument("--services", type=int, default=100)
+    parser.add_argument("--years", type=int, default=3)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        config, store = build(args.services, Path(tmp))
+        fresh = readings(config, store)
+        t0 = time.perf_counter()
+        grow(config, store, args.years)
+        grown_in = time.perf_counter() - t0
+        aged = readings(config, store)
+        size = sum(s.bytes or 0 for s in table_sizes(store.engine))
+        rows = {s.table: s.rows for s in table_sizes(store.engine)}
+        print(f"{args.services} services ({2 * args.services} components), {args.years} years "
+              f"added in {grown_in:.0f} s: {rows['transitions']:,} state changes, "
+              f"{rows['utilisation_hourly']:,} hourly utilisation rows, "
+              f"{size / 1_048_576:,.0f} MiB")
+        for what, a, b in (("availability figures", fresh[0], aged[0]),
+                           ("Formulir F inputs", fresh[1], aged[1])):
+            verdict = "ok" if b <= a * 1.2 else "over 20 %"
+            print(f"  {what:<22} new ledger {a * 1000:7.1f} ms   aged {b * 1000:7.1f} ms "
+                  f"({b / a - 1:+.0%})  {verdict}")
+
+
+if __name__ == "__main__":
+    main()
