@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Select, func, insert, or_, select, update
+from sqlalchemy import Connection, Select, insert, or_, select, update
 
 from spbe_monitor.availability.intervals import Interval
 from spbe_monitor.errors import NotFound
@@ -247,20 +247,17 @@ class OutageRepo(Repo):
         of the past): a month costs the same in a ledger of years as in a new one."""
         t = transitions
         ids = list(subject_ids)
-        older = t.alias("older")
-        latest = select(func.max(t.c.at)).where(
-            t.c.subject_type == "component", t.c.subject_id == older.c.subject_id,
-            t.c.at < lo).scalar_subquery()
-        begin = select(older.c.subject_id, self._epoch_sql(older.c.at), older.c.new).where(
-            older.c.subject_type == "component", older.c.subject_id.in_(ids),
-            older.c.at == latest).order_by(older.c.at, older.c.id)
         during = select(t.c.subject_id, self._epoch_sql(t.c.at), t.c.new).where(
             t.c.subject_type == "component", t.c.subject_id.in_(ids), t.c.at >= lo,
             t.c.at < hi).order_by(t.c.at, t.c.id)
         out: dict[str, list[tuple[int, str]]] = defaultdict(list)
         with self.engine.connect() as conn:
-            for sid, at, new in conn.execute(begin):  # ties at that instant: the last wins
-                out[sid][:] = [(at, new)]
+            for sid in ids:  # one index seek each, back from `lo` (a join scans all history)
+                last = conn.execute(select(self._epoch_sql(t.c.at), t.c.new).where(
+                    t.c.subject_id == sid, t.c.subject_type == "component", t.c.at < lo,
+                ).order_by(t.c.at.desc(), t.c.id.desc()).limit(1)).first()
+                if last is not None:
+                    out[sid].append((last[0], last[1]))
             for sid, at, new in conn.execute(during):
                 out[sid].append((at, new))
         return out
