@@ -2,7 +2,9 @@
 
 Start: take the ledger's lock (one daemon per ledger), replay writes an earlier run left in
 the spool, close outages it left open (at its last observation, flagged), open a heartbeat
-session, start the durable writer, the probe runner and the HTTP server.
+session, start the durable writer, the probe runner and the HTTP server. In a cluster
+(`cluster.enabled`, PostgreSQL) the lock is shared, the daemon joins the membership and
+evaluates only the units it is given; jobs that run once run on the leader.
 SIGHUP: reload the config; swap only if it is valid and needs no restart. SIGTERM: stop
 starting probes, let in-flight ones finish briefly, flush, write the shutdown mark.
 """
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import gc
 import logging
 import signal
@@ -29,6 +32,7 @@ from spbe_monitor import __version__
 from spbe_monitor.api.common import errors
 from spbe_monitor.api.routes import add_api
 from spbe_monitor.clock import Clock
+from spbe_monitor.cluster.member import ClusterMember
 from spbe_monitor.config.loader import Config
 from spbe_monitor.config.quick import LEDGER_HEADER, ledger_fingerprint
 from spbe_monitor.errors import ConfigError, Refused, SpbeError, first_line
@@ -45,7 +49,7 @@ from spbe_monitor.ledger.writes import Beat
 from spbe_monitor.monitor.engine import Monitor
 from spbe_monitor.monitor.runner import Runner
 from spbe_monitor.probers.context import ProbeContext
-from spbe_monitor.reports.jobs import month_end
+from spbe_monitor.reports.jobs import month_end, month_end_missed
 from spbe_monitor.status import snapshot
 
 log = logging.getLogger("spbe.app")
@@ -94,10 +98,12 @@ class App:
         self._stop = asyncio.Event()
         self._session: int | None = None
         self.writer = DurableWriter(store.engine, Spool(config.spool_path), clock.now)
-        self.lock = LedgerLock(store.engine, Holder.me())
+        self.cluster = ClusterMember(config, self.writer, self.assign) \
+            if config.settings.cluster.enabled else None
+        self.lock = LedgerLock(store.engine, Holder.me(), shared=self.cluster is not None)
         self.failure: SpbeError | None = None  # why the daemon stopped itself
         self.ctx = ProbeContext()
-        self.monitor = Monitor(config, self.writer.submit, clock)
+        self.monitor = Monitor(self.evaluated(config), self.writer.submit, clock)
         self.runner: Runner | None = None
         self._runner_task: asyncio.Task[None] | None = None
         self.last_reload_ok: bool | None = None
@@ -108,7 +114,36 @@ class App:
         self.registry.register(SpbeCollector(
             lambda: self.monitor, lambda: self.view,
             lambda: DaemonFacts(self.runner, self.last_reload_ok, self.loaded_at,
-                                self.writer.health())))
+                                self.writer.health(), self.config, self.leads(),
+                                self.cluster.view if self.cluster else None)))
+
+    def leads(self) -> bool:
+        """Jobs that must run once run here: always alone, in a cluster on the leader."""
+        return self.cluster is None or self.cluster.leadership.leading
+
+    def evaluated(self, config: Config) -> Config:
+        """The part of the config this daemon probes and judges: all of it alone, in a
+        cluster the units it holds."""
+        if self.cluster is None:
+            return config
+        held = [u for k, u in self.cluster.units.items() if k in self.cluster.view.held]
+        services = {s for u in held for s in u.services}
+        probes = {p for u in held for p in u.probes}
+        return dataclasses.replace(
+            config, services={k: v for k, v in config.services.items() if k in services},
+            probes={k: v for k, v in config.probes.items() if k in probes})
+
+    async def assign(self, held: frozenset[str]) -> None:
+        """The cluster gave this member another set of units: probe and judge those."""
+        assert self.cluster is not None
+        self.cluster.view.held = held
+        await self._stop_runner(grace=1.0)
+        self.monitor = Monitor(self.evaluated(self.config), self.writer.submit, self.clock,
+                               previous=self.monitor,
+                               gone="handed over to another cluster member")
+        self.monitor.flush_transitions()  # before the release that follows
+        if not self._stop.is_set():
+            self._start_runner()
 
     def drive_run(self, run_id: int) -> None:
         """Drive a DRP run from this daemon (started or resumed in the Konsol)."""
@@ -166,13 +201,14 @@ class App:
                              self.config.settings.max_concurrency)
         self._runner_task = asyncio.create_task(self.runner.run(self._stop))
 
-    async def _stop_runner(self) -> None:
+    async def _stop_runner(self, grace: float = 5.0) -> None:
         if self._runner_task is None or self.runner is None:
             return
         self._runner_task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await self._runner_task
-        await self.runner.drain()
+        await self.runner.drain(grace)
+        self._runner_task = None
         gc.unfreeze()  # what the next config replaces is collectable again
 
     async def reload(self) -> None:
@@ -192,7 +228,10 @@ class App:
                       "%s", ", ".join(changed))
             return
         await self._stop_runner()
-        self.monitor = Monitor(new, self.writer.submit, self.clock, previous=self.monitor)
+        if self.cluster is not None:
+            self.cluster.use(new)
+        self.monitor = Monitor(self.evaluated(new), self.writer.submit, self.clock,
+                               previous=self.monitor)
         self.config = new
         self._start_runner()
         self.last_reload_ok = True
@@ -221,7 +260,7 @@ class App:
         while not self._stop.is_set():
             try:
                 self.view = await asyncio.to_thread(read_view, self.config, self.store,
-                                                    self.clock)
+                                                    self.clock) if self.leads() else LedgerView()
             except Exception as exc:
                 if self.clock.monotonic() - complained >= 60:
                     complained = self.clock.monotonic()
@@ -239,6 +278,8 @@ class App:
         scheduler = AsyncIOScheduler(timezone=self.config.settings.timezone)
 
         async def job() -> None:
+            if not self.leads():
+                return
             try:
                 await asyncio.to_thread(month_end, self.config, self.store, self.clock.now())
             except Exception:
@@ -246,6 +287,8 @@ class App:
             await checkpoint()
 
         async def checkpoint() -> None:
+            if not self.leads():
+                return
             try:
                 await asyncio.to_thread(self.signer().checkpoint, self.store.engine,
                                         self.clock.now())
@@ -290,10 +333,11 @@ class App:
         loop.add_signal_handler(signal.SIGHUP, lambda: tasks.add(
             asyncio.create_task(self.reload())))
         await asyncio.to_thread(self.signer)  # the audit key exists from the first start
-        closed = await asyncio.to_thread(self.store.close_unobserved)
-        if closed:
-            log.warning("closed %d outage(s) left open by the previous run at its last "
-                        "observation: %s", len(closed), closed)
+        if self.cluster is None:  # in a cluster, the reaper closes a dead member's outages
+            closed = await asyncio.to_thread(self.store.close_unobserved)
+            if closed:
+                log.warning("closed %d outage(s) left open by the previous run at its last "
+                            "observation: %s", len(closed), closed)
         instance = f"{socket.gethostname()}:{server.port}"
         self._session = await asyncio.to_thread(self.store.open_session, instance,
                                                 self.clock.now())
@@ -302,20 +346,41 @@ class App:
         scheduler = self.month_end_scheduler()
         scheduler.start()
         self._start_runner()
+        if self.cluster is not None:
+            await self.cluster.join(self._session)
+            self.cluster.on_leading = lambda: tasks.add(asyncio.create_task(
+                self._missed_month_end()))
+            tasks.add(asyncio.create_task(self.cluster.run(self._stop)))
         log.info("listening on http://%s:%d, %d probes, ledger session %d", server.listen,
                  server.port, len(self.config.probes), self._session)
         try:
             await self._heartbeat()
         finally:
             scheduler.shutdown(wait=False)
+            await asyncio.gather(*tasks, return_exceptions=True)
             await self._stop_runner()
             await viewer
+            if self.cluster is not None:
+                await self.cluster.leave()
             self.monitor.flush()
             self.writer.submit(Beat(self._session, self.clock.now()))
             self.writer.close()
             await writer
             await runner.cleanup()
             await self._shutdown_mark(self._session)
+            if self.cluster is not None:
+                await asyncio.to_thread(self.cluster.left)
+
+    async def _missed_month_end(self) -> None:
+        """A new leader files what a lost one may have missed (the job is idempotent)."""
+        try:
+            missed = await asyncio.to_thread(month_end_missed, self.config, self.store,
+                                             self.clock.now())
+            if missed and self.leads():
+                log.warning("month-end reports not filed yet: filing them now")
+                await asyncio.to_thread(month_end, self.config, self.store, self.clock.now())
+        except Exception:
+            log.exception("month-end reports failed; rerun `spbe report formulir-f`")
 
     async def _shutdown_mark(self, session: int) -> None:
         """The shutdown mark and the outages closed at it, only once every write before it
@@ -326,7 +391,8 @@ class App:
             return
         try:
             await asyncio.to_thread(self.store.close_session, session, self.clock.now())
-            await asyncio.to_thread(self.store.close_unobserved)
+            if self.cluster is None:  # a member closed its own when it handed them over
+                await asyncio.to_thread(self.store.close_unobserved)
         except Exception as exc:
             log.error("could not write the shutdown mark: %s", first_line(exc))
             return

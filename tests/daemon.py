@@ -63,10 +63,21 @@ playbooks: playbooks
 heartbeat_interval: 1s
 server: {{listen: 127.0.0.1, port: {port}}}
 """)
-    (folder / "services.yaml").write_text(f"""\
-services:
-  - id: target
-    name: Layanan Uji
+    (folder / "services.yaml").write_text("services:\n" + service_yaml("target", "Layanan Uji",
+                                                                       components))
+    (folder / "people.yaml").write_text(f"""\
+people:
+  - {{nip: "{TEKNIS}", name: Rina Marlina, position: Pranata Komputer,
+     roles: [pengelola_teknis], services: [target]}}
+""")
+    return folder / "spbe.yaml"
+
+
+def service_yaml(sid: str, name: str, components: list[str]) -> str:
+    """One entry of services.yaml: a 24x7 administrative service of one agency."""
+    return f"""\
+  - id: {sid}
+    name: {name}
     provider: Diskominfo
     technical_team: Aptika
     nature: administrasi_pemerintahan
@@ -74,13 +85,7 @@ services:
     user_scope: instansi
     operating_hours: 24x7
     components: {json.dumps(components)}
-""")
-    (folder / "people.yaml").write_text(f"""\
-people:
-  - {{nip: "{TEKNIS}", name: Rina Marlina, position: Pranata Komputer,
-     roles: [pengelola_teknis], services: [target]}}
-""")
-    return folder / "spbe.yaml"
+"""
 
 
 STARTED: list[subprocess.Popen[bytes]] = []  # killed after each test if still running

@@ -195,15 +195,21 @@ def load_config(path: Path | None = None) -> Config:
         for j, sid in enumerate(special.services or []):
             if services_file and sid not in services:
                 errors.at(doc, ("special_hours", i, "services", j), f"unknown service {sid!r}")
+    env_url = os.environ.get("SPBE_DATABASE_URL")
+    database_url = env_url or resolve_database_url(settings.database, base)
+    if settings.cluster.enabled and not database_url.startswith("postgresql"):
+        errors.at(doc, ("cluster", "enabled"), "a cluster needs a PostgreSQL ledger (the "
+                  "members coordinate through it); this ledger is "
+                  f"{database_url.split(':', 1)[0]}: set `database:` to a postgresql:// URL "
+                  "or turn the cluster off")
     if errors.items:
         raise ConfigError(errors.items)
-    env_url = os.environ.get("SPBE_DATABASE_URL")
     return Config(
         path=path,
         settings=settings,
         services=services,
         people=people,
-        database_url=env_url or resolve_database_url(settings.database, base),
+        database_url=database_url,
         probes_dir=probes_dir,
         playbooks_dir=playbooks_dir,
         warnings=tuple(warnings),

@@ -117,6 +117,23 @@ class Konsol(Strict):
     public_status: bool = False
 
 
+def _lease(value: timedelta) -> timedelta:
+    if not timedelta(seconds=1) <= value <= timedelta(minutes=10):
+        raise ValueError("a lease between 1s and 10m")
+    return value
+
+
+class Cluster(Strict):
+    """Several daemons on one PostgreSQL ledger (docs/scale-out.md)."""
+
+    enabled: bool = False
+    # a member whose lease runs out is declared dead; its services move within two leases
+    lease: Annotated[Duration, AfterValidator(_lease)] = timedelta(seconds=10)
+    # unique per daemon; default "<host>:<port>"
+    member: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$",
+                                             max_length=128)] | None = None
+
+
 class Settings(Strict):
     """config/spbe.yaml: daemon settings; paths are relative to this file's folder."""
 
@@ -142,6 +159,7 @@ class Settings(Strict):
     reports: Reports = Reports()
     maintenance: Maintenance = Maintenance()
     konsol: Konsol = Konsol()
+    cluster: Cluster = Cluster()
     calendar: CalendarSettings = CalendarSettings()  # local holidays, decree files
     special_hours: list[SpecialHours] = []  # e.g. Ramadan office hours
 

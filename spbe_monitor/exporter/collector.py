@@ -21,6 +21,8 @@ from prometheus_client.metrics_core import Metric as RawMetric
 from prometheus_client.registry import Collector
 
 from spbe_monitor import __version__
+from spbe_monitor.cluster.member import ClusterView
+from spbe_monitor.config.loader import Config
 from spbe_monitor.exporter.ledger_view import LedgerView
 from spbe_monitor.ledger.durable import WriterHealth
 from spbe_monitor.monitor.engine import Monitor
@@ -56,6 +58,9 @@ class DaemonFacts:
     reload_ok: bool | None
     reload_at: float | None
     ledger: WriterHealth | None = None
+    config: Config | None = None  # every service, where the monitor has its own only
+    leads: bool = True  # alone, or the cluster's leader: the ledger figures are ours
+    cluster: ClusterView | None = None
 
 
 class SpbeCollector(Collector):
@@ -66,10 +71,13 @@ class SpbeCollector(Collector):
     def collect(self) -> Iterator[Metric]:
         mon, view, facts = self._monitor(), self._view(), self._facts()
         yield from self._probes(mon)
-        yield from self._services(mon, view)
+        yield from self._services(mon, view, facts)
         yield from self._hosts(mon)
-        yield from self._drp(mon, view)
+        if facts.leads:
+            yield from self._drp(facts.config or mon.config, view)
         yield from self._daemon(facts)
+        if facts.cluster is not None:
+            yield from self._cluster(facts.cluster)
 
     def _probes(self, mon: Monitor) -> Iterator[Metric]:
         success = GaugeMetricFamily("spbe_probe_success", "1 if the last check passed",
@@ -108,7 +116,10 @@ class SpbeCollector(Collector):
                 degraded.add_metric([pid], 1.0 if state.health is Health.DEGRADED else 0.0)
         yield from (success, duration, expiry, up, degraded, observed, every)
 
-    def _services(self, mon: Monitor, view: LedgerView) -> Iterator[Metric]:
+    def _services(self, mon: Monitor, view: LedgerView, facts: DaemonFacts
+                  ) -> Iterator[Metric]:
+        """Health of the services this daemon judges; the configured and ledger figures
+        of every service from the daemon that leads (in a cluster, once)."""
         def gauge(name: str, doc: str) -> GaugeMetricFamily:
             return GaugeMetricFamily(name, doc, labels=["service"])
 
@@ -143,11 +154,12 @@ class SpbeCollector(Collector):
         member = GaugeMetricFamily("spbe_service_component",
                                    "1 for each component a service needs (for joins)",
                                    labels=["service", "probe"])
-        for sid, svc in mon.config.services.items():
-            st = mon.services.get(sid)
-            if st is not None and st.health is not Health.UNKNOWN:
+        for sid, st in mon.services.items():
+            if st.health is not Health.UNKNOWN:
                 up.add_metric([sid], 1.0 if st.health.passing else 0.0)
                 degraded.add_metric([sid], 1.0 if st.health is Health.DEGRADED else 0.0)
+        every = (facts.config or mon.config).services if facts.leads else {}
+        for sid, svc in every.items():
             maint.add_metric([sid], 1.0 if sid in view.in_maintenance else 0.0)
             for pid in svc.components:
                 member.add_metric([sid, pid], 1.0)
@@ -205,7 +217,7 @@ class SpbeCollector(Collector):
                 fam.add_metric([pid, suffix] if label else [pid], value * scale)
         yield from families.values()
 
-    def _drp(self, mon: Monitor, view: LedgerView) -> Iterator[Metric]:
+    def _drp(self, config: Config, view: LedgerView) -> Iterator[Metric]:
         last = GaugeMetricFamily("spbe_drp_last_drill_timestamp_seconds",
                                  "When the last completed DRP drill covering the service ended "
                                  "(0: never drilled)", labels=["service"])
@@ -214,7 +226,7 @@ class SpbeCollector(Collector):
                                 labels=["service"])
         rpo = GaugeMetricFamily("spbe_drp_rpo_achieved_seconds",
                                 "RPO achieved in the last drill", labels=["service"])
-        for sid, svc in sorted(mon.config.services.items()):
+        for sid, svc in sorted(config.services.items()):
             if svc.drp_playbook and sid not in view.drp.last_drill:
                 last.add_metric([sid], 0.0)
         for sid, d in sorted(view.drp.last_drill.items()):
@@ -277,3 +289,20 @@ class SpbeCollector(Collector):
             lag.add_sample("spbe_scheduling_lag_seconds_count", {}, float(len(window)))
             lag.add_sample("spbe_scheduling_lag_seconds_sum", {}, float(sum(window)))
             yield lag
+
+    def _cluster(self, view: ClusterView) -> Iterator[Metric]:
+        live = GaugeMetricFamily("spbe_cluster_member_up", "1 while a cluster member's "
+                                 "lease is current, 0 once it ran out or it left",
+                                 labels=["member"])
+        units = GaugeMetricFamily("spbe_cluster_member_units",
+                                  "Units (services with their probes) a member evaluates",
+                                  labels=["member"])
+        for m in view.members:
+            alive = view.now is not None and m.alive(view.now)
+            live.add_metric([m.member], 1.0 if alive else 0.0)
+            units.add_metric([m.member], float(m.units if alive else 0))
+        yield live
+        yield units
+        yield GaugeMetricFamily("spbe_cluster_leader", "1 on the member that leads the "
+                                "cluster (runs the month-end and retention jobs)",
+                                value=1.0 if view.leading else 0.0)

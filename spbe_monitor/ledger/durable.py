@@ -33,6 +33,7 @@ RETRY_SECONDS = 1.0
 COMPLAIN_EVERY = 60.0  # seconds between repeated log lines about the same fault
 
 Entry = tuple[str | None, Write]  # (idempotency key once spooled, the write)
+Fence = Callable[[Connection, Sequence[Write]], list[Write]]
 
 
 def is_transient(exc: BaseException) -> bool:
@@ -67,11 +68,27 @@ class DurableWriter:
         self.reason: str | None = "writes left in the spool by an earlier run" \
             if spool.count else None
         self._complained: dict[str, float] = {}
+        self.fence: Fence | None = None  # a cluster member's: drops writes for lost units
+        self._submitted = 0
+        self._settled = 0
+        self._progress = asyncio.Event()
 
     # --- the engine's side --------------------------------------------------------------
 
     def submit(self, write: Write) -> None:
+        self._submitted += 1
         self._queue.put_nowait(write)
+
+    async def settle(self) -> None:
+        """Until everything submitted so far is in the ledger or the spool."""
+        target = self._submitted
+        while self._settled < target and not self._closed:
+            self._progress.clear()
+            await self._progress.wait()
+
+    def _done(self, n: int) -> None:
+        self._settled += n
+        self._progress.set()
 
     def close(self) -> None:
         self._queue.put_nowait(None)
@@ -93,6 +110,7 @@ class DurableWriter:
                 due = time.monotonic() >= self._next_try  # at most once per RETRY_SECONDS
                 if due and not await asyncio.to_thread(self.replay):
                     self._next_try = time.monotonic() + RETRY_SECONDS
+                self._done(len(batch))
                 continue
             if not batch:
                 continue
@@ -102,6 +120,8 @@ class DurableWriter:
                 self._refused(exc)
                 self._held.extend((uuid.uuid4().hex, w) for w in batch)
                 await asyncio.to_thread(self._spool_held)
+            self._done(len(batch))
+        self._progress.set()
 
     async def _next_batch(self) -> list[Write]:
         """What is queued (up to BATCH); while degraded, at least every RETRY_SECONDS."""
@@ -150,6 +170,8 @@ class DurableWriter:
             done = set(conn.execute(select(applied_writes.c.key).where(
                 applied_writes.c.key.in_(keys))).scalars())
         todo = [w for k, w in entries if k is None or k not in done]
+        if self.fence is not None:
+            todo = self.fence(conn, todo)
         for write in coalesce(todo):
             write.apply(conn)
         fresh = [k for k in keys if k not in done]

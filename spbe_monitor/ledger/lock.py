@@ -1,4 +1,6 @@
-"""One daemon per ledger: a second `spbe run` is refused, naming the holder.
+"""One daemon per ledger: a second `spbe run` is refused, naming the holder. (Members of a
+cluster hold the PostgreSQL lock shared: among themselves they coordinate by leases, and a
+daemon outside the cluster is refused as before.)
 
 SQLite: an exclusive `flock` on `<database>.lock` (the holder written inside). PostgreSQL:
 a session advisory lock (local to the database) on a connection kept for the purpose, the
@@ -52,18 +54,29 @@ class Holder:
             return None
 
 
-def _refused(ledger: str, holder: Holder | None) -> Refused:
+def _refused(ledger: str, holder: Holder | None, hint: str = "") -> Refused:
     who = holder.describe() if holder else "holder unknown"
     return Refused(f"the ledger {ledger} is already used by a running daemon ({who}); "
-                   "one daemon per ledger")
+                   f"one daemon per ledger{hint}")
+
+
+def discard(conn: Connection | None) -> None:
+    """Give up a lock's connection that failed: never back to the pool."""
+    if conn is not None:
+        try:
+            conn.invalidate()
+            conn.close()
+        except Exception:  # the connection is dead already
+            pass
 
 
 class LedgerLock:
     """Held from `acquire` until `release` or the process ends."""
 
-    def __init__(self, engine: Engine, holder: Holder) -> None:
+    def __init__(self, engine: Engine, holder: Holder, shared: bool = False) -> None:
         self.engine = engine
         self.holder = holder
+        self.shared = shared
         self._file: IO[str] | None = None
         self._conn: Connection | None = None
 
@@ -109,7 +122,8 @@ class LedgerLock:
         try:
             conn.execute(text("SELECT set_config('application_name', :v, false)"),
                          {"v": self.holder.as_text()})
-            got = conn.execute(select(text(f"pg_try_advisory_lock({LOCK_KEY})"))).scalar()
+            how = "pg_try_advisory_lock_shared" if self.shared else "pg_try_advisory_lock"
+            got = conn.execute(select(text(f"{how}({LOCK_KEY})"))).scalar()
             conn.commit()
             if not got:
                 names = conn.execute(text(
@@ -120,7 +134,8 @@ class LedgerLock:
                 conn.close()
                 holder = next((h for n in names if (h := Holder.from_text(n or ""))), None)
                 db = make_url(str(self.engine.url)).database or "?"
-                raise _refused(f"postgresql database {db}", holder)
+                raise _refused(f"postgresql database {db}", holder,
+                               ", or a cluster (cluster.enabled) on every daemon using it")
         except Exception:
             if not conn.closed:
                 conn.close()
@@ -148,12 +163,7 @@ class LedgerLock:
         return True
 
     def _drop_conn(self) -> None:
-        if self._conn is not None:
-            try:
-                self._conn.invalidate()
-                self._conn.close()
-            except Exception:  # the connection is dead already
-                pass
+        discard(self._conn)
         self._conn = None
 
     def release(self) -> None:
@@ -163,7 +173,8 @@ class LedgerLock:
             self._file = None
         if self._conn is not None and not self._conn.closed:
             try:
-                self._conn.execute(select(text(f"pg_advisory_unlock({LOCK_KEY})")))
+                how = "pg_advisory_unlock_shared" if self.shared else "pg_advisory_unlock"
+                self._conn.execute(select(text(f"{how}({LOCK_KEY})")))
                 self._conn.commit()
             finally:
                 self._conn.close()

@@ -358,3 +358,29 @@ drp_journal = Table(
     Column("detail", Text, nullable=True),
     Index("ix_drp_journal_run", "run_id", "id"),
 )
+
+cluster_members = Table(  # daemons sharing a PostgreSQL ledger; leases in the database's clock
+    "cluster_members",
+    metadata,
+    Column("member", String(128), primary_key=True),
+    Column("epoch", Integer, nullable=False),  # the fencing token: raised at every (re)join
+    Column("state", String(8), nullable=False),  # live | left | gone (reaped)
+    Column("url", String(255), nullable=False),
+    Column("host", String(128), nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("session_id", Integer, nullable=True),  # its heartbeat session
+    Column("config_digest", String(16), nullable=False),
+    Column("joined_at", UTCDateTime, nullable=False),
+    Column("renewed_at", UTCDateTime, nullable=False),
+    Column("lease_until", UTCDateTime, nullable=False),
+)
+
+cluster_claims = Table(  # which member evaluates a unit; writes for it check this row
+    "cluster_claims",
+    metadata,
+    Column("unit", String(128), primary_key=True),
+    Column("member", String(128), nullable=False),
+    Column("epoch", Integer, nullable=False),
+    Column("since", UTCDateTime, nullable=False),
+    Index("ix_cluster_claims_member", "member"),
+)

@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 from pydantic import Field, TypeAdapter
 from sqlalchemy import Connection
 
+from spbe_monitor.ledger.membership import release
 from spbe_monitor.ledger.outages import close_outage, open_outage, record_transitions
 from spbe_monitor.ledger.records import TransitionRow, UtilisationHour
 from spbe_monitor.ledger.sessions import beat
@@ -78,7 +79,20 @@ class Utilisation:
         merge_utilisation(conn, self.rows)
 
 
-Write = Annotated[OpenOutage | CloseOutage | Transitions | Beat | Utilisation,
+@dataclass(frozen=True)
+class ReleaseUnits:
+    """A cluster member hands units over: after everything it wrote for them."""
+
+    member: str
+    epoch: int
+    units: tuple[str, ...]
+    kind: Literal["release_units"] = "release_units"
+
+    def apply(self, conn: Connection) -> None:
+        release(conn, self.member, self.epoch, self.units)
+
+
+Write = Annotated[OpenOutage | CloseOutage | Transitions | Beat | Utilisation | ReleaseUnits,
                   Field(discriminator="kind")]
 _ADAPTER: TypeAdapter[Write] = TypeAdapter(Write)
 

@@ -31,8 +31,10 @@ Submit = Callable[[Write], None]
 
 class Monitor:
     def __init__(self, config: Config, submit: Submit, clock: Clock,
-                 previous: Monitor | None = None) -> None:
+                 previous: Monitor | None = None,
+                 gone: str = "removed from configuration") -> None:
         self.config = config
+        self._gone = gone  # why a service of `previous` is not here any more
         self.submit = submit
         self.clock = clock
         self.rollup: HourlyRollup = previous.rollup if previous else HourlyRollup()
@@ -60,6 +62,10 @@ class Monitor:
         for pid, state in previous.components.items():
             if pid in self.components and previous.config.probes[pid] == self.config.probes[pid]:
                 self.components[pid] = state
+            elif state.health is not Health.UNKNOWN:  # judged afresh from here
+                self._pending.append(TransitionRow(
+                    "component", pid, now, state.health.value, Health.UNKNOWN.value,
+                    self._gone if pid not in self.components else "probe settings changed"))
         for sid, svc in previous.services.items():
             new = self.services.get(sid)
             if new is None:
@@ -79,11 +85,11 @@ class Monitor:
 
     def _removed(self, svc: Service, state: ServiceState, now: datetime) -> None:
         if state.health in IMPACT:
-            log.warning("service %s removed by a reload while %s: its outage closes now",
-                        svc.id, state.health)
+            log.warning("service %s %s while %s: its outage closes now", svc.id, self._gone,
+                        state.health)
             self.submit(CloseOutage(svc.id, now, unobserved=True))
         self._pending.append(TransitionRow("service", svc.id, now, state.health.value,
-                                           Health.UNKNOWN.value, "removed from configuration"))
+                                           Health.UNKNOWN.value, self._gone))
 
     def on_result(self, cfg: ProbeSettings, result: ProbeResult, at: datetime) -> None:
         if cfg.kind in UTILISATION_KINDS and result.values:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import smtplib
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -94,11 +94,33 @@ def deliver(config: Config, service_id: str, period: str, files: list[Written]) 
     return len(to)
 
 
+def previous_month(config: Config, now: datetime) -> tuple[int, int]:
+    local = now.astimezone(ZoneInfo(config.settings.timezone))
+    return (local.year - 1, 12) if local.month == 1 else (local.year, local.month - 1)
+
+
+def month_end_missed(config: Config, store: Store, now: datetime) -> bool:
+    """The month-end job should have run and did not: past the 1st 00:05, the ledger was
+    observing as the month ended, and a service has no Formulir F for it. (A new cluster
+    leader asks, so a leader lost at 00:05 does not lose the month's reports.)"""
+    zone = ZoneInfo(config.settings.timezone)
+    local = now.astimezone(zone)
+    due = datetime(local.year, local.month, 1, 0, 5, tzinfo=zone)
+    if now < due or not config.services:
+        return False
+    year, month = previous_month(config, now)
+    end = datetime(local.year, local.month, 1, tzinfo=zone)
+    if not store.observed(end - timedelta(minutes=1), end):
+        return False
+    filed = {r["subject"] for r in store.reports(KIND_F, f"{year:04d}-{month:02d}")
+             if not r["partial"]}
+    return bool(set(config.services) - filed)
+
+
 def month_end(config: Config, store: Store, now: datetime) -> None:
     """The 1st at 00:05: Formulir F of the month just ended, for every service; rerunning
     writes identical files or nothing, and mails only what was newly filed."""
-    local = now.astimezone(ZoneInfo(config.settings.timezone))
-    year, month = (local.year - 1, 12) if local.month == 1 else (local.year, local.month - 1)
+    year, month = previous_month(config, now)
     ids = list(config.services)
     filed = formulir_f_reports(config, store, year, month, ids, ("json", "html", "pdf"),
                                config.reports_dir, now)

@@ -1,0 +1,1 @@
+"""Several daemons on one PostgreSQL ledger: membership leases, assignment, fencing."""
