@@ -197,8 +197,8 @@ class App:
         # more HTTPS checks per CPU-second in bench/probe_throughput.py).
         gc.collect()
         gc.freeze()
-        self.runner = Runner(self.config.probes, self.monitor.on_result, self.clock, self.ctx,
-                             self.config.settings.max_concurrency)
+        self.runner = Runner(self.monitor.config.probes, self.monitor.on_result, self.clock,
+                             self.ctx, self.config.settings.max_concurrency)
         self._runner_task = asyncio.create_task(self.runner.run(self._stop))
 
     async def _stop_runner(self, grace: float = 5.0) -> None:

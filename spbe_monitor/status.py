@@ -40,6 +40,7 @@ def snapshot(monitor: Monitor, runner: Runner | None, now: datetime,
     stats = runner.stats if runner else None
     late = sorted(stats.lateness[-10_000:]) if stats else []
     scheduler = {
+        "probes": len(runner.probes) if runner else 0,  # in a cluster: this member's share
         "checks": stats.checks if stats else 0,
         "skipped": stats.skipped if stats else 0,
         "lateness_p50_seconds": late[len(late) // 2] if late else None,

@@ -8,11 +8,14 @@ import json
 import signal
 import subprocess
 import time
+import urllib.request
+from collections import defaultdict
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import insert, select
 
 from spbe_monitor.cluster.units import assignment
@@ -101,6 +104,17 @@ def wait(condition: object, what: str, timeout: float = 30) -> None:
         time.sleep(0.05)
 
 
+def scrape(port: int) -> dict[str, list[dict[str, str]]]:
+    """Each sample's labels (and, for unlabelled ones, its value) by metric name."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
+        text = r.read().decode()
+    out: dict[str, list[dict[str, str]]] = defaultdict(list)
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            out[sample.name].append(dict(sample.labels) or {"value": f"{sample.value:g}"})
+    return out
+
+
 def health(d: Daemon, sid: str) -> str | None:
     st = d.status()
     svc = None if st is None else st["services"].get(sid)
@@ -148,6 +162,22 @@ def test_three_members_share_the_services_and_survive_kill_and_freeze(tmp_path: 
     logs = {n: d.log.read_text() for n, d in members.items()}
     assert sum("month-end reports not filed yet" in text for text in logs.values()) == 1
     leader = next(n for n, text in logs.items() if "month-end reports not filed yet" in text)
+
+    # /metrics: each member its own services' series; the ledger figures from the leader
+    for name, d in members.items():
+        series = scrape(d.port)
+        assert {lbl["service"] for lbl in series["spbe_service_up"]} == {
+            s for s, m in expected.items() if m == name}
+        assert {lbl["probe"] for lbl in series["spbe_probe_success"]} == {
+            f"{s}-http" for s, m in expected.items() if m == name}
+        scheduled = d.status()
+        assert scheduled is not None and scheduled["scheduler"]["probes"] == sum(
+            1 for m in expected.values() if m == name)  # it probes only its own
+        figures = {lbl["service"] for lbl in series.get(
+            "spbe_service_month_committed_seconds", [])}
+        assert figures == (set(SERVICES) if name == leader else set())
+        assert {lbl["member"] for lbl in series["spbe_cluster_member_up"]} == set(MEMBERS)
+        assert series["spbe_cluster_leader"] == [{"value": "1" if name == leader else "0"}]
 
     status = subprocess.run([*SPBE, "--config", str(tmp_path / "m1" / "spbe.yaml"), "cluster",
                              "status", "--json"], capture_output=True, text=True, timeout=60)
