@@ -153,7 +153,8 @@ class App:
             drive(self.config, self.store, self.clock, run_id)
 
     def _routes(self) -> web.Application:
-        app = web.Application(middlewares=[errors], client_max_size=64 * 1024)
+        # 1 MiB: agents push their results in batches
+        app = web.Application(middlewares=[errors], client_max_size=1024 * 1024)
         add_api(app.router, self)
         app.add_subapp("/konsol/", konsol_app(self))
         add_public_status(app.router, self)
@@ -197,8 +198,11 @@ class App:
         # more HTTPS checks per CPU-second in bench/probe_throughput.py).
         gc.collect()
         gc.freeze()
-        self.runner = Runner(self.monitor.config.probes, self.monitor.on_result, self.clock,
-                             self.ctx, self.config.settings.max_concurrency)
+        here = self.config.settings.location  # the rest are probed by agents
+        probes = {pid: p for pid, p in self.monitor.config.probes.items()
+                  if not p.locations or here in p.locations}
+        self.runner = Runner(probes, self.monitor.on_result, self.clock, self.ctx,
+                             self.config.settings.max_concurrency)
         self._runner_task = asyncio.create_task(self.runner.run(self._stop))
 
     async def _stop_runner(self, grace: float = 5.0) -> None:
@@ -248,6 +252,7 @@ class App:
             interval = self.config.settings.heartbeat_interval.total_seconds()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stop.wait(), timeout=min(1.0, interval))
+            self.monitor.tick()
             self.monitor.flush_transitions()
             if not self._stop.is_set() and self.clock.monotonic() >= next_beat:
                 next_beat = self.clock.monotonic() + interval

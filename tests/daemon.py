@@ -92,8 +92,8 @@ STARTED: list[subprocess.Popen[bytes]] = []  # killed after each test if still r
 
 
 class Daemon:
-    def __init__(self, config: Path, port: int) -> None:
-        self.config, self.port = config, port
+    def __init__(self, config: Path, port: int, host: str = "127.0.0.1") -> None:
+        self.config, self.port, self.host = config, port, host
         self.log = config.parent / "daemon.log"
         env = {k: v for k, v in os.environ.items() if k != "SPBE_DATABASE_URL"}
         with open(self.log, "ab") as out:
@@ -104,7 +104,7 @@ class Daemon:
 
     def status(self) -> dict[str, Any] | None:
         try:
-            url = f"http://127.0.0.1:{self.port}/api/v1/status"
+            url = f"http://{self.host}:{self.port}/api/v1/status"
             with urllib.request.urlopen(url, timeout=1) as r:
                 data: dict[str, Any] = json.load(r)
                 return data
@@ -151,12 +151,13 @@ class Ok(BaseHTTPRequestHandler):
 class Target:
     """A loopback HTTP server that can be stopped and started again on the same port."""
 
-    def __init__(self) -> None:
+    def __init__(self, host: str = "127.0.0.1") -> None:
+        self.host = host
         self.port = free_port()
         self.server: ThreadingHTTPServer | None = None
 
     def start(self) -> datetime:
-        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Ok)
+        self.server = ThreadingHTTPServer((self.host, self.port), Ok)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         return datetime.now(UTC)
 

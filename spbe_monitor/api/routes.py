@@ -11,6 +11,7 @@ from aiohttp import web
 
 from spbe_monitor import readings
 from spbe_monitor.api.acts import add_acts
+from spbe_monitor.api.agents import add_agent_routes
 from spbe_monitor.api.common import Host, row_id
 from spbe_monitor.api.openapi import document
 
@@ -62,3 +63,4 @@ def add_api(router: web.UrlDispatcher, host: Host) -> None:
     router.add_get("/api/v1/drp/runs/{run}", drp_run)
     router.add_get("/api/v1/openapi.json", openapi)
     add_acts(router, host)
+    add_agent_routes(router, host)

@@ -178,7 +178,8 @@ def print_table(title: str, columns: list[str], rows: list[list[Any]]) -> None:
 # Which module defines each command: only that one is imported to run it (`--help` and
 # completion import them all). tests/test_cli_through_daemon.py checks it is complete.
 COMMAND_MODULES = {
-    "alert-routes": "alerts", "calendar": "calendar", "cluster": "cluster",
+    "agent": "agent", "alert-routes": "alerts", "calendar": "calendar",
+    "cluster": "cluster",
     **dict.fromkeys(["check-config", "run", "probe", "status", "db", "availability",
                      "classify"], "daemon"),
     "drp": "drp", "downtime": "manual", "maintenance": "manual",

@@ -15,10 +15,11 @@ from spbe_monitor.probers.base import ProbeSettings
 Report = Callable[[Marked, Loc, str], None]
 
 
-def load_inventory(folder: Path, report: Report, report_raw: Callable[[str], None]
-                   ) -> tuple[dict[str, ProbeSettings], set[str]]:
+def load_inventory(folder: Path, report: Report, report_raw: Callable[[str], None],
+                   places: set[str] | None = None) -> tuple[dict[str, ProbeSettings], set[str]]:
     """The valid probes, and every id the inventories name (valid or not), so a service
-    naming an invalid probe is not told the id is unknown as well."""
+    naming an invalid probe is not told the id is unknown as well. `places`: the
+    locations spbe.yaml knows (this daemon's and its agents')."""
     probes: dict[str, ProbeSettings] = {}
     named: set[str] = set()
     where: dict[str, str] = {}
@@ -56,6 +57,8 @@ def load_inventory(folder: Path, report: Report, report_raw: Callable[[str], Non
                 for err in exc.errors():
                     report(doc, (*loc, *err["loc"]), err["msg"].removeprefix("Value error, "))
                 continue
+            if places is not None and not _placed(cfg, doc, loc, places, report):
+                continue
             if cfg.id in probes:
                 report(doc, (*loc, "id"), f"duplicate probe id {cfg.id!r} (first in "
                        f"{where[cfg.id]})")
@@ -63,3 +66,21 @@ def load_inventory(folder: Path, report: Report, report_raw: Callable[[str], Non
             probes[cfg.id] = cfg
             where[cfg.id] = doc.where((*loc, "id"))
     return probes, named
+
+
+def _placed(cfg: ProbeSettings, doc: Marked, loc: Loc, places: set[str], report: Report
+            ) -> bool:
+    ok = True
+    for j, place in enumerate(cfg.locations):
+        if place not in places:
+            report(doc, (*loc, "locations", j), f"unknown location {place!r} (spbe.yaml "
+                   f"knows {', '.join(sorted(places))})")
+            ok = False
+    if len(set(cfg.locations)) != len(cfg.locations):
+        report(doc, (*loc, "locations"), "a location is listed twice")
+        ok = False
+    if cfg.quorum is not None and cfg.quorum > max(1, len(cfg.locations)):
+        report(doc, (*loc, "quorum"), f"quorum {cfg.quorum} but the probe is observed from "
+               f"{max(1, len(cfg.locations))} location(s)")
+        ok = False
+    return ok

@@ -149,7 +149,11 @@ def load_config(path: Path | None = None) -> Config:
     people_file = _validate(PeopleFile, people_doc, errors) if people_doc else None
     playbooks_dir = (base / settings.playbooks).resolve()
     probes_dir = (base / settings.probes).resolve()
-    probes, named = load_inventory(probes_dir, errors.at, errors.items.append)
+    probes, named = load_inventory(probes_dir, errors.at, errors.items.append,
+                                   {settings.location, *settings.locations})
+    if settings.location in settings.locations:
+        errors.at(doc, ("locations", settings.location), "this daemon's own location "
+                  "cannot be an agent's too")
 
     services: dict[str, Service] = {}
     extra: dict[str, tuple[Holiday, ...]] = {}

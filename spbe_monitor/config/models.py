@@ -123,6 +123,17 @@ def _lease(value: timedelta) -> timedelta:
     return value
 
 
+class Location(Strict):
+    """A site an agent (`spbe agent`) probes from."""
+
+    # SHA-256 of the agent's token (`spbe agent token` makes one); the token stays there
+    token_sha256: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+    # judgement of the probes it shares waits this long for its results (an agent cut off
+    # spools them and sends them late): longer than a cut to ride out, shorter than the
+    # delay an outage may be confirmed with
+    silence: Duration = timedelta(minutes=2)
+
+
 class Cluster(Strict):
     """Several daemons on one PostgreSQL ledger (docs/scale-out.md)."""
 
@@ -160,6 +171,8 @@ class Settings(Strict):
     maintenance: Maintenance = Maintenance()
     konsol: Konsol = Konsol()
     cluster: Cluster = Cluster()
+    location: Ident = "pusat"  # where this daemon probes from
+    locations: dict[Ident, Location] = {}  # where its agents probe from
     calendar: CalendarSettings = CalendarSettings()  # local holidays, decree files
     special_hours: list[SpecialHours] = []  # e.g. Ramadan office hours
 

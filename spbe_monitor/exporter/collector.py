@@ -28,6 +28,7 @@ from spbe_monitor.ledger.durable import WriterHealth
 from spbe_monitor.monitor.engine import Monitor
 from spbe_monitor.monitor.runner import Runner
 from spbe_monitor.monitor.state import Health
+from spbe_monitor.monitor.vantage import Vantage
 
 HOST_METRICS = {  # probe value name → (metric, label for the suffix, scale)
     "cpu_used_percent": ("spbe_host_cpu_used_ratio", None, 0.01),
@@ -71,6 +72,7 @@ class SpbeCollector(Collector):
     def collect(self) -> Iterator[Metric]:
         mon, view, facts = self._monitor(), self._view(), self._facts()
         yield from self._probes(mon)
+        yield from self._locations(mon)
         yield from self._services(mon, view, facts)
         yield from self._hosts(mon)
         if facts.leads:
@@ -289,6 +291,29 @@ class SpbeCollector(Collector):
             lag.add_sample("spbe_scheduling_lag_seconds_count", {}, float(len(window)))
             lag.add_sample("spbe_scheduling_lag_seconds_sum", {}, float(sum(window)))
             yield lag
+
+    def _locations(self, mon: Monitor) -> Iterator[Metric]:
+        """Probes judged from several locations: each location's own verdict, and when
+        each location last reported (its silence is an alert, never downtime)."""
+        up = GaugeMetricFamily("spbe_location_up", "1 if the component passes as seen from "
+                               "the location (its own hysteresis; absent while unknown)",
+                               labels=["probe", "location"])
+        heard = GaugeMetricFamily("spbe_location_last_result_timestamp_seconds",
+                                  "Start of the newest check a location reported",
+                                  labels=["location"])
+        newest: dict[str, float] = {}
+        for pid, state in mon.components.items():
+            if not isinstance(state, Vantage):
+                continue
+            for loc, st in state.states.items():
+                if st.health is not Health.UNKNOWN:
+                    up.add_metric([pid, loc], 1.0 if st.health.passing else 0.0)
+            for loc, at in state.heard.items():
+                newest[loc] = max(newest.get(loc, 0.0), at.timestamp())
+        for loc, ts in sorted(newest.items()):
+            heard.add_metric([loc], ts)
+        yield up
+        yield heard
 
     def _cluster(self, view: ClusterView) -> Iterator[Metric]:
         live = GaugeMetricFamily("spbe_cluster_member_up", "1 while a cluster member's "

@@ -31,6 +31,7 @@ def open_outage(
     message: str,
     now: datetime,
     continues: bool = False,
+    seen_from: tuple[str, ...] = (),
 ) -> int | None:
     """Open a probed outage unless one is already open for the service (then None).
 
@@ -62,7 +63,7 @@ def open_outage(
         service_id=service_id, start_at=start, end_at=None, impact=impact,
         priority=priority, source="probe", cause=message, entered_by=None,
         closed_unobserved=False, created_at=now, respond_by=deadlines[0],
-        resolve_by=deadlines[1])).inserted_primary_key
+        resolve_by=deadlines[1], seen_from=",".join(seen_from) or None)).inserted_primary_key
     assert new_id is not None
     seal(conn, outages, outages.c.id == new_id[0], now)
     return int(new_id[0])

@@ -23,6 +23,7 @@ class Outage:
     closed_unobserved: bool
     respond_by: datetime | None = None
     resolve_by: datetime | None = None
+    seen_from: str | None = None  # the locations that saw it down, comma-separated
     # spans inside the outage nobody observed (the daemon was down): never downtime
     gaps: tuple[tuple[datetime, datetime], ...] = ()
 

@@ -67,6 +67,7 @@ outages = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("respond_by", UTCDateTime, nullable=True),  # start + the priority's targets
     Column("resolve_by", UTCDateTime, nullable=True),
+    Column("seen_from", String(255), nullable=True),  # locations that saw it, comma-separated
     Index("ix_outages_service_start", "service_id", "start_at"),
 )
 

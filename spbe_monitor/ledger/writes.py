@@ -30,12 +30,13 @@ class OpenOutage:
     message: str
     created_at: datetime
     continues: bool = False  # first evaluation after a restart: the incident may go on
+    seen_from: tuple[str, ...] = ()  # the locations that saw it down
     kind: Literal["open_outage"] = "open_outage"
 
     def apply(self, conn: Connection) -> None:
         open_outage(conn, self.service_id, self.start, self.impact, self.priority,
                     (self.respond_by, self.resolve_by), self.message, self.created_at,
-                    self.continues)
+                    self.continues, self.seen_from)
 
 
 @dataclass(frozen=True)

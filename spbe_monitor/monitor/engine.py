@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from spbe_monitor.clock import Clock
 from spbe_monitor.config.loader import Config
@@ -20,6 +20,7 @@ from spbe_monitor.ledger.records import TransitionRow
 from spbe_monitor.ledger.writes import CloseOutage, OpenOutage, Transitions, Utilisation, Write
 from spbe_monitor.monitor.rollup import HourlyRollup
 from spbe_monitor.monitor.state import ComponentState, Health, ServiceState, Transition
+from spbe_monitor.monitor.vantage import Vantage
 from spbe_monitor.probers.base import ProbeResult, ProbeSettings
 from spbe_monitor.regulation.priority import TARGETS, Impact, priority
 
@@ -38,10 +39,9 @@ class Monitor:
         self.submit = submit
         self.clock = clock
         self.rollup: HourlyRollup = previous.rollup if previous else HourlyRollup()
-        self.components = {
-            pid: ComponentState(pid, p.failures_to_down, p.successes_to_up)
-            for pid, p in config.probes.items()
-        }
+        self.location = config.settings.location
+        self.components: dict[str, ComponentState | Vantage] = {
+            pid: self._judge(p) for pid, p in config.probes.items()}
         self.services = {
             sid: ServiceState(sid, s.require, list(s.components))
             for sid, s in config.services.items() if s.components
@@ -91,21 +91,62 @@ class Monitor:
         self._pending.append(TransitionRow("service", svc.id, now, state.health.value,
                                            Health.UNKNOWN.value, self._gone))
 
-    def on_result(self, cfg: ProbeSettings, result: ProbeResult, at: datetime) -> None:
-        if cfg.kind in UTILISATION_KINDS and result.values:
+    def _judge(self, p: ProbeSettings) -> ComponentState | Vantage:
+        """One location's hysteresis, or a Vantage when it is probed from elsewhere too."""
+        if not p.locations or p.locations == [self.location]:
+            return ComponentState(p.id, p.failures_to_down, p.successes_to_up)
+        silence = {loc: self.config.settings.locations[loc].silence
+                   if loc in self.config.settings.locations else max(
+                       3 * p.interval, timedelta(seconds=30)) for loc in p.locations}
+        return Vantage(p.id, {loc: ComponentState(p.id, p.failures_to_down,
+                                                  p.successes_to_up) for loc in p.locations},
+                       p.quorum, silence)
+
+    def on_result(self, cfg: ProbeSettings, result: ProbeResult, at: datetime,
+                  location: str | None = None) -> None:
+        """A check's result, from here or (`location`) from an agent."""
+        if cfg.kind in UTILISATION_KINDS and result.values and location is None:
             hours = self.rollup.add(cfg.id, result.values, at)
             if hours:
                 self.submit(Utilisation(tuple(hours)))
         state = self.components.get(cfg.id)
         if state is None:
             return
-        change = state.observe(result, at)
-        if change is None:
+        if isinstance(state, Vantage):
+            for combined in state.offer(location or self.location, result, at,
+                                        self.clock.now()):
+                self._component_changed(combined)
             return
-        log.info("component %s: %s → %s (%s)", cfg.id, change.old, change.new, change.message)
+        if location not in (None, self.location):
+            return
+        change = state.observe(result, at)
+        if change is not None:
+            self._component_changed(change)
+
+    def tick(self) -> None:
+        """Every second: a location fallen silent lets the others' results through."""
+        now = self.clock.now()
+        for state in self.components.values():
+            if isinstance(state, Vantage):
+                for change in state.drain(now):
+                    self._component_changed(change)
+
+    def down_from(self, service_id: str) -> tuple[str, ...]:
+        """The locations that see the service's down components down."""
+        places: set[str] = set()
+        for pid in self.services[service_id].components:
+            state = self.components[pid]
+            if state.health is Health.DOWN:
+                places.update(state.down_from if isinstance(state, Vantage)
+                              else (self.location,))
+        return tuple(sorted(places))
+
+    def _component_changed(self, change: Transition) -> None:
+        cfg_id = change.subject
+        log.info("component %s: %s → %s (%s)", cfg_id, change.old, change.new, change.message)
         self._pending.append(TransitionRow("component", change.subject, change.since,
                                            change.old.value, change.new.value, change.message))
-        for sid in self._services_of.get(cfg.id, []):
+        for sid in self._services_of.get(cfg_id, []):
             svc_change = self.services[sid].evaluate(self.components, change)
             if svc_change is not None:
                 self._service_changed(svc_change)
@@ -125,7 +166,8 @@ class Monitor:
             self.submit(OpenOutage(
                 svc.id, change.since, impact.value, prio.value,
                 change.since + targets.response, change.since + targets.resolution,
-                change.message, self.clock.now(), continues=change.old is Health.UNKNOWN))
+                change.message, self.clock.now(), continues=change.old is Health.UNKNOWN,
+                seen_from=self.down_from(svc.id)))
 
     def flush_transitions(self) -> None:
         """Hand buffered transitions over as one write (called every second): a burst of

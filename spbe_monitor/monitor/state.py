@@ -6,10 +6,11 @@ the streak that confirmed it, and ends at the first passing check of the recover
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import Protocol
 
 from spbe_monitor.probers.base import ProbeResult
 
@@ -23,6 +24,19 @@ class Health(StrEnum):
     @property
     def passing(self) -> bool:
         return self in (Health.UP, Health.DEGRADED)
+
+
+class Judged(Protocol):
+    """What a service's rule reads of a component (one location's, or several's)."""
+
+    @property
+    def probe_id(self) -> str: ...
+
+    @property
+    def health(self) -> Health: ...
+
+    @property
+    def since(self) -> datetime | None: ...
 
 
 @dataclass(frozen=True)
@@ -100,10 +114,10 @@ class ServiceState:
     since: datetime | None = None
     reasons: list[str] = field(default_factory=list)
 
-    def evaluate(self, states: dict[str, ComponentState], trigger: Transition
+    def evaluate(self, states: Mapping[str, Judged], trigger: Transition
                  ) -> Transition | None:
         """Re-derive the service's health after a component transition."""
-        comps: Sequence[ComponentState] = [states[c] for c in self.components]
+        comps: Sequence[Judged] = [states[c] for c in self.components]
         need = needed(self.require, len(comps))
         passing = [c for c in comps if c.health.passing]
         down = [c for c in comps if c.health is Health.DOWN]

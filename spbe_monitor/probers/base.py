@@ -92,6 +92,11 @@ class ProbeSettings(BaseModel):
     failures_to_down: int = Field(default=3, ge=1, le=100)
     successes_to_up: int = Field(default=1, ge=1, le=100)
     labels: dict[str, str] = {}
+    # where it is probed from (spbe.yaml `location` and `locations`); default: here only
+    locations: list[Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$",
+                                         max_length=64)]] = []
+    # how many observing locations must see it down (default: all that observe it)
+    quorum: int | None = Field(default=None, ge=1, le=100)
 
     @field_validator("timeout")
     @classmethod

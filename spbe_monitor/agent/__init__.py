@@ -1,0 +1,1 @@
+"""Probing from another site: `spbe agent` and what it exchanges with the central daemon."""

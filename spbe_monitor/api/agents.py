@@ -1,0 +1,59 @@
+"""The routes agents use: their probes, and their results. An agent authenticates with its
+own token (spbe.yaml `locations.<name>.token_sha256`), never a person's."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from aiohttp import web
+
+from spbe_monitor.agent.protocol import MAX_RESULTS, Observed, location_of, probe_to_json
+from spbe_monitor.api.common import Host
+from spbe_monitor.errors import BadInput
+
+log = logging.getLogger("spbe.agents")
+
+
+def _location(host: Host, request: web.Request) -> str:
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    hashes = {name: loc.token_sha256 for name, loc in host.config.settings.locations.items()}
+    found = location_of(token.strip(), hashes) if scheme.lower() == "bearer" else None
+    if found is None:
+        log.warning("agent refused from %s: no or unknown agent token", request.remote)
+        raise web.HTTPUnauthorized(
+            text=json.dumps({"error": "an agent's token is required (spbe agent token)"}),
+            content_type="application/json")
+    return found
+
+
+def add_agent_routes(router: web.UrlDispatcher, host: Host) -> None:
+    async def probes(request: web.Request) -> web.Response:
+        location = _location(host, request)
+        mine = [probe_to_json(p) for p in host.config.probes.values()
+                if location in p.locations]
+        return web.json_response({"location": location, "probes": mine})
+
+    async def results(request: web.Request) -> web.Response:
+        location = _location(host, request)
+        try:
+            data: Any = await request.json()
+        except ValueError:
+            raise BadInput("the body must be JSON: {\"results\": [...]}") from None
+        if not isinstance(data, dict) or not isinstance(data.get("results"), list):
+            raise BadInput("the body must be {\"results\": [...]}")
+        if len(data["results"]) > MAX_RESULTS:
+            raise BadInput(f"at most {MAX_RESULTS} results per push")
+        observed = [Observed.from_json(item) for item in data["results"]]
+        unknown = sorted({o.probe for o in observed
+                          if o.probe not in host.config.probes
+                          or location not in host.config.probes[o.probe].locations})
+        for o in observed:
+            if o.probe not in unknown:
+                host.monitor.on_result(host.config.probes[o.probe], o.result, o.at, location)
+        return web.json_response({"accepted": len(observed) - sum(
+            1 for o in observed if o.probe in unknown), "unknown": unknown})
+
+    router.add_get("/api/v1/agent/probes", probes)
+    router.add_post("/api/v1/agent/results", results)

@@ -1,0 +1,109 @@
+"""Several locations, one component (pure): quorum, merging in time order whatever the
+delays, and a silent location that neither votes nor holds judgement back for ever."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from spbe_monitor.monitor.state import ComponentState, Health
+from spbe_monitor.monitor.vantage import Vantage
+from spbe_monitor.probers.base import ErrorKind, ProbeResult
+
+T0 = datetime(2026, 11, 29, 1, 0, tzinfo=UTC)
+OK = ProbeResult(True, 0.01)
+FAIL = ProbeResult(False, 0.01, ErrorKind.REFUSED, "connection refused")
+
+
+def vantage(quorum: int | None = None, silence: float = 60) -> Vantage:
+    return Vantage("web", {loc: ComponentState("web", 2, 1) for loc in ("pusat", "isp-b")},
+                   quorum, dict.fromkeys(("pusat", "isp-b"), timedelta(seconds=silence)))
+
+
+def feed(v: Vantage, script: dict[str, list[bool]], every: float = 10
+         ) -> list[tuple[str, str, float]]:
+    """Results of both locations at the same instants, pusat's delivered first."""
+    out = []
+    n = max(len(x) for x in script.values())
+    for i in range(n):
+        at = T0 + timedelta(seconds=i * every)
+        for loc, oks in script.items():
+            if i < len(oks):
+                for t in v.offer(loc, OK if oks[i] else FAIL, at, at):
+                    out.append((t.old.value, t.new.value, (t.since - T0).total_seconds()))
+    return out
+
+
+def test_down_from_one_location_only_is_no_outage_under_quorum_two_and_one_under_one():
+    script = {"pusat": [True, False, False, False, True], "isp-b": [True] * 5}
+    two = vantage(quorum=2)
+    assert feed(two, script) == [("unknown", "up", 0.0)]
+    one = vantage(quorum=1)
+    assert feed(one, script) == [("unknown", "up", 0.0), ("up", "down", 10.0),
+                                 ("down", "up", 40.0)]
+    assert one.down_from == ()
+    # by default every observing location must agree
+    assert feed(vantage(), script) == [("unknown", "up", 0.0)]
+
+
+def test_down_everywhere_is_dated_from_when_the_quorum_was_met():
+    v = vantage()
+    got = feed(v, {"pusat": [True, False, False, False, True],
+                   "isp-b": [True, True, False, False, True]})
+    assert got == [("unknown", "up", 0.0), ("up", "down", 20.0), ("down", "up", 40.0)]
+
+
+def test_a_location_delayed_by_a_minute_gives_the_same_judgement_as_on_time():
+    seen = [True, True, False, False, False, True, True]
+    truth = feed(vantage(silence=120), {"pusat": seen, "isp-b": seen})
+    late = vantage(silence=120)
+    got = late.offer("isp-b", OK, T0, T0)  # it reported once before the cut
+    for i, ok in enumerate(seen):
+        at = T0 + timedelta(seconds=i * 10)
+        got += late.offer("pusat", result(ok), at, at)
+    for i, ok in enumerate(seen[1:], start=1):  # then its spool, in order, a minute late
+        got += late.offer("isp-b", result(ok), T0 + timedelta(seconds=i * 10),
+                          T0 + timedelta(seconds=70))
+    assert [(t.old.value, t.new.value, (t.since - T0).total_seconds()) for t in got] == truth
+
+
+def test_a_silent_location_stops_voting_and_stops_holding_judgement():
+    v = vantage(silence=30)
+    feed(v, {"pusat": [True], "isp-b": [True]})
+    assert v.health is Health.UP
+    got = []
+    for i in range(1, 8):  # isp-b says nothing any more; pusat sees the target down
+        at = T0 + timedelta(seconds=i * 10)
+        got += v.offer("pusat", FAIL, at, at)
+    assert v.observing(T0 + timedelta(seconds=70)) == ["pusat"]
+    # judged by pusat alone once isp-b fell silent, dated from pusat's own first failure
+    assert [(t.new.value, (t.since - T0).total_seconds()) for t in got] == [("down", 10.0)]
+    assert v.down_from == ("pusat",)
+    assert v.offer("isp-b", OK, T0 + timedelta(seconds=20), T0 + timedelta(seconds=75)) == []
+    assert v.late == 1  # too late for judgement
+
+
+def result(ok: bool) -> ProbeResult:
+    return OK if ok else FAIL
+
+
+@given(st.lists(st.tuples(st.booleans(), st.booleans()), min_size=1, max_size=30),
+       st.integers(min_value=1, max_value=30))
+def test_judgement_does_not_depend_on_how_late_a_location_delivers(rows, cut):
+    """isp-b delivers its first `cut` results on time and the rest in one burst at the
+    end (cut off, then replaying its spool): the transitions are those of on-time delivery."""
+    want = feed(vantage(silence=10_000), {"pusat": [a for a, _ in rows],
+                                          "isp-b": [b for _, b in rows]})
+    v = vantage(silence=10_000)
+    at = [T0 + timedelta(seconds=i * 10) for i in range(len(rows))]
+    end = T0 + timedelta(seconds=len(rows) * 10)
+    got = []
+    for i, (a, b) in enumerate(rows):
+        got += v.offer("pusat", result(a), at[i], at[i])
+        if i < cut:
+            got += v.offer("isp-b", result(b), at[i], at[i])
+    for i in range(cut, len(rows)):
+        got += v.offer("isp-b", result(rows[i][1]), at[i], end)
+    assert [(t.old.value, t.new.value, (t.since - T0).total_seconds()) for t in got] == want
