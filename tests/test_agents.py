@@ -126,7 +126,7 @@ def test_an_agent_elsewhere_votes_and_replays_what_it_saw_while_cut_off(tmp_path
         time.sleep(20)
         started = shared.start()
         time.sleep(max(0.0, 60 - (datetime.now(UTC) - cut).total_seconds()))
-        assert [o.service_id for o in store.outages()] == ["s-q1"], (cut, stopped, store.outages(), store.transitions("shared"), (tmp_path / "agent.log").read_text()[-3000:])  # judgement waited
+        assert [o.service_id for o in store.outages()] == ["s-q1"]  # judgement waited
         site.set_link(ctl_if, up=True)
         wait(lambda: any(o.service_id == "s-shared" and o.end_at is not None
                          for o in store.outages()), "the replayed outage", timeout=60)

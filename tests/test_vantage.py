@@ -107,3 +107,36 @@ def test_judgement_does_not_depend_on_how_late_a_location_delivers(rows, cut):
     for i in range(cut, len(rows)):
         got += v.offer("isp-b", result(rows[i][1]), at[i], end)
     assert [(t.old.value, t.new.value, (t.since - T0).total_seconds()) for t in got] == want
+
+
+def test_when_every_location_falls_silent_the_component_is_unknown_not_down():
+    v = vantage(silence=30)
+    got = feed(v, {"pusat": [False, False], "isp-b": [False, False]})
+    assert got[-1][1] == "down"
+    quiet = v.drain(T0 + timedelta(seconds=45))
+    assert [(t.old.value, t.new.value, (t.since - T0).total_seconds()) for t in quiet] == [
+        ("down", "unknown", 10.0)]  # from the last report, never later
+    assert v.observing(T0 + timedelta(seconds=45)) == []
+
+
+def test_an_explicit_quorum_no_location_can_meet_alone_gives_no_verdict_of_down():
+    v = vantage(quorum=2)
+    got = [(t.old.value, t.new.value) for t in (
+        v.offer("pusat", FAIL, T0, T0) + v.offer("pusat", FAIL, T0 + timedelta(seconds=10),
+                                                  T0 + timedelta(seconds=10)))]
+    assert got == []  # isp-b has not reported: pusat's down alone decides nothing
+    assert v.health is Health.UNKNOWN
+
+
+def test_a_location_that_joins_late_is_waited_for_once_it_reports():
+    v = vantage(quorum=2)
+    for i in range(5):  # pusat alone, down: no verdict
+        at = T0 + timedelta(seconds=i)
+        v.offer("pusat", FAIL, at, at)
+    # isp-b's first results are older than what was judged: not judged, but it is heard
+    v.offer("isp-b", OK, T0 + timedelta(seconds=3), T0 + timedelta(seconds=5))
+    assert v.observing(T0 + timedelta(seconds=5)) == ["pusat", "isp-b"]
+    v.offer("pusat", FAIL, T0 + timedelta(seconds=6), T0 + timedelta(seconds=6))
+    assert v.health is Health.UNKNOWN  # pusat's 6 s waits for isp-b
+    got = v.offer("isp-b", OK, T0 + timedelta(seconds=6), T0 + timedelta(seconds=7))
+    assert [(t.new.value, (t.since - T0).total_seconds()) for t in got] == [("up", 6.0)]

@@ -157,8 +157,9 @@ class Monitor:
                  change.since.isoformat())
         self._pending.append(TransitionRow("service", svc.id, change.since, change.old.value,
                                            change.new.value, change.message))
-        if change.old in IMPACT:
-            self.submit(CloseOutage(svc.id, change.since))
+        if change.old in IMPACT:  # into unknown: closed unobserved, it may go on
+            self.submit(CloseOutage(svc.id, change.since,
+                                    unobserved=change.new is Health.UNKNOWN))
         if change.new in IMPACT:
             impact = IMPACT[change.new]
             prio = priority(impact, svc.nature, svc.klass)

@@ -129,7 +129,11 @@ class ServiceState:
             since = trigger.since
             self.reasons = [f"{c.probe_id} {c.health}" for c in troubled]
         elif len(comps) - len(down) >= need:
-            return None  # not enough known yet to call it down
+            # not enough known to call it down: unknown (at start, or its components'
+            # locations fell silent), never down
+            new, since = Health.UNKNOWN, trigger.since
+            self.reasons = [f"{c.probe_id} {c.health}" for c in comps
+                            if c.health is not Health.UP]
         else:
             new = Health.DOWN
             # down once (count - need + 1) components are down: that one's first failure

@@ -4,7 +4,7 @@ say so (by default: all of them), so a broken uplink at one site is not an outag
 
 Results from different locations arrive at different delays (an agent batches, or spools
 while cut off), so they are merged in time order: judgement waits until every location
-that is not silent has reported past the next result. A location silent for `silence`
+that is not silent has reported up to the next result's time. A location silent for `silence`
 stops holding judgement back and stops voting (its time is unknown, never down); results
 it sends later than what was judged are not used for judgement.
 """
@@ -46,11 +46,11 @@ class Vantage:
             return []
         if location in self.heard and at <= self.heard[location]:
             return []  # sent again (the agent never heard we took it): once is enough
+        self.heard[location] = at  # reporting: judgement waits for it from now on
         if (self.judged is not None and at < self.judged) or not result.fresh:
-            self.late += result.fresh
+            self.late += result.fresh  # a location joining, or back from silence
             return self.drain(now)
         self.queues.setdefault(location, deque()).append((at, result))
-        self.heard[location] = at
         return self.drain(now)
 
     def drain(self, now: datetime) -> list[Transition]:
@@ -59,11 +59,14 @@ class Vantage:
         out: list[Transition] = []
         while True:
             live = self.observing(now)
-            waiting = [loc for loc in live if not self.queues.get(loc)]
             ready = [loc for loc in self.queues if self.queues[loc]]
-            if waiting or not ready:
+            if not ready:
                 break
             loc = min(ready, key=lambda x: self.queues[x][0][0])
+            first = self.queues[loc][0][0]
+            # a live location might still send something older: wait for it
+            if any(not self.queues.get(x) and self.heard[x] < first for x in live):
+                break
             at, result = self.queues[loc].popleft()
             self.judged = at
             self.last, self.last_at = result, at
@@ -77,9 +80,10 @@ class Vantage:
             if loc not in self.observing(now) and st.health is not Health.UNKNOWN:
                 self.states[loc] = ComponentState(st.probe_id, st.failures_to_down,
                                                   st.successes_to_up)  # afresh when back
+                quiet = self.heard.get(loc, now)  # unknown from its last report
                 combined = self._combine(self.observing(now), Transition(
-                    self.probe_id, Health.UNKNOWN, Health.UNKNOWN, now,
-                    f"{loc} silent"))
+                    self.probe_id, Health.UNKNOWN, Health.UNKNOWN, quiet,
+                    f"{loc} silent since {quiet.isoformat(timespec='seconds')}"))
                 if combined is not None:
                     out.append(combined)
         return out
