@@ -12,14 +12,18 @@ import pytest
 import yaml
 from prometheus_client import CollectorRegistry, generate_latest
 
+from spbe_monitor.cluster.member import ClusterView
 from spbe_monitor.config.loader import load_config
 from spbe_monitor.drp.facts import DrpFacts, LastDrill, LiveRun
 from spbe_monitor.exporter.collector import DaemonFacts, SpbeCollector
 from spbe_monitor.exporter.ledger_view import LedgerView
 from spbe_monitor.ledger.durable import WriterHealth
+from spbe_monitor.ledger.membership import MemberRow
 from spbe_monitor.ledger.store import Outage, Store
 from spbe_monitor.monitor.engine import Monitor
 from spbe_monitor.monitor.runner import Runner
+from spbe_monitor.monitor.state import ComponentState
+from spbe_monitor.monitor.vantage import Vantage
 from spbe_monitor.monthly import figures_for_month
 from spbe_monitor.probers.base import ProbeResult
 from spbe_monitor.probers.context import ProbeContext
@@ -147,10 +151,20 @@ async def test_metric_names_used_are_the_ones_the_exporter_produces(config_dir, 
                       {"perizinan-online": int(now.timestamp())})
     runner = Runner(config.probes, monitor.on_result, clock, ProbeContext())
     runner.stats.late(0.01)
+    pid = next(iter(config.probes))  # one probe judged from two locations
+    monitor.components[pid] = shared = Vantage(
+        pid, {loc: ComponentState(pid, 1, 1) for loc in ("pusat", "isp-b")}, None,
+        dict.fromkeys(("pusat", "isp-b"), timedelta(minutes=2)))
+    for loc in ("pusat", "isp-b"):
+        shared.offer(loc, ProbeResult(True, 0.01), now, now)
+    member = MemberRow("m1", 1, "live", "http://127.0.0.1:1", "h", 1, 1, "x", now, now,
+                       now + timedelta(seconds=10), 3)
     registry = CollectorRegistry(auto_describe=False)
     registry.register(SpbeCollector(lambda: monitor, lambda: view,
                                     lambda: DaemonFacts(runner, True, 1.0,
-                                                        WriterHealth(3, 7, now, "down"))))
+                                                        WriterHealth(3, 7, now, "down"),
+                                                        cluster=ClusterView(
+                                                            now, [member], True))))
     text = generate_latest(registry).decode()
     produced = {line.split("{")[0].split(" ")[0] for line in text.splitlines()
                 if line and not line.startswith("#")}

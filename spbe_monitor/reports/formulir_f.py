@@ -73,7 +73,8 @@ def build(inputs: FormInputs) -> dict[str, Any]:
     figures = fig.as_json()
     until = int(inputs.generated_for.timestamp())
     shares = fig.shares
-    outages, causes = outage_rows(inputs.outages, shares.outages, until, zone)
+    outages, causes = outage_rows(inputs.outages, shares.outages, until, zone,
+                                  len(inputs.locations))
     names = {n: p.name for n, p in inputs.people.items()}
     windows = window_rows(inputs.windows, shares.windows, svc.id, names, zone)
     excusing = merge((o.start, o.end) for w in shares.windows for o in w.occurrences
@@ -132,7 +133,8 @@ def build(inputs: FormInputs) -> dict[str, Any]:
         "sementara": fig.partial,  # SEMENTARA on every page
         "layanan": {"id": svc.id, "nama": svc.name, "penyedia_layanan": svc.provider,
                     "klasifikasi": svc.klass.label, "pengelola_teknis": svc.technical_team,
-                    "zona_waktu": f"{zone} ({zona(zone)})"},
+                    "zona_waktu": f"{zone} ({zona(zone)})",
+                    "dipantau_dari": list(inputs.locations)},
         "periode": {"bulan": fig.period, "label": periode(inputs.year, inputs.month),
                     "sebagian": fig.partial,
                     "sampai": inputs.generated_for.isoformat() if fig.partial else None,

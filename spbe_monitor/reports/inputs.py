@@ -42,6 +42,15 @@ class FormInputs:
     component_availability: dict[str, Fraction | None] = field(default_factory=dict)
     utilisation_before: list[UtilisationHour] = field(default_factory=list)  # last month
     place: str | None = None  # reports.place: where the form is signed
+    # where its components are probed from (spbe.yaml `location`, probes' `locations`)
+    locations: tuple[str, ...] = ()
+
+
+def observed_from(config: Config, svc: Service) -> tuple[str, ...]:
+    """The locations a service's components are probed from."""
+    here = config.settings.location
+    return tuple(sorted({loc for pid in svc.components if pid in config.probes
+                         for loc in config.probes[pid].locations or [here]} or {here}))
 
 
 def _month_before(start: datetime, zone: str) -> datetime:
@@ -128,5 +137,6 @@ def collect(config: Config, store: Store, year: int, month: int, service_ids: li
             prepared_by=prepared, acknowledged_by=acknowledged,
             generated_for=min(now, s_hi), notice=config.settings.maintenance.notice,
             people=config.people, place=config.settings.reports.place,
+            locations=observed_from(config, svc),
         ))
     return out

@@ -26,8 +26,10 @@ ALASAN_TERLAMBAT = {
 
 
 def outage_rows(outages: list[Outage], shares: tuple[OutageShare, ...], until: int,
-                zone: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Each outage with its attribution, and causes ranked by the downtime they carry."""
+                zone: str, places: int = 1
+                ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Each outage with its attribution, and causes ranked by the downtime they carry;
+    observed from several `places`, where each was seen from."""
     by_id = {s.key: s for s in shares}
     rows: list[dict[str, Any]] = []
     causes: dict[str, dict[str, int]] = defaultdict(lambda: {"downtime_detik": 0, "jumlah": 0})
@@ -56,6 +58,8 @@ def outage_rows(outages: list[Outage], shares: tuple[OutageShare, ...], until: i
             c = causes[o.cause or "tidak diketahui"]
             c["downtime_detik"] += share.counted
             c["jumlah"] += 1
+        if places > 1 and o.seen_from:
+            notes.append("terlihat dari " + ", ".join(o.seen_from.split(",")))
         if o.closed_unobserved:
             notes.append("berakhir di luar pengamatan")
         if o.source == "manual":
@@ -70,6 +74,7 @@ def outage_rows(outages: list[Outage], shares: tuple[OutageShare, ...], until: i
             "dalam_jam_layanan_detik": share.in_hours if share else 0,
             "dikecualikan_detik": share.excused if share else 0,
             "diperhitungkan_detik": share.counted if share else 0,
+            "terlihat_dari": o.seen_from.split(",") if o.seen_from else [],
             "keterangan": "; ".join(notes),
         })
     order = sorted((k for k, v in causes.items() if v["downtime_detik"] > 0),
