@@ -39,8 +39,7 @@ def trend_svg(trend: list[dict[str, Any]], target: float | None, width: int = 64
                      f'text-anchor="middle">{label}</text>')
         v, verdict = t["realisasi_persen"], t.get("putusan")
         if v is None or verdict == "belum_dipantau":
-            parts.append(f'<text x="{middle:.1f}" y="{bottom + 24}" font-size="7" '
-                         'text-anchor="middle" fill="#555">belum dipantau</text>')
+            parts.append(_note(middle, bottom + 22, "belum", "dipantau"))
             continue
         judged = verdict not in ("tidak_dapat_dinilai",)
         colour = ("#9e9e9e" if not judged else
@@ -50,8 +49,7 @@ def trend_svg(trend: list[dict[str, Any]], target: float | None, width: int = 64
                      f'<text x="{middle:.1f}" y="{y(v) - 2:.1f}" font-size="7" '
                      f'text-anchor="middle">{escape(angka(v, 2))}%</text>')
         if not judged:
-            parts.append(f'<text x="{middle:.1f}" y="{bottom + 24}" font-size="7" '
-                         'text-anchor="middle" fill="#555">tidak dapat dinilai</text>')
+            parts.append(_note(middle, bottom + 22, "tidak dapat", "dinilai"))
     if target is not None:
         parts.append(f'<line x1="{left}" y1="{y(target):.1f}" x2="{width - 4}" '
                      f'y2="{y(target):.1f}" stroke="#1565c0" stroke-dasharray="4 3"/>'
@@ -60,3 +58,11 @@ def trend_svg(trend: list[dict[str, Any]], target: float | None, width: int = 64
                      '</text>')
     parts.append("</svg>")
     return "".join(parts)
+
+
+def _note(x: float, y: float, first: str, second: str) -> str:
+    """A note under a month in two short lines: twelve months side by side leave about
+    a word's width each (one line ran into its neighbours)."""
+    return (f'<text x="{x:.1f}" y="{y}" font-size="7" text-anchor="middle" fill="#555">'
+            f'<tspan x="{x:.1f}">{first}</tspan><tspan x="{x:.1f}" dy="8">{second}</tspan>'
+            '</text>')
