@@ -28,7 +28,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
-from spbe_monitor import __version__
+from spbe_monitor import __version__, retention
 from spbe_monitor.api.common import errors
 from spbe_monitor.api.routes import add_api
 from spbe_monitor.clock import Clock
@@ -279,7 +279,8 @@ class App:
                 await asyncio.wait_for(self._stop.wait(), timeout=VIEW_REFRESH_SECONDS)
 
     def month_end_scheduler(self) -> AsyncIOScheduler:
-        """Formulir F for the month just ended, on the 1st at 00:05 in the configured zone."""
+        """Formulir F for the month just ended, on the 1st at 00:05 in the configured zone;
+        audit checkpoints hourly; retention nightly (all of them on the leader only)."""
         scheduler = AsyncIOScheduler(timezone=self.config.settings.timezone)
 
         async def job() -> None:
@@ -305,6 +306,22 @@ class App:
                           id="formulir-f", coalesce=True, misfire_grace_time=6 * 3600)
         scheduler.add_job(checkpoint, IntervalTrigger(hours=1), id="audit-checkpoint",
                           coalesce=True)
+
+        async def retain() -> None:
+            if not self.leads():
+                return
+            try:
+                done = await asyncio.to_thread(retention.run, self.config, self.store,
+                                               self.clock.now())
+                if done:
+                    log.info("retention: %d month(s) rolled up", len(done))
+            except Exception:  # resumable: tomorrow's run picks up where this one stopped
+                log.exception("retention failed; rerun with `spbe db retain`")
+
+        hour, minute = (int(x) for x in self.config.settings.retention.at.split(":"))
+        scheduler.add_job(retain, CronTrigger(hour=hour, minute=minute,
+                                              timezone=self.config.settings.timezone),
+                          id="retention", coalesce=True, misfire_grace_time=6 * 3600)
         return scheduler
 
     def signer(self) -> Signer:

@@ -8,6 +8,7 @@ import dataclasses
 import logging
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -190,11 +191,13 @@ def db_upgrade(ctx: Context) -> None:
 @pass_ctx
 def db_stats(ctx: Context, as_json: bool) -> None:
     """Rows and bytes per ledger table (indexes included), largest first."""
+    from spbe_monitor import retention
     from spbe_monitor.ledger.sizes import table_sizes
 
     sizes = table_sizes(ctx.store.engine)
+    plan = retention.plan(ctx.config, ctx.store, ctx.clock.now()).as_json()
     if as_json:
-        print_json([s.as_json() for s in sizes])
+        print_json({"tables": [s.as_json() for s in sizes], "next_retention": plan})
         return
     estimated = any(s.estimated for s in sizes)
     print_table("Ledger tables" + (" (rows: PostgreSQL's estimate)" if estimated else ""),
@@ -204,6 +207,45 @@ def db_stats(ctx: Context, as_json: bool) -> None:
     if at_terminal():  # piped, the lines stay one table row each
         click.echo(f"total {megabytes(sum(s.bytes or 0 for s in sizes))} in {len(sizes)} "
                    "tables")
+        click.echo(describe_plan(plan))
+
+
+@db_group.command("retain")
+@click.option("--dry-run", is_flag=True, help="say what it would do, do nothing")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def db_retain(ctx: Context, dry_run: bool, as_json: bool) -> None:
+    """Retention now (the daemon runs it nightly): hourly utilisation and superseded
+    transitions older than `retention.hourly` rolled up; evidence is kept."""
+    import getpass
+
+    from spbe_monitor import retention
+
+    now = ctx.clock.now()
+    if dry_run:
+        plan = retention.plan(ctx.config, ctx.store, now)
+        if as_json:
+            print_json(plan.as_json())
+        else:
+            click.echo(describe_plan(plan.as_json()))
+        return
+    done = retention.run(ctx.config, ctx.store, now, actor=f"os:{getpass.getuser()}")
+    if as_json:
+        print_json([d.as_json() for d in done])
+        return
+    if not done:
+        click.echo("nothing to do: no hourly rows or superseded transitions past the horizon")
+    for d in done:
+        click.echo(f"{d.month}: {d.hourly_rows:,} hourly rows into {d.daily_rows:,} daily, "
+                   f"{d.transitions:,} transitions removed")
+
+
+def describe_plan(plan: dict[str, Any]) -> str:
+    if not plan["months"]:
+        return "next retention run: nothing to do"
+    return (f"next retention run: {plan['hourly_rows']:,} hourly rows into "
+            f"{plan['daily_rows']:,} daily, {plan['transitions_removed']:,} transitions "
+            f"removed, months {', '.join(plan['months'])} (UTC)")
 
 
 def megabytes(size: int) -> str:

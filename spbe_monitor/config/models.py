@@ -134,6 +134,23 @@ class Location(Strict):
     silence: Duration = timedelta(minutes=2)
 
 
+def _horizon(value: timedelta) -> timedelta:
+    if value < timedelta(days=62):
+        raise ValueError("keep at least 62d of hourly rows (this month and the last)")
+    return value
+
+
+class Retention(Strict):
+    """What is not evidence is thinned out after a while (docs/scale-out.md)."""
+
+    # hourly utilisation and state transitions older than this (whole UTC months) are
+    # rolled up into daily rows and compacted; reports filed for those months are kept
+    # with the data they were rendered from, and render the same bytes
+    hourly: Annotated[Duration, AfterValidator(_horizon)] = timedelta(days=395)
+    # the nightly run, in the configured zone (the cluster's leader runs it)
+    at: Annotated[str, StringConstraints(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")] = "02:30"
+
+
 class Cluster(Strict):
     """Several daemons on one PostgreSQL ledger (docs/scale-out.md)."""
 
@@ -171,6 +188,7 @@ class Settings(Strict):
     maintenance: Maintenance = Maintenance()
     konsol: Konsol = Konsol()
     cluster: Cluster = Cluster()
+    retention: Retention = Retention()
     location: Ident = "pusat"  # where this daemon probes from
     locations: dict[Ident, Location] = {}  # where its agents probe from
     calendar: CalendarSettings = CalendarSettings()  # local holidays, decree files

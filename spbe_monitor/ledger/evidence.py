@@ -27,6 +27,7 @@ from spbe_monitor.ledger.tables import (
     outage_gaps,
     outages,
     passwords,
+    report_data,
     report_signoffs,
     reports,
     totp_secrets,
@@ -35,7 +36,7 @@ from spbe_monitor.ledger.tables import (
 SEALED: tuple[Table, ...] = (outages, outage_gaps, maintenance_windows, maintenance_services,
                              maintenance_approvals, drp_document_approvals, drp_runs, drp_steps,
                              drp_journal, reports, report_signoffs, api_tokens,
-                             passwords, totp_secrets, calendar_snapshots)
+                             passwords, totp_secrets, calendar_snapshots, report_data)
 
 
 def _plain(value: Any) -> Any:

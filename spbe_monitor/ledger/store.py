@@ -19,6 +19,7 @@ from spbe_monitor.ledger.records import (
     UtilisationHour,
     as_dict,
 )
+from spbe_monitor.ledger.retention import RetentionRepo
 from spbe_monitor.ledger.sessions import SessionRepo
 from spbe_monitor.ledger.tokens import TokenRepo
 from spbe_monitor.ledger.totp import TotpRepo
@@ -29,6 +30,6 @@ __all__ = ["Approval", "AuditEntry", "MaintenanceWindow", "Outage", "Store", "Tr
 
 
 class Store(AuditRepo, OutageRepo, UtilisationRepo, MaintenanceRepo, SessionRepo, TokenRepo,
-            TotpRepo, FilingRepo, CalendarRepo):
+            TotpRepo, FilingRepo, CalendarRepo, RetentionRepo):
     """Outages and transitions, utilisation, maintenance, sessions, credentials, filings,
-    audit."""
+    audit, retention."""

@@ -185,6 +185,19 @@ utilisation_hourly = Table(
     Index("ix_utilisation_probe_hour", "probe_id", "hour"),  # a month of every metric
 )
 
+utilisation_daily = Table(  # hourly rows past the retention horizon, rolled up per UTC day
+    "utilisation_daily",
+    metadata,
+    Column("probe_id", String(64), primary_key=True),
+    Column("metric", String(128), primary_key=True),
+    Column("day", UTCDateTime, primary_key=True),  # 00:00 UTC
+    Column("samples", Integer, nullable=False),
+    Column("avg", Float, nullable=False),  # weighted by samples
+    Column("max", Float, nullable=False),
+    Column("max_at", UTCDateTime, nullable=False),
+    Column("p95", Float, nullable=False),  # the highest hourly p95 of the day
+)
+
 api_tokens = Table(
     "api_tokens",
     metadata,
@@ -384,4 +397,15 @@ cluster_claims = Table(  # which member evaluates a unit; writes for it check th
     Column("epoch", Integer, nullable=False),
     Column("since", UTCDateTime, nullable=False),
     Index("ix_cluster_claims_member", "member"),
+)
+
+report_data = Table(  # the data a filed report was rendered from: it renders the same bytes
+    "report_data",  # after retention has rolled up what it was built from
+    metadata,
+    Column("kind", String(32), primary_key=True),
+    Column("subject", String(64), primary_key=True),
+    Column("period", String(16), primary_key=True),
+    Column("data", Text, nullable=False),  # JSON
+    Column("sha256", String(64), nullable=False),
+    Column("kept_at", UTCDateTime, nullable=False),
 )

@@ -48,9 +48,14 @@ def formulir_f_reports(
             calendar, days_off = month_calendar(config, sid, year, month)
             store.freeze_calendar(sid, period, calendar, list(days_off), KIND_F, now,
                                   only_if_absent=True)
-    jobs = []
+    # a month past the retention horizon renders from the data it was filed with
+    kept = {sid: data for sid, data in store.kept_report_data(KIND_F, period, [
+        s for s in service_ids if closed(config, s, year, month, now)]).items()}
+    jobs = [Job(KIND_F, sid, period, kept[sid], "formulir_f.html.j2", False)
+            for sid in service_ids if sid in kept]
     with Printer(len(service_ids) if "pdf" in formats else 0) as printer:
-        for inputs in collect(config, store, year, month, service_ids, now):
+        fresh = [s for s in service_ids if s not in kept]
+        for inputs in collect(config, store, year, month, fresh, now) if fresh else []:
             data = stamped(config, formulir_f.build(inputs), "F", inputs.service.id, period)
             jobs.append(Job(KIND_F, inputs.service.id, period, data, "formulir_f.html.j2",
                             not over))
@@ -58,6 +63,13 @@ def formulir_f_reports(
                 progress(inputs.service.id)
         filed = file_reports(store, jobs, formats, folder, now, config.audit_key_path, printer)
     return {job.subject: written for job, written in zip(jobs, filed, strict=True)}
+
+
+def closed(config: Config, service_id: str, year: int, month: int, now: datetime) -> bool:
+    """The month began before the retention horizon: what it was built from may be rolled
+    up, so the Formulir F kept at filing is the one."""
+    start = datetime(year, month, 1, tzinfo=ZoneInfo(config.services[service_id].zone))
+    return start < now - config.settings.retention.hourly
 
 
 def formulir_g_report(config: Config, store: Store, drp: Drp, run_id: int,

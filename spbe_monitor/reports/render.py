@@ -149,7 +149,9 @@ def file_reports(store: Store, jobs: list[Job], formats: tuple[str, ...], folder
     with `audit_key`. PDFs of a batch render in parallel."""
     head = store.chain_head()
     seal = None if head is None else {"entri": head[0], "hash": head[1]}
-    datas = [{**job.data, "rantai_audit": seal} for job in jobs]
+    # data kept from an earlier filing (past retention) states the head it was filed at
+    datas = [job.data if "rantai_audit" in job.data else {**job.data, "rantai_audit": seal}
+             for job in jobs]
     documents = [html(job.template, d) if {"html", "pdf"} & set(formats) else ""
                  for job, d in zip(jobs, datas, strict=True)]
     if "pdf" not in formats:
@@ -178,6 +180,8 @@ def file_reports(store: Store, jobs: list[Job], formats: tuple[str, ...], folder
             store.record_report(job.kind, job.subject, job.period, fmt, str(path), digest,
                                 now, job.partial)
             written.append(Written(fmt, path, digest, False))
+        if not job.partial:  # renders the same bytes once retention rolled its inputs up
+            store.keep_report_data(job.kind, job.subject, job.period, data, now)
         out.append(written)
     if audit_key is not None and not all(w.skipped for ws in out for w in ws):
         sign_if_keyed(audit_key, store.engine, now)

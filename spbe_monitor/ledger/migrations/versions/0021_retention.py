@@ -1,0 +1,46 @@
+"""Retention: daily utilisation past the horizon, and the data each filed report was
+rendered from (so it renders the same bytes after its inputs are rolled up)
+
+Revision ID: 0021
+Revises: 0020
+Create Date: 2026-11-29
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0021"
+down_revision = "0020"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "utilisation_daily",
+        sa.Column("probe_id", sa.String(64), nullable=False),
+        sa.Column("metric", sa.String(128), nullable=False),
+        sa.Column("day", sa.DateTime(), nullable=False),
+        sa.Column("samples", sa.Integer, nullable=False),
+        sa.Column("avg", sa.Float, nullable=False),
+        sa.Column("max", sa.Float, nullable=False),
+        sa.Column("max_at", sa.DateTime(), nullable=False),
+        sa.Column("p95", sa.Float, nullable=False),
+        sa.PrimaryKeyConstraint("probe_id", "metric", "day",
+                                name=op.f("pk_utilisation_daily")),
+    )
+    op.create_table(
+        "report_data",
+        sa.Column("kind", sa.String(32), nullable=False),
+        sa.Column("subject", sa.String(64), nullable=False),
+        sa.Column("period", sa.String(16), nullable=False),
+        sa.Column("data", sa.Text, nullable=False),
+        sa.Column("sha256", sa.String(64), nullable=False),
+        sa.Column("kept_at", sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("kind", "subject", "period", name=op.f("pk_report_data")),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("report_data")
+    op.drop_table("utilisation_daily")

@@ -1,0 +1,157 @@
+"""Retention of what is not evidence: hourly utilisation past the horizon rolled up into
+daily rows, and state transitions past it compacted to each subject's last one (its state
+at the horizon, all that later months read). Outages, maintenance, approvals, audit and
+filed reports are evidence and kept for ever.
+
+Work goes by UTC month, oldest first, one transaction and one audit entry per month: a run
+killed halfway resumes with the month it was in, and a month done is never done twice
+(its hourly rows are gone)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, delete, func, insert, select, text, update
+
+from spbe_monitor.ledger.audit import audit_in
+from spbe_monitor.ledger.evidence import seal
+from spbe_monitor.ledger.repo import Repo
+from spbe_monitor.ledger.tables import report_data, transitions, utilisation_hourly
+
+ACTOR = "spbe-retention"
+
+
+def month_start(moment: datetime) -> datetime:
+    return datetime(moment.year, moment.month, 1, tzinfo=UTC)
+
+
+def next_month(start: datetime) -> datetime:
+    return datetime(start.year + (start.month == 12), start.month % 12 + 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class RetentionPlan:
+    """What the next run will do."""
+
+    horizon: datetime  # whole UTC months before it are rolled up and compacted
+    months: tuple[str, ...]
+    hourly_rows: int
+    daily_rows: int
+    transitions: int  # removed; each subject's last one before the horizon stays
+
+    def as_json(self) -> dict[str, Any]:
+        return {"horizon": self.horizon.isoformat(), "months": list(self.months),
+                "hourly_rows": self.hourly_rows, "daily_rows": self.daily_rows,
+                "transitions_removed": self.transitions}
+
+
+@dataclass(frozen=True)
+class MonthDone:
+    month: str
+    hourly_rows: int
+    daily_rows: int
+    transitions: int
+
+    def as_json(self) -> dict[str, Any]:
+        return {"month": self.month, "hourly_rows": self.hourly_rows,
+                "daily_rows": self.daily_rows, "transitions_removed": self.transitions}
+
+
+class RetentionRepo(Repo):
+    def _day(self) -> str:
+        """SQL for an hour's UTC day, in the stored DateTime form."""
+        if self.engine.dialect.name == "sqlite":
+            return "strftime('%Y-%m-%d 00:00:00.000000', hour)"
+        return "date_trunc('day', hour)"
+
+    def retention_plan(self, horizon: datetime) -> RetentionPlan:
+        stop = month_start(horizon)
+        h, t = utilisation_hourly, transitions
+        month_sql = ("strftime('%Y-%m', hour)" if self.engine.dialect.name == "sqlite"
+                     else "to_char(hour, 'YYYY-MM')")
+        with self.engine.connect() as conn:
+            months = sorted(conn.execute(text(
+                f"SELECT DISTINCT {month_sql} FROM utilisation_hourly WHERE hour < :stop"),
+                {"stop": _naive(stop)}).scalars())
+            hourly = conn.execute(select(func.count()).select_from(h).where(
+                h.c.hour < stop)).scalar_one()
+            daily = conn.execute(text(
+                f"SELECT count(*) FROM (SELECT DISTINCT probe_id, metric, {self._day()} "
+                "FROM utilisation_hourly WHERE hour < :stop) d"), {"stop": _naive(stop)}
+            ).scalar_one()
+            old = conn.execute(select(func.count()).select_from(t).where(
+                t.c.at < stop)).scalar_one()
+            kept = conn.execute(text(
+                "SELECT count(*) FROM (SELECT DISTINCT subject_type, subject_id FROM "
+                "transitions WHERE at < :stop) s"), {"stop": _naive(stop)}).scalar_one()
+        removable = int(old) - int(kept)
+        if removable and not months:  # the month before the horizon compacts them all
+            months.append(f"{month_start(stop - timedelta(days=1)):%Y-%m}")
+        return RetentionPlan(horizon, tuple(months), int(hourly), int(daily), removable)
+
+    def compact(self, month: str, now: datetime, actor: str = ACTOR) -> MonthDone:
+        """One UTC month: hourly rows into daily ones, transitions before its end down to
+        each subject's last; audited in the same transaction."""
+        lo = datetime.strptime(month, "%Y-%m").replace(tzinfo=UTC)
+        hi = next_month(lo)
+        bounds = {"lo": _naive(lo), "hi": _naive(hi)}
+        with self.engine.begin() as conn:
+            daily = conn.execute(text(
+                "INSERT INTO utilisation_daily (probe_id, metric, day, samples, avg, max, "
+                "max_at, p95) SELECT probe_id, metric, day, n, a, mx, max_at, p FROM ("
+                f"SELECT probe_id, metric, {self._day()} AS day, "
+                "SUM(samples) OVER w AS n, SUM(avg * samples) OVER w / SUM(samples) OVER w "
+                "AS a, MAX(max) OVER w AS mx, max_at, MAX(p95) OVER w AS p, "
+                "ROW_NUMBER() OVER (PARTITION BY probe_id, metric, "
+                f"{self._day()} ORDER BY max DESC, hour) AS rn FROM utilisation_hourly "
+                "WHERE hour >= :lo AND hour < :hi WINDOW w AS (PARTITION BY probe_id, metric, "
+                f"{self._day()})) ranked WHERE rn = 1"), bounds).rowcount
+            hourly = conn.execute(delete(utilisation_hourly).where(
+                utilisation_hourly.c.hour >= lo, utilisation_hourly.c.hour < hi)).rowcount
+            gone = conn.execute(text(
+                "DELETE FROM transitions WHERE at < :hi AND id NOT IN (SELECT id FROM ("
+                "SELECT id, ROW_NUMBER() OVER (PARTITION BY subject_type, subject_id "
+                "ORDER BY at DESC, id DESC) AS rn FROM transitions WHERE at < :hi) last "
+                "WHERE rn = 1)"), {"hi": bounds["hi"]}).rowcount
+            done = MonthDone(month, int(hourly), int(daily), int(gone))
+            audit_in(conn, now, actor, "retention.month", f"ledger:{month}",
+                     after=done.as_json())
+        return done
+
+    def keep_report_data(self, kind: str, subject: str, period: str, data: dict[str, Any],
+                         now: datetime) -> bool:
+        """The data a final report was filed with (the newest filing wins); sealed."""
+        body = json.dumps(data, ensure_ascii=False)
+        digest = hashlib.sha256(body.encode()).hexdigest()
+        key = (report_data.c.kind == kind, report_data.c.subject == subject,
+               report_data.c.period == period)
+        with self.engine.begin() as conn:
+            old = conn.execute(select(report_data.c.sha256).where(*key)).scalar()
+            if old == digest:
+                return False
+            if old is None:
+                conn.execute(insert(report_data).values(kind=kind, subject=subject,
+                                                        period=period, data=body,
+                                                        sha256=digest, kept_at=now))
+            else:
+                conn.execute(update(report_data).where(*key).values(data=body, sha256=digest,
+                                                                    kept_at=now))
+            seal(conn, report_data, and_(*key), now)
+        return True
+
+    def kept_report_data(self, kind: str, period: str, subjects: list[str]
+                         ) -> dict[str, dict[str, Any]]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(report_data.c.subject, report_data.c.data).where(
+                report_data.c.kind == kind, report_data.c.period == period,
+                report_data.c.subject.in_(subjects)))
+            return {s: json.loads(d) for s, d in rows}
+
+
+def _naive(moment: datetime) -> datetime:
+    return moment.astimezone(UTC).replace(tzinfo=None)
+
