@@ -30,7 +30,8 @@ CAUSES = ["Server aplikasi hang", "Koneksi ISP putus", "Listrik padam", "Disk pe
           "Pembaruan aplikasi"]
 
 
-def build(n: int, folder: Path) -> tuple[Config, Store]:
+def build(n: int, folder: Path, url: str | None = None) -> tuple[Config, Store]:
+    """n services on a new ledger (SQLite in `folder`, or the PostgreSQL at `url`)."""
     rng = random.Random(7)
     services: dict[str, Service] = {}
     probes: dict[str, ProbeSettings] = {}
@@ -52,7 +53,7 @@ def build(n: int, folder: Path) -> tuple[Config, Store]:
     config = Config(path=folder / "spbe.yaml", settings=Settings(), services=services,
                     people=people, database_url="", probes_dir=folder, playbooks_dir=folder,
                     warnings=(), probes=probes, reports_dir=folder / "reports")
-    engine = db.make_engine(f"sqlite:///{folder / 'ledger.db'}")
+    engine = db.make_engine(url or f"sqlite:///{folder / 'ledger.db'}")
     db.upgrade(engine)
     store = Store(engine)
     start = datetime(YEAR - 1, MONTH + 1, 1, tzinfo=UTC)

@@ -164,6 +164,9 @@ def test_three_members_share_the_services_and_survive_kill_and_freeze(tmp_path: 
     leader = next(n for n, text in logs.items() if "month-end reports not filed yet" in text)
 
     # /metrics: each member its own services' series; the ledger figures from the leader
+    # (its view of the ledger is read every 5 s)
+    wait(lambda: "spbe_service_month_committed_seconds{" in urllib.request.urlopen(
+        f"http://127.0.0.1:{members[leader].port}/metrics").read().decode(), "figures")
     for name, d in members.items():
         series = scrape(d.port)
         assert {lbl["service"] for lbl in series["spbe_service_up"]} == {
