@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import insert, text
+from sqlalchemy import insert
 
 from bench.reports import MONTH, YEAR, build
 from spbe_monitor import retention
@@ -62,9 +62,17 @@ def readings(config: Config, store: Store, out: Path) -> tuple[float, float, flo
 
 def size_of(store: Store) -> int:
     """Bytes of the ledger, after giving back what deleted rows left behind."""
-    with store.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(text("VACUUM FULL" if store.engine.dialect.name == "postgresql"
-                          else "VACUUM"))
+    raw = store.engine.raw_connection()  # outside any transaction, as VACUUM needs
+    try:
+        driver = raw.driver_connection
+        assert driver is not None
+        if store.engine.dialect.name == "postgresql":
+            driver.autocommit = True
+            driver.execute("VACUUM FULL")
+        else:
+            driver.execute("VACUUM")
+    finally:
+        raw.close()
     return sum(s.bytes or 0 for s in table_sizes(store.engine))
 
 
