@@ -85,6 +85,8 @@ def restart_needed(old: Config, new: Config) -> list[str]:
         changed.append("spool")
     if old.settings.timezone != new.settings.timezone:
         changed.append("timezone")
+    if old.settings.cluster != new.settings.cluster:
+        changed.append("cluster")
     return changed
 
 

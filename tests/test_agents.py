@@ -187,6 +187,6 @@ def test_an_agent_without_a_valid_token_is_refused(tmp_path: Path):
             f"http://127.0.0.1:{port}/api/v1/agent/results", headers=good, data=json.dumps(
                 {"results": [{"probe": "nope", "at": at, "ok": True, "duration_s": 0.1}]}
             ).encode())))
-        assert answer == {"accepted": 0, "unknown": ["nope"]}
+        assert answer == {"accepted": 0, "unknown": ["nope"], "elsewhere": []}
     finally:
         daemon.stop()

@@ -49,11 +49,16 @@ def add_agent_routes(router: web.UrlDispatcher, host: Host) -> None:
         unknown = sorted({o.probe for o in observed
                           if o.probe not in host.config.probes
                           or location not in host.config.probes[o.probe].locations})
+        # in a cluster, a probe another member judges (results are not forwarded)
+        elsewhere = sorted({o.probe for o in observed if o.probe not in unknown
+                            and o.probe not in host.monitor.components})
+        accepted = 0
         for o in observed:
-            if o.probe not in unknown:
+            if o.probe not in unknown and o.probe not in elsewhere:
                 host.monitor.on_result(host.config.probes[o.probe], o.result, o.at, location)
-        return web.json_response({"accepted": len(observed) - sum(
-            1 for o in observed if o.probe in unknown), "unknown": unknown})
+                accepted += 1
+        return web.json_response({"accepted": accepted, "unknown": unknown,
+                                  "elsewhere": elsewhere})
 
     router.add_get("/api/v1/agent/probes", probes)
     router.add_post("/api/v1/agent/results", results)
