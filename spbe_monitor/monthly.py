@@ -11,6 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from spbe_monitor.availability.calendar import Calendar, commitment, month_bounds
+from spbe_monitor.availability.components import state_spans
 from spbe_monitor.availability.formula import (
     Figures,
     Notice,
@@ -21,7 +22,7 @@ from spbe_monitor.availability.formula import (
     attribute_month,
     monthly,
 )
-from spbe_monitor.availability.intervals import Interval, Spans, clip, total
+from spbe_monitor.availability.intervals import Interval, Spans, clip, merge, subtract, total
 from spbe_monitor.config.loader import Config
 from spbe_monitor.config.models import Service
 from spbe_monitor.errors import BadInput
@@ -120,7 +121,10 @@ def figures_for_month(
     for w in store.maintenance(service_ids):
         for sid in w.services:
             windows[sid].append(window_for(w, sid, notice))
-    observed = store.observed(lo_dt, hi_dt)
+    observed = merge(store.observed(lo_dt, hi_dt))
+    # a service judged unknown (its locations silent, handed over) was not observed then
+    blind = store.state_changes(store.ever_unknown(service_ids, hi_dt), lo_dt, hi_dt,
+                                subject_type="service")
     period = f"{year:04d}-{month:02d}"
     frozen = store.calendar_snapshots(service_ids, period)
 
@@ -135,8 +139,10 @@ def figures_for_month(
         spans = commitment(calendar, svc.zone, year, month)
         committed = clip(spans, lo, until) if partial else spans
         keyed = down.get(svc.id, [])
+        seen = subtract(observed, state_spans(blind[svc.id], "unknown", lo, until)) \
+            if svc.id in blind else observed
         figures = monthly(committed, [s for _, piece in keyed for s in piece],
-                          windows[svc.id], observed, lo, until,
+                          windows[svc.id], seen, lo, until,
                           svc.unmonitored or Unmonitored.AVAILABLE)
         out.append(ServiceMonth(svc, period, figures, partial, total(spans),
                                 config.settings.min_coverage,

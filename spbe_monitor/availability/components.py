@@ -14,14 +14,20 @@ def down_spans(changes: Sequence[tuple[int, str]], lo: int, hi: int) -> Spans:
     """Spans in `[lo, hi)` where the component was `down`, from its state changes (epoch,
     new state) in time order; the state before the first change in the period is that of the
     last change before it."""
+    return state_spans(changes, "down", lo, hi)
+
+
+def state_spans(changes: Sequence[tuple[int, str]], wanted: str, lo: int, hi: int) -> Spans:
+    """Spans in `[lo, hi)` in state `wanted`, from state changes as `down_spans` takes them
+    (a service's `unknown`: its components' locations fell silent, or it was handed over)."""
     out: list[Interval] = []
     since: int | None = None
     for at, state in changes:
         if at >= hi:
             break
-        if state == "down" and since is None:
+        if state == wanted and since is None:
             since = at
-        elif state != "down" and since is not None:
+        elif state != wanted and since is not None:
             out.append((max(since, lo), at))
             since = None
     if since is not None:

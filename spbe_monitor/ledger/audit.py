@@ -67,11 +67,14 @@ class AuditRepo(Repo):
 
     def chain_head(self) -> tuple[int, str] | None:
         """(entry number, hash) of the chain's last entry, what a report is built at. The
-        seals of report filings are left out: filing a report is not evidence it is built
-        from, so rebuilding from an unchanged ledger gives the same bytes."""
+        seals of report filings (and of the data kept with them) and retention's entries
+        are left out: none is evidence a report is built from, so rebuilding from an
+        unchanged ledger gives the same bytes."""
         with self.engine.connect() as conn:
             row = conn.execute(select(audit_log.c.id, audit_log.c.hash).where(
-                audit_log.c.subject.not_like("reports:%")).order_by(
+                audit_log.c.subject.not_like("reports:%"),
+                audit_log.c.subject.not_like("report_data:%"),
+                audit_log.c.subject.not_like("ledger:%")).order_by(
                 audit_log.c.id.desc()).limit(1)).first()
         return None if row is None else (int(row.id), str(row.hash))
 

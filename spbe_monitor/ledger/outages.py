@@ -241,27 +241,37 @@ class OutageRepo(Repo):
         with self.engine.begin() as conn:
             record_transitions(conn, rows)
 
-    def state_changes(self, subject_ids: Iterable[str], lo: datetime, hi: datetime
-                      ) -> dict[str, list[tuple[int, str]]]:
-        """Each component's (epoch, new state) changes in `[lo, hi)` in time order, after
-        the last one before `lo` (its state when the period began, all `down_spans` needs
-        of the past): a month costs the same in a ledger of years as in a new one."""
+    def state_changes(self, subject_ids: Iterable[str], lo: datetime, hi: datetime,
+                      subject_type: str = "component") -> dict[str, list[tuple[int, str]]]:
+        """Each component's (or service's) (epoch, new state) changes in `[lo, hi)` in time
+        order, after the last one before `lo` (its state when the period began, all
+        `down_spans` needs of the past): a month costs the same in a ledger of years as in
+        a new one."""
         t = transitions
         ids = list(subject_ids)
         during = select(t.c.subject_id, self._epoch_sql(t.c.at), t.c.new).where(
-            t.c.subject_type == "component", t.c.subject_id.in_(ids), t.c.at >= lo,
+            t.c.subject_type == subject_type, t.c.subject_id.in_(ids), t.c.at >= lo,
             t.c.at < hi).order_by(t.c.at, t.c.id)
         out: dict[str, list[tuple[int, str]]] = defaultdict(list)
         with self.engine.connect() as conn:
             for sid in ids:  # one index seek each, back from `lo` (a join scans all history)
                 last = conn.execute(select(self._epoch_sql(t.c.at), t.c.new).where(
-                    t.c.subject_id == sid, t.c.subject_type == "component", t.c.at < lo,
+                    t.c.subject_id == sid, t.c.subject_type == subject_type, t.c.at < lo,
                 ).order_by(t.c.at.desc(), t.c.id.desc()).limit(1)).first()
                 if last is not None:
                     out[sid].append((last[0], last[1]))
             for sid, at, new in conn.execute(during):
                 out[sid].append((at, new))
         return out
+
+    def ever_unknown(self, service_ids: Iterable[str], hi: datetime) -> list[str]:
+        """The services that were ever judged unknown before `hi` (their components'
+        locations fell silent, or they were handed over between cluster members)."""
+        t = transitions
+        with self.engine.connect() as conn:
+            return list(conn.execute(select(t.c.subject_id).distinct().where(
+                t.c.subject_type == "service", t.c.new == "unknown",
+                t.c.subject_id.in_(list(service_ids)), t.c.at < hi)).scalars())
 
     def transitions(self, subject_id: str | None = None) -> list[dict[str, Any]]:
         q = select(transitions).order_by(transitions.c.id)
