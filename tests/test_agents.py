@@ -177,7 +177,12 @@ def test_an_agent_without_a_valid_token_is_refused(tmp_path: Path):
         assert sorted(p["id"] for p in probes["probes"]) == ["hidden-q1", "hidden-q2", "shared"]
         for body in (b"not json", b"[]", b'{"results": [{"probe": "shared"}]}',
                      b'{"results": [{"probe": "shared", "at": "2026-11-29T01:00:00", '
-                     b'"ok": true, "duration_s": 0.1}]}'):
+                     b'"ok": true, "duration_s": 0.1}]}',
+                     b'{"results": [{"probe": "shared", "at": "9999-11-29T01:00:00+00:00", '
+                     b'"ok": true, "duration_s": 0.1}]}',
+                     b'{"results": [{"probe": "shared", "at": "2026-11-29T01:00:00+00:00", '
+                     b'"ok": "yes", "duration_s": 0.1}]}',
+                     json.dumps({"results": [{}] * 2001}).encode()):
             with pytest.raises(urllib.error.HTTPError) as bad:
                 urllib.request.urlopen(urllib.request.Request(
                     f"http://127.0.0.1:{port}/api/v1/agent/results", data=body, headers=good))

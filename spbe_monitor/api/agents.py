@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import timedelta
 from typing import Any
 
 from aiohttp import web
@@ -14,6 +15,7 @@ from spbe_monitor.api.common import Host
 from spbe_monitor.errors import BadInput
 
 log = logging.getLogger("spbe.agents")
+FUTURE = timedelta(minutes=5)  # clocks disagree a little; an agent's days ahead are refused
 
 
 def _location(host: Host, request: web.Request) -> str:
@@ -46,6 +48,11 @@ def add_agent_routes(router: web.UrlDispatcher, host: Host) -> None:
         if len(data["results"]) > MAX_RESULTS:
             raise BadInput(f"at most {MAX_RESULTS} results per push")
         observed = [Observed.from_json(item) for item in data["results"]]
+        ahead = host.clock.now() + FUTURE
+        late = next((o for o in observed if o.at > ahead), None)
+        if late is not None:  # it would hold this location's judgement back for that long
+            raise BadInput(f"a result of {late.probe} observed at {late.at.isoformat()}, in "
+                           "the future: is the agent's clock right?")
         unknown = sorted({o.probe for o in observed
                           if o.probe not in host.config.probes
                           or location not in host.config.probes[o.probe].locations})
