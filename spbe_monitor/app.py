@@ -23,12 +23,9 @@ from typing import Any
 
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from apscheduler.triggers.cron import CronTrigger
-from apscheduler.triggers.interval import IntervalTrigger
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
-from spbe_monitor import __version__, retention
+from spbe_monitor import __version__, scheduled
 from spbe_monitor.api.common import errors
 from spbe_monitor.api.routes import add_api
 from spbe_monitor.clock import Clock
@@ -49,7 +46,6 @@ from spbe_monitor.ledger.writes import Beat
 from spbe_monitor.monitor.engine import Monitor
 from spbe_monitor.monitor.runner import Runner
 from spbe_monitor.probers.context import ProbeContext
-from spbe_monitor.reports.jobs import month_end, month_end_missed
 from spbe_monitor.status import snapshot
 
 log = logging.getLogger("spbe.app")
@@ -280,52 +276,6 @@ class App:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stop.wait(), timeout=VIEW_REFRESH_SECONDS)
 
-    def month_end_scheduler(self) -> AsyncIOScheduler:
-        """Formulir F for the month just ended, on the 1st at 00:05 in the configured zone;
-        audit checkpoints hourly; retention nightly (all of them on the leader only)."""
-        scheduler = AsyncIOScheduler(timezone=self.config.settings.timezone)
-
-        async def job() -> None:
-            if not self.leads():
-                return
-            try:
-                await asyncio.to_thread(month_end, self.config, self.store, self.clock.now())
-            except Exception:
-                log.exception("month-end reports failed; rerun `spbe report formulir-f`")
-            await checkpoint()
-
-        async def checkpoint() -> None:
-            if not self.leads():
-                return
-            try:
-                await asyncio.to_thread(self.signer().checkpoint, self.store.engine,
-                                        self.clock.now())
-            except Exception as exc:
-                log.error("could not sign an audit checkpoint: %s", first_line(exc))
-
-        scheduler.add_job(job, CronTrigger(day=1, hour=0, minute=5,
-                                           timezone=self.config.settings.timezone),
-                          id="formulir-f", coalesce=True, misfire_grace_time=6 * 3600)
-        scheduler.add_job(checkpoint, IntervalTrigger(hours=1), id="audit-checkpoint",
-                          coalesce=True)
-
-        async def retain() -> None:
-            if not self.leads():
-                return
-            try:
-                done = await asyncio.to_thread(retention.run, self.config, self.store,
-                                               self.clock.now())
-                if done:
-                    log.info("retention: %d month(s) rolled up", len(done))
-            except Exception:  # resumable: tomorrow's run picks up where this one stopped
-                log.exception("retention failed; rerun with `spbe db retain`")
-
-        hour, minute = (int(x) for x in self.config.settings.retention.at.split(":"))
-        scheduler.add_job(retain, CronTrigger(hour=hour, minute=minute,
-                                              timezone=self.config.settings.timezone),
-                          id="retention", coalesce=True, misfire_grace_time=6 * 3600)
-        return scheduler
-
     def signer(self) -> Signer:
         """The audit key, created (0600) the first time the daemon needs it."""
         return Signer.load_or_create(self.config.audit_key_path)
@@ -367,13 +317,13 @@ class App:
                                                 self.clock.now())
         writer = asyncio.create_task(self.writer.run())
         viewer = asyncio.create_task(self._refresh_view())
-        scheduler = self.month_end_scheduler()
+        scheduler = scheduled.scheduler(self)
         scheduler.start()
         self._start_runner()
         if self.cluster is not None:
             await self.cluster.join(self._session)
             self.cluster.on_leading = lambda: tasks.add(asyncio.create_task(
-                self._missed_month_end()))
+                scheduled.missed_month_end(self)))
             tasks.add(asyncio.create_task(self.cluster.run(self._stop)))
         log.info("listening on http://%s:%d, %d probes, ledger session %d", server.listen,
                  server.port, len(self.config.probes), self._session)
@@ -394,17 +344,6 @@ class App:
             await self._shutdown_mark(self._session)
             if self.cluster is not None:
                 await asyncio.to_thread(self.cluster.left)
-
-    async def _missed_month_end(self) -> None:
-        """A new leader files what a lost one may have missed (the job is idempotent)."""
-        try:
-            missed = await asyncio.to_thread(month_end_missed, self.config, self.store,
-                                             self.clock.now())
-            if missed and self.leads():
-                log.warning("month-end reports not filed yet: filing them now")
-                await asyncio.to_thread(month_end, self.config, self.store, self.clock.now())
-        except Exception:
-            log.exception("month-end reports failed; rerun `spbe report formulir-f`")
 
     async def _shutdown_mark(self, session: int) -> None:
         """The shutdown mark and the outages closed at it, only once every write before it

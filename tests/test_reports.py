@@ -210,7 +210,9 @@ async def test_daemon_schedules_the_month_end_job(config_dir, ledger):
     from tests.conftest import FakeClock
 
     app = App(load_config(config_dir / "spbe.yaml"), ledger, FakeClock())
-    scheduler = app.month_end_scheduler()
+    from spbe_monitor.scheduled import scheduler as schedule
+
+    scheduler = schedule(app)
     job = scheduler.get_jobs()[0]
     fields = {f.name: str(f) for f in job.trigger.fields}
     assert (fields["day"], fields["hour"], fields["minute"]) == ("1", "0", "5")

@@ -1,0 +1,76 @@
+"""The daemon's timed jobs, all of which must run once: on a lone daemon, or on the
+cluster's leader (a member that does not lead skips them). Month-end Formulir F on the 1st
+at 00:05, an audit checkpoint hourly, retention nightly — in the configured zone."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from spbe_monitor import retention
+from spbe_monitor.errors import first_line
+from spbe_monitor.reports.jobs import month_end, month_end_missed
+
+if TYPE_CHECKING:
+    from spbe_monitor.app import App
+
+log = logging.getLogger("spbe.app")
+
+
+def scheduler(app: App) -> AsyncIOScheduler:
+    zone = app.config.settings.timezone
+    jobs = AsyncIOScheduler(timezone=zone)
+
+    async def formulir_f() -> None:
+        if not app.leads():
+            return
+        try:
+            await asyncio.to_thread(month_end, app.config, app.store, app.clock.now())
+        except Exception:
+            log.exception("month-end reports failed; rerun `spbe report formulir-f`")
+        await checkpoint()
+
+    async def checkpoint() -> None:
+        if not app.leads():
+            return
+        try:
+            await asyncio.to_thread(app.signer().checkpoint, app.store.engine,
+                                    app.clock.now())
+        except Exception as exc:
+            log.error("could not sign an audit checkpoint: %s", first_line(exc))
+
+    async def retain() -> None:
+        if not app.leads():
+            return
+        try:
+            done = await asyncio.to_thread(retention.run, app.config, app.store,
+                                           app.clock.now())
+            if done:
+                log.info("retention: %d month(s) rolled up", len(done))
+        except Exception:  # resumable: the next run picks up where this one stopped
+            log.exception("retention failed; rerun with `spbe db retain`")
+
+    jobs.add_job(formulir_f, CronTrigger(day=1, hour=0, minute=5, timezone=zone),
+                 id="formulir-f", coalesce=True, misfire_grace_time=6 * 3600)
+    jobs.add_job(checkpoint, IntervalTrigger(hours=1), id="audit-checkpoint", coalesce=True)
+    hour, minute = (int(x) for x in app.config.settings.retention.at.split(":"))
+    jobs.add_job(retain, CronTrigger(hour=hour, minute=minute, timezone=zone),
+                 id="retention", coalesce=True, misfire_grace_time=6 * 3600)
+    return jobs
+
+
+async def missed_month_end(app: App) -> None:
+    """A new leader files what a lost one may have missed (the job is idempotent)."""
+    try:
+        missed = await asyncio.to_thread(month_end_missed, app.config, app.store,
+                                         app.clock.now())
+        if missed and app.leads():
+            log.warning("month-end reports not filed yet: filing them now")
+            await asyncio.to_thread(month_end, app.config, app.store, app.clock.now())
+    except Exception:
+        log.exception("month-end reports failed; rerun `spbe report formulir-f`")
