@@ -80,6 +80,7 @@ class ClusterMember:
         self.on_leading: Callable[[], None] | None = None
         self._session: int | None = None
         self._streak_since: float | None = None  # renewals unbroken since (monotonic)
+        self._releasing: frozenset[str] = frozenset()  # handed over, claim not yet gone
         self.use(config)
         writer.fence = self.fence
 
@@ -146,10 +147,12 @@ class ClusterMember:
             self.writer.submit(ReleaseUnits(self.name, self.fence.epoch or 0,
                                             tuple(sorted(give))))
             self.view.held = self.view.held - give
+            self._releasing |= give
             log.info("handing over %d unit(s) to other members", len(give))
-        held = frozenset(await asyncio.to_thread(self.membership.claim,
-                                                 mine - self.view.held))
-        held -= give  # released by a write still on its way
+        claimed = frozenset(await asyncio.to_thread(self.membership.claim,
+                                                    mine - self.view.held))
+        self._releasing &= claimed  # a release still on its way through the writer
+        held = claimed - self._releasing
         if held != self.view.held:
             taken = len(held - self.view.held)
             await self.assign(held)
@@ -162,7 +165,7 @@ class ClusterMember:
         log.error("this member (%s, epoch %s) was declared dead by the cluster (paused or "
                   "cut off past its lease): dropping its state and joining again",
                   self.name, self.fence.epoch)
-        self.view.held = frozenset()
+        self.view.held = self._releasing = frozenset()
         await self.assign(frozenset())
         self.leadership.resign()
         await self.writer.settle()  # what it queued meets the old epoch's fence
