@@ -116,6 +116,10 @@ def test_an_agent_elsewhere_votes_and_replays_what_it_saw_while_cut_off(tmp_path
         metrics = urllib.request.urlopen(f"http://{central}:{port}/metrics").read().decode()
         assert 'spbe_location_up{location="isp-b",probe="hidden-q2"} 1.0' in metrics
         assert 'spbe_location_up{location="pusat",probe="hidden-q2"} 0.0' in metrics
+        assert ('spbe_probe_success{kind="http",location="isp-b",probe="hidden-q2"} 1.0'
+                in metrics)
+        assert ('spbe_probe_success{kind="http",location="pusat",probe="hidden-q2"} 0.0'
+                in metrics)
 
         # the agent is cut off from the daemon for 60 s; meanwhile the shared target is
         # down for 20 s, which both sites see

@@ -82,11 +82,12 @@ class SpbeCollector(Collector):
             yield from self._cluster(facts.cluster)
 
     def _probes(self, mon: Monitor) -> Iterator[Metric]:
-        success = GaugeMetricFamily("spbe_probe_success", "1 if the last check passed",
-                                    labels=["probe", "kind"])
+        success = GaugeMetricFamily("spbe_probe_success", "1 if the last check passed (per "
+                                    "location it is probed from)",
+                                    labels=["probe", "kind", "location"])
         duration = GaugeMetricFamily("spbe_probe_duration_seconds",
                                      "Seconds of the last check, per phase and in total",
-                                     labels=["probe", "phase"])
+                                     labels=["probe", "phase", "location"])
         expiry = GaugeMetricFamily("spbe_probe_tls_cert_expiry_timestamp_seconds",
                                    "notAfter of the certificate the probe saw",
                                    labels=["probe"])
@@ -105,14 +106,18 @@ class SpbeCollector(Collector):
             every.add_metric([pid], mon.config.probes[pid].interval.total_seconds())
             if state.last_at is not None:
                 observed.add_metric([pid], state.last_at.timestamp())
-            if state.last is not None:
-                success.add_metric([pid, kind], 1.0 if state.last.ok else 0.0)
-                duration.add_metric([pid, "total"], state.last.duration_s)
-                for phase, seconds in state.last.phases.items():
-                    duration.add_metric([pid, phase], seconds)
-                if "tls_cert_expiry_timestamp_seconds" in state.last.values:
-                    expiry.add_metric([pid], state.last.values[
-                        "tls_cert_expiry_timestamp_seconds"])
+            lasts = [(loc, st.last) for loc, st in state.states.items()] \
+                if isinstance(state, Vantage) else [(mon.location, state.last)]
+            for loc, last in lasts:
+                if last is None:
+                    continue
+                success.add_metric([pid, kind, loc], 1.0 if last.ok else 0.0)
+                duration.add_metric([pid, "total", loc], last.duration_s)
+                for phase, seconds in last.phases.items():
+                    duration.add_metric([pid, phase, loc], seconds)
+            if state.last is not None and "tls_cert_expiry_timestamp_seconds" in \
+                    state.last.values:
+                expiry.add_metric([pid], state.last.values["tls_cert_expiry_timestamp_seconds"])
             if state.health is not Health.UNKNOWN:
                 up.add_metric([pid], 1.0 if state.health.passing else 0.0)
                 degraded.add_metric([pid], 1.0 if state.health is Health.DEGRADED else 0.0)
