@@ -183,6 +183,7 @@ utilisation_hourly = Table(
     Column("max_at", UTCDateTime, nullable=False),
     Column("p95", Float, nullable=False),
     Index("ix_utilisation_probe_hour", "probe_id", "hour"),  # a month of every metric
+    Index("ix_utilisation_hour", "hour"),  # retention: the rows past the horizon, not all
 )
 
 utilisation_daily = Table(  # hourly rows past the retention horizon, rolled up per UTC day
