@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -162,10 +163,15 @@ def file_reports(store: Store, jobs: list[Job], formats: tuple[str, ...], folder
         with Printer(len(documents)) as own:
             rendered = own(documents)
     out = []
+    # what is filed already, read once per kind and period (not once per form)
+    known: dict[tuple[str, str], dict[str, dict[tuple[str, str], str]]] = {}
+    for key in {(job.kind, job.period) for job in jobs}:
+        known[key] = defaultdict(dict)
+        for r in store.reports(*key):  # in filing order: the newest filing wins
+            known[key][r["subject"]][(r["format"], r["path"])] = r["sha256"]
     for job, data, document, printed in zip(jobs, datas, documents, rendered, strict=True):
         name = f"{job.kind}_{job.subject}_{job.period}" + ("_sementara" if job.partial else "")
-        filed = {(r["format"], r["path"]): r["sha256"]
-                 for r in store.reports(job.kind, job.period) if r["subject"] == job.subject}
+        filed = known[(job.kind, job.period)][job.subject]
         written = []
         for fmt in formats:
             content = {"json": as_json(data) if fmt == "json" else b"",
