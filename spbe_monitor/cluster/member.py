@@ -15,12 +15,14 @@ import asyncio
 import contextlib
 import hashlib
 import logging
+import socket
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from spbe_monitor.cluster.fence import Fence
+from spbe_monitor.cluster.leader import Leadership
 from spbe_monitor.cluster.units import Unit, assignment, units
 from spbe_monitor.config.loader import Config
 from spbe_monitor.errors import first_line
@@ -44,8 +46,6 @@ def config_digest(config: Config) -> str:
 
 
 def member_name(config: Config) -> str:
-    import socket
-
     server = config.settings.server
     return config.settings.cluster.member or f"{socket.gethostname()}:{server.port}"
 
@@ -62,8 +62,6 @@ class ClusterView:
 
 class ClusterMember:
     def __init__(self, config: Config, writer: DurableWriter, assign: Assign) -> None:
-        from spbe_monitor.cluster.leader import Leadership
-
         self.config = config
         self.name = member_name(config)
         self.lease = config.settings.cluster.lease
