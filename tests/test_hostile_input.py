@@ -104,11 +104,12 @@ def test_every_command_answers_hostile_input_with_a_reason(
 GETS = ["/api/v1/services", "/api/v1/status", "/api/v1/availability?month={v}",
         "/api/v1/availability?month=2026-10&service={v}", "/api/v1/outages?service={v}",
         "/api/v1/maintenance?service={v}", "/api/v1/drp/runs", "/api/v1/drp/runs/{v}",
-        "/api/v1/openapi.json", "/metrics", "/-/healthy", "/-/ready"]
+        "/api/v1/openapi.json", "/metrics", "/-/healthy", "/-/ready", "/api/v1/agent/probes"]
 POSTS = ["/api/v1/maintenance/{v}/approve", "/api/v1/maintenance/{v}/cancel",
          "/api/v1/drp/runs/{v}/steps/{v}/approve", "/api/v1/maintenance", "/api/v1/outages",
          "/api/v1/outages/{v}/annotate", "/api/v1/drp/runs", "/api/v1/drp/runs/{v}/abort",
-         "/api/v1/drp/runs/{v}/steps/{v}/decision", "/api/v1/drp/playbooks/{v}/approve"]
+         "/api/v1/drp/runs/{v}/steps/{v}/decision", "/api/v1/drp/playbooks/{v}/approve",
+         "/api/v1/agent/results"]
 
 
 async def test_every_route_answers_hostile_input_with_4xx_and_a_reason(

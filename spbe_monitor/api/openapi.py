@@ -143,5 +143,21 @@ def document() -> dict[str, Any]:
                 "Approve a late window (Penyedia Layanan, eselon II or higher)", [WINDOW_ID],
                 None),
             "/api/v1/maintenance/{id}/cancel": _act("Cancel a window", [WINDOW_ID], None),
+            "/api/v1/agent/probes": {"get": {
+                "summary": "The probes of the agent's location (an agent's token)",
+                "security": [{"bearer": []}],
+                "responses": {"200": {"description": "{location, probes: [settings]}"},
+                              "401": {"description": "no or another token"}}}},
+            "/api/v1/agent/results": {"post": {
+                "summary": "An agent's results, at most 2000, each with its check's time",
+                "security": [{"bearer": []}],
+                "requestBody": {"content": {"application/json": {"schema": {
+                    "type": "object", "required": ["results"], "properties": {"results": {
+                        "type": "array", "maxItems": 2000, "items": {
+                            "type": "object",
+                            "required": ["probe", "at", "ok", "duration_s"]}}}}}}},
+                "responses": {"200": {"description": "{accepted, unknown, elsewhere}"},
+                              "400": {"description": "malformed, or observed in the future"},
+                              "401": {"description": "no or another token"}}}},
         },
     }
