@@ -1,5 +1,6 @@
 """Retention: daily utilisation past the horizon, and the data each filed report was
-rendered from (so it renders the same bytes after its inputs are rolled up)
+rendered from (so it renders the same bytes after its inputs are rolled up); indexes for
+retention and for services' unknown spans
 
 Revision ID: 0021
 Revises: 0020
@@ -19,6 +20,10 @@ def upgrade() -> None:
     # retention reads and deletes the hourly rows past the horizon by their hour: without
     # this, each month rolled up (and `spbe db stats`) scanned every row kept
     op.create_index("ix_utilisation_hour", "utilisation_hourly", ["hour"])
+    # a month's figures take a service's unknown spans out of its observed time
+    unknown = sa.text("subject_type = 'service' AND new = 'unknown'")
+    op.create_index("ix_transitions_unknown_service", "transitions", ["subject_id", "at"],
+                    postgresql_where=unknown, sqlite_where=unknown)
     op.create_table(
         "utilisation_daily",
         sa.Column("probe_id", sa.String(64), nullable=False),
@@ -47,4 +52,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("report_data")
     op.drop_table("utilisation_daily")
+    op.drop_index("ix_transitions_unknown_service", table_name="transitions")
     op.drop_index("ix_utilisation_hour", table_name="utilisation_hourly")
