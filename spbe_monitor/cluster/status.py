@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 from spbe_monitor.cluster.leader import leader_name
 from spbe_monitor.cluster.member import config_digest, config_units
 from spbe_monitor.config.loader import Config
-from spbe_monitor.ledger.membership import MemberRow, Membership
+from spbe_monitor.ledger.membership import MemberRow, claims, members
 
 
 @dataclass(frozen=True)
@@ -43,16 +43,15 @@ class ClusterStatus:
 
 
 def cluster_status(config: Config, engine: Engine) -> ClusterStatus:
-    membership = Membership(engine, "", config.settings.cluster.lease, "", "")
-    now, members = membership.members()
-    claims = membership.claims()
+    now, rows = members(engine)
+    held = claims(engine)
     with engine.connect() as conn:
         leader = leader_name(conn)
-    live = {(m.member, m.epoch) for m in members if m.alive(now)}
+    live = {(m.member, m.epoch) for m in rows if m.alive(now)}
     owners: dict[str, str | None] = {}
     for key, unit in config_units(config).items():
-        claim = claims.get(key)
+        claim = held.get(key)
         for sid in unit.services:
             owners[sid] = claim[0] if claim is not None and claim in live else None
-    return ClusterStatus(now, leader, members, dict(sorted(owners.items())),
+    return ClusterStatus(now, leader, rows, dict(sorted(owners.items())),
                          config_digest(config))

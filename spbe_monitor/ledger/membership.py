@@ -144,17 +144,7 @@ class Membership:
             ).values(renewed_at=DB_NOW, lease_until=self._until())).rowcount == 1
 
     def members(self) -> tuple[datetime, list[MemberRow]]:
-        """The database's now and every member ever registered, with its claim count."""
-        counts = select(cluster_claims.c.member, cluster_claims.c.epoch,
-                        func.count().label("n")).group_by(
-            cluster_claims.c.member, cluster_claims.c.epoch).subquery()
-        q = select(cluster_members, func.coalesce(counts.c.n, 0)).outerjoin(counts, and_(
-            counts.c.member == cluster_members.c.member,
-            counts.c.epoch == cluster_members.c.epoch)).order_by(cluster_members.c.member)
-        with self.engine.connect() as conn:
-            now = db_now(conn)
-            rows = [MemberRow(*r) for r in conn.execute(q)]
-        return now, rows
+        return members(self.engine)
 
     def reap(self, subjects_of: Subjects) -> list[Reaped]:
         """Declare members whose lease ran out dead: raise their epoch, free their units,
@@ -222,11 +212,29 @@ class Membership:
                 cluster_members.c.epoch == self.epoch).values(state="left"))
 
     def claims(self) -> dict[str, tuple[str, int]]:
-        """Unit → (member, epoch), for `spbe cluster status`."""
-        with self.engine.connect() as conn:
-            return {u: (m, e) for u, m, e in conn.execute(select(
-                cluster_claims.c.unit, cluster_claims.c.member, cluster_claims.c.epoch))}
+        return claims(self.engine)
 
+
+def members(engine: Engine) -> tuple[datetime, list[MemberRow]]:
+    """The database's now and every member ever registered, with its claim count (read by
+    members and by `spbe cluster status`, which is none)."""
+    counts = select(cluster_claims.c.member, cluster_claims.c.epoch,
+                    func.count().label("n")).group_by(
+        cluster_claims.c.member, cluster_claims.c.epoch).subquery()
+    q = select(cluster_members, func.coalesce(counts.c.n, 0)).outerjoin(counts, and_(
+        counts.c.member == cluster_members.c.member,
+        counts.c.epoch == cluster_members.c.epoch)).order_by(cluster_members.c.member)
+    with engine.connect() as conn:
+        now = db_now(conn)
+        rows = [MemberRow(*r) for r in conn.execute(q)]
+    return now, rows
+
+
+def claims(engine: Engine) -> dict[str, tuple[str, int]]:
+    """Unit → (member, epoch)."""
+    with engine.connect() as conn:
+        return {u: (m, e) for u, m, e in conn.execute(select(
+            cluster_claims.c.unit, cluster_claims.c.member, cluster_claims.c.epoch))}
 
 def unknown(conn: Connection, subjects: list[tuple[str, str]], at: datetime,
             message: str) -> None:
