@@ -15,12 +15,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, select, text, update
+from sqlalchemy import TextClause, and_, bindparam, delete, func, insert, select, text, update
 
 from spbe_monitor.ledger.audit import audit_in
 from spbe_monitor.ledger.evidence import seal
 from spbe_monitor.ledger.repo import Repo
-from spbe_monitor.ledger.tables import report_data, transitions, utilisation_hourly
+from spbe_monitor.ledger.tables import (
+    UTCDateTime,
+    report_data,
+    transitions,
+    utilisation_hourly,
+)
 
 ACTOR = "spbe-retention"
 
@@ -74,20 +79,19 @@ class RetentionRepo(Repo):
         month_sql = ("strftime('%Y-%m', hour)" if self.engine.dialect.name == "sqlite"
                      else "to_char(hour, 'YYYY-MM')")
         with self.engine.connect() as conn:
-            months = sorted(conn.execute(text(
+            months = sorted(conn.execute(_at(
                 f"SELECT DISTINCT {month_sql} FROM utilisation_hourly WHERE hour < :stop"),
-                {"stop": _naive(stop)}).scalars())
+                {"stop": stop}).scalars())
             hourly = conn.execute(select(func.count()).select_from(h).where(
                 h.c.hour < stop)).scalar_one()
-            daily = conn.execute(text(
+            daily = conn.execute(_at(
                 f"SELECT count(*) FROM (SELECT DISTINCT probe_id, metric, {self._day()} "
-                "FROM utilisation_hourly WHERE hour < :stop) d"), {"stop": _naive(stop)}
-            ).scalar_one()
+                "FROM utilisation_hourly WHERE hour < :stop) d"), {"stop": stop}).scalar_one()
             old = conn.execute(select(func.count()).select_from(t).where(
                 t.c.at < stop)).scalar_one()
-            kept = conn.execute(text(
+            kept = conn.execute(_at(
                 "SELECT count(*) FROM (SELECT DISTINCT subject_type, subject_id FROM "
-                "transitions WHERE at < :stop) s"), {"stop": _naive(stop)}).scalar_one()
+                "transitions WHERE at < :stop) s"), {"stop": stop}).scalar_one()
         removable = int(old) - int(kept)
         if removable and not months:  # the month before the horizon compacts them all
             months.append(f"{month_start(stop - timedelta(days=1)):%Y-%m}")
@@ -98,9 +102,9 @@ class RetentionRepo(Repo):
         each subject's last; audited in the same transaction."""
         lo = datetime.strptime(month, "%Y-%m").replace(tzinfo=UTC)
         hi = next_month(lo)
-        bounds = {"lo": _naive(lo), "hi": _naive(hi)}
+        bounds = {"lo": lo, "hi": hi}
         with self.engine.begin() as conn:
-            daily = conn.execute(text(
+            daily = conn.execute(_at(
                 "INSERT INTO utilisation_daily (probe_id, metric, day, samples, avg, max, "
                 "max_at, p95) SELECT probe_id, metric, day, n, a, mx, max_at, p FROM ("
                 f"SELECT probe_id, metric, {self._day()} AS day, "
@@ -112,7 +116,7 @@ class RetentionRepo(Repo):
                 f"{self._day()})) ranked WHERE rn = 1"), bounds).rowcount
             hourly = conn.execute(delete(utilisation_hourly).where(
                 utilisation_hourly.c.hour >= lo, utilisation_hourly.c.hour < hi)).rowcount
-            gone = conn.execute(text(
+            gone = conn.execute(_at(
                 "DELETE FROM transitions WHERE at < :hi AND id NOT IN (SELECT id FROM ("
                 "SELECT id, ROW_NUMBER() OVER (PARTITION BY subject_type, subject_id "
                 "ORDER BY at DESC, id DESC) AS rn FROM transitions WHERE at < :hi) last "
@@ -152,6 +156,8 @@ class RetentionRepo(Repo):
             return {s: json.loads(d) for s, d in rows}
 
 
-def _naive(moment: datetime) -> datetime:
-    return moment.astimezone(UTC).replace(tzinfo=None)
+def _at(sql: str) -> TextClause:
+    """SQL whose :stop, :lo and :hi are ledger times, bound as the ledger's columns are."""
+    names = [n for n in ("stop", "lo", "hi") if f":{n}" in sql]
+    return text(sql).bindparams(*(bindparam(n, type_=UTCDateTime()) for n in names))
 
