@@ -128,3 +128,24 @@ def test_db_retain_says_what_it_will_do_and_does_it(configured: tuple[Config, St
     assert [e.actor for e in store.audit_entries() if e.action == "retention.month"] == [
         f"os:{getpass.getuser()}"]
     assert spbe(capsys, *args).out.startswith("nothing to do")
+
+
+def test_a_run_killed_inside_a_month_resumes_with_the_days_left(config_dir: Path,
+                                                               store: Store):
+    """A day per transaction: a run killed after the first day of October leaves that day
+    rolled up; the next run does the other 30 and audits the month once."""
+    config = load_config(config_dir / "spbe.yaml")
+    a_month(store)
+    assert store.roll_up_day(OCT) == (1, 24)  # what a run killed there had done
+    assert count(store, utilisation_hourly) == 30 * 24
+    done = retention.run(config, store, LATER)
+    assert [d.as_json() for d in done] == [{"month": "2025-10", "hourly_rows": 30 * 24,
+                                            "daily_rows": 30, "transitions_removed": 3}]
+    with store.engine.connect() as conn:
+        days = conn.execute(select(utilisation_daily.c.day, utilisation_daily.c.samples)
+                            .order_by(utilisation_daily.c.day)).all()
+    assert [(d.replace(tzinfo=UTC), n) for d, n in days] == [
+        (OCT + timedelta(days=i), 24 * 60) for i in range(31)]
+    assert count(store, utilisation_hourly) == 0
+    assert [e.subject for e in store.audit_entries() if e.action == "retention.month"] == [
+        "ledger:2025-10"]

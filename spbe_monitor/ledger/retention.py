@@ -3,8 +3,8 @@ daily rows, and state transitions past it compacted to each subject's last one (
 at the horizon, all that later months read). Outages, maintenance, approvals, audit and
 filed reports are evidence and kept for ever.
 
-Work goes by UTC month, oldest first, one transaction and one audit entry per month: a run
-killed halfway resumes with the month it was in, and a month done is never done twice
+Work goes by UTC month, oldest first, a day per transaction and one audit entry per month:
+a run killed halfway resumes with the day it was in, and a day done is never done twice
 (its hourly rows are gone)."""
 
 from __future__ import annotations
@@ -98,33 +98,47 @@ class RetentionRepo(Repo):
         return RetentionPlan(horizon, tuple(months), int(hourly), int(daily), removable)
 
     def compact(self, month: str, now: datetime, actor: str = ACTOR) -> MonthDone:
-        """One UTC month: hourly rows into daily ones, transitions before its end down to
-        each subject's last; audited in the same transaction."""
+        """One UTC month: its hourly rows into daily ones a day per transaction (on a
+        500-host SQLite ledger a month is minutes of work, and every other writer — the
+        daemon's engine, an official's approval — would wait for it); then its transitions
+        down to each subject's last, audited in that same last transaction. A run killed
+        inside a month resumes with the days left: a day done has no hourly rows."""
         lo = datetime.strptime(month, "%Y-%m").replace(tzinfo=UTC)
         hi = next_month(lo)
-        bounds = {"lo": lo, "hi": hi}
+        hourly = daily = 0
+        day = lo
+        while day < hi:
+            rolled, removed = self.roll_up_day(day)
+            daily, hourly = daily + rolled, hourly + removed
+            day += timedelta(days=1)
         with self.engine.begin() as conn:
-            daily = conn.execute(_at(
-                "INSERT INTO utilisation_daily (probe_id, metric, day, samples, avg, max, "
-                "max_at, p95) SELECT probe_id, metric, day, n, a, mx, max_at, p FROM ("
-                f"SELECT probe_id, metric, {self._day()} AS day, "
-                "SUM(samples) OVER w AS n, SUM(avg * samples) OVER w / SUM(samples) OVER w "
-                "AS a, MAX(max) OVER w AS mx, max_at, MAX(p95) OVER w AS p, "
-                "ROW_NUMBER() OVER (PARTITION BY probe_id, metric, "
-                f"{self._day()} ORDER BY max DESC, hour) AS rn FROM utilisation_hourly "
-                "WHERE hour >= :lo AND hour < :hi WINDOW w AS (PARTITION BY probe_id, metric, "
-                f"{self._day()})) ranked WHERE rn = 1"), bounds).rowcount
-            hourly = conn.execute(delete(utilisation_hourly).where(
-                utilisation_hourly.c.hour >= lo, utilisation_hourly.c.hour < hi)).rowcount
             gone = conn.execute(_at(
                 "DELETE FROM transitions WHERE at < :hi AND id NOT IN (SELECT id FROM ("
                 "SELECT id, ROW_NUMBER() OVER (PARTITION BY subject_type, subject_id "
                 "ORDER BY at DESC, id DESC) AS rn FROM transitions WHERE at < :hi) last "
-                "WHERE rn = 1)"), {"hi": bounds["hi"]}).rowcount
-            done = MonthDone(month, int(hourly), int(daily), int(gone))
+                "WHERE rn = 1)"), {"hi": hi}).rowcount
+            done = MonthDone(month, hourly, daily, int(gone))
             audit_in(conn, now, actor, "retention.month", f"ledger:{month}",
                      after=done.as_json())
         return done
+
+    def roll_up_day(self, day: datetime) -> tuple[int, int]:
+        """One UTC day's hourly rows into daily ones: (daily rows made, hourly removed)."""
+        bounds = {"lo": day, "hi": day + timedelta(days=1)}
+        with self.engine.begin() as conn:
+            daily = conn.execute(_at(
+                "INSERT INTO utilisation_daily (probe_id, metric, day, samples, avg, max, "
+                "max_at, p95) SELECT probe_id, metric, :lo, n, a, mx, max_at, p FROM ("
+                "SELECT probe_id, metric, SUM(samples) OVER w AS n, "
+                "SUM(avg * samples) OVER w / SUM(samples) OVER w AS a, MAX(max) OVER w AS mx, "
+                "max_at, MAX(p95) OVER w AS p, ROW_NUMBER() OVER (PARTITION BY probe_id, "
+                "metric ORDER BY max DESC, hour) AS rn FROM utilisation_hourly "
+                "WHERE hour >= :lo AND hour < :hi WINDOW w AS (PARTITION BY probe_id, metric)"
+                ") ranked WHERE rn = 1"), bounds).rowcount
+            hourly = conn.execute(delete(utilisation_hourly).where(
+                utilisation_hourly.c.hour >= bounds["lo"],
+                utilisation_hourly.c.hour < bounds["hi"])).rowcount
+        return int(daily), int(hourly)
 
     def keep_report_data(self, kind: str, subject: str, period: str, data: dict[str, Any],
                          now: datetime) -> bool:
