@@ -170,58 +170,84 @@ def main() -> None:
     # ledger holds the same rows for what is measured
     stop = month_start(datetime(YEAR, MONTH, 1, tzinfo=UTC) - timedelta(days=1))
     first = stop.replace(year=stop.year - args.years)
+    every_hour = 2 * args.services * args.metrics * int((stop - first).total_seconds() // 3600)
+    say(f"{kind}: {args.services} services ({2 * args.services} hosts × {args.metrics} "
+        f"metrics), {months_between(first, stop)} months from {first:%Y-%m}: "
+        f"{every_hour:,} hourly utilisation rows in all")
     with tempfile.TemporaryDirectory() as tmp, ledger_url(args.postgres) as url:
         folder = Path(tmp)
         config, store = build(args.services, folder, url)
         history = History(config, store, args.metrics)
         fresh = readings(config, store, folder / "out")
-        peak: tuple[int, int, tuple[float, float, float]] | None = None
-        nightly: list[float] = []
-        grown = 0.0
+        say(reads("new ledger", fresh, fresh))
+        peaked, grown, longest_day = False, 0.0, Longest(store)
         month = first
         while month < stop:
             t0 = time.perf_counter()
             history.month(month)
             grown += time.perf_counter() - t0
             month = next_month(month)
+            print(f"  … {kind} {month:%Y-%m}", file=sys.stderr, flush=True)
             night = month + timedelta(hours=2, minutes=30)
-            if peak is None and retention.plan(config, store, night).months:
-                hourly = count(store, "utilisation_hourly")
-                peak = (size_of(store, full=False), hourly,
-                        readings(config, store, folder / "out"))
+            if not peaked and retention.plan(config, store, night).months:
+                peaked, hourly, size = True, count(store, "utilisation_hourly"), size_of(
+                    store, full=False)
+                say(f"  largest ledger ({months_between(first, month)} months lived, "
+                    f"{grown / 60:.0f} min of writing): {hourly:,} hourly rows, "
+                    f"{size / 2**30:.1f} GiB ({size / hourly:.0f} bytes per hourly row; "
+                    f"{args.years} years without retention: "
+                    f"~{size / hourly * every_hour / 2**30:.0f} GiB)")
+                say(reads("largest ledger", readings(config, store, folder / "out"), fresh))
             t0 = time.perf_counter()
             with LOCK.open("w") as lock:
                 fcntl.flock(lock, fcntl.LOCK_SH)
-                if retention.run(config, store, night):
-                    nightly.append(time.perf_counter() - t0)
-            print(f"  … {kind} {month:%Y-%m}", file=sys.stderr, flush=True)
+                done = retention.run(config, store, night)
+            if done:
+                say(f"  nightly retention {night:%Y-%m-%d}: {', '.join(d.month for d in done)} "
+                    f"in {time.perf_counter() - t0:.0f} s, longest day (one transaction) "
+                    f"{longest_day.take():.1f} s")
         retention.run(config, store, NOW)
-        after = size_of(store, full=False)
-        kept = readings(config, store, folder / "out")
-        hourly_total = count(store, "utilisation_hourly")
-        changes = count(store, "transitions")
-    assert peak is not None, "fewer months than the retention horizon: nothing to compare"
-    lived = months_between(first, stop)
-    every_hour = len(history.components) * args.metrics * int(
-        (stop - first).total_seconds() // 3600)
-    print(f"{kind}: {args.services} services ({2 * args.services} hosts × {args.metrics} "
-          f"metrics), {lived} months lived in {grown / 60:.0f} min of writing: "
-          f"{every_hour:,} hourly utilisation rows written")
-    print(f"  largest ledger (before retention's first month): {peak[1]:,} hourly rows, "
-          f"{peak[0] / 2**30:.1f} GiB ({peak[0] / peak[1]:.0f} bytes per hourly row; "
-          f"{args.years} years without retention: "
-          f"~{peak[0] / peak[1] * every_hour / 2**30:.0f} GiB)")
-    print(f"  after {lived} months and {len(nightly)} nightly retention runs (median "
-          f"{statistics.median(nightly):.0f} s, longest {max(nightly):.0f} s): "
-          f"{hourly_total:,} hourly rows, {changes:,} state changes, "
-          f"{after / 2**30:.1f} GiB")
-    for i, what in enumerate(("availability figures", "Formulir F inputs",
-                              "month-end (no PDF)")):
-        a, b, c = fresh[i], peak[2][i], kept[i]
-        verdict = "ok" if max(b, c) <= a * 1.2 else "over 20 %"
-        print(f"  {what:<22} new {a * 1000:7.1f} ms   largest {b * 1000:7.1f} ms "
-              f"({b / a - 1:+.0%})   {args.years} years {c * 1000:7.1f} ms "
-              f"({c / a - 1:+.0%})  {verdict}")
+        say(f"  after {months_between(first, stop)} months: "
+            f"{count(store, 'utilisation_hourly'):,} hourly rows, "
+            f"{count(store, 'utilisation_daily'):,} daily, "
+            f"{count(store, 'transitions'):,} state changes, "
+            f"{size_of(store, full=False) / 2**30:.1f} GiB")
+        say(reads(f"{args.years} years", readings(config, store, folder / "out"), fresh))
+
+
+def say(line: str) -> None:
+    print(line, flush=True)  # as measured: a run stopped halfway has told what it found
+
+
+def reads(label: str, got: tuple[float, float, float], new: tuple[float, float, float]
+          ) -> str:
+    parts = [f"{what} {v * 1000:,.1f} ms ({v / n - 1:+.0%})" for what, v, n in zip(
+        ("availability", "Formulir F inputs", "month-end (no PDF)"), got, new, strict=True)]
+    verdict = "" if got is new else (
+        "  ok" if all(v <= n * 1.2 for v, n in zip(got, new, strict=True)) else "  over 20 %")
+    return f"  {label}: " + ", ".join(parts) + verdict
+
+
+class Longest:
+    """The longest day `retention` rolled up since last asked: how long it held the ledger's
+    write lock (SQLite has one writer)."""
+
+    def __init__(self, store: Store) -> None:
+        self.most = 0.0
+        self.roll_up_day = store.roll_up_day
+
+        def day(moment: datetime) -> tuple[int, int]:
+            t0 = time.perf_counter()
+            try:
+                return self.roll_up_day(moment)
+            finally:
+                self.most = max(self.most, time.perf_counter() - t0)
+
+        store.roll_up_day = day  # type: ignore[method-assign,assignment]
+
+    def take(self) -> float:
+        most, self.most = self.most, 0.0
+        return most
 
 
 def months_between(lo: datetime, hi: datetime) -> int:
