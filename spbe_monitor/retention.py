@@ -60,7 +60,7 @@ def run(config: Config, store: Store, now: datetime, actor: str = ACTOR,
         months: int | None = None) -> list[MonthDone]:
     """Every month the plan names (or the first `months`), oldest first."""
     done = []
-    for month in plan(config, store, now).months[:months]:
+    for month in store.months_due(now - config.settings.retention.hourly)[:months]:
         keep_filed(config, store, month, now)
         d = store.compact(month, now, actor)
         log.info("retention %s: %d hourly rows into %d daily, %d transitions removed",

@@ -35,7 +35,7 @@ def test_rows_and_bytes_per_table(configured: tuple[Config, Store],
     assert done.code == 0, done.err
     shown = json.loads(done.out)
     assert {k: v for k, v in shown["next_retention"].items() if k != "horizon"} == {
-        "months": ["2025-09"], "hourly_rows": 48, "daily_rows": 2, "transitions_removed": 0}
+        "months": ["2025-09"], "hourly_rows": 48, "transitions_removed": 0}
     sizes = {row["table"]: row for row in shown["tables"]}
     assert set(sizes) == set(metadata.tables)
     hourly = sizes["utilisation_hourly"]

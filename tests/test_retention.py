@@ -69,7 +69,7 @@ def test_retention_rolls_up_and_an_old_formulir_f_renders_the_same_bytes(
 
     plan = retention.plan(config, store, LATER)
     assert plan.as_json() == {"horizon": "2025-11-02T00:00:00+00:00", "months": ["2025-10"],
-                              "hourly_rows": 744, "daily_rows": 31,
+                              "hourly_rows": 744,
                               "transitions_removed": 3}  # the last per subject stays
     done = retention.run(config, store, LATER)
     assert [d.as_json() for d in done] == [{"month": "2025-10", "hourly_rows": 744,
@@ -98,13 +98,14 @@ def test_retention_rolls_up_and_an_old_formulir_f_renders_the_same_bytes(
 
 def test_a_run_killed_between_months_resumes_with_the_next(config_dir: Path, store: Store):
     config = load_config(config_dir / "spbe.yaml")
-    for month in (8, 9):
+    for month in (7, 9):  # August has no hourly rows: not a month of work
         start = datetime(2025, month, 1, tzinfo=UTC)
         store.merge_utilisation([UtilisationHour("ledger-disk", "disk_used_percent",
                                                  start + timedelta(hours=i), 1, 1.0, 1.0,
                                                  start + timedelta(hours=i), 1.0)
                                  for i in range(48)])
-    assert [d.month for d in retention.run(config, store, LATER, months=1)] == ["2025-08"]
+    assert retention.plan(config, store, LATER).months == ("2025-07", "2025-09")
+    assert [d.month for d in retention.run(config, store, LATER, months=1)] == ["2025-07"]
     assert retention.plan(config, store, LATER).months == ("2025-09",)
     assert [d.month for d in retention.run(config, store, LATER)] == ["2025-09"]
     assert count(store, utilisation_daily) == 4 and count(store, utilisation_hourly) == 0
@@ -119,8 +120,8 @@ def test_db_retain_says_what_it_will_do_and_does_it(configured: tuple[Config, St
     args = ("--config", str(config.path), "db", "retain")
     dry = spbe(capsys, *args, "--dry-run")
     assert dry.code == 0 and dry.out.startswith(
-        "next retention run: 48 hourly rows into 2 daily, 0 transitions removed, months "
-        "2025-09 (UTC)")
+        "next retention run: 48 hourly rows rolled up into daily ones, 0 transitions "
+        "removed, months 2025-09 (UTC)")
     assert count(store, utilisation_hourly) == 48
     done = spbe(capsys, *args)
     assert done.code == 0 and done.out == ("2025-09: 48 hourly rows into 2 daily, 0 "
@@ -149,3 +150,23 @@ def test_a_run_killed_inside_a_month_resumes_with_the_days_left(config_dir: Path
     assert count(store, utilisation_hourly) == 0
     assert [e.subject for e in store.audit_entries() if e.action == "retention.month"] == [
         "ledger:2025-10"]
+
+
+def test_superseded_transitions_alone_are_work_for_the_month_before_the_horizon(
+        config_dir: Path, store: Store):
+    """No hourly rows past the horizon (a ledger without servers): its old transitions
+    still go, compacted with the month before the horizon's; a subject with one stays."""
+    config = load_config(config_dir / "spbe.yaml")
+    store.record_transitions([
+        TransitionRow("component", "spbe-self-http", OCT, "unknown", "up", "ok"),
+        TransitionRow("component", "spbe-self-http", OCT + timedelta(days=2), "up", "down",
+                      "refused"),
+        TransitionRow("service", "perizinan-online", OCT, "unknown", "up", "ok")])
+    assert retention.plan(config, store, LATER).as_json() == {
+        "horizon": "2025-11-02T00:00:00+00:00", "months": ["2025-10"], "hourly_rows": 0,
+        "transitions_removed": 1}
+    assert [d.as_json() for d in retention.run(config, store, LATER)] == [
+        {"month": "2025-10", "hourly_rows": 0, "daily_rows": 0, "transitions_removed": 1}]
+    assert [(t["subject_id"], t["new"]) for t in store.transitions()] == [
+        ("spbe-self-http", "down"), ("perizinan-online", "up")]
+    assert retention.plan(config, store, LATER).months == ()

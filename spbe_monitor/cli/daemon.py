@@ -243,9 +243,9 @@ def db_retain(ctx: Context, dry_run: bool, as_json: bool) -> None:
 def describe_plan(plan: dict[str, Any]) -> str:
     if not plan["months"]:
         return "next retention run: nothing to do"
-    return (f"next retention run: {plan['hourly_rows']:,} hourly rows into "
-            f"{plan['daily_rows']:,} daily, {plan['transitions_removed']:,} transitions "
-            f"removed, months {', '.join(plan['months'])} (UTC)")
+    return (f"next retention run: {plan['hourly_rows']:,} hourly rows rolled up into daily "
+            f"ones, {plan['transitions_removed']:,} transitions removed, months "
+            f"{', '.join(plan['months'])} (UTC)")
 
 
 def megabytes(size: int) -> str:

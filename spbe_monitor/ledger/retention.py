@@ -45,13 +45,11 @@ class RetentionPlan:
     horizon: datetime  # whole UTC months before it are rolled up and compacted
     months: tuple[str, ...]
     hourly_rows: int
-    daily_rows: int
     transitions: int  # removed; each subject's last one before the horizon stays
 
     def as_json(self) -> dict[str, Any]:
         return {"horizon": self.horizon.isoformat(), "months": list(self.months),
-                "hourly_rows": self.hourly_rows, "daily_rows": self.daily_rows,
-                "transitions_removed": self.transitions}
+                "hourly_rows": self.hourly_rows, "transitions_removed": self.transitions}
 
 
 @dataclass(frozen=True)
@@ -67,35 +65,45 @@ class MonthDone:
 
 
 class RetentionRepo(Repo):
-    def _day(self) -> str:
-        """SQL for an hour's UTC day, in the stored DateTime form."""
-        if self.engine.dialect.name == "sqlite":
-            return "strftime('%Y-%m-%d 00:00:00.000000', hour)"
-        return "date_trunc('day', hour)"
-
-    def retention_plan(self, horizon: datetime) -> RetentionPlan:
+    def months_due(self, horizon: datetime) -> tuple[str, ...]:
+        """The UTC months before the horizon's that hold hourly rows, by index probes (the
+        oldest hour, then one row per month): the nightly run asks this of a ledger with
+        tens of millions of hourly rows and must not read them. With none, the month
+        before the horizon when some subject has superseded transitions to compact."""
         stop = month_start(horizon)
         h, t = utilisation_hourly, transitions
-        month_sql = ("strftime('%Y-%m', hour)" if self.engine.dialect.name == "sqlite"
-                     else "to_char(hour, 'YYYY-MM')")
+        months: list[str] = []
         with self.engine.connect() as conn:
-            months = sorted(conn.execute(_at(
-                f"SELECT DISTINCT {month_sql} FROM utilisation_hourly WHERE hour < :stop"),
-                {"stop": stop}).scalars())
+            oldest = conn.execute(select(func.min(h.c.hour))).scalar_one()
+            lo = None if oldest is None else month_start(oldest)
+            while lo is not None and lo < stop:
+                hi = next_month(lo)
+                if conn.execute(select(h.c.hour).where(h.c.hour >= lo, h.c.hour < hi)
+                                .limit(1)).first() is not None:
+                    months.append(f"{lo:%Y-%m}")
+                lo = hi
+            if not months and conn.execute(
+                    select(t.c.subject_id).where(t.c.at < stop)
+                    .group_by(t.c.subject_type, t.c.subject_id)
+                    .having(func.count() > 1).limit(1)).first() is not None:
+                months.append(f"{month_start(stop - timedelta(days=1)):%Y-%m}")
+        return tuple(months)
+
+    def retention_plan(self, horizon: datetime) -> RetentionPlan:
+        """What the next run does, counted on indexes only. The daily rows it will make are
+        not foretold: counting them reads every hourly row (minutes at 500 hosts)."""
+        stop = month_start(horizon)
+        h, t = utilisation_hourly, transitions
+        with self.engine.connect() as conn:
             hourly = conn.execute(select(func.count()).select_from(h).where(
                 h.c.hour < stop)).scalar_one()
-            daily = conn.execute(_at(
-                f"SELECT count(*) FROM (SELECT DISTINCT probe_id, metric, {self._day()} "
-                "FROM utilisation_hourly WHERE hour < :stop) d"), {"stop": stop}).scalar_one()
             old = conn.execute(select(func.count()).select_from(t).where(
                 t.c.at < stop)).scalar_one()
-            kept = conn.execute(_at(
-                "SELECT count(*) FROM (SELECT DISTINCT subject_type, subject_id FROM "
-                "transitions WHERE at < :stop) s"), {"stop": stop}).scalar_one()
-        removable = int(old) - int(kept)
-        if removable and not months:  # the month before the horizon compacts them all
-            months.append(f"{month_start(stop - timedelta(days=1)):%Y-%m}")
-        return RetentionPlan(horizon, tuple(months), int(hourly), int(daily), removable)
+            kept = conn.execute(select(func.count()).select_from(
+                select(t.c.subject_type, t.c.subject_id).where(t.c.at < stop)
+                .distinct().subquery())).scalar_one()
+        return RetentionPlan(horizon, self.months_due(horizon), int(hourly),
+                             int(old) - int(kept))
 
     def compact(self, month: str, now: datetime, actor: str = ACTOR) -> MonthDone:
         """One UTC month: its hourly rows into daily ones a day per transaction (on a
@@ -116,7 +124,7 @@ class RetentionRepo(Repo):
                 "DELETE FROM transitions WHERE at < :hi AND id NOT IN (SELECT id FROM ("
                 "SELECT id, ROW_NUMBER() OVER (PARTITION BY subject_type, subject_id "
                 "ORDER BY at DESC, id DESC) AS rn FROM transitions WHERE at < :hi) last "
-                "WHERE rn = 1)"), {"hi": hi}).rowcount
+                "WHERE rn = 1)", "hi"), {"hi": hi}).rowcount
             done = MonthDone(month, hourly, daily, int(gone))
             audit_in(conn, now, actor, "retention.month", f"ledger:{month}",
                      after=done.as_json())
@@ -134,7 +142,7 @@ class RetentionRepo(Repo):
                 "max_at, MAX(p95) OVER w AS p, ROW_NUMBER() OVER (PARTITION BY probe_id, "
                 "metric ORDER BY max DESC, hour) AS rn FROM utilisation_hourly "
                 "WHERE hour >= :lo AND hour < :hi WINDOW w AS (PARTITION BY probe_id, metric)"
-                ") ranked WHERE rn = 1"), bounds).rowcount
+                ") ranked WHERE rn = 1", "lo", "hi"), bounds).rowcount
             hourly = conn.execute(delete(utilisation_hourly).where(
                 utilisation_hourly.c.hour >= bounds["lo"],
                 utilisation_hourly.c.hour < bounds["hi"])).rowcount
@@ -170,8 +178,7 @@ class RetentionRepo(Repo):
             return {s: json.loads(d) for s, d in rows}
 
 
-def _at(sql: str) -> TextClause:
-    """SQL whose :stop, :lo and :hi are ledger times, bound as the ledger's columns are."""
-    names = [n for n in ("stop", "lo", "hi") if f":{n}" in sql]
-    return text(sql).bindparams(*(bindparam(n, type_=UTCDateTime()) for n in names))
+def _at(sql: str, *times: str) -> TextClause:
+    """SQL whose named parameters are ledger times, bound as the ledger's columns are."""
+    return text(sql).bindparams(*(bindparam(n, type_=UTCDateTime()) for n in times))
 
