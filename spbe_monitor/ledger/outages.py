@@ -21,6 +21,16 @@ from spbe_monitor.ledger.tables import heartbeats, outage_gaps, outages, transit
 _FIELDS = [f for f in Outage.__dataclass_fields__ if f != "gaps"]
 
 
+def _since(q: Select[Any], lo: datetime) -> Select[Any]:
+    """Outages open or ending after `lo`, found by their end (ix_outages_end): the cost of
+    a month then follows the outages since it, not the ledger's age. Asked as a subquery of
+    ids so that SQLite, which keeps no statistics unless analysed, cannot prefer (service,
+    start) and read every older outage."""
+    o = outages.alias("recent")
+    return q.where(outages.c.id.in_(select(o.c.id).where(or_(o.c.end_at.is_(None),
+                                                             o.c.end_at > lo))))
+
+
 def open_outage(
     conn: Connection,
     service_id: str,
@@ -140,7 +150,7 @@ class OutageRepo(Repo):
         if hi is not None:
             q = q.where(outages.c.start_at < hi)
         if lo is not None:
-            q = q.where(or_(outages.c.end_at.is_(None), outages.c.end_at > lo))
+            q = _since(q, lo)
         return q
 
     def outages(
@@ -188,13 +198,14 @@ class OutageRepo(Repo):
 
         The availability hot path: a few columns, no row objects.
         """
-        ids = list(service_ids)
-        where = [outages.c.service_id.in_(ids), outages.c.impact == impact,
-                 outages.c.start_at < hi, or_(outages.c.end_at.is_(None), outages.c.end_at > lo)]
-        q = select(outages.c.id, outages.c.service_id, self._epoch_sql(outages.c.start_at),
-                   self._epoch_sql(outages.c.end_at)).where(*where)
-        gq = select(outage_gaps.c.outage_id, self._epoch_sql(outage_gaps.c.start_at),
-                    self._epoch_sql(outage_gaps.c.end_at)).join(outages).where(*where)
+        where = [outages.c.service_id.in_(list(service_ids)), outages.c.impact == impact,
+                 outages.c.start_at < hi]
+        q = _since(select(outages.c.id, outages.c.service_id,
+                          self._epoch_sql(outages.c.start_at),
+                          self._epoch_sql(outages.c.end_at)).where(*where), lo)
+        gq = _since(select(outage_gaps.c.outage_id, self._epoch_sql(outage_gaps.c.start_at),
+                           self._epoch_sql(outage_gaps.c.end_at)).join(outages).where(*where),
+                    lo)
         spans: dict[str, list[tuple[int, list[Interval]]]] = defaultdict(list)
         until = epoch(now)
         with self.engine.connect() as conn:

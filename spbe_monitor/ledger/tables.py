@@ -70,6 +70,7 @@ outages = Table(
     Column("resolve_by", UTCDateTime, nullable=True),
     Column("seen_from", String(255), nullable=True),  # locations that saw it, comma-separated
     Index("ix_outages_service_start", "service_id", "start_at"),
+    Index("ix_outages_end", "end_at"),  # a month's: open or ending after its start
 )
 
 outage_gaps = Table(
