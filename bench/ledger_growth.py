@@ -1,8 +1,9 @@
 """Does a month cost more to read from a ledger of years than from a new one? The bundled
-reports bench's agency (services with two host components each, a year of outages, the
-month's hourly utilisation) plus the twelve months before it that the month's reports read
-(Formulir F's trend): component state changes every few hours and hourly utilisation of 15
-metrics per host (the issue's agency: 500 hosts, ~200 million hourly rows in three years).
+reports bench's agency (services with two host components each, a year of outages and
+maintenance, the month's hourly utilisation) plus the twelve months before it that the
+month's reports read (Formulir F's trend): component state changes every few hours and
+hourly utilisation of 15 metrics per host (the issue's agency: 500 hosts, ~200 million
+hourly rows in three years).
 Timed on that ledger ("new"); then older history is added to the same ledger, so every
 ledger holds the same rows for what is measured:
 
@@ -10,8 +11,9 @@ ledger holds the same rows for what is measured:
   (`retention.hourly`, 395 days) first has work; timed, then retention's nightly run,
   a month at a time (its time, and the longest day's transaction: how long it holds the
   ledger's write lock);
-- the rest of the years as retention leaves them: daily utilisation rows, ten outages a
-  month per service (evidence, kept for ever), the state changes compacted away. Timed.
+- the rest of the years as retention leaves them: daily utilisation rows, ten outages and
+  a maintenance window a month per service (evidence, kept for ever), the state changes
+  compacted away. Timed.
 
 Timed: the month's availability figures (`spbe availability`), Formulir F's inputs
 (everything the form reads from the ledger; rendering the PDF does not depend on the
@@ -44,13 +46,13 @@ from pathlib import Path
 
 from sqlalchemy import bindparam, func, insert, select, text
 
-from bench.reports import CAUSES, MONTH, YEAR, build
+from bench.reports import MONTH, YEAR, a_month_of_evidence, build
 from spbe_monitor import retention
 from spbe_monitor.config.loader import Config
 from spbe_monitor.ledger.retention import month_start, next_month
 from spbe_monitor.ledger.sizes import table_sizes
 from spbe_monitor.ledger.store import Store
-from spbe_monitor.ledger.tables import UTCDateTime, metadata, outages, transitions
+from spbe_monitor.ledger.tables import UTCDateTime, metadata, transitions
 from spbe_monitor.monthly import figures_for_month
 from spbe_monitor.reports.inputs import collect
 from spbe_monitor.reports.jobs import formulir_f_reports
@@ -143,7 +145,7 @@ class History:
         ).bindparams(bindparam("day", type_=UTCDateTime()))
 
     def month(self, lo: datetime) -> None:
-        """One calendar month as the daemon writes it: state changes, outages, then a day
+        """One calendar month as the daemon writes it: state changes, evidence, then a day
         of hourly utilisation per statement, every series of an hour together."""
         hi = next_month(lo)
         rng = random.Random(f"{lo:%Y-%m}")  # the same month, the same rows, in any order
@@ -157,7 +159,7 @@ class History:
                                      message="grown"))
                     at += timedelta(hours=rng.uniform(1, 12))
             conn.execute(insert(transitions), rows)
-        self.outages(lo, rng)
+        self.evidence(lo, rng)
         day = lo
         while day < hi:
             with LOCK.open("w") as lock, self.store.engine.begin() as conn:
@@ -171,8 +173,8 @@ class History:
         print(f"  … {lo:%Y-%m}", file=sys.stderr, flush=True)
 
     def rolled_up(self, lo: datetime) -> None:
-        """One calendar month as retention leaves it: outages and daily utilisation."""
-        self.outages(lo, random.Random(f"{lo:%Y-%m}"))
+        """One calendar month as retention leaves it: evidence and daily utilisation."""
+        self.evidence(lo, random.Random(f"{lo:%Y-%m}"))
         with LOCK.open("w") as lock, self.store.engine.begin() as conn:
             fcntl.flock(lock, fcntl.LOCK_SH)
             day = lo
@@ -180,21 +182,11 @@ class History:
                 conn.execute(self.daily_sql, {"day": day})
                 day += timedelta(days=1)
 
-    def outages(self, lo: datetime, rng: random.Random) -> None:
-        """Ten a month per service, as the reports bench's year has (evidence: kept)."""
-        if lo >= OUTAGES_FROM:  # the reports bench's year has its own
-            return
-        seconds = int((next_month(lo) - lo).total_seconds())
-        rows = []
-        for sid in self.services:
-            for _ in range(10):
-                s = lo + timedelta(seconds=rng.randrange(seconds))
-                rows.append(dict(service_id=sid, start_at=s, end_at=s + timedelta(
-                    minutes=rng.randrange(5, 240)), impact="mayor", priority="P2",
-                    source="probe", cause=rng.choice(CAUSES), closed_unobserved=False,
-                    created_at=next_month(lo)))
-        with self.store.engine.begin() as conn:
-            conn.execute(insert(outages), rows)
+    def evidence(self, lo: datetime, rng: random.Random) -> None:
+        """Outages and maintenance as the reports bench's year has them (kept for ever)."""
+        if lo < OUTAGES_FROM:  # the reports bench's year has its own
+            with self.store.engine.begin() as conn:
+                a_month_of_evidence(conn, self.services, lo, rng)
 
 
 def main() -> None:
@@ -250,7 +242,8 @@ def main() -> None:
         say(f"  {args.years} years, as retention leaves them: "
             f"{count(store, 'utilisation_hourly'):,} hourly rows, "
             f"{count(store, 'utilisation_daily'):,} daily, {count(store, 'outages'):,} "
-            f"outages, {count(store, 'transitions'):,} state changes, "
+            f"outages, {count(store, 'maintenance_windows'):,} maintenance windows, "
+            f"{count(store, 'transitions'):,} state changes, "
             f"{size_of(store, full=False) / 2**30:.1f} GiB")
         say(reads(f"{args.years} years", readings(config, store, folder / "out"), fresh))
 

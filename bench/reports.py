@@ -1,6 +1,6 @@
 """Seconds to produce Formulir F (HTML + PDF) for 100 services with a year of history:
-twelve months of outages (for the trend), maintenance, heartbeats, and a month of hourly
-utilisation for two host components each.
+twelve months of outages (for the trend) and of maintenance, heartbeats, and a month of
+hourly utilisation for two host components each.
 
     .venv/bin/python -m bench.reports [--services 100]
 """
@@ -14,13 +14,19 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import insert
+from sqlalchemy import Connection, func, insert, select
 
 from spbe_monitor.config.loader import Config
 from spbe_monitor.config.models import Person, Service, Settings
 from spbe_monitor.ledger import db
+from spbe_monitor.ledger.retention import next_month
 from spbe_monitor.ledger.store import Store
-from spbe_monitor.ledger.tables import outages, utilisation_hourly
+from spbe_monitor.ledger.tables import (
+    maintenance_services,
+    maintenance_windows,
+    outages,
+    utilisation_hourly,
+)
 from spbe_monitor.probers.base import ProbeSettings
 from spbe_monitor.probers.storage import Config as StorageProbe
 from spbe_monitor.reports.jobs import formulir_f_reports
@@ -28,6 +34,32 @@ from spbe_monitor.reports.jobs import formulir_f_reports
 YEAR, MONTH = 2026, 10
 CAUSES = ["Server aplikasi hang", "Koneksi ISP putus", "Listrik padam", "Disk penuh",
           "Pembaruan aplikasi"]
+
+
+def a_month_of_evidence(conn: Connection, services: list[str], lo: datetime,
+                        rng: random.Random) -> None:
+    """Per service: ten outages and one maintenance window, registered a week ahead."""
+    seconds = int((next_month(lo) - lo).total_seconds())
+    rows = []
+    for sid in services:
+        for _ in range(10):
+            s = lo + timedelta(seconds=rng.randrange(seconds))
+            rows.append(dict(service_id=sid, start_at=s, end_at=s + timedelta(
+                minutes=rng.randrange(5, 240)), impact="mayor", priority="P2",
+                source="probe", cause=rng.choice(CAUSES), closed_unobserved=False,
+                created_at=next_month(lo)))
+    conn.execute(insert(outages), rows)
+    first = int(conn.execute(select(func.coalesce(func.max(maintenance_windows.c.id), 0)))
+                .scalar_one()) + 1
+    windows = []
+    for i in range(len(services)):
+        start = lo + timedelta(days=rng.randrange(seconds // 86400), hours=17)  # 00.00 WIB
+        windows.append(dict(id=first + i, start_at=start, end_at=start + timedelta(hours=2),
+                            rrule=None, timezone="Asia/Jakarta", reason="Pembaruan keamanan",
+                            registered_at=start - timedelta(days=7), registered_by="bench"))
+    conn.execute(insert(maintenance_windows), windows)
+    conn.execute(insert(maintenance_services), [
+        dict(window_id=first + i, service_id=sid) for i, sid in enumerate(services)])
 
 
 def build(n: int, folder: Path, url: str | None = None) -> tuple[Config, Store]:
@@ -59,13 +91,8 @@ def build(n: int, folder: Path, url: str | None = None) -> tuple[Config, Store]:
     start = datetime(YEAR - 1, MONTH + 1, 1, tzinfo=UTC)
     end = datetime(YEAR, MONTH + 1, 1, tzinfo=UTC)
     now = end + timedelta(days=1)
-    rows, usage = [], []
+    usage = []
     for sid in services:
-        for _ in range(120):  # ten a month for a year
-            s = start + timedelta(seconds=rng.randrange(int((end - start).total_seconds())))
-            rows.append(dict(service_id=sid, start_at=s, end_at=s + timedelta(
-                minutes=rng.randrange(5, 240)), impact="mayor", priority="P2", source="probe",
-                cause=rng.choice(CAUSES), closed_unobserved=False, created_at=now))
         for pid in services[sid].components:
             hour, level = datetime(YEAR, MONTH, 1, tzinfo=UTC), rng.uniform(40, 80)
             for _h in range(31 * 24):
@@ -75,7 +102,10 @@ def build(n: int, folder: Path, url: str | None = None) -> tuple[Config, Store]:
                                   + 0.8))
                 hour += timedelta(hours=1)
     with engine.begin() as conn:
-        conn.execute(insert(outages), rows)
+        month = start
+        while month < end:
+            a_month_of_evidence(conn, list(services), month, rng)
+            month = next_month(month)
         conn.execute(insert(utilisation_hourly), usage)
     session = store.open_session("bench", start - timedelta(days=1))
     store.beat(session, now)

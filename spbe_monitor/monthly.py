@@ -118,7 +118,7 @@ def figures_for_month(
     down = store.outage_spans_by_id(service_ids, lo_dt, hi_dt, Impact.MAYOR.value, now)
     windows: dict[str, list[Window]] = defaultdict(list)
     notice = config.settings.maintenance.notice
-    for w in store.maintenance(service_ids):
+    for w in store.maintenance(service_ids, during=(lo_dt, hi_dt)):
         for sid in w.services:
             windows[sid].append(window_for(w, sid, notice))
     observed = merge(store.observed(lo_dt, hi_dt))

@@ -88,6 +88,28 @@ def test_maintenance_lifecycle(store: Store):
                        "maintenance.cancel"]
 
 
+def test_windows_during_a_span_are_those_overlapping_it_or_recurring(store: Store):
+    """A month reads its own windows (years of them would otherwise be read for every
+    figure); a recurring one registered long before may still fall in it."""
+    day = 24 * H
+    old = store.add_maintenance(["a"], T0 - 60 * day, T0 - 59 * day, None, "UTC", "lama",
+                                "n", T0 - 90 * day)
+    weekly = store.add_maintenance(["a"], T0 - 60 * day, T0 - 60 * day + H, "FREQ=WEEKLY",
+                                   "UTC", "mingguan", "n", T0 - 90 * day)
+    edge = store.add_maintenance(["a", "b"], T0 - H, T0 + H, None, "UTC", "tepi", "n",
+                                 T0 - 9 * day)
+    inside = store.add_maintenance(["b"], T0 + 2 * H, T0 + 3 * H, None, "UTC", "di dalam",
+                                   "n", T0 - 9 * day)
+    store.add_maintenance(["a"], T0 + day, T0 + day + H, None, "UTC", "sesudah", "n", T0)
+    store.approve_maintenance(edge, ["b"], "boss", T0 - 8 * day)
+    month = (T0, T0 + day)  # [lo, hi): a window ending at lo or starting at hi is outside
+    assert [w.id for w in store.maintenance(during=month)] == [weekly, edge, inside]
+    got = store.maintenance(["a"], during=month)
+    assert [(w.id, w.services) for w in got] == [(weekly, ("a",)), (edge, ("a", "b"))]
+    assert [a.approved_by for a in got[1].approvals] == ["boss"]  # all of it, not a's share
+    assert old in [w.id for w in store.maintenance(["a"])]  # without `during`: every one
+
+
 def test_refusals_are_audited(store: Store):
     store.record_refusal(T0, "nip9", "maintenance.approve", "maintenance:1", "eselon too low")
     [e] = store.audit_entries()

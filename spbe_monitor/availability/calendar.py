@@ -116,9 +116,13 @@ def local_epoch(day: date, minute: int, zone: ZoneInfo) -> int:
     return int(moment.timestamp())
 
 
+def month_after(year: int, month: int) -> tuple[int, int]:
+    return (year + 1, 1) if month == 12 else (year, month + 1)
+
+
 def month_bounds(year: int, month: int, zone: ZoneInfo) -> tuple[int, int]:
     """The month `[first day 00:00, next month's first day 00:00)` in the zone, as epochs."""
-    nxt = date(year + 1, 1, 1) if month == 12 else date(year, month + 1, 1)
+    nxt = date(*month_after(year, month), 1)
     return local_epoch(date(year, month, 1), 0, zone), local_epoch(nxt, 0, zone)
 
 

@@ -46,8 +46,10 @@ def read_view(config: Config, store: Store, clock: Clock) -> LedgerView:
     busy = set()
     last_end: dict[str, int] = {}
     ids = list(config.services)
-    recent = store.outage_spans(ids, now - timedelta(seconds=RECENT), now, "mayor", now)
-    for w in store.maintenance(ids, include_cancelled=False):
+    since = now - timedelta(seconds=RECENT)
+    recent = store.outage_spans(ids, since, now, "mayor", now)
+    for w in store.maintenance(ids, include_cancelled=False,
+                               during=(since, now + timedelta(seconds=1))):
         for sid in w.services:
             win = window_for(w, sid, config.settings.maintenance.notice)
             down = merge(recent.get(sid, []))

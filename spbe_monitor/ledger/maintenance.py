@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy import and_, func, insert, or_, select, update
 
 from spbe_monitor.errors import BadInput, NotFound, Refused
 from spbe_monitor.ledger.audit import audit_in
@@ -49,33 +49,36 @@ class MaintenanceRepo(Repo):
 
     def maintenance(
         self, service_ids: Iterable[str] | None = None, include_cancelled: bool = True,
-        window_id: int | None = None,
+        window_id: int | None = None, during: tuple[datetime, datetime] | None = None,
     ) -> list[MaintenanceWindow]:
-        link_q = select(maintenance_services).order_by(maintenance_services.c.service_id)
-        approval_q = select(maintenance_approvals)
-        q = select(maintenance_windows).order_by(maintenance_windows.c.id)
+        """Windows covering any of `service_ids`; with `during`, only those that may fall in
+        it (overlapping it, or recurring): a month's figures then read that month's windows,
+        not every one an agency registered in years."""
+        w, links_t, approvals_t = maintenance_windows, maintenance_services, maintenance_approvals
+        q = select(w).order_by(w.c.id)
         if window_id is not None:
-            link_q = link_q.where(maintenance_services.c.window_id == window_id)
-            approval_q = approval_q.where(maintenance_approvals.c.window_id == window_id)
-            q = q.where(maintenance_windows.c.id == window_id)
+            q = q.where(w.c.id == window_id)
+        if not include_cancelled:
+            q = q.where(w.c.cancelled_at.is_(None))
+        if during is not None:
+            q = q.where(or_(w.c.rrule.is_not(None),
+                            and_(w.c.start_at < during[1], w.c.end_at > during[0])))
+        if service_ids is not None:
+            q = q.where(w.c.id.in_(select(links_t.c.window_id).where(
+                links_t.c.service_id.in_(list(service_ids)))))
+        chosen = q.with_only_columns(w.c.id).order_by(None)
         with self.engine.connect() as conn:
             links: dict[int, list[str]] = defaultdict(list)
-            for r in conn.execute(link_q):
+            for r in conn.execute(select(links_t).where(links_t.c.window_id.in_(chosen))
+                                  .order_by(links_t.c.service_id)):
                 links[r.window_id].append(r.service_id)
             approvals: dict[int, list[Approval]] = defaultdict(list)
-            for r in conn.execute(approval_q):
+            for r in conn.execute(select(approvals_t).where(
+                    approvals_t.c.window_id.in_(chosen))):
                 approvals[r.window_id].append(Approval(r.service_id, r.approved_by, r.approved_at))
-            if not include_cancelled:
-                q = q.where(maintenance_windows.c.cancelled_at.is_(None))
-            wanted = None if service_ids is None else set(service_ids)
-            out = []
-            for r in conn.execute(q):
-                services = tuple(links[r.id])
-                if wanted is not None and not wanted.intersection(services):
-                    continue
-                out.append(MaintenanceWindow(
-                    services=services, approvals=tuple(approvals[r.id]), **r._mapping))
-            return out
+            return [MaintenanceWindow(services=tuple(links[r.id]),
+                                      approvals=tuple(approvals[r.id]), **r._mapping)
+                    for r in conn.execute(q)]
 
     def window(self, window_id: int) -> MaintenanceWindow:
         found = self.maintenance(window_id=window_id)

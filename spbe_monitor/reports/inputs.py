@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from fractions import Fraction
 from zoneinfo import ZoneInfo
 
-from spbe_monitor.availability.calendar import commitment, month_bounds
+from spbe_monitor.availability.calendar import commitment, month_after, month_bounds
 from spbe_monitor.availability.components import component_availability, down_spans
 from spbe_monitor.availability.formula import Notice
 from spbe_monitor.availability.intervals import Interval, clip
@@ -101,7 +101,10 @@ def collect(config: Config, store: Store, year: int, month: int, service_ids: li
     for o in store.outages(service_ids, lo, hi):
         outages[o.service_id].append(o)
     windows: dict[str, list[MaintenanceWindow]] = defaultdict(list)
-    for w in store.maintenance(service_ids):
+    plan_end = datetime.fromtimestamp(  # Rencana Pemeliharaan reads the month after
+        max(month_bounds(*month_after(year, month), zones[sid])[1] for sid in service_ids),
+        UTC)
+    for w in store.maintenance(service_ids, during=(lo, plan_end)):
         for sid in w.services:
             windows[sid].append(w)
     host_kinds = {pid: config.probes[pid].kind for sid in service_ids

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from spbe_monitor.availability.calendar import month_after
 from spbe_monitor.config.loader import Config
 from spbe_monitor.drp.operations import Drp
 from spbe_monitor.errors import BadInput
@@ -27,7 +28,7 @@ KIND_F = "formulir-f"
 def month_over(config: Config, service_ids: list[str], year: int, month: int,
                now: datetime) -> bool:
     """True when the month has ended in every named service's zone."""
-    nxt = (year + 1, 1) if month == 12 else (year, month + 1)
+    nxt = month_after(year, month)
     return all(now >= datetime(*nxt, 1, tzinfo=ZoneInfo(config.services[s].zone))
                for s in service_ids)
 

@@ -11,7 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from spbe_monitor.availability.attribution import OutageShare, WindowShare
-from spbe_monitor.availability.calendar import month_bounds
+from spbe_monitor.availability.calendar import month_after, month_bounds
 from spbe_monitor.availability.formula import Late, Notice
 from spbe_monitor.availability.intervals import merge, total
 from spbe_monitor.ledger.store import MaintenanceWindow, Outage
@@ -131,8 +131,7 @@ def planned(windows: list[MaintenanceWindow], service_id: str, notice: Notice, y
             month: int, zone: str) -> list[dict[str, Any]]:
     """Maintenance already registered for the month after (year, month): Rencana
     Pemeliharaan Perangkat starts from it."""
-    y, m = (year + 1, 1) if month == 12 else (year, month + 1)
-    lo, hi = month_bounds(y, m, ZoneInfo(zone))
+    lo, hi = month_bounds(*month_after(year, month), ZoneInfo(zone))
     out = []
     for w in windows:
         for o in window_for(w, service_id, notice).judged(lo, hi):
