@@ -27,7 +27,7 @@ from spbe_monitor.cluster.units import Unit, assignment, units
 from spbe_monitor.config.loader import Config
 from spbe_monitor.errors import first_line
 from spbe_monitor.ledger.durable import DurableWriter
-from spbe_monitor.ledger.membership import MemberRow, Membership
+from spbe_monitor.ledger.membership import MemberRow, Membership, members
 from spbe_monitor.ledger.writes import ReleaseUnits
 
 log = logging.getLogger("spbe.cluster")
@@ -134,8 +134,8 @@ class ClusterMember:
         leading = await asyncio.to_thread(self.leadership.try_lead)
         if leading and not was and self.on_leading is not None:
             self.on_leading()
-        now, members = await asyncio.to_thread(self.membership.members)
-        live = sorted(m.member for m in members if m.alive(now))
+        now, rows = await asyncio.to_thread(members, self.membership.engine)
+        live = sorted(m.member for m in rows if m.alive(now))
         if self.name not in live:
             live.append(self.name)
         mine = {k for k, m in assignment(self.units, live).items() if m == self.name}
@@ -157,7 +157,7 @@ class ClusterMember:
             self.view.held = held
             if taken:
                 log.info("now evaluating %d unit(s) (%d taken on)", len(held), taken)
-        self.view = ClusterView(now, members, leading, self.view.held)
+        self.view = ClusterView(now, rows, leading, self.view.held)
 
     async def _fenced(self) -> None:
         log.error("this member (%s, epoch %s) was declared dead by the cluster (paused or "

@@ -143,9 +143,6 @@ class Membership:
                 cluster_members.c.state == "live",
             ).values(renewed_at=DB_NOW, lease_until=self._until())).rowcount == 1
 
-    def members(self) -> tuple[datetime, list[MemberRow]]:
-        return members(self.engine)
-
     def reap(self, subjects_of: Subjects) -> list[Reaped]:
         """Declare members whose lease ran out dead: raise their epoch, free their units,
         close their services' open outages at their last heartbeat (flagged unobserved; the
@@ -211,9 +208,6 @@ class Membership:
                 cluster_members.c.member == self.member,
                 cluster_members.c.epoch == self.epoch).values(state="left"))
 
-    def claims(self) -> dict[str, tuple[str, int]]:
-        return claims(self.engine)
-
 
 def members(engine: Engine) -> tuple[datetime, list[MemberRow]]:
     """The database's now and every member ever registered, with its claim count (read by
@@ -235,6 +229,7 @@ def claims(engine: Engine) -> dict[str, tuple[str, int]]:
     with engine.connect() as conn:
         return {u: (m, e) for u, m, e in conn.execute(select(
             cluster_claims.c.unit, cluster_claims.c.member, cluster_claims.c.epoch))}
+
 
 def unknown(conn: Connection, subjects: list[tuple[str, str]], at: datetime,
             message: str) -> None:
