@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import BindParameter, and_, bindparam, func, insert, or_, select, update
 
 from spbe_monitor.errors import BadInput, NotFound, Refused
 from spbe_monitor.ledger.audit import audit_in
@@ -66,19 +66,21 @@ class MaintenanceRepo(Repo):
         if service_ids is not None:
             q = q.where(w.c.id.in_(select(links_t.c.window_id).where(
                 links_t.c.service_id.in_(list(service_ids)))))
-        chosen = q.with_only_columns(w.c.id).order_by(None)
         with self.engine.connect() as conn:
+            rows = conn.execute(q).all()
+            # by the ids found (a subquery was planned as a scan of every link and window);
+            # rendered as literals: years of windows would pass SQLite's parameter limit
+            ids: BindParameter[list[int]] = bindparam("ids", [r.id for r in rows], expanding=True,
+                                                       literal_execute=True)
             links: dict[int, list[str]] = defaultdict(list)
-            for r in conn.execute(select(links_t).where(links_t.c.window_id.in_(chosen))
+            for r in conn.execute(select(links_t).where(links_t.c.window_id.in_(ids))
                                   .order_by(links_t.c.service_id)):
                 links[r.window_id].append(r.service_id)
             approvals: dict[int, list[Approval]] = defaultdict(list)
-            for r in conn.execute(select(approvals_t).where(
-                    approvals_t.c.window_id.in_(chosen))):
+            for r in conn.execute(select(approvals_t).where(approvals_t.c.window_id.in_(ids))):
                 approvals[r.window_id].append(Approval(r.service_id, r.approved_by, r.approved_at))
-            return [MaintenanceWindow(services=tuple(links[r.id]),
-                                      approvals=tuple(approvals[r.id]), **r._mapping)
-                    for r in conn.execute(q)]
+        return [MaintenanceWindow(services=tuple(links[r.id]), approvals=tuple(approvals[r.id]),
+                                  **r._mapping) for r in rows]
 
     def window(self, window_id: int) -> MaintenanceWindow:
         found = self.maintenance(window_id=window_id)

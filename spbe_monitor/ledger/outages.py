@@ -8,7 +8,16 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Select, insert, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    FromClause,
+    Select,
+    insert,
+    or_,
+    select,
+    update,
+)
 
 from spbe_monitor.availability.intervals import Interval
 from spbe_monitor.errors import NotFound
@@ -19,16 +28,6 @@ from spbe_monitor.ledger.repo import Repo, epoch
 from spbe_monitor.ledger.tables import heartbeats, outage_gaps, outages, transitions
 
 _FIELDS = [f for f in Outage.__dataclass_fields__ if f != "gaps"]
-
-
-def _since(q: Select[Any], lo: datetime) -> Select[Any]:
-    """Outages open or ending after `lo`, found by their end (ix_outages_end): the cost of
-    a month then follows the outages since it, not the ledger's age. Asked as a subquery of
-    ids so that SQLite, which keeps no statistics unless analysed, cannot prefer (service,
-    start) and read every older outage."""
-    o = outages.alias("recent")
-    return q.where(outages.c.id.in_(select(o.c.id).where(or_(o.c.end_at.is_(None),
-                                                             o.c.end_at > lo))))
 
 
 def open_outage(
@@ -142,16 +141,27 @@ class OutageRepo(Repo):
                      before={"cause": before}, after={"cause": cause})
             seal(conn, outages, outages.c.id == outage_id, now)
 
-    @staticmethod
-    def _overlapping(q: Select[Any], service_ids: Iterable[str] | None, lo: datetime | None,
-                     hi: datetime | None) -> Select[Any]:
+    def _since(self, q: Select[Any], lo: datetime) -> Select[Any]:
+        """Outages open or ending after `lo`, found by their end (ix_outages_end): the cost
+        of a month then follows the outages since it, not the ledger's age. PostgreSQL takes
+        the plain condition by a BitmapOr of that index. SQLite, which keeps no statistics
+        unless analysed, would take (service, start) for it and read every older outage, so
+        it is asked for the ids as a subquery (which PostgreSQL, in turn, hashes against a
+        scan of every outage: 19 ms against 1.3 ms at three years of 250 services)."""
+        def open_or_ending(t: FromClause) -> ColumnElement[bool]:
+            return or_(t.c.end_at.is_(None), t.c.end_at > lo)
+        if self.engine.dialect.name != "sqlite":
+            return q.where(open_or_ending(outages))
+        recent = outages.alias("recent")
+        return q.where(outages.c.id.in_(select(recent.c.id).where(open_or_ending(recent))))
+
+    def _overlapping(self, q: Select[Any], service_ids: Iterable[str] | None,
+                     lo: datetime | None, hi: datetime | None) -> Select[Any]:
         if service_ids is not None:
             q = q.where(outages.c.service_id.in_(list(service_ids)))
         if hi is not None:
             q = q.where(outages.c.start_at < hi)
-        if lo is not None:
-            q = _since(q, lo)
-        return q
+        return q if lo is None else self._since(q, lo)
 
     def outages(
         self,
@@ -200,12 +210,13 @@ class OutageRepo(Repo):
         """
         where = [outages.c.service_id.in_(list(service_ids)), outages.c.impact == impact,
                  outages.c.start_at < hi]
-        q = _since(select(outages.c.id, outages.c.service_id,
-                          self._epoch_sql(outages.c.start_at),
-                          self._epoch_sql(outages.c.end_at)).where(*where), lo)
-        gq = _since(select(outage_gaps.c.outage_id, self._epoch_sql(outage_gaps.c.start_at),
-                           self._epoch_sql(outage_gaps.c.end_at)).join(outages).where(*where),
-                    lo)
+        q = self._since(select(outages.c.id, outages.c.service_id,
+                               self._epoch_sql(outages.c.start_at),
+                               self._epoch_sql(outages.c.end_at)).where(*where), lo)
+        gq = self._since(select(outage_gaps.c.outage_id,
+                                self._epoch_sql(outage_gaps.c.start_at),
+                                self._epoch_sql(outage_gaps.c.end_at)).join(outages)
+                         .where(*where), lo)
         spans: dict[str, list[tuple[int, list[Interval]]]] = defaultdict(list)
         until = epoch(now)
         with self.engine.connect() as conn:
