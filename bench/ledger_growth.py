@@ -27,7 +27,7 @@ Two runs at once (SQLite and `--postgres`) take turns for their timed reads (a l
 so neither is timed while the other writes.
 
     .venv/bin/python -m bench.ledger_growth [--services 250] [--metrics 15] [--years 3]
-        [--postgres]
+        [--postgres] [--statements N]
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ import random
 import sys
 import tempfile
 import time
+from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -69,14 +70,21 @@ class SqlClock:
     def __init__(self, store: Store) -> None:
         self.seconds = 0.0
         self.started = 0.0
+        self.by_statement: defaultdict[str, float] = defaultdict(float)  # over every run
         event.listen(store.engine, "before_cursor_execute", self.before)
         event.listen(store.engine, "after_cursor_execute", self.after)
 
     def before(self, *_: object) -> None:
         self.started = time.perf_counter()
 
-    def after(self, *_: object) -> None:
-        self.seconds += time.perf_counter() - self.started
+    def after(self, _conn: object, _cursor: object, statement: str, *_: object) -> None:
+        took = time.perf_counter() - self.started
+        self.seconds += took
+        self.by_statement[" ".join(statement.split())[:90]] += took
+
+    def costliest(self, n: int) -> str:
+        most = sorted(self.by_statement.items(), key=lambda kv: -kv[1])[:n]
+        return "".join(f"\n    {s * 1000:9,.1f} ms  {sql}" for sql, s in most)
 
 
 Reading = tuple[float, float]  # the median run's seconds, and its seconds in SQL
@@ -104,6 +112,7 @@ def readings(config: Config, store: Store, sql: SqlClock, out: Path
     with LOCK.open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         settle(store)
+        sql.by_statement.clear()  # the readings' statements, not the writes before them
         return (timed(lambda: figures_for_month(config, store, YEAR, MONTH, ids, NOW), sql),
                 timed(lambda: collect(config, store, YEAR, MONTH, ids, NOW), sql),
                 timed(lambda: formulir_f_reports(config, store, YEAR, MONTH, ids,
@@ -237,6 +246,8 @@ def main() -> None:
                         help="two host components each (default: 500 hosts)")
     parser.add_argument("--metrics", type=int, default=15, help="per host")
     parser.add_argument("--years", type=int, default=3)
+    parser.add_argument("--statements", type=int, default=0, metavar="N",
+                        help="after each reading, the N statements that took longest")
     parser.add_argument("--postgres", action="store_true",
                         help="on a throwaway PostgreSQL (Debian's) instead of SQLite")
     args = parser.parse_args()
@@ -261,7 +272,7 @@ def main() -> None:
             f"{count(store, 'utilisation_hourly'):,} hourly rows, "
             f"{size_of(store, full=False) / 2**30:.1f} GiB")
         fresh = readings(config, store, sql, folder / "out")
-        say(reads("new ledger", fresh, fresh))
+        say(reads("new ledger", fresh, fresh) + sql.costliest(args.statements))
         for month in reversed(months[-14:-12]):
             history.month(month)
         hourly, size = count(store, "utilisation_hourly"), size_of(store, full=False)
@@ -269,7 +280,8 @@ def main() -> None:
             f"{size / 2**30:.1f} GiB ({size / hourly:.0f} bytes per hourly row; "
             f"{args.years} years without retention: "
             f"~{size / hourly * every_hour / 2**30:.0f} GiB)")
-        say(reads("largest ledger", readings(config, store, sql, folder / "out"), fresh))
+        say(reads("largest ledger", readings(config, store, sql, folder / "out"), fresh)
+            + sql.costliest(args.statements))
         while True:
             t0 = time.perf_counter()
             with LOCK.open("w") as lock:
@@ -288,7 +300,8 @@ def main() -> None:
             f"outages, {count(store, 'maintenance_windows'):,} maintenance windows, "
             f"{count(store, 'transitions'):,} state changes, "
             f"{size_of(store, full=False) / 2**30:.1f} GiB")
-        say(reads(f"{args.years} years", readings(config, store, sql, folder / "out"), fresh))
+        say(reads(f"{args.years} years", readings(config, store, sql, folder / "out"), fresh)
+            + sql.costliest(args.statements))
 
 
 def add_months(start: datetime, n: int) -> datetime:
