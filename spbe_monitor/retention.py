@@ -20,8 +20,13 @@ from spbe_monitor.ledger.store import Store
 log = logging.getLogger("spbe.retention")
 
 
+def horizon(config: Config, now: datetime) -> datetime:
+    """Whole UTC months before this one's are retained."""
+    return now - config.settings.retention.hourly
+
+
 def plan(config: Config, store: Store, now: datetime) -> RetentionPlan:
-    return store.retention_plan(now - config.settings.retention.hourly)
+    return store.retention_plan(horizon(config, now))
 
 
 def keep_filed(config: Config, store: Store, month: str, now: datetime) -> int:
@@ -60,7 +65,7 @@ def run(config: Config, store: Store, now: datetime, actor: str = ACTOR,
         months: int | None = None) -> list[MonthDone]:
     """Every month the plan names (or the first `months`), oldest first."""
     done = []
-    for month in store.months_due(now - config.settings.retention.hourly)[:months]:
+    for month in store.months_due(horizon(config, now))[:months]:
         keep_filed(config, store, month, now)
         d = store.compact(month, now, actor)
         log.info("retention %s: %d hourly rows into %d daily, %d transitions removed",
