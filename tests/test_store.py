@@ -1,12 +1,13 @@
 """The store contract, run against SQLite and a real PostgreSQL from one fixture."""
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect, text
+from sqlalchemy import event, inspect, text
 
 from spbe_monitor.errors import BadInput, Refused
 from spbe_monitor.ledger import db
@@ -108,6 +109,37 @@ def test_windows_during_a_span_are_those_overlapping_it_or_recurring(store: Stor
     assert [(w.id, w.services) for w in got] == [(weekly, ("a",)), (edge, ("a", "b"))]
     assert [a.approved_by for a in got[1].approvals] == ["boss"]  # all of it, not a's share
     assert old in [w.id for w in store.maintenance(["a"])]  # without `during`: every one
+
+
+def test_a_months_windows_and_outages_are_read_by_index_not_by_scan(tmp_path: Path):
+    """Years of evidence must not slow a month's read: SQLite, which keeps no statistics,
+    is asked in a form it answers from the indexes (its plans are deterministic)."""
+    engine = db.make_engine(f"sqlite:///{tmp_path / 'ledger.db'}")
+    db.upgrade(engine)
+    store, seen = Store(engine), []
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def keep(conn, cursor, statement, parameters, context, executemany):
+        seen.append((statement, parameters))
+
+    store.maintenance(["a"], during=(T0, T0 + 24 * H))
+    store.outages(["a"], T0, T0 + 24 * H)
+    event.remove(engine, "before_cursor_execute", keep)
+    plans = []
+    with engine.connect() as conn:
+        for statement, parameters in seen:
+            if not statement.startswith("SELECT"):
+                continue
+            rows = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters).all()
+            plans.append(" / ".join(r[-1] for r in rows))
+    assert any("ix_maintenance_windows_end" in p for p in plans)
+    assert any("ix_outages_end" in p for p in plans)
+    # the only scan of a table allowed is of the partial index of the recurring windows
+    scans = [step for p in plans for step in p.split(" / ")
+             if step.startswith(("SCAN maintenance", "SCAN outage"))]
+    assert [s for s in scans if not s.endswith("USING INDEX ix_maintenance_windows_recurring")
+            ] == []
+    engine.dispose()
 
 
 def test_refusals_are_audited(store: Store):

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import BindParameter, and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import BindParameter, Row, and_, bindparam, func, insert, select, update
 
 from spbe_monitor.errors import BadInput, NotFound, Refused
 from spbe_monitor.ledger.audit import audit_in
@@ -52,8 +53,8 @@ class MaintenanceRepo(Repo):
         window_id: int | None = None, during: tuple[datetime, datetime] | None = None,
     ) -> list[MaintenanceWindow]:
         """Windows covering any of `service_ids`; with `during`, only those that may fall in
-        it (overlapping it, or recurring): a month's figures then read that month's windows,
-        not every one an agency registered in years."""
+        it (ending after its start, or recurring): a month's figures then read that month's
+        windows, not every one an agency registered in years."""
         w, links_t, approvals_t = maintenance_windows, maintenance_services, maintenance_approvals
         q = select(w).order_by(w.c.id)
         if window_id is not None:
@@ -61,23 +62,23 @@ class MaintenanceRepo(Repo):
         if not include_cancelled:
             q = q.where(w.c.cancelled_at.is_(None))
         if during is not None:
-            q = q.where(or_(w.c.rrule.is_not(None),
-                            and_(w.c.start_at < during[1], w.c.end_at > during[0])))
-        if service_ids is not None:
-            q = q.where(w.c.id.in_(select(links_t.c.window_id).where(
-                links_t.c.service_id.in_(list(service_ids)))))
+            lo, hi = during
+            q = q.where(self._any_by_index(w, lambda t: t.c.rrule.is_not(None),
+                                           lambda t: and_(t.c.end_at > lo, t.c.start_at < hi)))
+        wanted = None if service_ids is None else set(service_ids)
         with self.engine.connect() as conn:
             rows = conn.execute(q).all()
-            # by the ids found (a subquery was planned as a scan of every link and window);
-            # rendered as literals: years of windows would pass SQLite's parameter limit
-            ids: BindParameter[list[int]] = bindparam("ids", [r.id for r in rows], expanding=True,
-                                                       literal_execute=True)
             links: dict[int, list[str]] = defaultdict(list)
-            for r in conn.execute(select(links_t).where(links_t.c.window_id.in_(ids))
+            for r in conn.execute(select(links_t).where(links_t.c.window_id.in_(_ids(rows)))
                                   .order_by(links_t.c.service_id)):
                 links[r.window_id].append(r.service_id)
+            # the services are matched here, on the windows found: a subquery of the links
+            # was planned as a scan of every link the ledger holds
+            if wanted is not None:
+                rows = [r for r in rows if wanted.intersection(links[r.id])]
             approvals: dict[int, list[Approval]] = defaultdict(list)
-            for r in conn.execute(select(approvals_t).where(approvals_t.c.window_id.in_(ids))):
+            for r in conn.execute(select(approvals_t).where(
+                    approvals_t.c.window_id.in_(_ids(rows)))):
                 approvals[r.window_id].append(Approval(r.service_id, r.approved_by, r.approved_at))
         return [MaintenanceWindow(services=tuple(links[r.id]), approvals=tuple(approvals[r.id]),
                                   **r._mapping) for r in rows]
@@ -129,3 +130,8 @@ class MaintenanceRepo(Repo):
             audit_in(conn, now, actor, "maintenance.cancel", f"maintenance:{window_id}",
                         before={"cancelled_at": None}, after={"cancelled_at": now})
 
+
+def _ids(rows: Sequence[Row[Any]]) -> BindParameter[list[int]]:
+    """The windows' ids, rendered as literals: years of windows would pass SQLite's limit
+    of bound parameters."""
+    return bindparam("ids", [r.id for r in rows], expanding=True, literal_execute=True)

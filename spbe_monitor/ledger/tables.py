@@ -106,6 +106,10 @@ maintenance_windows = Table(
     Column("cancelled_by", String(64), nullable=True),
     # why the first occurrence is not scheduled maintenance (availability.formula.Late)
     Column("late_reason", String(16), nullable=True),
+    # the windows a month may hold: those ending after its start, and the recurring few
+    Index("ix_maintenance_windows_end", "end_at"),
+    Index("ix_maintenance_windows_recurring", "id", postgresql_where=text("rrule IS NOT NULL"),
+          sqlite_where=text("rrule IS NOT NULL")),
 )
 
 maintenance_services = Table(
