@@ -53,8 +53,8 @@ class MaintenanceRepo(Repo):
         window_id: int | None = None, during: tuple[datetime, datetime] | None = None,
     ) -> list[MaintenanceWindow]:
         """Windows covering any of `service_ids`; with `during`, only those that may fall in
-        it (ending after its start, or recurring): a month's figures then read that month's
-        windows, not every one an agency registered in years."""
+        it (overlapping it, found by their end, or recurring): a month's figures then read
+        that month's windows, not every one an agency registered in years."""
         w, links_t, approvals_t = maintenance_windows, maintenance_services, maintenance_approvals
         q = select(w).order_by(w.c.id)
         if window_id is not None:
