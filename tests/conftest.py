@@ -11,10 +11,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from hypothesis import settings
 
 from spbe_monitor.ledger import db
 from spbe_monitor.ledger.store import Store
 from tests.pg import create_database, drop_database, pg_bindir, postgres_cluster
+from tests.timetravel import INSTANTS, SWEEP, travel
 
 if TYPE_CHECKING:
     from spbe_monitor.config.loader import Config
@@ -23,6 +25,29 @@ if TYPE_CHECKING:
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_CONFIG = ROOT / "config"
 IN_CI = os.environ.get("CI") == "true"
+
+# A busy machine is normal where agencies run this: no per-example deadline in CI (an
+# example's speed is the machine's, not the code's); the example counts stay as written.
+settings.register_profile("ci", deadline=None, print_blob=True)
+settings.register_profile("dev", deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if IN_CI else "dev"))
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Under SPBE_DATE_SWEEP=1 each `date_sweep` test runs once per instant."""
+    if SWEEP and metafunc.definition.get_closest_marker("date_sweep"):
+        metafunc.parametrize("sweep_at", list(INSTANTS), indirect=True)
+
+
+@pytest.fixture(autouse=True)
+def sweep_at(request: pytest.FixtureRequest) -> Iterator[str | None]:
+    """The instant this test runs at (None: the machine's own clock)."""
+    name: str | None = getattr(request, "param", None)
+    if name is None:
+        yield None
+        return
+    with travel(INSTANTS[name]):
+        yield name
 
 
 @dataclass

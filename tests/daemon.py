@@ -19,6 +19,7 @@ from spbe_monitor.ledger import db
 from spbe_monitor.ledger.store import Store
 from tests.conftest import SPBE
 from tests.pg import free_port
+from tests.timetravel import months_between
 
 
 def http_probe(port: int, interval: str = "1s", timeout: str = "800ms", failures: int = 3
@@ -167,3 +168,18 @@ class Target:
         self.server.server_close()
         self.server = None
         return datetime.now(UTC)
+
+
+def figures_between(config: Path, start: datetime, end: datetime,
+                    service: str = "target") -> dict[str, int]:
+    """The service's downtime and unmonitored seconds over every month from `start` to
+    `end`: what the CLI prints, summed, so a test crossing a month's end counts all of it."""
+    total = {"downtime_seconds": 0, "unmonitored_seconds": 0}
+    for month in months_between(start, end):
+        out = subprocess.run([*SPBE, "--config", str(config), "availability", "--month", month,
+                              "--service", service, "--json"], check=True, capture_output=True,
+                             text=True).stdout
+        fig = json.loads(out)[0]
+        for key in total:
+            total[key] += int(fig[key])
+    return total

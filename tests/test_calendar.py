@@ -12,6 +12,8 @@ from spbe_monitor.availability.calendar import (
 )
 from spbe_monitor.availability.intervals import total
 
+pytestmark = pytest.mark.date_sweep  # tests/timetravel.py
+
 
 def test_weekday_service_commits_21_days_in_november_2026():
     # REGULATION.md §3 worked example: Mon–Fri 24h in November 2026 → 1 814 400 s

@@ -18,15 +18,18 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import insert, select
 
+from spbe_monitor.cluster.leader import leader_name
 from spbe_monitor.cluster.units import assignment
 from spbe_monitor.ledger import db
+from spbe_monitor.ledger.membership import db_now
 from spbe_monitor.ledger.store import Outage, Store
 from spbe_monitor.ledger.tables import cluster_claims, cluster_members, heartbeats
 from tests.conftest import SPBE
 from tests.daemon import Daemon, Target, service_yaml
 from tests.pg import create_database, drop_database, free_port
+from tests.timetravel import local_now, month_of, month_start, previous_month_start
 
-pytestmark = pytest.mark.postgres
+pytestmark = [pytest.mark.postgres, pytest.mark.date_sweep]
 LEASE = 2.0  # seconds
 SERVICES = [f"s{i}" for i in range(9)]
 MEMBERS = ["m1", "m2", "m3"]
@@ -125,12 +128,16 @@ def test_three_members_share_the_services_and_survive_kill_and_freeze(tmp_path: 
                                                                     pg_ledger: str):
     store = Store(db.make_engine(pg_ledger))
     db.upgrade(store.engine)
-    # the ledger observed October's end, and nobody filed its Formulir F yet
+    # the ledger observed the end of the month just ended, and nobody filed its Formulir F
+    now = local_now()
+    ended_at = month_start(now)
+    month = month_of(previous_month_start(now))
+    filing_due = now >= ended_at + timedelta(minutes=5)  # the job runs on the 1st at 00:05
     with store.engine.begin() as conn:
         conn.execute(insert(heartbeats).values(
-            instance="earlier", started_at=datetime(2026, 10, 31, 16, tzinfo=UTC),
-            last_seen_at=datetime(2026, 10, 31, 18, tzinfo=UTC),
-            stopped_at=datetime(2026, 10, 31, 18, tzinfo=UTC)))
+            instance="earlier", started_at=ended_at - timedelta(hours=1),
+            last_seen_at=min(ended_at + timedelta(hours=1), now),
+            stopped_at=min(ended_at + timedelta(hours=1), now)))
     targets = {sid: Target() for sid in SERVICES}
     for t in targets.values():
         t.start()
@@ -156,12 +163,19 @@ def test_three_members_share_the_services_and_survive_kill_and_freeze(tmp_path: 
                              text=True, timeout=60)
     assert refused.returncode == 3 and "already used by a running daemon" in refused.stderr
 
-    # the month-end job: one member leads and files October once
-    wait(lambda: len(store.reports("formulir-f", "2026-10")) == 3 * len(SERVICES),
-         "October's Formulir F", timeout=120)
-    logs = {n: d.log.read_text() for n, d in members.items()}
-    assert sum("month-end reports not filed yet" in text for text in logs.values()) == 1
-    leader = next(n for n, text in logs.items() if "month-end reports not filed yet" in text)
+    # the month-end job: one member leads and files the month just ended, once; in the
+    # first minutes of a month it is not due yet, and nobody files it early
+    with store.engine.connect() as conn:
+        wait(lambda: leader_name(conn) in members, "a leader")
+        leader = str(leader_name(conn))
+    if filing_due:
+        wait(lambda: len(store.reports("formulir-f", month)) == 3 * len(SERVICES),
+             f"{month}'s Formulir F", timeout=120)
+        logs = {n: d.log.read_text() for n, d in members.items()}
+        assert [n for n, text in logs.items() if "month-end reports not filed yet" in text
+                ] == [leader]
+    else:
+        assert store.reports("formulir-f", month) == []
 
     # /metrics: each member its own services' series; the ledger figures from the leader
     # (its view of the ledger is read every 5 s)
@@ -208,12 +222,14 @@ def test_three_members_share_the_services_and_survive_kill_and_freeze(tmp_path: 
     lost = sorted(s for s, m in expected.items() if m == victim)
     members[victim].kill()
     killed = datetime.now(UTC)
+    with store.engine.connect() as conn:
+        killed_db = db_now(conn)  # claims are dated by the database's clock
     down_at = targets[lost[0]].stop()
     wait(lambda: all(owners(store).get(s, ("", 0, None))[0] not in ("", victim)
                      for s in lost), "takeover", timeout=4 * LEASE)
     taken = owners(store)
     for sid in lost:
-        assert taken[sid][2] - killed <= timedelta(seconds=2 * LEASE)
+        assert taken[sid][2] - killed_db <= timedelta(seconds=2 * LEASE)
     survivors = {n: d for n, d in members.items() if n != victim}
     new_owner = taken[lost[0]][0]
 
@@ -229,11 +245,9 @@ def test_three_members_share_the_services_and_survive_kill_and_freeze(tmp_path: 
     targets[lost[0]].start()
     wait(lambda: health(survivors[new_owner], lost[0]) == "up", "recovered")
     with store.engine.connect() as conn:
-        from spbe_monitor.cluster.leader import leader_name
-
         wait(lambda: leader_name(conn) in survivors, "a new leader", timeout=4 * LEASE)
-    time.sleep(LEASE)  # the new leader had its chance to (wrongly) file October again
-    assert len(store.reports("formulir-f", "2026-10")) == 3 * len(SERVICES)
+    time.sleep(LEASE)  # the new leader had its chance to (wrongly) file the month again
+    assert len(store.reports("formulir-f", month)) == (3 * len(SERVICES) if filing_due else 0)
 
     # freeze a member past its lease while its service is down, and let it wake up
     frozen_name, other_name = sorted(survivors)

@@ -4,9 +4,7 @@ incident a crash interrupts keeps its id and deadline."""
 
 from __future__ import annotations
 
-import json
 import random
-import subprocess
 import threading
 import time
 from datetime import UTC, datetime
@@ -15,8 +13,7 @@ from pathlib import Path
 import pytest
 
 from spbe_monitor.availability.intervals import Interval, intersect, merge, total
-from tests.conftest import SPBE
-from tests.daemon import Daemon, Target, http_probe, ledger, write_config
+from tests.daemon import Daemon, Target, figures_between, http_probe, ledger, write_config
 from tests.pg import free_port
 
 CRASHES = 20
@@ -81,11 +78,8 @@ def test_kill_9_at_random_moments_keeps_downtime_and_incidents(
                     sessions[-1]["stopped_at"].timestamp()))
     truth = total(intersect(epoch_spans(script.down), epoch_spans(watched)))
     outages = store.outages(["target"])
-    month = datetime.fromtimestamp(watched[0][0], UTC).astimezone().strftime("%Y-%m")
-    figures = json.loads(subprocess.run(
-        [*SPBE, "--config", str(config), "availability", "--month", month, "--json"],
-        check=True, capture_output=True, text=True).stdout)[0]
-    counted = figures["downtime_seconds"]
+    counted = figures_between(config, datetime.fromtimestamp(watched[0][0], UTC),
+                              datetime.fromtimestamp(watched[-1][1], UTC))["downtime_seconds"]
     pieces = sum(len(o.spans(0)) for o in outages)
     print(f"crash loop: counted {counted} s, truth {truth} s, {pieces} pieces, "
           f"{len(outages)} outages, {sum(1 for o in outages if o.gaps)} continued")

@@ -1,7 +1,5 @@
 """End to end: `spbe run` probing a loopback HTTP target every second."""
 
-import json
-import subprocess
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -9,23 +7,16 @@ from pathlib import Path
 import pytest
 
 from spbe_monitor.regulation.priority import TARGETS, Priority
-from tests.conftest import SPBE
-from tests.daemon import Daemon, Target, http_probe, ledger, write_config
+from tests.daemon import Daemon, Target, figures_between, http_probe, ledger, write_config
 from tests.pg import free_port
+
+pytestmark = pytest.mark.date_sweep  # tests/timetravel.py
 
 
 def setup(tmp_path: Path, target: Target) -> tuple[Path, int]:
     port = free_port()
     probes = http_probe(target.port)
     return write_config(tmp_path, port, probes, ["target-http"]), port
-
-
-def availability(config: Path) -> dict[str, object]:
-    month = datetime.now(UTC).astimezone().strftime("%Y-%m")
-    out = subprocess.run([*SPBE, "--config", str(config), "availability", "--month", month,
-                          "--json"], check=True, capture_output=True, text=True).stdout
-    result: dict[str, object] = json.loads(out)[0]
-    return result
 
 
 @pytest.mark.slow
@@ -45,7 +36,7 @@ def test_stopped_target_gives_exactly_one_outage_within_one_interval(tmp_path, t
     assert outage.end_at is not None and not outage.closed_unobserved
     assert abs((outage.start_at - stopped).total_seconds()) <= 1.0
     assert abs((outage.end_at - restarted).total_seconds()) <= 1.0
-    fig = availability(config)
+    fig = figures_between(config, outage.start_at, outage.end_at)
     expected = int(outage.end_at.timestamp()) - int(outage.start_at.timestamp())
     assert fig["downtime_seconds"] == expected
     assert 5 <= expected <= 9
@@ -69,15 +60,16 @@ def test_kill_9_during_outage_then_restart_continues_the_same_incident(tmp_path,
     [outage] = store.outages(["target"])  # one incident: same id, priority and deadline
     first, second = store.sessions()
     assert first["stopped_at"] is None  # the crash: no shutdown mark
-    # observation lost to the crash: at most about a second before the kill
-    assert 0 <= (killed - first["last_seen_at"]).total_seconds() <= 1.5
+    # observation lost to the crash: the last heartbeat before the kill
+    # (a heartbeat a second, late by up to two on a busy machine)
+    assert 0 <= (killed - first["last_seen_at"]).total_seconds() <= 3
     [(gap_start, gap_end)] = outage.gaps
     assert gap_start == first["last_seen_at"]
     assert gap_end >= second["started_at"] and (gap_end - gap_start).total_seconds() >= 10
     assert outage.end_at == second["stopped_at"] and outage.closed_unobserved
     # the deadline still counts from the incident's start, not from the restart
     assert outage.resolve_by == outage.start_at + TARGETS[Priority(outage.priority)].resolution
-    fig = availability(config)
+    fig = figures_between(config, first["started_at"], second["stopped_at"])
     counted = sum(b - a for a, b in outage.spans(0))
     assert fig["downtime_seconds"] == counted
     assert counted == (int(outage.end_at.timestamp()) - int(outage.start_at.timestamp())

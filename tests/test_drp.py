@@ -17,6 +17,9 @@ from tests.cli_helpers import acting
 from tests.conftest import SPBE
 from tests.identities import totp_for
 from tests.pg import free_port
+from tests.timetravel import local_now
+
+pytestmark = pytest.mark.date_sweep  # tests/timetravel.py
 
 PENYEDIA = "197001011995031001"  # eselon II, Penyedia Layanan of portal
 STARTER = "197203152000031002"  # eselon II, Penyedia Layanan of portal too; starts the run
@@ -109,7 +112,8 @@ RECOVERY = """\
     title: Titik pemulihan replika
     kind: recovery_point
     service: portal
-    run: ["sh", "-c", "date -u -d '-2 hours' +%Y-%m-%dT%H:%M:%S+00:00"]
+    run: ["{py}", "-c", "import datetime as d; print((d.datetime.now(d.UTC)
+      - d.timedelta(hours=2)).isoformat())"]
   - id: verify
     title: Verifikasi di situs sekunder
     kind: wait_healthy
@@ -377,7 +381,8 @@ def test_formulir_g_equals_status_and_the_pdf_renders(tmp_path):
     title: Titik pemulihan
     kind: recovery_point
     service: portal
-    run: ["sh", "-c", "date -u -d '-3 days' +%Y-%m-%dT%H:%M:%S+00:00"]
+    run: ["{py}", "-c", "import datetime as d; print((d.datetime.now(d.UTC)
+      - d.timedelta(days=3)).isoformat())"]
 """
     config, _ = write(tmp_path, recovery)
     declared_drill(config)
@@ -421,12 +426,12 @@ def test_semester_evaluation_chapter_d_lists_the_drill(tmp_path):
     title: Titik pemulihan
     kind: recovery_point
     service: portal
-    run: ["sh", "-c", "date -u -d '-1 hour' +%Y-%m-%dT%H:%M:%S+00:00"]
+    run: ["{py}", "-c", "import datetime as d; print((d.datetime.now(d.UTC)
+      - d.timedelta(hours=1)).isoformat())"]
 """)
     declared_drill(config)
     assert runner(config, 1, tmp_path / "runner.log").wait(timeout=60) == 0
-    from datetime import UTC, datetime
-    now = datetime.now(UTC)
+    now = local_now()  # the semester of the service's zone (WIB)
     semester = f"{now.year}-{1 if now.month <= 6 else 2}"
     r = spbe(config, "report", "evaluasi", "--semester", semester, "--partial", "--format",
              "json", "--out", str(tmp_path / "out"))

@@ -43,7 +43,7 @@ def sqlite_store(tmp_path: Path) -> Store:
     return Store(engine)
 
 
-async def until(condition: Callable[[], bool], what: str, timeout: float = 20) -> None:
+async def until(condition: Callable[[], bool], what: str, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
         assert time.monotonic() < deadline, f"timed out waiting for {what}"
@@ -65,11 +65,12 @@ async def test_refused_writes_wait_in_the_spool_and_land_once_in_order(
         for n in range(5):
             writer.submit(transition(n, t0 + timedelta(seconds=n)))
         writer.submit(Beat(session, t0 + timedelta(seconds=50)))
-        await until(lambda: writer.health().pending == 8, "eight writes spooled")
+        # the promise: on disk, fsync'd, outside the database (not merely on their way)
+        await until(lambda: writer.spool.count == 8, "eight writes spooled")
         health = writer.health()
+        assert health.pending == 8
         assert health.failures_total >= 1 and health.since is not None
         assert health.reason == "database refused writes: disk I/O error"
-        assert writer.spool.count == 8  # on disk, fsync'd, outside the database
         writer.submit(CloseOutage("b", t0 + timedelta(seconds=60)))  # queued behind them
         await until(lambda: writer.health().pending == 9, "the later write queued after")
     await until(lambda: writer.health().pending == 0, "the spool replayed")

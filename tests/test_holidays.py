@@ -21,6 +21,8 @@ from spbe_monitor.ledger.store import Store
 from spbe_monitor.monthly import figures_for_month
 from tests.cli_helpers import spbe
 
+pytestmark = pytest.mark.date_sweep  # tests/timetravel.py
+
 DECREE = Path(__file__).parent / "data" / "libur-nasional-2026.yaml"
 OFFICE = "persuratan-online"  # Mon–Fri 07:30–16:00, made WIB here
 WIB = ZoneInfo("Asia/Jakarta")

@@ -16,6 +16,8 @@ from spbe_monitor.monthly import figures_for_month
 from tests.conftest import FakeClock
 from tests.identities import as_person
 
+pytestmark = pytest.mark.date_sweep  # tests/timetravel.py
+
 TEKNIS = "199002102015032005"
 START = datetime(2026, 11, 10, 18, 0, tzinfo=UTC)  # 01.00 WIB on the 11th
 H = timedelta(hours=1)

@@ -22,6 +22,7 @@ from tests.conftest import IN_CI, SPBE
 from tests.daemon import TEKNIS, Daemon, write_config
 from tests.pg import free_port
 from tests.test_dashboards import RULES, exprs
+from tests.timetravel import month_of, month_start
 
 
 def query(port: int, expr: str) -> dict[str, Any]:
@@ -90,11 +91,12 @@ probes:
     interval: 1s
 """
     config = write_config(folder / "spbe", spbe_port, probes, ["self-http", "self-tcp"])
-    # an hour of downtime earlier this month (or just before now, on the 1st)
-    now = datetime.now(UTC)
-    start = max(now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-                + timedelta(hours=12), now - timedelta(hours=2))
-    end = min(start + timedelta(hours=1), now - timedelta(minutes=1))
+    # up to an hour of downtime earlier in this month (the service's month, in WIB)
+    start = max(month_start(datetime.now(UTC)).astimezone(UTC),
+                datetime.now(UTC) - timedelta(hours=2))
+    while datetime.now(UTC) - start < timedelta(seconds=3):  # the month's first seconds
+        time.sleep(0.2)
+    end = min(start + timedelta(hours=1), datetime.now(UTC) - timedelta(seconds=1))
     subprocess.run([*SPBE, "--config", str(config), "downtime", "add", "target", "--start",
                     start.isoformat(), "--end", end.isoformat(), "--cause", "uji"],
                    check=True, capture_output=True,
@@ -116,7 +118,7 @@ probes:
         promql = query(prom_port, '100 * (1 - spbe_service_month_downtime_seconds{service='
                        '"target"} / spbe_service_month_committed_seconds{service="target"})')
         from_prom = float(promql["data"]["result"][0]["value"][1])
-        month = datetime.now(UTC).strftime("%Y-%m")
+        month = month_of(datetime.now(UTC))
         out = subprocess.run([*SPBE, "--config", str(config), "availability", "--month", month,
                               "--service", "target", "--json"], check=True, capture_output=True,
                              text=True).stdout

@@ -20,6 +20,8 @@ from spbe_monitor.ledger.tables import report_data, utilisation_daily, utilisati
 from spbe_monitor.reports.jobs import formulir_f_reports
 from tests.cli_helpers import spbe
 
+pytestmark = pytest.mark.date_sweep  # tests/timetravel.py
+
 OCT = datetime(2025, 10, 1, tzinfo=UTC)
 FILED = datetime(2025, 11, 1, 1, tzinfo=UTC)
 LATER = datetime(2026, 12, 2, tzinfo=UTC)  # 395 days on: October 2025 is past the horizon
