@@ -173,6 +173,25 @@ class Authority:
         self.second_factor(who, action, subject)
         return who.actor
 
+    def drp_opening(self, who: Acting, action: str, name: str) -> None:
+        """Before a playbook is even read: only someone who could start a run (a
+        Koordinator Pemulihan) or approve a document (a Penyedia Layanan, eselon II+) at
+        all — or the break-glass administrator — makes the daemon open one. Which service's
+        playbook it is gets decided after (`drp_start`, `drp_document`)."""
+        subject = f"playbook:{name[:64]}"
+        if who.person is None:
+            self._break_glass(who, action, subject)
+            return
+        p = who.person
+        if action == "drp.start":
+            why = (None if Role.KOORDINATOR_PEMULIHAN in p.roles
+                   else "starting a run is for a Koordinator Pemulihan")
+        else:
+            why = (None if Role.PENYEDIA_LAYANAN in p.roles and at_least(p.eselon, Eselon.II)
+                   else "a DRP document is approved by a Penyedia Layanan, eselon II or "
+                   "higher")
+        self._ruled(who, action, subject, why)
+
     def drp_start(self, who: Acting, book: Playbook, mode: str) -> str:
         action, subject = "drp.start", f"playbook:{book.id}"
         if who.person is None:

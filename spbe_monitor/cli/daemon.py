@@ -50,6 +50,8 @@ def check_config(ctx: Context, offline: bool, as_json: bool) -> None:
             load_playbook(find_playbook(config, name), config)
         except ConfigError as exc:
             errors += exc.errors
+        except BadInput as exc:  # no such id in the folder
+            errors.append(f"{config.playbooks_dir}: {exc}")
     if errors:
         raise ConfigError(errors)
     found: dict[str, object] = {"config": str(config.path), "services": len(config.services),

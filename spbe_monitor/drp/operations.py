@@ -74,12 +74,14 @@ class Drp:
         return bool(current.sha256 != run["playbook_sha256"])
 
     def approve_document(self, name: str, who: Acting) -> Playbook:
+        self.authority.drp_opening(who, "drp.document.approve", name)
         book = self.playbook(name)
         actor = self.authority.drp_document(who, book)
         self.journal.approve_document(book, actor, self.clock.now())
         return book
 
     def start(self, name: str, mode: str, who: Acting, disaster_at: str | None) -> int:
+        self.authority.drp_opening(who, "drp.start", name)
         book = self.playbook(name)
         actor = self.authority.drp_start(who, book, mode)
         now = self.clock.now()

@@ -6,6 +6,7 @@ them; a cycle is an error."""
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
@@ -19,11 +20,13 @@ from spbe_monitor.drp.steps import KINDS
 from spbe_monitor.drp.steps.base import Ident, Mode, StepSettings
 from spbe_monitor.drp.steps.wait_healthy import Config as WaitHealthy
 from spbe_monitor.drp.steps.wait_healthy import site_probes
-from spbe_monitor.errors import ConfigError
+from spbe_monitor.errors import BadInput, ConfigError, NotFound
 from spbe_monitor.regulation.classification import Classification
 from spbe_monitor.regulation.disaster import DECLARATION, DeclarationStep
 from spbe_monitor.regulation.eselon import Eselon
 from spbe_monitor.regulation.roles import Role
+
+PLAYBOOK_ID = re.compile(r"[a-z0-9][a-z0-9_.-]{0,63}")
 
 
 class Gate(BaseModel):
@@ -202,18 +205,22 @@ def _measures_rto(doc: Marked, head: Head, config: Config, recovery: list[StepSe
 
 
 def find_playbook(config: Config, name: str) -> Path:
-    """A path, or a playbook id in the configured folder."""
-    try:
-        given = Path(name)
-        if given.is_file():
-            return given
-        for ext in (".yaml", ".yml"):
-            candidate = config.playbooks_dir / f"{name}{ext}"
-            if candidate.is_file():
+    """The playbook with this id in the configured folder, and only there: whoever may
+    ask for one (API, Konsol, CLI) names an id, never a path, so no request makes the
+    daemon read or run a file outside the folder its administrators keep. The answer is
+    the same whether or not anything else exists on the machine."""
+    if not isinstance(name, str) or not PLAYBOOK_ID.fullmatch(name):
+        raise BadInput("a playbook is named by its id (lower-case letters, digits, '.', "
+                       "'_', '-'; at most 64), as in the playbooks folder")
+    folder = config.playbooks_dir.resolve()
+    for ext in (".yaml", ".yml"):
+        candidate = folder / f"{name}{ext}"
+        try:
+            if candidate.is_file() and candidate.resolve().parent == folder:
                 return candidate
-    except (OSError, ValueError):  # a name no file can have
-        pass
-    raise ConfigError([f"{config.playbooks_dir}: no playbook {name[:80]!r}"])
+        except OSError:
+            continue
+    raise NotFound(f"no playbook {name!r} in the playbooks folder")
 
 
 def groups(playbook: Playbook, phase: str) -> list[list[StepSettings]]:
