@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from spbe_monitor.clock import Clock
 from spbe_monitor.config.loader import Config
@@ -19,9 +20,14 @@ from spbe_monitor.ledger.store import Store
 from spbe_monitor.regulation import authority as rules
 from spbe_monitor.regulation.eselon import Eselon, at_least
 from spbe_monitor.regulation.roles import Role
-from spbe_monitor.secondfactor import matched_step
+from spbe_monitor.reports.words import zona
+from spbe_monitor.secondfactor import MEMORY, matched_step, throttled_until
 
 BREAK_GLASS = " (break-glass)"
+
+
+WRONG_CODE = "the TOTP code is wrong or expired"
+THROTTLED = "too many wrong TOTP codes"
 
 
 @dataclass(frozen=True)
@@ -92,9 +98,16 @@ class Authority:
         if not who.totp:
             raise self.refuse(who.actor, action, subject, "this eselon II act needs a TOTP "
                               "code (--totp on the command line, X-SPBE-TOTP on the API)")
-        step = matched_step(enrolled[0], who.totp, self.clock.now())
+        now = self.clock.now()
+        until = throttled_until(self.store.refusal_times(who.actor, WRONG_CODE, now - MEMORY),
+                                now)
+        if until is not None:
+            zone = self.config.settings.timezone
+            raise self.refuse(who.actor, action, subject, f"{THROTTLED}: try again after "
+                              f"{until.astimezone(ZoneInfo(zone)):%H.%M} {zona(zone)}")
+        step = matched_step(enrolled[0], who.totp, now)
         if step is None:
-            raise self.refuse(who.actor, action, subject, "the TOTP code is wrong or expired")
+            raise self.refuse(who.actor, action, subject, WRONG_CODE)
         if not self.store.use_totp_step(who.actor, step):
             raise self.refuse(who.actor, action, subject, "this TOTP code was used already; "
                               "wait for the next one")

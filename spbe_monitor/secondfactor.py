@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hmac
 import io
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pyotp
 import segno
@@ -43,3 +43,22 @@ def matched_step(secret: str, code: str, now: datetime) -> int | None:
             return current + offset
     return None
 
+
+
+# Guessing is throttled per person: a code is 1 in 10^6 (3 steps accepted), so five tries,
+# then a wait that doubles with every five more wrong codes in a day, keeps a stolen token
+# far from an eselon II act (about twenty tries a day instead of 54 a second).
+FREE_TRIES = 5
+FIRST_WAIT = timedelta(minutes=15)
+MEMORY = timedelta(hours=24)
+
+
+def throttled_until(failures: list[datetime], now: datetime) -> datetime | None:
+    """When the person may try a code again, or None if they may now. `failures` are the
+    times of their wrong codes within `MEMORY` of `now`."""
+    recent = sorted(t for t in failures if now - t < MEMORY)
+    if len(recent) < FREE_TRIES:
+        return None
+    doublings = min((len(recent) - FREE_TRIES) // FREE_TRIES, 6)  # at most 16 h
+    until = recent[-1] + FIRST_WAIT * (2 ** doublings)
+    return until if until > now else None

@@ -28,6 +28,8 @@ _RULES: tuple[tuple[str, str], ...] = (
     (r"this eselon II act needs a TOTP code.*",
      "tindakan eselon II ini memerlukan kode autentikator"),
     (r"the TOTP code is wrong or expired", "kode autentikator salah atau kedaluwarsa"),
+    (r"too many wrong TOTP codes: try again after (.+)",
+     r"terlalu banyak kode autentikator yang salah: coba lagi setelah pukul \1"),
     (r"this TOTP code was used already.*",
      "kode autentikator ini sudah dipakai; tunggu kode berikutnya"),
     (r"a DRP document is approved by a Penyedia Layanan, eselon II or higher",

@@ -65,6 +65,16 @@ class AuditRepo(Repo):
                 audit_log.c.actor == actor, audit_log.c.action == action,
                 audit_log.c.outcome == "refused", audit_log.c.at >= since)).scalar_one())
 
+    def refusal_times(self, actor: str, reason: str, since: datetime) -> list[datetime]:
+        """When `actor` was refused for exactly `reason` since then (wrong TOTP codes, for
+        the throttle), whatever act they tried."""
+        with self.engine.connect() as conn:
+            return [at for at, after in conn.execute(select(
+                audit_log.c.at, audit_log.c.after).where(
+                audit_log.c.actor == actor, audit_log.c.outcome == "refused",
+                audit_log.c.at >= since, audit_log.c.after.contains(reason)))
+                if after and json.loads(after).get("reason") == reason]
+
     def chain_head(self) -> tuple[int, str] | None:
         """(entry number, hash) of the chain's last entry, what a report is built at. The
         seals of report filings (and of the data kept with them) and retention's entries

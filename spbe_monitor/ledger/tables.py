@@ -152,6 +152,8 @@ audit_log = Table(
     Column("after", Text, nullable=True),  # JSON
     Column("prev_hash", String(64), nullable=True),  # the chain: see ledger/auditchain.py
     Column("hash", String(64), nullable=True),
+    # a person's recent refusals (failed logins, wrong TOTP codes) decide throttling
+    Index("ix_audit_log_actor_at", "actor", "at"),
 )
 
 audit_checkpoints = Table(
