@@ -18,6 +18,8 @@ from spbe_monitor.ledger.store import MaintenanceWindow, Store
 from spbe_monitor.regulation.priority import Impact, priority
 from spbe_monitor.timeparse import parse_time
 
+MAX_TEXT = 2000  # characters of a cause or reason: a paragraph of a form, not a file
+
 
 @dataclass(frozen=True)
 class Desk:
@@ -32,8 +34,12 @@ class Desk:
         return Authority(self.config, self.store, self.clock)
 
     def _text(self, value: str, what: str) -> str:
+        """A cause or reason an official reads in a form: one paragraph, not a file."""
         if not value.strip():
             raise BadInput(f"{what} must not be empty")
+        if len(value.strip()) > MAX_TEXT:
+            raise BadInput(f"{what} has {len(value.strip()):,} characters; at most "
+                           f"{MAX_TEXT:,}")
         return value.strip()
 
     def add_downtime(

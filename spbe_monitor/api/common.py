@@ -23,6 +23,8 @@ from spbe_monitor.monitor.engine import Monitor
 log = logging.getLogger("spbe.api")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 MAX_ID = 2_147_483_647  # ledger ids are positive 32-bit integers
+MAX_DEPTH = 8  # no act's body nests deeper (a Tabel 4.3 scenario is two levels)
+MAX_STRING = 4000  # characters of any one string field (causes and notes: 2,000)
 TOTP_HEADER = "X-SPBE-TOTP"
 
 
@@ -82,6 +84,9 @@ async def body(request: web.Request, required: set[str], optional: set[str]
             data = await request.json()
         except (json.JSONDecodeError, UnicodeDecodeError):
             raise BadInput("the body is not valid JSON") from None
+        except RecursionError:
+            raise BadInput(f"the body nests deeper than {MAX_DEPTH} levels") from None
+        _within_limits(data, 1)
     if not isinstance(data, dict):
         raise BadInput("the body must be a JSON object")
     unknown = set(data) - required - optional
@@ -91,6 +96,17 @@ async def body(request: web.Request, required: set[str], optional: set[str]
     if missing:
         raise BadInput(f"missing keys: {', '.join(sorted(missing))}")
     return data
+
+
+def _within_limits(value: Any, depth: int) -> None:
+    if depth > MAX_DEPTH:
+        raise BadInput(f"the body nests deeper than {MAX_DEPTH} levels")
+    if isinstance(value, str) and len(value) > MAX_STRING:
+        raise BadInput(f"a string of {len(value):,} characters; at most {MAX_STRING:,}")
+    children = value.values() if isinstance(value, dict) else (
+        value if isinstance(value, list) else ())
+    for child in children:
+        _within_limits(child, depth + 1)
 
 
 def text(data: dict[str, Any], key: str) -> str | None:
