@@ -84,6 +84,14 @@ def test_deploy_files_pass_their_tools(tmp_path):
         pytest.skip("the unit points at .venv/bin/spbe, which scripts/test creates")
     ok = subprocess.run([analyze, "verify", str(unit)], capture_output=True, text=True)
     assert ok.returncode == 0 and ok.stderr.strip() == "", ok.stderr
+    # least privilege, as systemd scores it (0 = locked down, 10 = exposed; 8.7 before)
+    review = subprocess.run([analyze, "security", "--offline=true", str(unit)],
+                            capture_output=True, text=True)
+    score = re.search(r"Overall exposure level for \S+: ([0-9.]+)", review.stdout)
+    assert score and float(score.group(1)) <= 2.0, review.stdout[-2000:]
+    for needed in ("User=spbe", "LimitNOFILE=65536", "NoNewPrivileges=yes",
+                   "ProtectSystem=strict", "PrivateTmp=yes", "CapabilityBoundingSet=CAP_NET_RAW"):
+        assert needed in unit.read_text(), needed
     broken = tmp_path / "broken.service"
     broken.write_text(unit.read_text().replace("ExecStart=", "ExecStrat="))
     bad = subprocess.run([analyze, "verify", str(broken)], capture_output=True, text=True)
