@@ -27,6 +27,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 
 from spbe_monitor import __version__, scheduled
 from spbe_monitor.api.common import errors
+from spbe_monitor.api.guard import Guard, raise_descriptor_limit
 from spbe_monitor.api.routes import add_api
 from spbe_monitor.clock import Clock
 from spbe_monitor.cluster.member import ClusterMember
@@ -100,6 +101,7 @@ class App:
             if config.settings.cluster.enabled else None
         self.lock = LedgerLock(store.engine, Holder.me(), shared=self.cluster is not None)
         self.failure: SpbeError | None = None  # why the daemon stopped itself
+        self.guard: Guard | None = None  # the HTTP server's connection limits, once serving
         self.ctx = ProbeContext()
         self.monitor = Monitor(self.evaluated(config), self.writer.submit, clock)
         self.runner: Runner | None = None
@@ -296,8 +298,12 @@ class App:
         server = self.config.settings.server
         if not await asyncio.to_thread(self.writer.replay):
             raise SpbeError(f"the ledger does not accept writes: {self.writer.reason}")
-        runner = web.AppRunner(self._routes(), access_log=None)
+        log.info("open-files limit %d", raise_descriptor_limit())
+        runner = web.AppRunner(self._routes(), access_log=None,
+                               keepalive_timeout=server.idle_timeout.total_seconds())
         await runner.setup()
+        assert runner.server is not None
+        self.guard = Guard(runner.server, server)
         site = web.TCPSite(runner, server.listen, server.port)
         await site.start()
         loop = asyncio.get_running_loop()

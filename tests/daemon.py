@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import signal
 import subprocess
 import threading
@@ -93,13 +94,21 @@ STARTED: list[subprocess.Popen[bytes]] = []  # killed after each test if still r
 
 
 class Daemon:
-    def __init__(self, config: Path, port: int, host: str = "127.0.0.1") -> None:
+    def __init__(self, config: Path, port: int, host: str = "127.0.0.1",
+                 open_files: int | None = None) -> None:
+        """`open_files`: the daemon's hard and soft limit of descriptors (None: ours)."""
         self.config, self.port, self.host = config, port, host
         self.log = config.parent / "daemon.log"
         env = {k: v for k, v in os.environ.items() if k != "SPBE_DATABASE_URL"}
+
+        def limited() -> None:
+            if open_files is not None:
+                resource.setrlimit(resource.RLIMIT_NOFILE, (open_files, open_files))
+
         with open(self.log, "ab") as out:
             self.proc = subprocess.Popen([*SPBE, "--config", str(config), "run"], stdout=out,
-                                         stderr=subprocess.STDOUT, env=env)
+                                         stderr=subprocess.STDOUT, env=env,
+                                         preexec_fn=limited)
         STARTED.append(self.proc)
         self.wait_for(lambda: self.status() is not None, "daemon ready")
 

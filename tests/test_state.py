@@ -7,13 +7,16 @@ T0 = datetime(2026, 11, 2, tzinfo=UTC)
 OK = ProbeResult(True, 0.01, message="ok")
 SLOW = ProbeResult(True, 2.0, message="ok", degraded="latency 2000 ms above 500 ms")
 FAIL = ProbeResult(False, 0.01, ErrorKind.REFUSED, "refused")
+BLIND = ProbeResult(False, 0.0, ErrorKind.LOCAL, "not observed: Too many open files")
 
 
 def feed(c: ComponentState, seq: str) -> list[Transition]:
-    """One check every 10 s: '+' pass, '-' fail, '~' degraded pass."""
+    """One check every 10 s: '+' pass, '-' fail, '~' degraded pass, '?' the monitor could
+    not check (its own failure)."""
     out = []
     for i, ch in enumerate(seq):
-        t = c.observe({"+": OK, "-": FAIL, "~": SLOW}[ch], T0 + timedelta(seconds=10 * i))
+        t = c.observe({"+": OK, "-": FAIL, "~": SLOW, "?": BLIND}[ch],
+                      T0 + timedelta(seconds=10 * i))
         if t:
             out.append(t)
     return out
@@ -79,3 +82,16 @@ def test_service_waits_while_components_are_unknown():
     comps = states(a=(Health.DOWN, 10), b=(Health.UNKNOWN, 0))
     assert ServiceState("s", "any", ["a", "b"]).evaluate(comps, trigger(10)) is None
     assert ServiceState("s", "all", ["a", "b"]).evaluate(comps, trigger(10)) is not None
+
+
+def test_the_monitors_own_failure_is_unobserved_never_down():
+    c = ComponentState("web", failures_to_down=2, successes_to_up=1)
+    ts = feed(c, "+??????+")
+    assert [(t.old, t.new) for t in ts] == [(Health.UNKNOWN, Health.UP),
+                                           (Health.UP, Health.UNKNOWN),
+                                           (Health.UNKNOWN, Health.UP)]
+    assert ts[1].since == T0 + timedelta(seconds=10) and "not observed" in ts[1].message
+    # a blind check breaks a failing streak: two real failures in a row are needed again
+    c = ComponentState("web", failures_to_down=2, successes_to_up=1)
+    assert [t.new for t in feed(c, "+-?-")] == [Health.UP, Health.UNKNOWN]
+    assert [t.new for t in feed(c, "--")] == [Health.DOWN]

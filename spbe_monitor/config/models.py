@@ -65,6 +65,12 @@ class Strict(BaseModel):
 class Server(Strict):
     listen: str = DEFAULT_LISTEN
     port: int = Field(default=DEFAULT_PORT, ge=0, le=65535)
+    # what the API and Konsol may hold, so that the probes keep their descriptors
+    max_connections: int = Field(default=512, ge=8, le=60000)
+    max_connections_per_client: int = Field(default=64, ge=2, le=60000)
+    # a connection that has not sent a whole request by then is closed (idle keep-alive,
+    # or headers trickled in slowly)
+    idle_timeout: Duration = timedelta(seconds=10)
 
 
 class Email(Strict):

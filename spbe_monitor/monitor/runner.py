@@ -5,9 +5,11 @@ when its next turn comes is skipped and counted, never stacked."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import heapq
 import logging
 import random
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -16,7 +18,7 @@ from functools import partial
 
 from spbe_monitor.clock import Clock
 from spbe_monitor.probers import KINDS
-from spbe_monitor.probers.base import ErrorKind, ProbeResult, ProbeSettings
+from spbe_monitor.probers.base import ErrorKind, ProbeResult, ProbeSettings, error_kind_of
 from spbe_monitor.probers.context import ProbeContext
 
 log = logging.getLogger("spbe.runner")
@@ -35,14 +37,34 @@ async def run_once(cfg: ProbeSettings, ctx: ProbeContext) -> ProbeResult:
     started = time.perf_counter()
     try:
         async with asyncio.timeout(cfg.timeout.total_seconds()):
-            return await probe(cfg, ctx)
+            result = await probe(cfg, ctx)
     except TimeoutError:
-        return ProbeResult(False, time.perf_counter() - started, ErrorKind.TIMEOUT,
-                           f"no answer within {cfg.timeout.total_seconds():g} s")
+        result = ProbeResult(False, time.perf_counter() - started, ErrorKind.TIMEOUT,
+                             f"no answer within {cfg.timeout.total_seconds():g} s")
     except Exception as exc:  # a probe bug must not stop monitoring
-        log.exception("probe %s raised", cfg.id)
-        return ProbeResult(False, time.perf_counter() - started, ErrorKind.ERROR,
-                           f"probe error: {type(exc).__name__}: {exc}")
+        if error_kind_of(exc) is not ErrorKind.LOCAL:
+            log.exception("probe %s raised", cfg.id)
+        result = ProbeResult(False, time.perf_counter() - started, error_kind_of(exc),
+                             f"probe error: {type(exc).__name__}: {exc}")
+    return result if result.ok else _blamed(result)
+
+
+def _blamed(result: ProbeResult) -> ProbeResult:
+    """A failed check whose cause may be the monitor's own: every kind of probe reports
+    its failures its own way, so ask the machine once, here, whether it can open a socket
+    now. If it cannot (no descriptors, no memory), the check observed nothing of the
+    target: the failure is LOCAL, unobserved time, never the service's downtime."""
+    cause = result.message
+    if result.error_kind is not ErrorKind.LOCAL:
+        try:
+            socket.socket(socket.AF_INET, socket.SOCK_DGRAM).close()
+            return result
+        except OSError as exc:
+            if error_kind_of(exc) is not ErrorKind.LOCAL:
+                return result
+            cause = f"{exc.strerror}; the check said: {result.message}"
+    return dataclasses.replace(result, error_kind=ErrorKind.LOCAL, message=(
+        f"not observed: the monitor itself could not check ({cause})"))
 
 
 @dataclass

@@ -12,7 +12,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
 
-from spbe_monitor.probers.base import ProbeResult
+from spbe_monitor.probers.base import ErrorKind, ProbeResult
 
 
 class Health(StrEnum):
@@ -67,6 +67,12 @@ class ComponentState:
             self.last = result
             return None
         self.last, self.last_at = result, at
+        if result.error_kind is ErrorKind.LOCAL:  # the monitor was blind, not the target
+            self.fail_streak, self.fail_start = 0, None
+            self.pass_streak, self.pass_start = 0, None
+            if self.health is Health.UNKNOWN:
+                return None
+            return self._move(Health.UNKNOWN, at, result.message)
         if result.ok:
             self.fail_streak, self.fail_start = 0, None
             if self.pass_streak == 0:

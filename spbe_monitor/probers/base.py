@@ -4,6 +4,7 @@ inventory entry has, and the one place where library exceptions become error kin
 from __future__ import annotations
 
 import asyncio
+import errno
 import socket
 import ssl
 from dataclasses import dataclass, field
@@ -32,6 +33,9 @@ class ErrorKind(StrEnum):
     NOT_MOUNTED = "not_mounted"
     PROTOCOL = "protocol"
     ERROR = "error"
+    # the monitor itself could not check (no descriptors, no memory): nothing was observed
+    # of the target, so the time is unobserved, never the service's downtime
+    LOCAL = "local"
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,8 +60,14 @@ def failed(kind: ErrorKind, message: str, duration_s: float = 0.0,
     return ProbeResult(False, duration_s, kind, message, phases or {})
 
 
+LOCAL_ERRNOS = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOMEM, errno.ENOBUFS})
+
+
 def error_kind_of(exc: BaseException) -> ErrorKind:
     """The single mapping from library and OS exceptions to the small ErrorKind set."""
+    if isinstance(exc, MemoryError) or (isinstance(exc, OSError)
+                                        and exc.errno in LOCAL_ERRNOS):
+        return ErrorKind.LOCAL
     if isinstance(exc, TimeoutError | asyncio.TimeoutError):
         return ErrorKind.TIMEOUT
     if isinstance(exc, ssl.SSLCertVerificationError | ssl.CertificateError):
