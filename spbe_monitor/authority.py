@@ -10,6 +10,7 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from spbe_monitor import refusals
 from spbe_monitor.clock import Clock
 from spbe_monitor.config.loader import Config
 from spbe_monitor.config.models import Person
@@ -107,6 +108,7 @@ class Authority:
                               f"{until.astimezone(ZoneInfo(zone)):%H.%M} {zona(zone)}")
         step = matched_step(enrolled[0], who.totp, now)
         if step is None:
+            refusals.refused("totp")
             raise self.refuse(who.actor, action, subject, WRONG_CODE)
         if not self.store.use_totp_step(who.actor, step):
             raise self.refuse(who.actor, action, subject, "this TOTP code was used already; "

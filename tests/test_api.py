@@ -2,6 +2,7 @@
 reasons, refusals audited, and a schemathesis run against the served OpenAPI document."""
 
 import json
+import re
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -78,6 +79,11 @@ async def test_writes_need_a_valid_token(api):
     r = await client.post("/api/v1/maintenance", json=WINDOW, headers=auth(tokens[TEKNIS]))
     assert r.status == 401
     assert store.maintenance() == []
+    # nobody named: no audit entry each (a flood target), a count an alert watches
+    assert [e for e in store.audit_entries() if e.outcome == "refused"] == []
+    metrics = await (await client.get("/metrics")).text()
+    count = re.search(r'spbe_auth_refusals_total\{kind="token"\} ([0-9.]+)', metrics)
+    assert count and float(count.group(1)) >= 3
 
 
 @pytest.mark.parametrize("body, reason", [
@@ -214,7 +220,8 @@ async def test_drp_gates_through_the_api(api, config_dir):
     assert (await client.get("/api/v1/drp/runs/9")).status == 404
     assert (await client.get("/api/v1/drp/runs/x")).status == 400
     refused = [e.actor for e in store.audit_entries() if e.action == "drp.approve"]
-    assert refused == ["api:127.0.0.1", TEKNIS, KABID, PENYEDIA_SURAT]  # 401s too
+    # a 401 names nobody: counted (spbe_auth_refusals_total), not audited; persons are
+    assert refused == [TEKNIS, KABID, PENYEDIA_SURAT]
     assert store.verify_audit()[1] is None
 
 

@@ -12,6 +12,7 @@ from typing import Any, Protocol
 from aiohttp import web
 from sqlalchemy.exc import SQLAlchemyError
 
+from spbe_monitor import refusals
 from spbe_monitor.api.tokens import digest
 from spbe_monitor.authority import Acting
 from spbe_monitor.clock import Clock
@@ -132,7 +133,7 @@ def _unauthorised(reason: str) -> web.HTTPUnauthorized:
 
 def acting(host: Host, request: web.Request, action: str) -> Acting:
     """The person whose bearer token is presented, with the TOTP code sent for this act;
-    without one, 401 (audited as the client's address). Runs in a worker thread."""
+    without one, 401 (counted, not audited: it names nobody). Runs in a worker thread."""
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         reason = "no credential: a bearer token is required for this act"
@@ -141,6 +142,5 @@ def acting(host: Host, request: web.Request, action: str) -> Acting:
         if nip is not None and nip in host.config.people:
             return Acting.of(host.config.people[nip], request.headers.get(TOTP_HEADER))
         reason = "unknown, expired or revoked token"
-    host.store.record_refusal(host.clock.now(), f"api:{request.remote or '?'}", action,
-                              "authentication", reason)
+    refusals.refused("token", request.remote or "?", reason, unaudited=True)
     raise _unauthorised(reason)

@@ -20,7 +20,7 @@ from prometheus_client.core import (
 from prometheus_client.metrics_core import Metric as RawMetric
 from prometheus_client.registry import Collector
 
-from spbe_monitor import __version__
+from spbe_monitor import __version__, refusals
 from spbe_monitor.cluster.member import ClusterView
 from spbe_monitor.config.loader import Config
 from spbe_monitor.exporter.ledger_view import LedgerView
@@ -270,6 +270,12 @@ class SpbeCollector(Collector):
             yield GaugeMetricFamily("spbe_config_last_reload_success_timestamp_seconds",
                                     "When the configuration was last loaded successfully",
                                     value=facts.reload_at)
+        refused = CounterMetricFamily("spbe_auth_refusals", "Credentials refused since the "
+                                      "daemon started: token (none or unknown), login, totp "
+                                      "(wrong code), csrf", labels=["kind"])
+        for kind in refusals.KINDS:
+            refused.add_metric([kind], refusals.COUNTS[kind])
+        yield refused
         if facts.ledger is not None:
             yield GaugeMetricFamily("spbe_ledger_pending_writes",
                                     "Ledger writes the database refused, kept in the spool "

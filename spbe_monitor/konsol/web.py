@@ -9,6 +9,7 @@ import secrets
 
 from aiohttp import web
 
+from spbe_monitor import refusals
 from spbe_monitor.api.common import Host, row_id
 from spbe_monitor.errors import BadInput, NotFound
 from spbe_monitor.identity import LoginRefused, password_login
@@ -44,9 +45,8 @@ def konsol_app(host: Host) -> web.Application:
         form = {k: str(v) for k, v in (await request.post()).items()}
         expected = request.cookies.get(LOGIN_COOKIE)
         if not expected or not secrets.compare_digest(expected, form.get("csrf", "")):
-            await k.run(host.store.record_refusal, host.clock.now(),
-                        f"konsol:{request.remote}", "login", "konsol", "CSRF token missing "
-                        "or wrong")
+            refusals.refused("csrf", request.remote or "?", "login form without its CSRF "
+                             "token", unaudited=True)
             return page("galat.html.j2", 403, judul="Ditolak",
                         alasan="formulir masuk kedaluwarsa atau tidak sah; muat ulang halaman")
         now = host.clock.now()
@@ -54,6 +54,7 @@ def konsol_app(host: Host) -> web.Application:
             person = await k.run(password_login, host.config, host.store,
                                  form.get("nip", ""), form.get("password", ""), now)
         except LoginRefused as exc:
+            refusals.refused("login")  # audited per NIP by password_login
             if exc.locked:
                 return await login_form(request, "Terlalu banyak percobaan masuk yang gagal "
                                         "untuk NIP ini; coba lagi dalam 15 menit.", 429)
