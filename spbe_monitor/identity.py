@@ -7,8 +7,9 @@ anyway (docs/security.md)."""
 
 from __future__ import annotations
 
-import getpass
+import functools
 import os
+import re
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from spbe_monitor.config.loader import Config
 from spbe_monitor.config.models import Person
 from spbe_monitor.errors import BadInput, Refused
 from spbe_monitor.ledger.store import Store
+from spbe_monitor.osuser import os_user
 
 
 def token_file() -> Path:
@@ -53,10 +55,6 @@ def store_token(token: str) -> Path:
 def person_of(token: str, config: Config, store: Store, now: datetime) -> Person | None:
     nip = store.token_owner(digest(token), now)
     return None if nip is None else config.people.get(nip)
-
-
-def os_user() -> str:
-    return getpass.getuser()
 
 
 def acting_person(config: Config, store: Store, now: datetime, action: str,
@@ -104,28 +102,52 @@ class LoginRefused(Refused):
 
 
 def password_login(config: Config, store: Store, nip: str, password: str,
-                   now: datetime) -> Person:
+                   now: datetime, client: str) -> Person:
     """The person a NIP and password identify, for every channel (CLI `login --nip`, the
-    Konsol). Ten failures within 15 minutes lock the NIP for the rest of that window, across
-    channels; every failure and every locked-out try is audited."""
+    Konsol). Ten failures within 15 minutes for a NIP *from one client* (an address, or an
+    OS user) lock that client out of that NIP for the rest of the window, so a stranger
+    guessing cannot lock the official out from the official's own desk; every failure and
+    every locked-out try is audited. Unknown NIPs cost the same hashing as known ones."""
     nip = nip.strip()[:64]
-    recent = store.refusals_since(nip, "login", now - LOCKOUT)
+    where = f"client:{client}"[:128]
+    recent = store.refusals_since(nip, "login", now - LOCKOUT, subject=where)
     if recent >= MAX_FAILED_LOGINS:
-        reason = (f"{recent} failed logins for {nip} in the last "
+        reason = (f"{recent} failed logins for {nip} from {client} in the last "
                   f"{LOCKOUT.seconds // 60} minutes: try again later or ask an "
                   "administrator for a token")
-        store.record_refusal(now, nip, "login.locked", "authentication", reason)
+        store.record_refusal(now, nip, "login.locked", where, reason)
         raise LoginRefused(reason, locked=True)
     person = config.people.get(nip)
     stored = store.password_hash(nip) if person else None
-    if person is None or not password_matches(stored, password):
-        store.record_refusal(now, nip, "login", "authentication", "wrong NIP or password")
+    matched = password_matches(stored, password)  # always hashed: no timing oracle
+    if person is None or not matched:
+        store.record_refusal(now, nip, "login", where, "wrong NIP or password")
         raise LoginRefused("wrong NIP or password", locked=False)
     return person
 
 
 MIN_PASSWORD = 12
+MIN_STRENGTH = 3  # zxcvbn's score: 3 is "safely unguessable" against online guessing
 _HASHER = PasswordHasher()  # argon2id with the library's current parameters
+
+
+def check_password(password: str, person: Person) -> None:
+    """A password a person may choose: long, not their NIP or name, and not guessable by
+    zxcvbn's lists (common passwords, words, names, keyboard patterns, repeats)."""
+    # its lists load in ~0.1 s: imported only when a password is set
+    from zxcvbn import zxcvbn  # type: ignore[import-untyped]
+
+    if len(password) < MIN_PASSWORD:
+        raise BadInput(f"a password needs at least {MIN_PASSWORD} characters")
+    folded = re.sub(r"[\W_]+", "", password.casefold())
+    name = re.sub(r"[\W_]+", "", person.name.split(",")[0].casefold())  # no gelar
+    if person.nip in folded or (name and name in folded):
+        raise BadInput("a password must not contain your NIP or your name")
+    verdict = zxcvbn(password[:100], user_inputs=[person.nip, *person.name.split()])
+    if verdict["score"] < MIN_STRENGTH:
+        hint = verdict["feedback"]["warning"] or "it is easy to guess"
+        raise BadInput(f"this password is too easy to guess ({hint.rstrip('.')}): choose a "
+                       "longer phrase of unrelated words")
 
 
 def hash_password(password: str) -> str:
@@ -137,9 +159,13 @@ def hash_password(password: str) -> str:
 def password_matches(stored: str | None, password: str) -> bool:
     """Constant work whether or not the person has a password (no timing oracle)."""
     try:
-        return _HASHER.verify(stored or _NOBODY, password) and stored is not None
+        return _HASHER.verify(stored or _nobody(), password) and stored is not None
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 
 
-_NOBODY = _HASHER.hash("no password is set for this person")
+@functools.cache
+def _nobody() -> str:
+    """A hash to verify against when there is none, made once when first needed (not at
+    import: every CLI command imports this module)."""
+    return _HASHER.hash("no password is set for this person")

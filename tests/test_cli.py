@@ -1,6 +1,8 @@
 """The `spbe` commands as a user types them: exit codes, one-line reasons, nothing lost."""
 
 import json
+import os
+import pwd
 import subprocess
 from pathlib import Path
 
@@ -160,7 +162,7 @@ def test_token_issue_prints_once_stores_only_the_hash_and_revoke(run, ledger):
 
 
 def test_tokens_expire_are_listed_without_their_value_and_only_admins_mint_them(
-        run, ledger, config_dir):
+        run, ledger, config_dir, monkeypatch):
     from datetime import UTC, datetime, timedelta
 
     from spbe_monitor.api.tokens import digest
@@ -178,11 +180,15 @@ def test_tokens_expire_are_listed_without_their_value_and_only_admins_mint_them(
                 if t["id"] == info["id"])["last_used_at"] is not None
     settings = config_dir / "spbe.yaml"  # an install whose administrator is another user
     settings.write_text(settings.read_text().replace("admins: [root, spbe]", "admins: [spbe]"))
+    # the OS user is the kernel's: naming the administrator in LOGNAME/USER changes nothing
+    monkeypatch.setenv("LOGNAME", "spbe")
+    monkeypatch.setenv("USER", "spbe")
     for act in (("issue", TEKNIS), ("revoke", TEKNIS)):
         r = run("token", *act)
         assert r.code == 3 and "is not an administrator" in r.err
     refusals = [e for e in ledger.audit_entries() if e.outcome == "refused"]
     assert [e.action for e in refusals] == ["token.issue", "token.revoke"]
+    assert {e.actor for e in refusals} == {f"os:{pwd.getpwuid(os.geteuid()).pw_name}"}
 
 
 def test_drp_assess_cites_tabel_4_3(run):

@@ -23,6 +23,7 @@ from spbe_monitor.cli.base import (
     zone_label,
 )
 from spbe_monitor.errors import BadInput, ConfigError, SpbeError, first_line
+from spbe_monitor.osuser import os_user
 from spbe_monitor.regulation.classification import Basis, Nature, Scope, classify
 
 
@@ -219,7 +220,6 @@ def db_stats(ctx: Context, as_json: bool) -> None:
 def db_retain(ctx: Context, dry_run: bool, as_json: bool) -> None:
     """Retention now (the daemon runs it nightly): hourly utilisation and superseded
     transitions older than `retention.hourly` rolled up; evidence is kept."""
-    import getpass
 
     from spbe_monitor import retention
 
@@ -231,7 +231,7 @@ def db_retain(ctx: Context, dry_run: bool, as_json: bool) -> None:
         else:
             click.echo(describe_plan(plan.as_json()))
         return
-    done = retention.run(ctx.config, ctx.store, now, actor=f"os:{getpass.getuser()}")
+    done = retention.run(ctx.config, ctx.store, now, actor=f"os:{os_user()}")
     if as_json:
         print_json([d.as_json() for d in done])
         return

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 import sys
 from datetime import datetime, timedelta
 
@@ -19,6 +18,7 @@ from spbe_monitor.cli.base import (
 )
 from spbe_monitor.errors import BadInput, Refused
 from spbe_monitor.ledger.records import as_dict
+from spbe_monitor.osuser import os_user
 
 
 def _secret(prompt: str) -> str:
@@ -43,7 +43,8 @@ def login(ctx: Context, nip: str | None) -> None:
 
     now = ctx.clock.now()
     if nip is not None:
-        person = password_login(ctx.config, ctx.store, nip, _secret("password"), now)
+        person = password_login(ctx.config, ctx.store, nip, _secret("password"), now,
+                                f"os:{os_user()}")
         value, hashed = new_token()
         ctx.store.add_token(person.nip, hashed, person.nip, now,
                             now + ctx.config.settings.token_lifetime)
@@ -51,7 +52,7 @@ def login(ctx: Context, nip: str | None) -> None:
         value = _secret("token").strip()
         found = person_of(value, ctx.config, ctx.store, now) if value else None
         if found is None:
-            ctx.store.record_refusal(now, f"os:{getpass.getuser()}", "login", "authentication",
+            ctx.store.record_refusal(now, f"os:{os_user()}", "login", "authentication",
                                      "unknown, expired or revoked token")
             raise Refused("unknown, expired or revoked token: nothing stored")
         person = found
@@ -63,12 +64,13 @@ def login(ctx: Context, nip: str | None) -> None:
 @pass_ctx
 def passwd(ctx: Context) -> None:
     """Set your own password (asked twice), so you can `spbe login --nip` yourself."""
-    from spbe_monitor.identity import hash_password
+    from spbe_monitor.identity import check_password, hash_password
 
     nip = ctx.acting("password.set").actor
     first, second = _secret("new password"), _secret("again")
     if first != second:
         raise BadInput("the two passwords differ: nothing changed")
+    check_password(first, ctx.config.person(nip))
     ctx.store.set_password(nip, hash_password(first), ctx.clock.now())
     click.echo(f"password set for {nip}")
 
@@ -105,7 +107,7 @@ def token_issue(ctx: Context, nip: str, days: int | None) -> None:
     """Print a new token for NIP, once; only its SHA-256 is kept (administrators only)."""
     from spbe_monitor.api.tokens import new_token
 
-    actor = ctx.authority.administrator(getpass.getuser(), "token.issue", f"person:{nip[:64]}")
+    actor = ctx.authority.administrator(os_user(), "token.issue", f"person:{nip[:64]}")
     person = ctx.config.person(nip)
     value, hashed = new_token()
     now = ctx.clock.now()
@@ -121,7 +123,7 @@ def token_issue(ctx: Context, nip: str, days: int | None) -> None:
 @pass_ctx
 def token_revoke(ctx: Context, nip: str) -> None:
     """Revoke every token of NIP (administrators only)."""
-    actor = ctx.authority.administrator(getpass.getuser(), "token.revoke", f"person:{nip[:64]}")
+    actor = ctx.authority.administrator(os_user(), "token.revoke", f"person:{nip[:64]}")
     person = ctx.config.person(nip)
     count = ctx.store.revoke_tokens(person.nip, actor, ctx.clock.now())
     click.echo(f"{count} token(s) of {person.nip} revoked")
@@ -204,7 +206,7 @@ def totp_confirm(ctx: Context, code: str) -> None:
 def totp_reset(ctx: Context, nip: str) -> None:
     """Remove a person's authenticator (lost phone) so they can enrol again
     (administrators only)."""
-    actor = ctx.authority.administrator(getpass.getuser(), "totp.reset", f"person:{nip[:64]}")
+    actor = ctx.authority.administrator(os_user(), "totp.reset", f"person:{nip[:64]}")
     person = ctx.config.person(nip)
     removed = ctx.store.reset_totp(person.nip, actor, ctx.clock.now())
     click.echo(f"authenticator of {person.nip} " + ("removed" if removed else

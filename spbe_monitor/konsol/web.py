@@ -52,7 +52,8 @@ def konsol_app(host: Host) -> web.Application:
         now = host.clock.now()
         try:
             person = await k.run(password_login, host.config, host.store,
-                                 form.get("nip", ""), form.get("password", ""), now)
+                                 form.get("nip", ""), form.get("password", ""), now,
+                                 request.remote or "?")
         except LoginRefused as exc:
             refusals.refused("login")  # audited per NIP by password_login
             if exc.locked:

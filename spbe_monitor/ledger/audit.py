@@ -58,12 +58,16 @@ class AuditRepo(Repo):
             audit_in(conn, at, actor, action, subject, after={"reason": reason},
                      outcome="refused")
 
-    def refusals_since(self, actor: str, action: str, since: datetime) -> int:
-        """How often `actor` was refused `action` since then (e.g. failed logins)."""
+    def refusals_since(self, actor: str, action: str, since: datetime,
+                       subject: str | None = None) -> int:
+        """How often `actor` was refused `action` (on `subject`, if given) since then
+        (e.g. failed logins from one client)."""
+        conds = [audit_log.c.actor == actor, audit_log.c.action == action,
+                 audit_log.c.outcome == "refused", audit_log.c.at >= since]
+        if subject is not None:
+            conds.append(audit_log.c.subject == subject)
         with self.engine.connect() as conn:
-            return int(conn.execute(select(func.count()).where(
-                audit_log.c.actor == actor, audit_log.c.action == action,
-                audit_log.c.outcome == "refused", audit_log.c.at >= since)).scalar_one())
+            return int(conn.execute(select(func.count()).where(*conds)).scalar_one())
 
     def refusal_times(self, actor: str, reason: str, since: datetime) -> list[datetime]:
         """When `actor` was refused for exactly `reason` since then (wrong TOTP codes, for
