@@ -28,6 +28,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from spbe_monitor import __version__, scheduled
 from spbe_monitor.api.common import errors
 from spbe_monitor.api.guard import Guard, raise_descriptor_limit
+from spbe_monitor.api.https import forwarded, tls_context
 from spbe_monitor.api.routes import add_api
 from spbe_monitor.clock import Clock
 from spbe_monitor.cluster.member import ClusterMember
@@ -154,7 +155,8 @@ class App:
 
     def _routes(self) -> web.Application:
         # 1 MiB: agents push their results in batches
-        app = web.Application(middlewares=[errors], client_max_size=1024 * 1024)
+        app = web.Application(middlewares=[forwarded(self.config.settings.server), errors],
+                              client_max_size=1024 * 1024)
         add_api(app.router, self)
         app.add_subapp("/konsol/", konsol_app(self))
         add_public_status(app.router, self)
@@ -304,7 +306,8 @@ class App:
         await runner.setup()
         assert runner.server is not None
         self.guard = Guard(runner.server, server)
-        site = web.TCPSite(runner, server.listen, server.port)
+        site = web.TCPSite(runner, server.listen, server.port, ssl_context=tls_context(
+            server, self.config.path.parent))
         await site.start()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
@@ -331,8 +334,9 @@ class App:
             self.cluster.on_leading = lambda: tasks.add(asyncio.create_task(
                 scheduled.missed_month_end(self)))
             tasks.add(asyncio.create_task(self.cluster.run(self._stop)))
-        log.info("listening on http://%s:%d, %d probes, ledger session %d", server.listen,
-                 server.port, len(self.config.probes), self._session)
+        log.info("listening on %s://%s:%d, %d probes, ledger session %d",
+                 "https" if server.tls else "http", server.listen, server.port,
+                 len(self.config.probes), self._session)
         try:
             await self._heartbeat()
         finally:

@@ -7,6 +7,7 @@ import os
 import resource
 import signal
 import socket
+import ssl
 import subprocess
 import threading
 import time
@@ -96,9 +97,10 @@ STARTED: list[subprocess.Popen[bytes]] = []  # killed after each test if still r
 
 class Daemon:
     def __init__(self, config: Path, port: int, host: str = "127.0.0.1",
-                 open_files: int | None = None) -> None:
-        """`open_files`: the daemon's hard and soft limit of descriptors (None: ours)."""
-        self.config, self.port, self.host = config, port, host
+                 open_files: int | None = None, tls: ssl.SSLContext | None = None) -> None:
+        """`open_files`: the daemon's hard and soft limit of descriptors (None: ours);
+        `tls`: the client context to reach a daemon serving HTTPS."""
+        self.config, self.port, self.host, self.tls = config, port, host, tls
         self.log = config.parent / "daemon.log"
         env = {k: v for k, v in os.environ.items() if k != "SPBE_DATABASE_URL"}
 
@@ -115,12 +117,16 @@ class Daemon:
 
     def status(self) -> dict[str, Any] | None:
         try:
-            url = f"http://{self.host}:{self.port}/api/v1/status"
-            with urllib.request.urlopen(url, timeout=1) as r:
+            url = f"{self.url}/api/v1/status"
+            with urllib.request.urlopen(url, timeout=1, context=self.tls) as r:
                 data: dict[str, Any] = json.load(r)
                 return data
         except OSError:
             return None
+
+    @property
+    def url(self) -> str:
+        return f"{'https' if self.tls else 'http'}://{self.host}:{self.port}"
 
     def service_health(self) -> str | None:
         st = self.status()

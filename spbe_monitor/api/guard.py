@@ -1,6 +1,7 @@
 """The HTTP server's own limits, so that whoever can reach the port cannot take what the
 probes need: at most `max_connections` at once and `max_connections_per_client` from one
-address (one more is closed at once), headers and idle keep-alive bounded by
+address (one more is closed at once; a trusted reverse proxy speaks for many clients and
+is held only to the total), headers and idle keep-alive bounded by
 `idle_timeout` (aiohttp closes a connection that has not sent a whole request by then,
 however slowly it trickles). Refused connections are counted, not logged one by one."""
 
@@ -14,6 +15,7 @@ from collections import Counter
 from aiohttp import web
 from aiohttp.web_protocol import RequestHandler
 
+from spbe_monitor.api.https import is_proxy
 from spbe_monitor.config.models import Server
 
 log = logging.getLogger("spbe.api")
@@ -39,8 +41,9 @@ class Guard:
     def _connection_made(self, handler: RequestHandler, transport: asyncio.Transport) -> None:
         peer = transport.get_extra_info("peername")
         client = str(peer[0]) if isinstance(peer, tuple) and peer else "?"
-        if (self.open >= self.settings.max_connections
-                or self._per_client[client] >= self.settings.max_connections_per_client):
+        per_client = (self._per_client[client] >= self.settings.max_connections_per_client
+                      and not is_proxy(client, self.settings.trusted_proxies))
+        if self.open >= self.settings.max_connections or per_client:
             self.refused += 1
             transport.abort()
             return

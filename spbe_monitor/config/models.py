@@ -6,6 +6,7 @@ Rules that need several fields or files (classification, obligations, references
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from datetime import date, timedelta
 from typing import Annotated, Any
@@ -62,7 +63,24 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class Tls(Strict):
+    """The daemon's own HTTPS: PEM files, relative to spbe.yaml's folder (the key 0600)."""
+
+    cert: Text
+    key: Text
+
+
+def _networks(value: list[str]) -> list[str]:
+    for item in value:
+        ipaddress.ip_network(item, strict=False)  # ValueError names the bad one
+    return value
+
+
 class Server(Strict):
+    # HTTPS served by the daemon (None: plain HTTP, e.g. behind a TLS proxy)
+    tls: Tls | None = None
+    # reverse proxies whose X-Forwarded-Proto and X-Forwarded-For are believed
+    trusted_proxies: Annotated[list[str], AfterValidator(_networks)] = []
     listen: str = DEFAULT_LISTEN
     port: int = Field(default=DEFAULT_PORT, ge=0, le=65535)
     # what the API and Konsol may hold, so that the probes keep their descriptors

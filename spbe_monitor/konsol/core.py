@@ -53,8 +53,14 @@ def page(template: str, status: int = 200, **data: Any) -> web.Response:
 
 def set_cookie(response: web.StreamResponse, request: web.Request, name: str, value: str,
                max_age: int) -> None:
+    """Secure whenever the page came over TLS (the daemon's own, or a trusted proxy's)."""
     response.set_cookie(name, value, max_age=max_age, path="/konsol", httponly=True,
                         samesite="Strict", secure=request.secure)
+
+
+def del_cookie(response: web.StreamResponse, request: web.Request, name: str) -> None:
+    response.del_cookie(name, path="/konsol", httponly=True, samesite="Strict",
+                        secure=request.secure)
 
 
 @web.middleware

@@ -13,7 +13,15 @@ from spbe_monitor import refusals
 from spbe_monitor.api.common import Host, row_id
 from spbe_monitor.errors import BadInput, NotFound
 from spbe_monitor.identity import LoginRefused, password_login
-from spbe_monitor.konsol.core import COOKIE, LOGIN_COOKIE, Konsol, form_list, page, pages
+from spbe_monitor.konsol.core import (
+    COOKIE,
+    LOGIN_COOKIE,
+    Konsol,
+    del_cookie,
+    form_list,
+    page,
+    pages,
+)
 from spbe_monitor.konsol.core import set_cookie as _cookie
 from spbe_monitor.konsol.drp_pages import add_drp
 from spbe_monitor.konsol.jejak import add_audit
@@ -65,7 +73,7 @@ def konsol_app(host: Host) -> web.Application:
         await k.run(host.store.record_act, now, person.nip, "konsol.login", "konsol")
         response = web.HTTPSeeOther("/konsol/")
         _cookie(response, request, COOKIE, session_id, int(LIFETIME.total_seconds()))
-        response.del_cookie(LOGIN_COOKIE, path="/konsol")
+        del_cookie(response, request, LOGIN_COOKIE)
         raise response
 
     async def keluar(request: web.Request) -> web.StreamResponse:
@@ -73,7 +81,7 @@ def konsol_app(host: Host) -> web.Application:
         await k.form(request, visitor)
         await k.run(k.sessions.end, request.cookies.get(COOKIE), host.clock.now())
         response = web.HTTPSeeOther("/konsol/masuk")
-        response.del_cookie(COOKIE, path="/konsol")
+        del_cookie(response, request, COOKIE)
         raise response
 
     async def ringkasan(request: web.Request) -> web.StreamResponse:
