@@ -183,7 +183,8 @@ COMMAND_MODULES = {
     **dict.fromkeys(["check-config", "run", "probe", "status", "db", "availability",
                      "classify"], "daemon"),
     "drp": "drp", "downtime": "manual", "maintenance": "manual",
-    **dict.fromkeys(["login", "passwd", "logout", "whoami", "token", "totp"], "people"),
+    **dict.fromkeys(["login", "passwd", "logout", "whoami", "token", "session", "totp"],
+                    "people"),
     "report": "reports", "audit": "reports",
 }
 

@@ -114,8 +114,10 @@ def token_issue(ctx: Context, nip: str, days: int | None) -> None:
     expires = now + (timedelta(days=days) if days else ctx.config.settings.token_lifetime)
     ctx.store.add_token(person.nip, hashed, actor, now, expires)
     click.echo(value)
+    zone = ctx.config.settings.timezone
     click.echo(f"token for {person.name} ({person.nip}), valid until "
-               f"{expires:%Y-%m-%d %H:%M} UTC; it is shown only now", err=True)
+               f"{local_time(expires, zone, seconds=False)} {zone_label(zone)}; it is shown "
+               "only now", err=True)
 
 
 @token.command("revoke")
@@ -126,7 +128,7 @@ def token_revoke(ctx: Context, nip: str) -> None:
     actor = ctx.authority.administrator(os_user(), "token.revoke", f"person:{nip[:64]}")
     person = ctx.config.person(nip)
     count = ctx.store.revoke_tokens(person.nip, actor, ctx.clock.now())
-    click.echo(f"{count} token(s) of {person.nip} revoked")
+    click.echo(f"{count} token(s) of {person.nip} revoked, and their Konsol sessions ended")
 
 
 @token.command("list")
@@ -148,6 +150,41 @@ def token_list(ctx: Context, as_json: bool) -> None:
                 ["ID", "NIP", "SHA-256", "Expires", "Last used", "Revoked"],
                 [[t.id, t.nip, t.sha256_prefix[:12], day(t.expires_at), day(t.last_used_at),
                   day(t.revoked_at)] for t in rows])
+
+
+@cli.group()
+def session() -> None:
+    """Konsol sessions: who is logged in, and ending a person's sessions."""
+
+
+@session.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def session_list(ctx: Context, as_json: bool) -> None:
+    """Live Konsol sessions: whose, hash prefix, since, last used (administrators only)."""
+    from spbe_monitor.konsol.sessions import IDLE
+
+    ctx.authority.administrator(os_user(), "session.list", "konsol")
+    rows = ctx.store.konsol_sessions(ctx.clock.now() - IDLE)
+    if as_json:
+        print_json([as_dict(r) for r in rows])
+        return
+    zone = ctx.config.settings.timezone
+    print_table(f"Konsol sessions (times in {zone_label(zone)})",
+                ["NIP", "SHA-256", "Since", "Last used"],
+                [[r.nip, r.sha256_prefix, local_time(r.created_at, zone),
+                  local_time(r.last_seen_at, zone)] for r in rows])
+
+
+@session.command("revoke")
+@click.argument("nip")
+@pass_ctx
+def session_revoke(ctx: Context, nip: str) -> None:
+    """End every Konsol session of NIP at once (administrators only)."""
+    actor = ctx.authority.administrator(os_user(), "session.revoke", f"person:{nip[:64]}")
+    person = ctx.config.person(nip)
+    ended = ctx.store.end_konsol_sessions(person.nip, actor, ctx.clock.now())
+    click.echo(f"{ended} Konsol session(s) of {person.nip} ended")
 
 
 @cli.group()

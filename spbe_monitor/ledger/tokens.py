@@ -1,20 +1,22 @@
 """People's credentials. API tokens: only their SHA-256 is kept; they expire; issue and
 revoke are audited, and each one's last use is kept (apart from the sealed row, since a use
-is not evidence). Passwords: only their argon2id hash."""
+is not evidence). Passwords: only their argon2id hash. Revoking a person's tokens or
+setting their password ends their Konsol sessions too: a stolen credential's session
+must not outlive it."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import Connection, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from spbe_monitor.ledger.audit import audit_in
 from spbe_monitor.ledger.evidence import seal
 from spbe_monitor.ledger.repo import Repo
-from spbe_monitor.ledger.tables import api_tokens, passwords, token_uses
+from spbe_monitor.ledger.tables import api_tokens, konsol_sessions, passwords, token_uses
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,22 @@ class TokenInfo:
     expires_at: datetime | None
     revoked_at: datetime | None
     last_used_at: datetime | None
+
+
+@dataclass(frozen=True)
+class SessionInfo:
+    """What `spbe session list` shows: never the cookie, a prefix of its hash."""
+
+    sha256_prefix: str
+    nip: str
+    created_at: datetime
+    last_seen_at: datetime
+
+
+def _end_sessions(conn: Connection, nip: str, now: datetime) -> int:
+    return int(conn.execute(update(konsol_sessions).where(
+        konsol_sessions.c.nip == nip, konsol_sessions.c.ended_at.is_(None)).values(
+        ended_at=now)).rowcount)
 
 
 class TokenRepo(Repo):
@@ -77,7 +95,9 @@ class TokenRepo(Repo):
             if done.rowcount == 0:
                 conn.execute(insert(passwords).values(nip=nip, argon2_hash=argon2_hash,
                                                       set_at=now))
-            audit_in(conn, now, nip, "password.set", f"person:{nip}")
+            ended = _end_sessions(conn, nip, now)
+            audit_in(conn, now, nip, "password.set", f"person:{nip}",
+                     after={"sessions_ended": ended})
             seal(conn, passwords, passwords.c.nip == nip, now)
 
     def password_hash(self, nip: str) -> str | None:
@@ -93,6 +113,24 @@ class TokenRepo(Repo):
                     revoked_at=now))
             seal(conn, api_tokens, (api_tokens.c.nip == nip) & (api_tokens.c.revoked_at == now),
                  now)
+            ended = _end_sessions(conn, nip, now)
             audit_in(conn, now, actor, "token.revoke", f"person:{nip}",
-                     after={"revoked": result.rowcount})
+                     after={"revoked": result.rowcount, "sessions_ended": ended})
             return int(result.rowcount)
+
+    def konsol_sessions(self, live_since: datetime) -> list[SessionInfo]:
+        """Konsol sessions not ended and used since `live_since` (the idle limit ago)."""
+        with self.engine.connect() as conn:
+            return [SessionInfo(r.id_sha256[:12], r.nip, r.created_at, r.last_seen_at)
+                    for r in conn.execute(select(konsol_sessions).where(
+                        konsol_sessions.c.ended_at.is_(None),
+                        konsol_sessions.c.last_seen_at >= live_since).order_by(
+                        konsol_sessions.c.created_at))]
+
+    def end_konsol_sessions(self, nip: str, actor: str, now: datetime) -> int:
+        """End every Konsol session of the person (an administrator's act, audited)."""
+        with self.engine.begin() as conn:
+            ended = _end_sessions(conn, nip, now)
+            audit_in(conn, now, actor, "session.revoke", f"person:{nip}",
+                     after={"sessions_ended": ended})
+            return ended
