@@ -3,6 +3,7 @@ has its write on disk, even if the machine loses power right after."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -30,7 +31,7 @@ def make_engine(url: str) -> Engine:
         return create_engine(url, pool_pre_ping=True, connect_args={
             "options": "-c plan_cache_mode=force_custom_plan"})
     if parsed.database and parsed.database != ":memory:":
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        private_file(Path(parsed.database))
     engine = create_engine(url, connect_args={"timeout": 60})
 
     @event.listens_for(engine, "connect")
@@ -49,6 +50,29 @@ def make_engine(url: str) -> Engine:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
+
+
+def private_file(path: Path) -> None:
+    """The SQLite ledger readable by its owner only (its folder, when we make it, too):
+    it holds TOTP enrolments, password hashes and every piece of evidence, and SQLite gives
+    its -wal and -shm files the database file's mode. A ledger created 0644 let any shell
+    user read it. An existing file of ours that others can read is closed to them."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        os.close(fd)
+        return
+    except FileExistsError:
+        pass
+    except OSError:
+        return  # SQLite will say what is wrong when it opens it
+    for each in (path, *(path.with_name(path.name + x) for x in ("-wal", "-shm", "-journal"))):
+        try:
+            st = each.stat()
+        except OSError:
+            continue
+        if st.st_uid == os.geteuid() and st.st_mode & 0o077:
+            os.chmod(each, 0o600)
 
 
 def _alembic_config() -> AlembicConfig:
