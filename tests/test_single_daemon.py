@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 from tests.conftest import SPBE
-from tests.daemon import Daemon, tcp_probe, write_config
+from tests.daemon import Daemon, ledger, tcp_probe, write_config
 from tests.faults import immutable
 from tests.pg import free_port
 
@@ -52,3 +52,25 @@ def test_a_ledger_that_cannot_be_reached_or_written_at_start_is_one_line(tmp_pat
     assert ro.returncode == 1
     assert ro.stderr.strip().splitlines()[-1].startswith("error: the ledger database: ")
     assert "Traceback" not in ro.stderr and len(ro.stderr.strip().splitlines()) <= 2
+
+
+def test_a_second_daemon_through_a_symlink_is_refused_before_it_writes(tmp_path: Path):
+    """Issue 29, item 7: the lock was named from the unresolved path, so a second daemon
+    reaching the same SQLite ledger through a symlink ran and closed a real outage early."""
+    port = free_port()
+    config = write_config(tmp_path / "a", port, tcp_probe(port), ["self-tcp"],
+                          f"sqlite:///{tmp_path / 'a' / 'ledger.db'}")
+    first = Daemon(config, port)
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "same.db").symlink_to(tmp_path / "a" / "ledger.db")
+    other_port = free_port()
+    other = write_config(tmp_path / "b", other_port, tcp_probe(other_port), ["self-tcp"],
+                         f"sqlite:///{tmp_path / 'elsewhere' / 'same.db'}")
+    started = time.monotonic()
+    second = subprocess.run([*SPBE, "--config", str(other), "run"], capture_output=True,
+                            text=True, timeout=30)
+    assert second.returncode == 3 and "already used by a running daemon" in second.stderr
+    assert time.monotonic() - started < 5  # (its startup, then the refusal)
+    assert first.proc.poll() is None
+    assert first.stop() == 0
+    assert len(ledger(config).sessions()) == 1  # the second never opened a session

@@ -2,7 +2,11 @@
 cluster hold the PostgreSQL lock shared: among themselves they coordinate by leases, and a
 daemon outside the cluster is refused as before.)
 
-SQLite: an exclusive `flock` on `<database>.lock` (the holder written inside). PostgreSQL:
+SQLite: an exclusive `flock` on `<database>.lock` (the holder written inside), the
+database's path resolved first: a symlink or another spelling of the path meets the same
+lock file, and so does a bind mount of its folder (the lock file is the same inode there).
+(The database file itself is not opened for this: closing any descriptor of it would drop
+SQLite's own POSIX locks in this process.) PostgreSQL:
 a session advisory lock (local to the database) on a connection kept for the purpose, the
 holder named in its `application_name`. Both are released by the kernel or the server when
 the process dies, so a crash never leaves a stale lock.
@@ -86,7 +90,7 @@ class LedgerLock:
         if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
             return None
         assert url.database is not None
-        return Path(url.database + ".lock")
+        return Path(os.path.realpath(url.database) + ".lock")
 
     def acquire(self) -> None:
         """Take the lock or raise Refused naming the daemon that has it."""
