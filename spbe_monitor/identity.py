@@ -20,25 +20,9 @@ from spbe_monitor.api.tokens import digest
 from spbe_monitor.authority import Acting, Authority
 from spbe_monitor.config.loader import Config
 from spbe_monitor.config.models import Person
+from spbe_monitor.credentials import os_user, presented_token, token_file
 from spbe_monitor.errors import BadInput, Refused
 from spbe_monitor.ledger.store import Store
-from spbe_monitor.osuser import os_user
-
-
-def token_file() -> Path:
-    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return Path(base) / "spbe" / "token"
-
-
-def presented_token() -> str | None:
-    value = os.environ.get("SPBE_TOKEN")
-    if value:
-        return value.strip()
-    path = token_file()
-    try:
-        return path.read_text().strip() or None
-    except OSError:
-        return None
 
 
 def store_token(token: str) -> Path:

@@ -51,17 +51,34 @@ WINDOW = {"services": ["perizinan-online"], "start": "2099-01-04T01:00",
           "end": "2099-01-04T03:00", "rrule": "FREQ=WEEKLY;BYDAY=SU", "reason": "Patch"}
 
 
-async def test_reads_are_open_and_bad_queries_say_why(api):
-    client, _, _ = api
-    r = await client.get("/api/v1/services")
+PRIVATE_READS = ["/api/v1/services", "/api/v1/availability?month=2026-10",
+                 "/api/v1/outages", "/api/v1/maintenance", "/api/v1/drp/runs",
+                 "/api/v1/drp/runs/1"]
+
+
+async def test_reads_need_a_token_and_bad_queries_say_why(api):
+    """Before, every read was open: officials' NIPs, outage causes, DRP notes and command
+    output to anyone who reached the port (issue 28, item 4)."""
+    client, store, tokens = api
+    for path in PRIVATE_READS:
+        for headers in ({}, auth("spbe_forged")):
+            r = await client.get(path, headers=headers)
+            assert r.status == 401 and r.headers["WWW-Authenticate"] == "Bearer", path
+            assert "token" in (await r.json())["error"]
+    for path in ("/api/v1/status", "/api/v1/openapi.json", "/-/healthy", "/metrics"):
+        assert (await client.get(path)).status == 200, path  # no personal data there
+    assert [e for e in store.audit_entries() if e.outcome == "refused"] == []  # counted
+    helpdesk = auth(tokens[HELPDESK])  # any person may read
+    r = await client.get("/api/v1/services", headers=helpdesk)
     assert r.status == 200 and {s["id"] for s in await r.json()} >= {"perizinan-online"}
-    r = await client.get("/api/v1/availability")
+    r = await client.get("/api/v1/availability", headers=helpdesk)
     assert r.status == 400 and "month" in (await r.json())["error"]
-    r = await client.get("/api/v1/availability?month=2026-13")
+    r = await client.get("/api/v1/availability?month=2026-13", headers=helpdesk)
     assert r.status == 400 and "malformed month" in (await r.json())["error"]
-    r = await client.get("/api/v1/availability?month=2026-10&service=nope")
+    r = await client.get("/api/v1/availability?month=2026-10&service=nope", headers=helpdesk)
     assert r.status == 400 and "unknown service" in (await r.json())["error"]
-    r = await client.get("/api/v1/availability?month=2026-10&service=perizinan-online")
+    r = await client.get("/api/v1/availability?month=2026-10&service=perizinan-online",
+                         headers=helpdesk)
     assert r.status == 200 and (await r.json())[0]["commitment_seconds"] == 31 * 86400
     doc = await (await client.get("/api/v1/openapi.json")).json()
     assert doc["openapi"].startswith("3.") and "/api/v1/maintenance" in doc["paths"]
@@ -213,12 +230,13 @@ async def test_drp_gates_through_the_api(api, config_dir):
         **auth(tokens[PENYEDIA_IZIN]),
         "X-SPBE-TOTP": totp_code(store, PENYEDIA_IZIN, FakeClock().now())})
     assert r.status == 200
-    run = await (await client.get("/api/v1/drp/runs/1")).json()
+    reading = auth(tokens[HELPDESK])
+    run = await (await client.get("/api/v1/drp/runs/1", headers=reading)).json()
     assert run["declared_at"] is not None
     declare = next(s for s in run["steps"] if s["id"] == "declare")
     assert declare["actor"] == PENYEDIA_IZIN
-    assert (await client.get("/api/v1/drp/runs/9")).status == 404
-    assert (await client.get("/api/v1/drp/runs/x")).status == 400
+    assert (await client.get("/api/v1/drp/runs/9", headers=reading)).status == 404
+    assert (await client.get("/api/v1/drp/runs/x", headers=reading)).status == 400
     refused = [e.actor for e in store.audit_entries() if e.action == "drp.approve"]
     # a 401 names nobody: counted (spbe_auth_refusals_total), not audited; persons are
     assert refused == [TEKNIS, KABID, PENYEDIA_SURAT]

@@ -34,6 +34,7 @@ def example(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     root = tmp_path_factory.mktemp("example")
     with running_example(root):
         token = token_for(root / "config" / "spbe.yaml", TEKNIS)
+        LOGGED_IN[root] = token  # reads through the daemon present it, as after `spbe login`
         for args in (["downtime", "add", "persuratan-online", "--start", "2026-10-05T08:00",
                       "--end", "2026-10-05T09:30", "--cause", "listrik padam"],
                      ["maintenance", "add", "perizinan-online", "--start", "2030-01-05T01:00",
@@ -43,12 +44,17 @@ def example(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         yield root
 
 
+LOGGED_IN: dict[Path, str] = {}
+
+
 def spbe(root: Path, args: list[str], direct: bool = False, token: str | None = None,
-         python: list[str] = SPBE) -> subprocess.CompletedProcess[str]:
+         python: list[str] = SPBE, anonymous: bool = False
+         ) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items()
            if k not in ("SPBE_CONFIG", "SPBE_DATABASE_URL", "SPBE_DIRECT", "SPBE_TOKEN")}
     env |= {"SPBE_DIRECT": "1"} if direct else {}
-    env |= {"SPBE_TOKEN": token} if token else {}
+    token = None if anonymous else token or LOGGED_IN.get(root)
+    env |= {"SPBE_TOKEN": token} if token else {"XDG_CONFIG_HOME": str(root / "nobody")}
     return subprocess.run([*python, *args], cwd=root, env=env, capture_output=True, text=True,
                           timeout=60)
 
@@ -69,6 +75,10 @@ def test_through_the_daemon_neither_pydantic_nor_sqlalchemy_is_loaded(example: P
     assert "sqlalchemy" not in through.stderr and "pydantic" not in through.stderr
     direct = spbe(example, ["downtime", "list"], direct=True, python=timed)
     assert "sqlalchemy" in direct.stderr  # the same command without a daemon reads itself
+    # without a token the daemon does not answer a read (it carries NIPs and causes): the
+    # command reads the ledger itself, which only its owner and administrators can
+    anonymous = spbe(example, ["downtime", "list"], python=timed, anonymous=True)
+    assert anonymous.returncode == 0 and "sqlalchemy" in anonymous.stderr
 
 
 @pytest.mark.parametrize(("args", "reason"), [

@@ -17,6 +17,7 @@ from spbe_monitor.api.tokens import digest
 from spbe_monitor.authority import Acting
 from spbe_monitor.clock import Clock
 from spbe_monitor.config.loader import Config
+from spbe_monitor.config.models import Person
 from spbe_monitor.errors import BadInput, NotFound, Refused, first_line
 from spbe_monitor.ledger.store import Store
 from spbe_monitor.monitor.engine import Monitor
@@ -131,16 +132,36 @@ def _unauthorised(reason: str) -> web.HTTPUnauthorized:
                                 headers={"WWW-Authenticate": "Bearer"})
 
 
+def _presented(host: Host, request: web.Request, record_use: bool
+               ) -> tuple[Person | None, str]:
+    """The person whose bearer token is presented, or None with the reason."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None, "no credential: a bearer token is required"
+    nip = host.store.token_owner(digest(token.strip()), host.clock.now(), record_use)
+    if nip is not None and nip in host.config.people:
+        return host.config.people[nip], ""
+    return None, "unknown, expired or revoked token"
+
+
+def _refused(request: web.Request, reason: str) -> web.HTTPUnauthorized:
+    refusals.refused("token", request.remote or "?", reason, unaudited=True)
+    return _unauthorised(reason)
+
+
 def acting(host: Host, request: web.Request, action: str) -> Acting:
     """The person whose bearer token is presented, with the TOTP code sent for this act;
     without one, 401 (counted, not audited: it names nobody). Runs in a worker thread."""
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        reason = "no credential: a bearer token is required for this act"
-    else:
-        nip = host.store.token_owner(digest(token.strip()), host.clock.now())
-        if nip is not None and nip in host.config.people:
-            return Acting.of(host.config.people[nip], request.headers.get(TOTP_HEADER))
-        reason = "unknown, expired or revoked token"
-    refusals.refused("token", request.remote or "?", reason, unaudited=True)
-    raise _unauthorised(reason)
+    person, reason = _presented(host, request, record_use=True)
+    if person is None:
+        raise _refused(request, reason.replace("required", "required for this act"))
+    return Acting.of(person, request.headers.get(TOTP_HEADER))
+
+
+def reader(host: Host, request: web.Request) -> Person:
+    """Reads that carry personal data (NIPs, causes, notes, command output) need a person's
+    token too; without one, 401, counted. Runs in a worker thread."""
+    person, reason = _presented(host, request, record_use=False)
+    if person is None:
+        raise _refused(request, reason.replace("required", "required to read this"))
+    return person

@@ -1,5 +1,8 @@
-"""The /api/v1 routes: reads are open; acts (api/acts.py) need a bearer token tied to a
-person, and are decided by the one room (`authority`) the CLI uses too."""
+"""The /api/v1 routes: reads need a bearer token tied to a person (they carry NIPs, causes,
+notes and command output: personal data under UU PDP), acts (api/acts.py) need one too and
+are decided by the one room (`authority`) the CLI uses. Open without one: /-/healthy,
+/-/ready, /metrics, /api/v1/status (the daemon's own view of health, as /metrics, no
+personal data), /api/v1/openapi.json and the opt-in public /status page."""
 
 from __future__ import annotations
 
@@ -12,7 +15,7 @@ from aiohttp import web
 from spbe_monitor import readings
 from spbe_monitor.api.acts import add_acts
 from spbe_monitor.api.agents import add_agent_routes
-from spbe_monitor.api.common import Host, row_id
+from spbe_monitor.api.common import Host, reader, row_id
 from spbe_monitor.api.openapi import document
 
 
@@ -55,12 +58,19 @@ def add_api(router: web.UrlDispatcher, host: Host) -> None:
     async def openapi(_: web.Request) -> web.Response:
         return web.json_response(document())
 
-    router.add_get("/api/v1/services", services)
-    router.add_get("/api/v1/availability", availability)
-    router.add_get("/api/v1/outages", outages)
-    router.add_get("/api/v1/maintenance", maintenance)
-    router.add_get("/api/v1/drp/runs", drp_runs)
-    router.add_get("/api/v1/drp/runs/{run}", drp_run)
+    def private(handler: Callable[[web.Request], Awaitable[web.Response]]
+                ) -> Callable[[web.Request], Awaitable[web.Response]]:
+        async def read(request: web.Request) -> web.Response:
+            await run(reader, host, request)
+            return await handler(request)
+        return read
+
+    router.add_get("/api/v1/services", private(services))
+    router.add_get("/api/v1/availability", private(availability))
+    router.add_get("/api/v1/outages", private(outages))
+    router.add_get("/api/v1/maintenance", private(maintenance))
+    router.add_get("/api/v1/drp/runs", private(drp_runs))
+    router.add_get("/api/v1/drp/runs/{run}", private(drp_run))
     router.add_get("/api/v1/openapi.json", openapi)
     add_acts(router, host)
     add_agent_routes(router, host)

@@ -22,8 +22,8 @@ from spbe_monitor.cli.base import (
     print_table,
     zone_label,
 )
+from spbe_monitor.credentials import os_user
 from spbe_monitor.errors import BadInput, ConfigError, SpbeError, first_line
-from spbe_monitor.osuser import os_user
 from spbe_monitor.regulation.classification import Basis, Nature, Scope, classify
 
 

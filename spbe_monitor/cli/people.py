@@ -16,9 +16,9 @@ from spbe_monitor.cli.base import (
     print_table,
     zone_label,
 )
+from spbe_monitor.credentials import os_user
 from spbe_monitor.errors import BadInput, Refused
 from spbe_monitor.ledger.records import as_dict
-from spbe_monitor.osuser import os_user
 
 
 def _secret(prompt: str) -> str:
@@ -78,7 +78,7 @@ def passwd(ctx: Context) -> None:
 @cli.command()
 def logout() -> None:
     """Forget the stored token."""
-    from spbe_monitor.identity import token_file
+    from spbe_monitor.credentials import token_file
 
     token_file().unlink(missing_ok=True)
     click.echo("logged out")

@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from spbe_monitor.config.quick import LEDGER_HEADER, Basics, basics
+from spbe_monitor.credentials import presented_token
 from spbe_monitor.errors import BadInput, NotFound
 
 CONNECT_SECONDS = 0.5  # a daemon on loopback accepts at once; otherwise read directly
@@ -34,7 +35,9 @@ def daemon_json(config_path: Path | None, path: str, query: dict[str, str | None
         conn.connect()
         assert conn.sock is not None
         conn.sock.settimeout(ANSWER_SECONDS)
-        conn.request("GET", f"{path}?{params}" if params else path)
+        token = presented_token()
+        conn.request("GET", f"{path}?{params}" if params else path,
+                     headers={"Authorization": f"Bearer {token}"} if token else {})
         response = conn.getresponse()
         body = response.read()
         if response.getheader(LEDGER_HEADER) != found.ledger:
@@ -47,7 +50,9 @@ def daemon_json(config_path: Path | None, path: str, query: dict[str, str | None
         reason = _reason(body)
         raise NotFound(reason) if response.status == 404 else BadInput(reason)
     if response.status != 200:
-        return None  # the daemon cannot answer now (ledger down): try the ledger directly
+        # the daemon cannot answer now (ledger down), or not without a token we do not
+        # have: the ledger directly, for whoever may read it (its owner, administrators)
+        return None
     try:
         return json.loads(body), found
     except ValueError:

@@ -62,9 +62,11 @@ class TokenRepo(Repo):
             seal(conn, api_tokens, api_tokens.c.id == tid, now)
         return tid
 
-    def token_owner(self, token_sha256: str, now: datetime | None = None) -> str | None:
+    def token_owner(self, token_sha256: str, now: datetime | None = None,
+                    record_use: bool = True) -> str | None:
         """The NIP a live token belongs to (not revoked, not expired at `now`), or None.
-        With `now`, the use is recorded."""
+        With `now`, the use is recorded (an act's; a read's is not, or every poll would
+        write the ledger)."""
         q = select(api_tokens.c.id, api_tokens.c.nip).where(
             api_tokens.c.token_sha256 == token_sha256, api_tokens.c.revoked_at.is_(None))
         if now is not None:
@@ -73,7 +75,7 @@ class TokenRepo(Repo):
             row = conn.execute(q).first()
             if row is None:
                 return None
-            if now is not None:  # an upsert: concurrent first uses must not collide
+            if now is not None and record_use:  # an upsert: concurrent first uses collide
                 upsert = (pg_insert if conn.dialect.name == "postgresql" else sqlite_insert)
                 conn.execute(upsert(token_uses).values(token_id=row.id, last_used_at=now)
                              .on_conflict_do_update(index_elements=[token_uses.c.token_id],
