@@ -79,6 +79,13 @@ class AuditRepo(Repo):
                 audit_log.c.at >= since, audit_log.c.after.contains(reason)))
                 if after and json.loads(after).get("reason") == reason]
 
+    def last_entry(self) -> tuple[int, str] | None:
+        """(id, hash) of the newest entry of all."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(audit_log.c.id, audit_log.c.hash).order_by(
+                audit_log.c.id.desc()).limit(1)).first()
+        return None if row is None else (int(row.id), str(row.hash))
+
     def chain_head(self) -> tuple[int, str] | None:
         """(entry number, hash) of the chain's last entry, what a report is built at. The
         seals of report filings (and of the data kept with them) and retention's entries
@@ -92,12 +99,23 @@ class AuditRepo(Repo):
                 audit_log.c.id.desc()).limit(1)).first()
         return None if row is None else (int(row.id), str(row.hash))
 
-    def verify_audit(self) -> tuple[int, str | None]:
-        """(entries checked, the first problem found or None)."""
+    def verify_audit(self, after: tuple[int, str] | None = None
+                     ) -> tuple[int, str | None]:
+        """(entries checked, the first problem found or None). `after`: an (entry, hash)
+        verified before — only the entries since are checked, once that entry is seen to
+        still have that hash (so the tail of a long chain costs what the tail is)."""
         prev = GENESIS
         count = 0
+        entries = select(audit_log).order_by(audit_log.c.id)
         with self.engine.connect() as conn:
-            for r in conn.execute(select(audit_log).order_by(audit_log.c.id)):
+            if after is not None:
+                kept = conn.execute(select(audit_log.c.hash).where(
+                    audit_log.c.id == after[0])).scalar_one_or_none()
+                if kept != after[1]:
+                    return 0, (f"audit entry {after[0]} was changed or deleted after it "
+                               "was verified")
+                prev, entries = after[1], entries.where(audit_log.c.id > after[0])
+            for r in conn.execute(entries):
                 count += 1
                 if r.prev_hash != prev:
                     return count, (f"audit entry {r.id}: the entry before it was changed or "
