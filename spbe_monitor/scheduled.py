@@ -1,6 +1,8 @@
 """The daemon's timed jobs, all of which must run once: on a lone daemon, or on the
 cluster's leader (a member that does not lead skips them). Month-end Formulir F on the 1st
-at 00:05, an audit checkpoint hourly, retention nightly — in the configured zone."""
+at 00:05, an audit checkpoint every minute the chain moved (so no entry stays unsigned
+longer; a deleted tail entry is then a gap a checkpoint names), retention nightly — in
+the configured zone."""
 
 from __future__ import annotations
 
@@ -40,7 +42,7 @@ def scheduler(app: App) -> AsyncIOScheduler:
             return
         try:
             await asyncio.to_thread(app.signer().checkpoint, app.store.engine,
-                                    app.clock.now())
+                                    app.clock.now(), True)
         except Exception as exc:
             log.error("could not sign an audit checkpoint: %s", first_line(exc))
 
@@ -57,7 +59,7 @@ def scheduler(app: App) -> AsyncIOScheduler:
 
     jobs.add_job(formulir_f, CronTrigger(day=1, hour=0, minute=5, timezone=zone),
                  id="formulir-f", coalesce=True, misfire_grace_time=6 * 3600)
-    jobs.add_job(checkpoint, IntervalTrigger(hours=1), id="audit-checkpoint", coalesce=True)
+    jobs.add_job(checkpoint, IntervalTrigger(minutes=1), id="audit-checkpoint", coalesce=True)
     hour, minute = (int(x) for x in app.config.settings.retention.at.split(":"))
     jobs.add_job(retain, CronTrigger(hour=hour, minute=minute, timezone=zone),
                  id="retention", coalesce=True, misfire_grace_time=6 * 3600)

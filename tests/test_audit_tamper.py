@@ -4,6 +4,7 @@ kind detected by `spbe audit verify`: exit 1, naming what changed."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from itertools import pairwise
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from sqlalchemy import Connection, select, text, update
 from spbe_monitor.config.loader import load_config
 from spbe_monitor.drp.operations import Drp
 from spbe_monitor.ledger.auditchain import GENESIS, entry_hash
+from spbe_monitor.ledger.store import Store
 from spbe_monitor.ledger.tables import audit_log
 from spbe_monitor.manual import Desk
 from tests.cli_helpers import spbe
@@ -163,3 +165,19 @@ def test_a_rotated_key_keeps_its_checkpoints_verifiable(config_dir: Path,
     alone = spbe(capsys, *cfg, "audit", "verify")     # can no longer be trusted
     assert alone.code == 1 and "checkpoint 1 (entry" in alone.err
     assert "no trusted audit key made" in alone.err
+
+
+def test_a_checkpoint_is_signed_only_when_the_chain_moved(config_dir: Path, store: Store):
+    """The daemon signs every minute the chain moved (issue 29: no entry stays unsigned
+    longer), without a new row each minute of a quiet ledger."""
+    from spbe_monitor.ledger.checkpoints import Signer
+
+    signer = Signer.load_or_create(config_dir.parent / "var" / "audit" / "signing.key")
+    now = datetime(2026, 11, 28, 3, tzinfo=UTC)
+    assert signer.checkpoint(store.engine, now, only_if_moved=True) is None  # empty log
+    store.record_act(now, "199002102015032005", "test.act", "x")
+    head = signer.checkpoint(store.engine, now, only_if_moved=True)
+    assert head is not None
+    assert signer.checkpoint(store.engine, now, only_if_moved=True) is None  # quiet
+    store.record_act(now, "199002102015032005", "test.act", "y")
+    assert signer.checkpoint(store.engine, now, only_if_moved=True) == head + 1

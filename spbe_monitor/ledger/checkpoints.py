@@ -55,13 +55,21 @@ class Signer:
             raise SpbeError(f"{path}: not an Ed25519 private key")
         return cls(loaded)
 
-    def checkpoint(self, engine: Engine, now: datetime) -> int | None:
-        """Sign the chain's head as it is now; None when the log is empty."""
+    def checkpoint(self, engine: Engine, now: datetime, only_if_moved: bool = False
+                   ) -> int | None:
+        """Sign the chain's head as it is now; None when the log is empty (or, with
+        `only_if_moved`, when the last checkpoint already signed this head)."""
         with engine.begin() as conn:
             head = conn.execute(select(audit_log.c.id, audit_log.c.hash).order_by(
                 audit_log.c.id.desc()).limit(1)).first()
             if head is None:
                 return None
+            if only_if_moved:
+                last = conn.execute(select(audit_checkpoints.c.entry_id,
+                                           audit_checkpoints.c.entry_hash).order_by(
+                    audit_checkpoints.c.id.desc()).limit(1)).first()
+                if last is not None and tuple(last) == (head.id, head.hash):
+                    return None
             signature = self.key.sign(message(head.id, head.hash, now))
             conn.execute(insert(audit_checkpoints).values(
                 entry_id=head.id, entry_hash=head.hash, signed_at=now,
