@@ -44,12 +44,12 @@ return Array.from(document.querySelectorAll(arguments[0])).map(
 """
 
 
-def chromium() -> webdriver.Chrome:
+def chromium(*extra: str) -> webdriver.Chrome:
     """A headless Chromium of its own (its own cookies: one person's session)."""
     options = Options()
     options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
     for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
-                "--window-size=1100,900", "--lang=id"):
+                "--window-size=1100,900", "--lang=id", *extra):
         options.add_argument(arg)
     driver = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
     driver.implicitly_wait(0)
