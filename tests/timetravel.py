@@ -44,6 +44,7 @@ def travel(to: datetime) -> Iterator[None]:
         # a float, not the aware datetime: a ZoneInfo there would also move the process's
         # local zone, hiding code that wrongly uses the machine's zone
         with time_machine.travel(to.timestamp(), tick=True):
+            time.time()  # it ticks from the first reading: anchor it now, as the children do
             yield
     finally:
         for k, v in saved.items():

@@ -11,3 +11,4 @@ if _offset:
     import time_machine
 
     time_machine.travel(time.time() + float(_offset), tick=True).start()
+    time.time()  # time-machine ticks from the first reading: take it now, not at import's end
