@@ -20,7 +20,7 @@ from tests.conftest import SPBE, FakeClock
 from tests.daemon import Daemon
 from tests.identities import as_person, totp_code
 from tests.pg import free_port
-from tests.web_clients import daemon_client
+from tests.web_clients import auth, daemon_client, tokens_for
 
 PENYEDIA_IZIN = "197001011995031001"
 PENYEDIA_SURAT = "197203152000031002"
@@ -35,16 +35,8 @@ async def api(config_dir: Path, monkeypatch: pytest.MonkeyPatch
                                        dict[str, str]]]:
     monkeypatch.delenv("SPBE_DATABASE_URL", raising=False)
     async with daemon_client(config_dir) as (client, store, clock):
-        tokens = {}
-        for nip in (PENYEDIA_IZIN, PENYEDIA_SURAT, KABID, TEKNIS, HELPDESK):
-            value, hashed = new_token()
-            store.add_token(nip, hashed, "test", clock.now())
-            tokens[nip] = value
+        tokens = tokens_for(store, clock, PENYEDIA_IZIN, PENYEDIA_SURAT, KABID, TEKNIS, HELPDESK)
         yield client, store, tokens
-
-
-def auth(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 WINDOW = {"services": ["perizinan-online"], "start": "2099-01-04T01:00",

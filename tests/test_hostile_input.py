@@ -13,7 +13,8 @@ import pytest
 
 from spbe_monitor.cli import cli
 from tests.cli_helpers import spbe, token_for
-from tests.test_api import KABID, PENYEDIA_IZIN, api, auth  # noqa: F401 - the api fixture
+from tests.test_api import KABID, PENYEDIA_IZIN, api  # noqa: F401 - the api fixture
+from tests.web_clients import auth
 
 # Paths stay inside the test's own folder (the sweep runs as root in CI: a real system file
 # given as an output would be overwritten): "../../etc/passwd" climbs from a cwd two levels

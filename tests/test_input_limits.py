@@ -10,10 +10,9 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
-from spbe_monitor.api.tokens import new_token
 from spbe_monitor.ledger.store import Store
 from spbe_monitor.manual import MAX_TEXT
-from tests.web_clients import daemon_client
+from tests.web_clients import daemon_client, tokens_for
 
 TEKNIS = "199002102015032005"  # Pengelola Teknis of perizinan-online
 
@@ -23,8 +22,7 @@ async def api(config_dir: Path, monkeypatch: pytest.MonkeyPatch
               ) -> AsyncIterator[tuple[TestClient[web.Request, web.Application], Store, str]]:
     monkeypatch.delenv("SPBE_DATABASE_URL", raising=False)
     async with daemon_client(config_dir) as (client, store, clock):
-        value, hashed = new_token()
-        store.add_token(TEKNIS, hashed, "test", clock.now())
+        value = tokens_for(store, clock, TEKNIS)[TEKNIS]
         yield client, store, value
 
 

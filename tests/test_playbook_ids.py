@@ -14,7 +14,6 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
-from spbe_monitor.api.tokens import new_token
 from spbe_monitor.config.loader import load_config
 from spbe_monitor.drp.operations import Drp
 from spbe_monitor.drp.playbook import find_playbook
@@ -22,7 +21,7 @@ from spbe_monitor.errors import BadInput, NotFound, Refused
 from spbe_monitor.ledger.store import Store
 from tests.conftest import FakeClock
 from tests.identities import as_person
-from tests.web_clients import daemon_client
+from tests.web_clients import auth, daemon_client, tokens_for
 
 KABID = "198004212005011004"  # Koordinator Pemulihan of every service
 PENYEDIA_IZIN = "197001011995031001"  # eselon II, Penyedia Layanan
@@ -53,16 +52,8 @@ async def api(config_dir: Path, monkeypatch: pytest.MonkeyPatch
                                        dict[str, str]]]:
     monkeypatch.delenv("SPBE_DATABASE_URL", raising=False)
     async with daemon_client(config_dir) as (client, store, clock):
-        tokens = {}
-        for nip in (KABID, PENYEDIA_IZIN, HELPDESK):
-            value, hashed = new_token()
-            store.add_token(nip, hashed, "test", clock.now())
-            tokens[nip] = value
+        tokens = tokens_for(store, clock, KABID, PENYEDIA_IZIN, HELPDESK)
         yield client, store, tokens
-
-
-def auth(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 async def test_a_token_holder_who_may_not_start_runs_is_refused_before_any_file_is_read(api):

@@ -13,12 +13,11 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
-from spbe_monitor.api.tokens import new_token
 from spbe_monitor.ledger.store import Store
 from spbe_monitor.secondfactor import FIRST_WAIT, FREE_TRIES, throttled_until
 from tests.conftest import FakeClock
 from tests.identities import totp_code
-from tests.web_clients import daemon_client
+from tests.web_clients import daemon_client, tokens_for
 
 PENYEDIA_IZIN = "197001011995031001"  # eselon II, Penyedia Layanan of perizinan-online
 T0 = datetime(2026, 11, 28, 3, tzinfo=UTC)
@@ -44,8 +43,7 @@ async def api(config_dir: Path, monkeypatch: pytest.MonkeyPatch
                                        FakeClock, str]]:
     monkeypatch.delenv("SPBE_DATABASE_URL", raising=False)
     async with daemon_client(config_dir) as (client, store, clock):
-        value, hashed = new_token()
-        store.add_token(PENYEDIA_IZIN, hashed, "test", clock.now())
+        value = tokens_for(store, clock, PENYEDIA_IZIN)[PENYEDIA_IZIN]
         yield client, store, clock, value
 
 

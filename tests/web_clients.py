@@ -43,6 +43,22 @@ async def daemon_client(config_dir: Path) -> AsyncIterator[tuple[Client, Store, 
         engine.dispose()
 
 
+def tokens_for(store: Store, clock: FakeClock, *nips: str) -> dict[str, str]:
+    """A bearer token for each person, minted into the ledger as `spbe token issue` would."""
+    from spbe_monitor.api.tokens import new_token
+
+    tokens = {}
+    for nip in nips:
+        value, hashed = new_token()
+        store.add_token(nip, hashed, "test", clock.now())
+        tokens[nip] = value
+    return tokens
+
+
+def auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
 async def form_token(client: Client, path: str = "/konsol/masuk") -> str:
     page = await (await client.get(path)).text()
     found = re.search(r'name="csrf" value="([^"]+)"', page)
