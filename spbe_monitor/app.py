@@ -102,7 +102,6 @@ class App:
             if config.settings.cluster.enabled else None
         self.lock = LedgerLock(store.engine, Holder.me(), shared=self.cluster is not None)
         self.failure: SpbeError | None = None  # why the daemon stopped itself
-        self.guard: Guard | None = None  # the HTTP server's connection limits, once serving
         self.ctx = ProbeContext()
         self.monitor = Monitor(self.evaluated(config), self.writer.submit, clock)
         self.runner: Runner | None = None
@@ -305,7 +304,7 @@ class App:
                                keepalive_timeout=server.idle_timeout.total_seconds())
         await runner.setup()
         assert runner.server is not None
-        self.guard = Guard(runner.server, server)
+        Guard(runner.server, server)  # lives in the server's connection hooks
         site = web.TCPSite(runner, server.listen, server.port, ssl_context=tls_context(
             server, self.config.path.parent))
         await site.start()

@@ -3,7 +3,8 @@ probes need: at most `max_connections` at once and `max_connections_per_client` 
 address (one more is closed at once; a trusted reverse proxy speaks for many clients and
 is held only to the total), headers and idle keep-alive bounded by
 `idle_timeout` (aiohttp closes a connection that has not sent a whole request by then,
-however slowly it trickles). Refused connections are counted, not logged one by one."""
+however slowly it trickles). A connection refused is closed without a log line: a flood
+must not become a flood of the log too."""
 
 from __future__ import annotations
 
@@ -27,7 +28,6 @@ class Guard:
 
     def __init__(self, server: web.Server, settings: Server) -> None:
         self.settings = settings
-        self.refused = 0
         self._per_client: Counter[str] = Counter()
         self._clients: dict[RequestHandler, str] = {}
         self._made, self._lost = server.connection_made, server.connection_lost
@@ -44,7 +44,6 @@ class Guard:
         per_client = (self._per_client[client] >= self.settings.max_connections_per_client
                       and not is_proxy(client, self.settings.trusted_proxies))
         if self.open >= self.settings.max_connections or per_client:
-            self.refused += 1
             transport.abort()
             return
         self._clients[handler] = client
