@@ -6,7 +6,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,8 @@ from tests.cli_helpers import acting
 from tests.conftest import SPBE
 from tests.identities import totp_for
 from tests.pg import free_port
+from tests.service_user import PYTHON as STEP_PYTHON
+from tests.service_user import hand_over
 from tests.timetravel import local_now
 
 pytestmark = pytest.mark.date_sweep  # tests/timetravel.py
@@ -44,7 +45,9 @@ people:
 def write(folder: Path, recovery: str, normalisation: str = "", rto: str = "1h",
           head: str = "") -> tuple[Path, int]:
     site = free_port()
-    (folder / "probes").mkdir(parents=True)
+    folder.mkdir(parents=True, exist_ok=True)
+    hand_over(folder)  # the steps run as the service user, never root
+    (folder / "probes").mkdir()
     (folder / "playbooks").mkdir()
     (folder / "www").mkdir()
     (folder / "www" / "index.html").write_text("situs sekunder")
@@ -86,7 +89,7 @@ services:
     kind: command
     run: ["true"]
 """
-    steps = {"site": site, "dir": folder, "py": sys.executable}
+    steps = {"site": site, "dir": folder, "py": STEP_PYTHON}
     (folder / "playbooks" / "portal.yaml").write_text(
         "id: portal\nversion: 3\nservices: [portal]\n" + head + "declaration:\n"
         "  assess-facility: {checklist: [Catu daya, Suhu ruang]}\n"

@@ -13,6 +13,7 @@ members whose clocks disagree with the database's.
 from __future__ import annotations
 
 import os
+import sysconfig
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -39,7 +40,11 @@ def travel(to: datetime) -> Iterator[None]:
     offset = to.timestamp() - time.time()
     saved = {k: os.environ.get(k) for k in (OFFSET_ENV, "PYTHONPATH")}
     os.environ[OFFSET_ENV] = repr(offset)
-    os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(SITE), saved["PYTHONPATH"]) if p)
+    # our packages after the hook: a Python other than ours (Debian's, in DRP steps that run
+    # as the service user, who cannot reach root's interpreter) finds time-machine there
+    ours = sysconfig.get_paths()["purelib"]
+    os.environ["PYTHONPATH"] = os.pathsep.join(
+        p for p in (str(SITE), ours, saved["PYTHONPATH"]) if p)
     try:
         # a float, not the aware datetime: a ZoneInfo there would also move the process's
         # local zone, hiding code that wrongly uses the machine's zone

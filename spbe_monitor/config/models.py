@@ -206,6 +206,8 @@ class Settings(Strict):
     # OS users who may mint and revoke personal API tokens (`spbe token issue|revoke`)
     admins: list[Annotated[str, StringConstraints(pattern=r"^[a-z_][a-z0-9_.-]*$")]] = []
     token_lifetime: Duration = timedelta(days=90)
+    # the unprivileged OS user DRP command steps run as when the daemon or runner is root
+    service_user: Annotated[str, StringConstraints(pattern=r"^[a-z_][a-z0-9_.-]*$")] = "spbe"
     max_concurrency: int = Field(default=512, ge=1, le=100_000)  # checks in flight at once
     server: Server = Server()
     reports: Reports = Reports()

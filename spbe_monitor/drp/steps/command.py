@@ -1,4 +1,5 @@
-"""`command`: run a local command (argv, no shell unless asked) under the step timeout.
+"""`command`: run a local command (argv, no shell unless asked) under the step timeout, never
+as root (see `account`).
 Success is exit status 0; the last lines of output are kept for the report."""
 
 from __future__ import annotations
@@ -7,6 +8,7 @@ import asyncio
 import shlex
 from typing import Literal
 
+from spbe_monitor.drp.steps import account
 from spbe_monitor.drp.steps.base import StepContext, StepOutcome, StepSettings
 
 
@@ -49,9 +51,17 @@ async def _collect(stream: asyncio.StreamReader, ctx: StepContext) -> str:
 
 async def execute(cfg: Config, ctx: StepContext) -> StepOutcome:
     try:
+        runs_as = account.for_commands(ctx.config.settings.service_user)
+    except account.NoServiceUser as exc:
+        return StepOutcome(False, str(exc))
+    try:
         proc = await asyncio.create_subprocess_exec(
             *argv(cfg), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-            stdin=asyncio.subprocess.DEVNULL)
+            stdin=asyncio.subprocess.DEVNULL,
+            # as the service user, with none of root's groups (None: ourselves, unprivileged)
+            user=runs_as.uid if runs_as else None, group=runs_as.gid if runs_as else None,
+            extra_groups=[] if runs_as else None, env=runs_as.env() if runs_as else None,
+            cwd=runs_as.cwd() if runs_as else None)
     except OSError as exc:
         return StepOutcome(False, f"cannot start {argv(cfg)[0]}: {exc.strerror}")
     assert proc.stdout is not None
