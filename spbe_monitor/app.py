@@ -48,6 +48,7 @@ from spbe_monitor.ledger.writes import Beat
 from spbe_monitor.monitor.engine import Monitor
 from spbe_monitor.monitor.runner import Runner
 from spbe_monitor.probers.context import ProbeContext
+from spbe_monitor.secretbox import SecretBox
 from spbe_monitor.status import snapshot
 
 log = logging.getLogger("spbe.app")
@@ -283,6 +284,14 @@ class App:
         """The audit key, created (0600) the first time the daemon needs it."""
         return Signer.load_or_create(self.config.audit_key_path)
 
+    def encrypt_secrets(self) -> None:
+        """The secrets key exists from the first start; secrets stored in plain text by an
+        older version are encrypted with it."""
+        box = SecretBox.load_or_create(self.config.secrets_key_path)
+        done = self.store.encrypt_plain_totp(box.seal, self.clock.now())
+        if done:
+            log.warning("encrypted %d TOTP secret(s) stored in plain text", done)
+
     def stop(self) -> None:
         self._stop.set()
 
@@ -315,6 +324,7 @@ class App:
         loop.add_signal_handler(signal.SIGHUP, lambda: tasks.add(
             asyncio.create_task(self.reload())))
         await asyncio.to_thread(self.signer)  # the audit key exists from the first start
+        await asyncio.to_thread(self.encrypt_secrets)
         if self.cluster is None:  # in a cluster, the reaper closes a dead member's outages
             closed = await asyncio.to_thread(self.store.close_unobserved)
             if closed:

@@ -23,6 +23,7 @@ from spbe_monitor.regulation.eselon import Eselon, at_least
 from spbe_monitor.regulation.roles import Role
 from spbe_monitor.reports.words import zona
 from spbe_monitor.secondfactor import MEMORY, matched_step, throttled_until
+from spbe_monitor.secretbox import SecretBox
 
 BREAK_GLASS = " (break-glass)"
 
@@ -106,7 +107,8 @@ class Authority:
             zone = self.config.settings.timezone
             raise self.refuse(who.actor, action, subject, f"{THROTTLED}: try again after "
                               f"{until.astimezone(ZoneInfo(zone)):%H.%M} {zona(zone)}")
-        step = matched_step(enrolled[0], who.totp, now)
+        secret = SecretBox.load_or_create(self.config.secrets_key_path).open(enrolled[0])
+        step = matched_step(secret, who.totp, now)
         if step is None:
             refusals.refused("totp")
             raise self.refuse(who.actor, action, subject, WRONG_CODE)

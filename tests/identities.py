@@ -15,19 +15,24 @@ from spbe_monitor.config.loader import Config
 from spbe_monitor.ledger.store import Store
 from spbe_monitor.ledger.tables import totp_uses
 from spbe_monitor.secondfactor import new_secret
+from spbe_monitor.secretbox import SecretBox
 
 
-def totp_code(store: Store, nip: str, when: datetime | None = None) -> str:
+def totp_code(store: Store, nip: str, when: datetime | None = None,
+              key: Path | None = None) -> str:
     """A code for `nip` at `when` (default now), enrolling and confirming an authenticator
-    first if needed. The record of codes used is cleared so that one test can act twice
-    within 30 s; the one-use rule has its own test."""
+    first if needed: encrypted with the secrets key at `key` as `spbe totp enrol` does, or
+    without one in the plain form of older versions (still read, encrypted at the daemon's
+    start). The record of codes used is cleared so that one test can act twice within 30 s;
+    the one-use rule has its own test."""
+    box = SecretBox.load_or_create(key) if key else None
     enrolled = store.totp_secret(nip)
     if enrolled is None or not enrolled[1]:
         secret = new_secret()
-        store.enrol_totp(nip, secret, datetime.now(UTC))
+        store.enrol_totp(nip, box.seal(secret) if box else secret, datetime.now(UTC))
         store.confirm_totp(nip, datetime.now(UTC))
     else:
-        secret = enrolled[0]
+        secret = box.open(enrolled[0]) if box else enrolled[0]
     with store.engine.begin() as conn:
         conn.execute(delete(totp_uses).where(totp_uses.c.nip == nip))
     return pyotp.TOTP(secret).at(when or datetime.now(UTC))
@@ -36,7 +41,7 @@ def totp_code(store: Store, nip: str, when: datetime | None = None) -> str:
 def as_person(config: Config, nip: str, store: Store | None = None,
               when: datetime | None = None) -> Acting:
     """`nip` acting with their credential; with `store`, also with a fresh TOTP code."""
-    code = totp_code(store, nip, when) if store is not None else None
+    code = totp_code(store, nip, when, config.secrets_key_path) if store is not None else None
     return Acting.of(config.person(nip), code)
 
 
@@ -45,10 +50,11 @@ def totp_for(config_path: Path, nip: str, database_url: str | None = None) -> st
     from spbe_monitor.config.loader import load_config
     from spbe_monitor.ledger import db
 
-    engine = db.make_engine(database_url or load_config(config_path).database_url)
+    config = load_config(config_path)
+    engine = db.make_engine(database_url or config.database_url)
     db.upgrade(engine)
     try:
-        return totp_code(Store(engine), nip)
+        return totp_code(Store(engine), nip, key=config.secrets_key_path)
     finally:
         engine.dispose()
 

@@ -9,13 +9,14 @@ from itertools import pairwise
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Connection, select, text, update
+from sqlalchemy import Connection, insert, select, text, update
 
 from spbe_monitor.config.loader import load_config
 from spbe_monitor.drp.operations import Drp
 from spbe_monitor.ledger.auditchain import GENESIS, entry_hash
+from spbe_monitor.ledger.evidence import seal
 from spbe_monitor.ledger.store import Store
-from spbe_monitor.ledger.tables import audit_log
+from spbe_monitor.ledger.tables import audit_log, maintenance_services, maintenance_windows
 from spbe_monitor.manual import Desk
 from tests.cli_helpers import spbe
 from tests.conftest import FakeClock
@@ -70,7 +71,45 @@ def insert_approval(conn: Connection) -> None:
                       "'2026-11-20 00:00:00')"))
 
 
+def edit_recompute_and_empty_checkpoints(conn: Connection) -> None:
+    """Issue 29: the chain recomputed and the signed checkpoints deleted with it."""
+    edit_and_recompute(conn)
+    conn.execute(text("DELETE FROM audit_checkpoints"))
+
+
+def delete_tail_and_checkpoints(conn: Connection) -> None:
+    delete_last_five(conn)
+    conn.execute(text("DELETE FROM audit_checkpoints"))
+
+
+def _backdated_window(conn: Connection, sealed_at: datetime) -> None:
+    """A window "registered in advance" appended with valid seals: what the code (public)
+    does, with the registration dated three weeks back."""
+    registered = datetime(2026, 11, 1, 8, tzinfo=UTC)
+    conn.execute(insert(maintenance_windows).values(
+        id=2, start_at=datetime(2026, 11, 20, 8, tzinfo=UTC),
+        end_at=datetime(2026, 11, 20, 9, tzinfo=UTC), timezone="Asia/Jakarta",
+        reason="Pembaruan", registered_at=registered, registered_by=TEKNIS))
+    conn.execute(insert(maintenance_services).values(window_id=2, service_id="perizinan-online"))
+    seal(conn, maintenance_windows, maintenance_windows.c.id == 2, sealed_at)
+    seal(conn, maintenance_services, maintenance_services.c.window_id == 2, sealed_at)
+
+
+def backdated_window_and_seals(conn: Connection) -> None:
+    _backdated_window(conn, datetime(2026, 11, 1, 8, tzinfo=UTC))
+
+
+def backdated_window_sealed_now(conn: Connection) -> None:
+    _backdated_window(conn, datetime.now(UTC))
+
+
 @pytest.mark.parametrize("tamper, named", [
+    (edit_recompute_and_empty_checkpoints,
+     "audit entry 3 differs from what was signed (witness"),
+    (delete_tail_and_checkpoints, "was deleted (witness"),
+    (backdated_window_and_seals, "(backdated)"),
+    (backdated_window_sealed_now, "maintenance_windows:2 claims registered_at "
+                                  "2026-11-01T08:00:00.000000+00:00 but was first sealed"),
     (edit_middle_entry, "audit entry 3 was edited after it was written"),
     (delete_middle_entry, "audit entry 5: the entry before it was changed or deleted"),
     (delete_last_five, "were deleted from the end of the log"),
@@ -98,7 +137,7 @@ def test_tampering_is_detected_and_named(
     assert spbe(capsys, *cfg, "audit", "checkpoint").code == 0
     clean = spbe(capsys, *cfg, "audit", "verify")
     assert clean.code == 0 and "evidence rows match their seals" in clean.out, clean.err
-    assert "checkpoints verified" in clean.out
+    assert "checkpoints verified" in clean.out and "1 checkpoint(s) agree" in clean.out
     with engine.begin() as conn:
         tamper(conn)
     found = spbe(capsys, *cfg, "audit", "verify")

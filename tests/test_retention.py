@@ -17,6 +17,7 @@ from spbe_monitor.ledger.outages import close_outage, open_outage
 from spbe_monitor.ledger.records import TransitionRow
 from spbe_monitor.ledger.store import Store, UtilisationHour
 from spbe_monitor.ledger.tables import report_data, utilisation_daily, utilisation_hourly
+from spbe_monitor.ledger.verify import evidence_problems
 from spbe_monitor.reports.jobs import formulir_f_reports
 from tests.cli_helpers import spbe
 
@@ -89,7 +90,7 @@ def test_retention_rolls_up_and_an_old_formulir_f_renders_the_same_bytes(
     assert len(store.outages()) == 1  # evidence stays
     audit = [e for e in store.audit_entries() if e.action == "retention.month"]
     assert [(e.actor, e.subject) for e in audit] == [("spbe-retention", "ledger:2025-10")]
-    assert store.verify_audit()[1] is None and store.verify_evidence([]) == []
+    assert store.verify_audit()[1] is None and evidence_problems(store.engine, []) == []
     assert retention.run(config, store, LATER) == []  # nothing twice
 
     again = formulir_f_reports(config, store, 2025, 10, ["perizinan-online"], FORMATS,

@@ -8,15 +8,19 @@ from __future__ import annotations
 
 import getpass
 import re
+import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pyotp
 import pytest
 
+from spbe_monitor.config.loader import Config, load_config
 from spbe_monitor.drp.operations import Drp
 from spbe_monitor.ledger.lock import Holder, LedgerLock
+from spbe_monitor.ledger.store import Store
 from spbe_monitor.secondfactor import matched_step
+from spbe_monitor.secretbox import SecretBox
 from tests.cli_helpers import Result, spbe
 from tests.conftest import FakeClock
 from tests.identities import as_person
@@ -50,8 +54,16 @@ def late_window(cli) -> str:
     return found(r"maintenance (\d+)", r.out, 1)
 
 
+def enrolled(config: Config, store: Store, nip: str) -> tuple[str, bool] | None:
+    """(secret in clear, confirmed): what the ledger holds, opened with the key folder's key."""
+    found_ = store.totp_secret(nip)
+    if found_ is None:
+        return None
+    return SecretBox.load_or_create(config.secrets_key_path).open(found_[0]), found_[1]
+
+
 def test_enrol_confirm_and_each_code_once(cli, configured):
-    _, store = configured
+    config, store = configured
     r = cli("totp", "enrol", "--by", PENYEDIA_IZIN)
     assert r.code == 0, r.err
     assert "▀" in r.out or "▄" in r.out or "█" in r.out  # the QR code, drawn in blocks
@@ -78,12 +90,15 @@ def test_enrol_confirm_and_each_code_once(cli, configured):
     assert len(reasons) == 4 and any("used already" in x for x in reasons)
     # a replacement needs the current code; without it nothing changes
     r = cli("totp", "enrol", "--by", PENYEDIA_IZIN)
-    assert r.code == 3 and store.totp_secret(PENYEDIA_IZIN) == (secret, True)
+    assert r.code == 3 and enrolled(config, store, PENYEDIA_IZIN) == (secret, True)
     r = cli("totp", "enrol", "--by", PENYEDIA_IZIN, "--totp",
             totp.at(datetime.now(UTC) + timedelta(seconds=60)))
     assert r.code == 3  # two steps ahead: outside the drift allowed
-    assert store.totp_secret(PENYEDIA_IZIN) == (secret, True)
+    assert enrolled(config, store, PENYEDIA_IZIN) == (secret, True)
     assert cli("audit", "verify").code == 0  # the credential rows are sealed
+    stored = store.totp_secret(PENYEDIA_IZIN)
+    assert stored is not None and secret not in stored[0]  # encrypted at rest
+    assert config.secrets_key_path.stat().st_mode & 0o777 == 0o600
 
 
 def test_an_administrator_resets_a_lost_authenticator(cli, configured, config_dir: Path):
@@ -140,3 +155,36 @@ def test_break_glass_only_for_an_administrator_while_the_daemon_is_down(
     assert r.code == 3 and "break-glass" in r.err and "not an administrator" in r.err
     r = cli("maintenance", "cancel", "1", "--offline")
     assert r.code == 2  # the break-glass path exists for DRP runs only
+
+
+def test_secrets_an_older_version_kept_in_plain_are_encrypted_when_the_daemon_starts(
+        config_dir: Path, monkeypatch: pytest.MonkeyPatch):
+    """Issue 29, item 4: no TOTP secret in the ledger's bytes; the code still works after."""
+    from spbe_monitor.ledger import db
+    from tests.conftest import SPBE
+    from tests.daemon import Daemon
+    from tests.pg import free_port
+
+    monkeypatch.delenv("SPBE_DATABASE_URL", raising=False)
+    port = free_port()
+    settings = config_dir / "spbe.yaml"
+    settings.write_text(settings.read_text().replace("port: 9740", f"port: {port}"))
+    config = load_config(settings)
+    ledger_file = Path(config.database_url.removeprefix("sqlite:///"))
+    Daemon(settings, port).stop()  # the ledger exists
+    secret = pyotp.random_base32()
+    store = Store(db.make_engine(config.database_url))
+    store.enrol_totp(PENYEDIA_IZIN, secret, datetime.now(UTC))  # as an older version did
+    store.confirm_totp(PENYEDIA_IZIN, datetime.now(UTC))
+    store.engine.dispose()
+    assert secret.encode() in ledger_file.read_bytes()
+    assert Daemon(settings, port).stop() == 0
+    assert secret.encode() not in ledger_file.read_bytes()
+    wal = ledger_file.with_name(ledger_file.name + "-wal")
+    assert not wal.exists() or secret.encode() not in wal.read_bytes()
+    reopened = Store(db.make_engine(config.database_url))
+    assert enrolled(config, reopened, PENYEDIA_IZIN) == (secret, True)
+    assert config.secrets_key_path.parent != ledger_file.parent  # not carried by its backup
+    verified = subprocess.run([*SPBE, "--config", str(settings), "audit", "verify"],
+                              capture_output=True, text=True)
+    assert verified.returncode == 0, verified.stderr  # the change is sealed

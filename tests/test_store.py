@@ -13,6 +13,7 @@ from spbe_monitor.errors import BadInput, Refused
 from spbe_monitor.ledger import db
 from spbe_monitor.ledger.store import Store
 from spbe_monitor.ledger.tables import metadata
+from spbe_monitor.ledger.verify import evidence_problems
 
 T0 = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)
 H = timedelta(hours=1)
@@ -233,9 +234,9 @@ def test_migration_seals_evidence_written_before_sealing_existed(database_url: s
                           "('n', 'abc', '2026-11-01 00:00:00')"))
     db.upgrade(engine)
     store = Store(engine)
-    assert store.verify_evidence([]) == []
+    assert evidence_problems(store.engine, []) == []
     [token] = store.tokens()
     assert token.expires_at == datetime(2027, 1, 30, tzinfo=UTC)
     store.close_outage("a", T0)  # nothing open: no change, still sealed
-    assert store.verify_evidence([]) == []
+    assert evidence_problems(store.engine, []) == []
     engine.dispose()

@@ -201,13 +201,15 @@ def totp_enrol(ctx: Context, current: str | None) -> None:
     """Print a new secret as an otpauth:// URI and a QR code for your authenticator app;
     it counts once confirmed with `spbe totp confirm CODE`."""
     from spbe_monitor.secondfactor import new_secret, otpauth_uri, qr_text
+    from spbe_monitor.secretbox import SecretBox
 
     who = ctx.acting("totp.enrol", current)
     enrolled = ctx.store.totp_secret(who.actor)
     if enrolled is not None and enrolled[1]:
         ctx.authority.second_factor(who, "totp.enrol", f"person:{who.actor}")
     secret = new_secret()
-    ctx.store.enrol_totp(who.actor, secret, ctx.clock.now())
+    box = SecretBox.load_or_create(ctx.config.secrets_key_path)
+    ctx.store.enrol_totp(who.actor, box.seal(secret), ctx.clock.now())
     assert who.person is not None
     uri = otpauth_uri(secret, f"{who.person.name} ({who.actor})")
     click.echo(qr_text(uri), nl=False)
@@ -222,6 +224,7 @@ def totp_enrol(ctx: Context, current: str | None) -> None:
 def totp_confirm(ctx: Context, code: str) -> None:
     """Activate the authenticator just enrolled by showing one of its codes."""
     from spbe_monitor.secondfactor import matched_step
+    from spbe_monitor.secretbox import SecretBox
 
     who = ctx.acting("totp.confirm")
     enrolled = ctx.store.totp_secret(who.actor)
@@ -229,7 +232,8 @@ def totp_confirm(ctx: Context, code: str) -> None:
         raise BadInput("nothing to confirm: run `spbe totp enrol` first")
     if enrolled[1]:
         raise BadInput("your authenticator is already confirmed")
-    step = matched_step(enrolled[0], code, ctx.clock.now())
+    secret = SecretBox.load_or_create(ctx.config.secrets_key_path).open(enrolled[0])
+    step = matched_step(secret, code, ctx.clock.now())
     if step is None or not ctx.store.use_totp_step(who.actor, step):
         raise ctx.authority.refuse(who.actor, "totp.confirm", f"person:{who.actor}",
                                    "the code does not match the enrolled secret")

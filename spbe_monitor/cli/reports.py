@@ -136,23 +136,32 @@ def audit() -> None:
 @click.option("--public-key", "public_keys", multiple=True,
               type=click.Path(path_type=Path, dir_okay=False),
               help="a trusted public key (repeatable; default: every *.pub beside audit_key)")
-def audit_verify(ctx: Context, public_keys: tuple[Path, ...]) -> None:
-    """Check the chain, its signed checkpoints and every evidence row; each problem is
-    named (exit 1)."""
+@click.option("--witness", "witnesses", multiple=True,
+              type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              help="a witness file kept elsewhere, e.g. an agent's copy (repeatable; the key "
+                   "folder's witness.jsonl is always read)")
+def audit_verify(ctx: Context, public_keys: tuple[Path, ...],
+                 witnesses: tuple[Path, ...]) -> None:
+    """Check the chain, its signed checkpoints, every evidence row and the ledger against
+    every witness kept outside it; each problem is named (exit 1)."""
     from spbe_monitor.ledger.checkpoints import load_public, trusted_keys
+    from spbe_monitor.ledger.verify import verify, witness_files
 
-    count, problem = ctx.store.verify_audit()
     files = list(public_keys) or trusted_keys(ctx.config.audit_key_path)
     keys = [load_public(f) for f in files]
-    problems = ([problem] if problem else []) + ctx.store.verify_evidence(keys)
-    if problems:
-        for p in problems:
+    verdict = verify(ctx.store, keys, witness_files(ctx.config.audit_key_path) + [
+        w for w in witnesses if w.resolve() not in witness_files(ctx.config.audit_key_path)])
+    if verdict.problems:
+        for p in verdict.problems:
             click.echo(f"  {p}", err=True)
-        raise SpbeError(f"audit log NOT intact ({len(problems)} problem(s) above; "
-                        f"{count} entries read)")
+        raise SpbeError(f"audit log NOT intact ({len(verdict.problems)} problem(s) above; "
+                        f"{verdict.entries} entries read)")
     signed = f"checkpoints verified with {len(keys)} key(s)" if keys else \
         "no signing key yet: checkpoints not checked"
-    click.echo(f"audit log intact: {count} entries, evidence rows match their seals, {signed}")
+    seen = "; ".join(f"witness {w.path}: {w.checkpoints} checkpoint(s) agree"
+                     for w in verdict.witnesses) or "no witness yet (none signed here)"
+    click.echo(f"audit log intact: {verdict.entries} entries, evidence rows match their seals,"
+               f" {signed}; {seen}")
 
 
 @audit.command("list")

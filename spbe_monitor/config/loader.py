@@ -57,6 +57,11 @@ class Config:
     holiday_book: HolidayBook = field(default_factory=HolidayBook)
     extra_holidays: dict[str, tuple[Holiday, ...]] = field(default_factory=dict)
 
+    @property
+    def secrets_key_path(self) -> Path:
+        """The key that encrypts TOTP secrets, in the key folder beside the audit key."""
+        return self.audit_key_path.parent / "totp.key"
+
     def holidays(self, service_id: str, first: date, last: date) -> list[Holiday]:
         """The service's days off from `first` to `last`, each with its source."""
         svc = self.services[service_id]

@@ -18,6 +18,7 @@ from spbe_monitor.config.models import Person
 from spbe_monitor.konsol.core import Konsol
 from spbe_monitor.ledger.checkpoints import load_public, trusted_keys
 from spbe_monitor.ledger.store import Store
+from spbe_monitor.ledger.verify import verify, witness_files
 from spbe_monitor.reports.words import nip, waktu_detik
 from spbe_monitor.timeparse import parse_time
 
@@ -61,10 +62,10 @@ class ChainWatch:
 
     def _full(self, config: Config, store: Store, now: datetime) -> None:
         head = store.last_entry()
-        count, problem = store.verify_audit()
         keys = [load_public(f) for f in trusted_keys(config.audit_key_path)]
-        self.problems = ([problem] if problem else []) + store.verify_evidence(keys)
-        self.count, self.keys, self.full_at = count, len(keys), now
+        verdict = verify(store, keys, witness_files(config.audit_key_path))
+        self.problems = verdict.problems
+        self.count, self.keys, self.full_at = verdict.entries, verdict.keys, now
         self.verified = None if self.problems else head
 
     def _tail(self, store: Store) -> None:

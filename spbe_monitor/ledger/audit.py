@@ -6,7 +6,6 @@ import json
 from datetime import datetime
 from typing import Any
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import Connection, func, insert, or_, select
 
 from spbe_monitor.ledger.auditchain import GENESIS, entry_hash
@@ -125,16 +124,6 @@ class AuditRepo(Repo):
                     return count, f"audit entry {r.id} was edited after it was written"
                 prev = r.hash
         return count, None
-
-    def verify_evidence(self, keys: list[Ed25519PublicKey]) -> list[str]:
-        """Checkpoint signatures (when keys are given) and every evidence row against its
-        seal; each problem names what changed."""
-        from spbe_monitor.ledger.checkpoints import checkpoint_problems
-        from spbe_monitor.ledger.evidence import unsealed_changes
-
-        with self.engine.connect() as conn:
-            problems = checkpoint_problems(conn, keys) if keys else []
-            return problems + unsealed_changes(conn)
 
     def export_audit(self, since: datetime | None) -> list[str]:
         """JSON Lines: every entry (with its hashes) and checkpoint from `since` on, in order;

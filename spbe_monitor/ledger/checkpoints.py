@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives.serialization import (
 from sqlalchemy import Connection, Engine, func, insert, select
 
 from spbe_monitor.errors import SpbeError
+from spbe_monitor.ledger import witness
 from spbe_monitor.ledger.tables import audit_checkpoints, audit_log
 
 
@@ -34,6 +35,7 @@ def message(entry_id: int, entry_hash: str, signed_at: datetime) -> bytes:
 @dataclass(frozen=True)
 class Signer:
     key: Ed25519PrivateKey
+    witness_file: Path | None = None  # every checkpoint also appended here (ledger/witness.py)
 
     @classmethod
     def load_or_create(cls, path: Path) -> Signer:
@@ -53,28 +55,35 @@ class Signer:
             raise SpbeError(f"{path}: not an Ed25519 private key ({exc})") from None
         if not isinstance(loaded, Ed25519PrivateKey):
             raise SpbeError(f"{path}: not an Ed25519 private key")
-        return cls(loaded)
+        return cls(loaded, witness.path_for(path))
 
     def checkpoint(self, engine: Engine, now: datetime, only_if_moved: bool = False
                    ) -> int | None:
-        """Sign the chain's head as it is now; None when the log is empty (or, with
-        `only_if_moved`, when the last checkpoint already signed this head)."""
+        """Sign the chain's head as it is now, and witness it; None when the log is empty
+        (or, with `only_if_moved`, when the last checkpoint already signed and witnessed
+        this head)."""
+        witnessed = witness.last_entry(self.witness_file) if self.witness_file else 0
         with engine.begin() as conn:
             head = conn.execute(select(audit_log.c.id, audit_log.c.hash).order_by(
                 audit_log.c.id.desc()).limit(1)).first()
             if head is None:
                 return None
-            if only_if_moved:
+            if only_if_moved and (self.witness_file is None or witnessed >= head.id):
                 last = conn.execute(select(audit_checkpoints.c.entry_id,
                                            audit_checkpoints.c.entry_hash).order_by(
                     audit_checkpoints.c.id.desc()).limit(1)).first()
                 if last is not None and tuple(last) == (head.id, head.hash):
                     return None
-            signature = self.key.sign(message(head.id, head.hash, now))
-            conn.execute(insert(audit_checkpoints).values(
+            signature = self.key.sign(message(head.id, head.hash, now)).hex()
+            new = conn.execute(insert(audit_checkpoints).values(
                 entry_id=head.id, entry_hash=head.hash, signed_at=now,
-                signature=signature.hex()))
-            return int(head.id)
+                signature=signature)).inserted_primary_key
+            assert new is not None
+            line = witness.Line(int(new[0]), int(head.id), str(head.hash), now, signature,
+                                witness.entries_since(conn, witnessed, int(head.id)))
+        if self.witness_file is not None:
+            witness.append(self.witness_file, line)
+        return int(head.id)
 
 
 def sign_if_keyed(key_path: Path, engine: Engine, now: datetime) -> None:
@@ -117,9 +126,11 @@ def checkpoint_problems(conn: Connection, keys: list[Ed25519PublicKey]) -> list[
     """Each checkpoint validly signed (by any trusted key) and its head still in the chain,
     and nothing cut from the chain's end since the last one."""
     problems = []
-    hashes = dict(conn.execute(select(audit_log.c.id, audit_log.c.hash)).all())
     last = conn.execute(select(func.max(audit_log.c.id))).scalar() or 0
-    for cp in conn.execute(select(audit_checkpoints).order_by(audit_checkpoints.c.id)):
+    rows = select(audit_checkpoints, audit_log.c.hash.label("chain_hash")).outerjoin(
+        audit_log, audit_log.c.id == audit_checkpoints.c.entry_id).order_by(
+        audit_checkpoints.c.id)
+    for cp in conn.execute(rows):  # streamed: memory stays flat on a long log
         try:
             signature = bytes.fromhex(cp.signature)
         except ValueError:
@@ -132,7 +143,7 @@ def checkpoint_problems(conn: Connection, keys: list[Ed25519PublicKey]) -> list[
             problems.append(f"entries {last + 1}–{cp.entry_id} were deleted from the end of "
                             f"the log (signed in checkpoint {cp.id} at "
                             f"{cp.signed_at.isoformat(timespec='seconds')})")
-        elif hashes.get(cp.entry_id) != cp.entry_hash:
+        elif cp.chain_hash != cp.entry_hash:
             problems.append(f"the chain up to entry {cp.entry_id} was rewritten since "
                             f"checkpoint {cp.id} signed it")
     return problems

@@ -12,9 +12,11 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, RowMapping, Table, select
 
+from spbe_monitor.ledger import witness
 from spbe_monitor.ledger.audit import SEAL, SEALER, audit_in
 from spbe_monitor.ledger.tables import (
     api_tokens,
+    audit_checkpoints,
     audit_log,
     calendar_snapshots,
     drp_document_approvals,
@@ -70,16 +72,36 @@ def seal_deletion(conn: Connection, table: Table, where: ColumnElement[bool],
         audit_in(conn, at, SEALER, SEAL, subject(table, row), after={"sha256": None})
 
 
+# the time a row says it was made, which decides a figure ("registered in advance"): it may not
+# precede the row's first seal, written in the same transaction, across a signed checkpoint
+# (the ledger was signed without it, so it was not there); rows sealed late by the migration
+# that introduced seals have no checkpoint in between
+CLAIMED = {maintenance_windows.name: "registered_at", maintenance_approvals.name: "approved_at"}
+
+
+def _signed_without(conn: Connection, claimed: datetime, first_sealed: datetime) -> bool:
+    if claimed >= first_sealed - witness.SKEW:
+        return False
+    return conn.execute(select(audit_checkpoints.c.id).where(
+        audit_checkpoints.c.signed_at > claimed + witness.SKEW,
+        audit_checkpoints.c.signed_at < first_sealed).limit(1)).first() is not None
+
+
 def unsealed_changes(conn: Connection) -> list[str]:
-    """Every evidence row whose content differs from its latest seal, has none, or is gone."""
+    """Every evidence row whose content differs from its latest seal, has none, or is gone,
+    or claims to be older than its first seal (backdated with a valid seal)."""
     latest: dict[str, str | None] = {}
-    q = select(audit_log.c.subject, audit_log.c.after).where(
+    first: dict[str, datetime] = {}
+    q = select(audit_log.c.subject, audit_log.c.after, audit_log.c.at).where(
         audit_log.c.action == SEAL).order_by(audit_log.c.id)
-    for subj, after in conn.execute(q):
+    for subj, after, at in conn.execute(q):
         latest[subj] = json.loads(after)["sha256"]
+        if subj.split(":", 1)[0] in CLAIMED:
+            first.setdefault(subj, at)
     problems = []
     seen = set()
     for table in SEALED:
+        claimed = CLAIMED.get(table.name)
         for row in conn.execute(select(table)).mappings():
             subj = subject(table, row)
             seen.add(subj)
@@ -88,6 +110,10 @@ def unsealed_changes(conn: Connection) -> list[str]:
                 problems.append(f"{subj} was written outside spbe-monitor (no seal)")
             elif expected != row_hash(row):
                 problems.append(f"{subj} was changed outside spbe-monitor")
+            elif claimed and _signed_without(conn, row[claimed], first[subj]):
+                problems.append(
+                    f"{subj} claims {claimed} {_plain(row[claimed])} but was first sealed at "
+                    f"{_plain(first[subj])} (backdated)")
     sealed = {subj for subj, sha in latest.items() if sha is not None}
     problems += [f"{s} was deleted outside spbe-monitor" for s in sorted(sealed - seen)]
     return problems

@@ -246,7 +246,7 @@ totp_secrets = Table(  # a person's second factor (RFC 6238), active once confir
     "totp_secrets",
     metadata,
     Column("nip", String(64), primary_key=True),
-    Column("secret", String(64), nullable=False),
+    Column("secret", String(512), nullable=False),  # encrypted: secretbox
     Column("enrolled_at", UTCDateTime, nullable=False),
     Column("confirmed_at", UTCDateTime, nullable=True),
 )

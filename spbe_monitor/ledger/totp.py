@@ -1,9 +1,11 @@
-"""People's second factor: the TOTP secret (sealed, like the other credentials) and the
-last time step accepted, kept apart because a use is not evidence. A code is accepted
-once: the step it matched must be later than the last one used."""
+"""People's second factor: the TOTP secret (encrypted by the caller with `secretbox`, sealed
+like the other credentials) and the last time step accepted, kept apart because a use is
+not evidence. A code is accepted once: the step it matched must be later than the last
+one used."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import delete, insert, select, update
@@ -12,6 +14,7 @@ from spbe_monitor.ledger.audit import audit_in
 from spbe_monitor.ledger.evidence import seal, seal_deletion
 from spbe_monitor.ledger.repo import Repo
 from spbe_monitor.ledger.tables import totp_secrets, totp_uses
+from spbe_monitor.secretbox import is_sealed
 
 
 class TotpRepo(Repo):
@@ -42,10 +45,23 @@ class TotpRepo(Repo):
             return bool(gone.rowcount)
 
     def totp_secret(self, nip: str) -> tuple[str, bool] | None:
-        """(secret, confirmed) of the person, or None when not enrolled."""
+        """(secret as stored — encrypted —, confirmed) of the person, or None when not
+        enrolled."""
         with self.engine.connect() as conn:
             row = conn.execute(select(totp_secrets).where(totp_secrets.c.nip == nip)).first()
         return None if row is None else (str(row.secret), row.confirmed_at is not None)
+
+    def encrypt_plain_totp(self, seal_secret: Callable[[str], str], now: datetime) -> int:
+        """Secrets stored before they were encrypted, encrypted now (sealed as a change by
+        the ledger itself); how many."""
+        with self.engine.begin() as conn:
+            plain = [(r.nip, r.secret) for r in conn.execute(select(totp_secrets)) if
+                     not is_sealed(r.secret)]
+            for nip, secret in plain:
+                conn.execute(update(totp_secrets).where(totp_secrets.c.nip == nip).values(
+                    secret=seal_secret(secret)))
+                seal(conn, totp_secrets, totp_secrets.c.nip == nip, now)
+        return len(plain)
 
     def use_totp_step(self, nip: str, step: int) -> bool:
         """Record `step` as used unless it (or a later one) was used already: one

@@ -1,0 +1,149 @@
+"""The checkpoints' witness outside the database. Whoever administers the database can
+rewrite the chain with the public hash function and empty the checkpoints table; they cannot
+rewrite a file they cannot reach. Every checkpoint the daemon signs is also appended to
+`witness.jsonl` in the key folder (0600, the daemon's user; `chattr +a` makes it append-only)
+with the (id, hash) of each entry it newly covers, so `spbe audit verify` names the first
+entry that differs, a deleted checkpoint, and an entry written after a checkpoint yet
+claiming an earlier time (backdated)."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import Connection, select
+
+from spbe_monitor.ledger.tables import audit_checkpoints, audit_log
+
+NAME = "witness.jsonl"
+# an entry may claim a time this much before the checkpoint that precedes it (cluster members'
+# clocks differ by seconds); more is a backdated entry
+SKEW = timedelta(minutes=5)
+
+
+def path_for(key_path: Path) -> Path:
+    return key_path.parent / NAME
+
+
+@dataclass(frozen=True)
+class Line:
+    """One witnessed checkpoint and the entries it newly covers, in id order."""
+
+    checkpoint: int
+    entry_id: int
+    entry_hash: str
+    signed_at: datetime
+    signature: str
+    entries: tuple[tuple[int, str], ...]
+
+    def as_json(self) -> str:
+        return json.dumps({"checkpoint": self.checkpoint, "entry_id": self.entry_id,
+                           "entry_hash": self.entry_hash,
+                           "signed_at": self.signed_at.isoformat(),
+                           "signature": self.signature, "entries": self.entries},
+                          separators=(",", ":"))
+
+    @classmethod
+    def parse(cls, text: str) -> Line:
+        d = json.loads(text)
+        return cls(int(d["checkpoint"]), int(d["entry_id"]), str(d["entry_hash"]),
+                   datetime.fromisoformat(d["signed_at"]), str(d["signature"]),
+                   tuple((int(i), str(h)) for i, h in d["entries"]))
+
+
+def last_entry(path: Path) -> int:
+    """The newest entry the witness covers (0: none), read from the file's end."""
+    if not path.exists():
+        return 0
+    with path.open("rb") as f:
+        f.seek(0, os.SEEK_END)
+        end = f.tell()
+        chunk, pos = b"", end
+        while pos > 0:
+            step = min(65536, pos)
+            pos -= step
+            f.seek(pos)
+            chunk = f.read(step) + chunk
+            lines = chunk.rstrip(b"\n").split(b"\n")
+            if len(lines) > 1 or pos == 0:
+                return Line.parse(lines[-1].decode()).entry_id if lines[-1] else 0
+    return 0
+
+
+def append(path: Path, line: Line) -> None:
+    """Appended and flushed to disk before the checkpoint counts as witnessed."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    try:
+        os.write(fd, (line.as_json() + "\n").encode())
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def read(path: Path) -> Iterator[Line]:
+    with path.open(encoding="utf-8") as f:
+        for number, text in enumerate(f, 1):
+            try:
+                yield Line.parse(text)
+            except (ValueError, KeyError, TypeError):
+                raise ValueError(f"{path}, line {number}: not a witness line") from None
+
+
+def entries_since(conn: Connection, after: int, upto: int) -> tuple[tuple[int, str], ...]:
+    return tuple((int(i), str(h)) for i, h in conn.execute(
+        select(audit_log.c.id, audit_log.c.hash).where(
+            audit_log.c.id > after, audit_log.c.id <= upto).order_by(audit_log.c.id)))
+
+
+def problems(conn: Connection, path: Path) -> tuple[int, list[str]]:
+    """(checkpoints witnessed, what the ledger no longer agrees with): each witnessed
+    checkpoint still in the table, each witnessed entry still there with its hash (the first
+    that differs is named), and no entry written after a checkpoint claiming a time before it."""
+    found: list[str] = []
+    count = 0
+    entry_problem = False
+    floor: datetime | None = None  # the signed_at of the checkpoint before the entries read
+    covered = 0
+    for line in read(path):
+        count += 1
+        cp = conn.execute(select(audit_checkpoints).where(
+            audit_checkpoints.c.id == line.checkpoint)).first()
+        if cp is None or (cp.entry_id, cp.entry_hash, cp.signature) != (
+                line.entry_id, line.entry_hash, line.signature):
+            found.append(f"checkpoint {line.checkpoint} (entry {line.entry_id}, signed "
+                         f"{line.signed_at.isoformat(timespec='seconds')}) is in the witness "
+                         f"{path} but {'missing from' if cp is None else 'different in'} "
+                         "the ledger")
+        if not entry_problem and line.entries:
+            lo, hi = line.entries[0][0], line.entries[-1][0]
+            rows = {int(r.id): r for r in conn.execute(
+                select(audit_log.c.id, audit_log.c.hash, audit_log.c.at).where(
+                    audit_log.c.id >= lo, audit_log.c.id <= hi))}
+            for entry_id, witnessed in line.entries:
+                row = rows.get(entry_id)
+                if row is None or row.hash != witnessed:
+                    entry_problem = True
+                    what = "was deleted" if row is None else "differs from what was signed"
+                    found.append(f"audit entry {entry_id} {what} (witness {path}, checkpoint "
+                                 f"{line.checkpoint}): the history was rewritten from there")
+                    break
+                if floor is not None and row.at < floor - SKEW:
+                    found.append(_backdated(entry_id, row.at, floor))
+        covered = max(covered, line.entry_id)
+        floor = line.signed_at
+    if floor is not None:  # entries after the last witnessed checkpoint
+        for entry_id, at in conn.execute(select(audit_log.c.id, audit_log.c.at).where(
+                audit_log.c.id > covered, audit_log.c.at < floor - SKEW)):
+            found.append(_backdated(int(entry_id), at, floor))
+    return count, found
+
+
+def _backdated(entry_id: int, at: datetime, floor: datetime) -> str:
+    return (f"audit entry {entry_id} claims {at.isoformat(timespec='seconds')} but was "
+            f"written after a checkpoint signed at {floor.isoformat(timespec='seconds')} "
+            "(backdated)")
