@@ -195,13 +195,17 @@ def test_a_rotated_key_keeps_its_checkpoints_verifiable(config_dir: Path,
                     f"2026-11-{day}T08:00", "--end", f"2026-11-{day}T09:00", "--cause",
                     "x", "--by", TEKNIS).code == 0
         assert spbe(capsys, *cfg, "audit", "checkpoint").code == 0
-        if day == "20":  # rotate: retire the private half, keep the public one beside it
-            Path(f"{key}.pub").rename(key.parent / "signing-2026-11-20.pub")
-            key.unlink()
+        if day == "20":
+            old_key = key.read_bytes()
+            rotated = spbe(capsys, *cfg, "keys", "rotate")
+            assert rotated.code == 0, rotated.err
+            assert key.read_bytes() != old_key and key.stat().st_mode & 0o777 == 0o600
+    [retired] = key.parent.glob(f"{key.stem}-retired-*.pub")
     both = spbe(capsys, *cfg, "audit", "verify")
-    assert both.code == 0 and "verified with 2 key(s)" in both.out
-    (key.parent / "signing-2026-11-20.pub").unlink()  # forget the old key: its checkpoint
-    alone = spbe(capsys, *cfg, "audit", "verify")     # can no longer be trusted
+    assert both.code == 0 and "verified with 2 key(s)" in both.out, both.err
+    assert "keys.rotate" in spbe(capsys, *cfg, "audit", "list").out
+    retired.unlink()  # forget the old key: its checkpoints can no longer be trusted
+    alone = spbe(capsys, *cfg, "audit", "verify")
     assert alone.code == 1 and "checkpoint 1 (entry" in alone.err
     assert "no trusted audit key made" in alone.err
 
@@ -220,3 +224,24 @@ def test_a_checkpoint_is_signed_only_when_the_chain_moved(config_dir: Path, stor
     assert signer.checkpoint(store.engine, now, only_if_moved=True) is None  # quiet
     store.record_act(now, "199002102015032005", "test.act", "y")
     assert signer.checkpoint(store.engine, now, only_if_moved=True) == head + 1
+
+
+def test_the_key_folder_is_apart_from_the_ledgers_and_an_old_one_is_still_used(
+        config_dir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):
+    """Issue 29, item 9: a backup of the ledger's folder does not carry the key; a key an
+    older version made in var/audit/ keeps signing (with a warning to move it)."""
+    one_entry_signed(config_dir, capsys, monkeypatch)
+    config = load_config(config_dir / "spbe.yaml")
+    key, ledger_dir = config.audit_key_path, config_dir.parent / "var"
+    assert key.parent.stat().st_mode & 0o777 == 0o700
+    assert ledger_dir not in key.parents
+    assert {p.name for p in key.parent.iterdir()} >= {"signing.key", "signing.key.pub",
+                                                       "witness.jsonl"}
+    old = ledger_dir / "audit"
+    old.mkdir(parents=True)
+    for p in list(key.parent.iterdir()):
+        p.rename(old / p.name)
+    moved = load_config(config_dir / "spbe.yaml")
+    assert moved.audit_key_path == old / "signing.key"
+    assert any("move that folder" in w for w in moved.warnings)
+    assert spbe(capsys, "--config", str(config_dir / "spbe.yaml"), "audit", "verify").code == 0

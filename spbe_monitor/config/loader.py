@@ -23,6 +23,8 @@ from spbe_monitor.config.calendar_models import HolidayRule
 from spbe_monitor.config.holidays import Holiday, HolidayBook, days_off, decrees, month_span
 from spbe_monitor.config.inventory import load_inventory
 from spbe_monitor.config.models import (
+    DEFAULT_AUDIT_KEY,
+    OLD_AUDIT_KEY,
     PeopleFile,
     Person,
     Plan,
@@ -213,6 +215,7 @@ def load_config(path: Path | None = None) -> Config:
                   "or turn the cluster off")
     if errors.items:
         raise ConfigError(errors.items)
+    audit_key = _audit_key(base, settings, warnings)
     return Config(
         path=path,
         settings=settings,
@@ -225,11 +228,23 @@ def load_config(path: Path | None = None) -> Config:
         probes=probes,
         reports_dir=(base / settings.reports.folder).resolve(),
         spool_dir=(base / settings.spool).resolve(),
-        audit_key_path=(base / settings.audit_key).resolve(),
+        audit_key_path=audit_key,
         plan=services_file.plan if services_file else Plan(),
         holiday_book=book,
         extra_holidays=extra,
     )
+
+
+def _audit_key(base: Path, settings: Settings, warnings: list[str]) -> Path:
+    """The key folder is apart from the ledger's (a backup of one does not carry the other);
+    a key an older version made in the ledger's folder by default is still used, with a word."""
+    path = (base / settings.audit_key).resolve()
+    old = (base / OLD_AUDIT_KEY).resolve()
+    if settings.audit_key == DEFAULT_AUDIT_KEY and not path.exists() and old.exists():
+        warnings.append(f"the audit key is in the ledger's folder ({old.parent}): stop the "
+                        f"daemon and move that folder to {path.parent} (docs/security.md)")
+        return old
+    return path
 
 
 def _resolve_service(

@@ -186,6 +186,10 @@ class Cluster(Strict):
                                              max_length=128)] | None = None
 
 
+DEFAULT_AUDIT_KEY = "../keys/signing.key"
+OLD_AUDIT_KEY = "../var/audit/signing.key"  # the default before the key folder left var/
+
+
 class Settings(Strict):
     """config/spbe.yaml: daemon settings; paths are relative to this file's folder."""
 
@@ -201,8 +205,9 @@ class Settings(Strict):
     # how often the daemon records that it is observing: a crash loses at most this much
     heartbeat_interval: Duration = timedelta(seconds=1)
     spool: Text = "../var/spool"  # ledger writes the database refused wait here (local disk)
-    # signs checkpoints of the audit chain; kept outside the database, created at first start
-    audit_key: Text = "../var/audit/signing.key"
+    # signs checkpoints of the audit chain; kept outside the database and apart from the
+    # ledger's folder (with the witness and the secrets key), created at first start
+    audit_key: Text = DEFAULT_AUDIT_KEY
     # OS users who may mint and revoke personal API tokens (`spbe token issue|revoke`)
     admins: list[Annotated[str, StringConstraints(pattern=r"^[a-z_][a-z0-9_.-]*$")]] = []
     token_lifetime: Duration = timedelta(days=90)

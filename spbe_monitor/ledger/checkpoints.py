@@ -41,7 +41,7 @@ class Signer:
     def load_or_create(cls, path: Path) -> Signer:
         """The key at `path`, created (mode 0600, with `<path>.pub` beside it) if missing."""
         if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             key = Ed25519PrivateKey.generate()
             pem = key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -84,6 +84,19 @@ class Signer:
         if self.witness_file is not None:
             witness.append(self.witness_file, line)
         return int(head.id)
+
+
+def rotate(key_path: Path, engine: Engine, now: datetime) -> Path:
+    """A new audit key; the old one signs a last checkpoint, its public half stays in the
+    folder (verify trusts every `*.pub` there) and its private half is deleted. The new key
+    signs at once, so the hand-over is itself witnessed. Returns the retired public key."""
+    old = Signer.load_or_create(key_path)
+    old.checkpoint(engine, now)
+    retired = key_path.with_name(f"{key_path.stem}-retired-{now:%Y%m%dT%H%M%SZ}.pub")
+    public_path(key_path).rename(retired)
+    key_path.unlink()
+    Signer.load_or_create(key_path).checkpoint(engine, now)
+    return retired
 
 
 def sign_if_keyed(key_path: Path, engine: Engine, now: datetime) -> None:
