@@ -1,10 +1,13 @@
 """People's TOTP secrets at rest: encrypted (Fernet: AES-128-CBC with HMAC-SHA256) with a key
 kept in the key folder beside the audit key, never in the database. Whoever reads the ledger
 (a backup, a database administrator, a shell user once the file leaked) learns no secret and
-so computes no official's code."""
+so computes no official's code. The same key makes the digests the ledger keeps of Konsol
+session ids."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +20,7 @@ PREFIX = "fernet:"
 @dataclass(frozen=True)
 class SecretBox:
     fernet: Fernet
+    raw: bytes  # the key itself: also keys the digests of session ids (`digest`)
 
     @classmethod
     def load_or_create(cls, path: Path) -> SecretBox:
@@ -31,11 +35,17 @@ class SecretBox:
                 with os.fdopen(fd, "wb") as f:
                     f.write(Fernet.generate_key())
         try:
-            return cls(Fernet(path.read_bytes().strip()))
+            raw = path.read_bytes().strip()
+            return cls(Fernet(raw), raw)
         except OSError as exc:
             raise SpbeError(f"cannot read the secrets key {path}: {exc.strerror}") from None
         except ValueError:
             raise SpbeError(f"{path}: not a secrets key (32 url-safe base64 bytes)") from None
+
+    def digest(self, purpose: str, value: str) -> str:
+        """HMAC-SHA256 of `value` under this key: what the ledger keeps of a Konsol session
+        id, so a row written into the database by hand matches no cookie anyone can make."""
+        return hmac.new(self.raw, f"{purpose}\n{value}".encode(), hashlib.sha256).hexdigest()
 
     def seal(self, secret: str) -> str:
         return PREFIX + self.fernet.encrypt(secret.encode()).decode()

@@ -12,9 +12,11 @@ from pathlib import Path
 
 import pytest
 
+from spbe_monitor.config.loader import load_config
 from spbe_monitor.identity import hash_password
 from spbe_monitor.konsol.sessions import Sessions
 from spbe_monitor.ledger.store import Store
+from spbe_monitor.secretbox import SecretBox
 from tests.cli_helpers import spbe
 from tests.conftest import FakeClock
 from tests.web_clients import PASSWORD, Client, daemon_client, log_in
@@ -51,8 +53,9 @@ async def test_an_administrator_lists_and_ends_a_persons_sessions(
         konsol, config_dir: Path, capsys: pytest.CaptureFixture[str]):
     client, store, _ = konsol
     assert (await log_in(client, TEKNIS)).status == 303
-    Sessions(store.engine).start(TEKNIS, datetime.now(UTC))  # one used just now, elsewhere
     args = ("--config", str(config_dir / "spbe.yaml"))
+    box = SecretBox.load_or_create(load_config(config_dir / "spbe.yaml").secrets_key_path)
+    Sessions(store.engine, box).start(TEKNIS, datetime.now(UTC))  # one used just now, elsewhere
     listed = json.loads(spbe(capsys, *args, "session", "list", "--json").out)
     assert [s["nip"] for s in listed] == [TEKNIS]  # live ones only: the other is idle
     assert all(len(s["sha256_prefix"]) == 12 for s in listed)
@@ -64,3 +67,31 @@ async def test_an_administrator_lists_and_ends_a_persons_sessions(
     for act in (("list",), ("revoke", TEKNIS)):
         r = spbe(capsys, *args, "session", *act)
         assert r.code == 3 and "is not an administrator" in r.err
+
+
+async def test_a_session_row_written_into_the_database_opens_nothing(konsol, config_dir: Path):
+    """Issue 29, item 3: a database administrator inserts a session for an official with a
+    cookie of their choosing (its SHA-256, as the ledger used to keep): not logged in."""
+    import hashlib
+
+    from sqlalchemy import insert
+
+    from spbe_monitor.konsol.core import COOKIE
+    from spbe_monitor.ledger.tables import konsol_sessions
+
+    client, store, clock = konsol
+    cookie = "dibuat-oleh-admin-basis-data"
+    with store.engine.begin() as conn:
+        conn.execute(insert(konsol_sessions).values(
+            id_sha256=hashlib.sha256(cookie.encode()).hexdigest(), nip=TEKNIS, csrf="x",
+            created_at=clock.now(), last_seen_at=clock.now()))
+    client.session.cookie_jar.update_cookies({COOKIE: cookie})
+    assert not await logged_in(client)
+    # the same row keyed as the daemon keys it (which needs the key folder) would open: the
+    # cookie did reach the Konsol, and only the key made the difference
+    box = SecretBox.load_or_create(load_config(config_dir / "spbe.yaml").secrets_key_path)
+    with store.engine.begin() as conn:
+        conn.execute(insert(konsol_sessions).values(
+            id_sha256=box.digest("konsol-session", cookie), nip=TEKNIS, csrf="x",
+            created_at=clock.now(), last_seen_at=clock.now()))
+    assert await logged_in(client)

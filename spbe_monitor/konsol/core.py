@@ -21,6 +21,7 @@ from spbe_monitor.errors import BadInput, NotFound, Refused
 from spbe_monitor.konsol.alasan import indonesian
 from spbe_monitor.konsol.sessions import Session, Sessions
 from spbe_monitor.reports.words import durasi_tepat
+from spbe_monitor.secretbox import SecretBox
 
 COOKIE, LOGIN_COOKIE = "spbe_sesi", "spbe_masuk"
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -97,7 +98,8 @@ class Konsol:
 
     def __init__(self, host: Host) -> None:
         self.host = host
-        self.sessions = Sessions(host.store.engine)
+        self.sessions = Sessions(host.store.engine,
+                                 SecretBox.load_or_create(host.config.secrets_key_path))
         self.authority = Authority(host.config, host.store, host.clock)
 
     @staticmethod
