@@ -243,7 +243,7 @@ def totp_for_case(world: World, act: Act, case: str, when: datetime) -> str | No
     """The code the person types: eselon II acts, and people who enrolled."""
     if not act.eselon_ii or case not in PEOPLE:
         return None
-    return totp_code(world.store, case, when)
+    return totp_code(world.store, case, when, world.config.secrets_key_path)
 
 
 @pytest.mark.parametrize(("act", "case"), MATRIX, ids=MATRIX_IDS)
