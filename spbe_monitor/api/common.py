@@ -18,6 +18,7 @@ from spbe_monitor.authority import Acting
 from spbe_monitor.clock import Clock
 from spbe_monitor.config.loader import Config
 from spbe_monitor.config.models import Person
+from spbe_monitor.config.quick import TOTP_HEADER
 from spbe_monitor.errors import BadInput, NotFound, Refused, first_line
 from spbe_monitor.ledger.store import Store
 from spbe_monitor.monitor.engine import Monitor
@@ -27,7 +28,6 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 MAX_ID = 2_147_483_647  # ledger ids are positive 32-bit integers
 MAX_DEPTH = 8  # no act's body nests deeper (a Tabel 4.3 scenario is two levels)
 MAX_STRING = 4000  # characters of any one string field (causes and notes: 2,000)
-TOTP_HEADER = "X-SPBE-TOTP"
 
 
 class Host(Protocol):

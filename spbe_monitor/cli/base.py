@@ -54,6 +54,13 @@ class Context:
             return got[0], got[1].timezone
         return direct(), self.config.settings.timezone
 
+    def act(self, path: str, payload: dict[str, Any], totp: str | None = None) -> Any | None:
+        """An act through the daemon on this ledger, with the person's token: its JSON
+        answer, or None when no daemon answers (then the command acts on the ledger)."""
+        from spbe_monitor.cli.remote import daemon_act
+
+        return daemon_act(self.config_path, path, payload, totp)
+
     @cached_property
     def store(self) -> Store:
         from spbe_monitor.ledger import db

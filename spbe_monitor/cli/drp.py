@@ -6,6 +6,7 @@ import asyncio
 import sys
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import quote
 
 import click
 
@@ -88,8 +89,11 @@ def drp_plan(ctx: Context, playbook: str, mode: str, as_json: bool) -> None:
 @pass_ctx
 def drp_approve_document(ctx: Context, playbook: str, totp: str | None) -> None:
     """Approve the playbook's exact contents (bound to its SHA-256); eselon II, with TOTP."""
-    book = ctx.drp.approve_document(playbook, ctx.acting("drp.document.approve", totp))
-    click.echo(f"playbook {book.id} approved (sha256 {book.sha256})")
+    done = ctx.act(f"/api/v1/drp/playbooks/{quote(playbook, safe='')}/approve", {}, totp)
+    if done is None:
+        book = ctx.drp.approve_document(playbook, ctx.acting("drp.document.approve", totp))
+        done = {"playbook": book.id, "sha256": book.sha256}
+    click.echo(f"playbook {done['playbook']} approved (sha256 {done['sha256']})")
 
 
 @drp.command("start")
@@ -144,9 +148,17 @@ def drp_approve(ctx: Context, run_id: int, step_id: str, note: str | None,
     scenario = None if category is None else {
         "category": category, "recovery_days": recovery_days,
         "downtime_hours": downtime_hours, "data_lost": data_lost}
-    who = ctx.acting("drp.approve", totp, offline)
-    recorded = ctx.drp.approve(run_id, step_id, who, note, scenario, checked, all_checked)
-    click.echo(f"run {run_id}: {step_id} signed by {who.actor}")
+    done = None if offline else ctx.act(
+        f"/api/v1/drp/runs/{run_id}/steps/{quote(step_id, safe='')}/approve",
+        {"note": note, "scenario": scenario, "checked": list(checked),
+         "all_checked": all_checked}, totp)
+    if done is None:
+        who = ctx.acting("drp.approve", totp, offline)
+        recorded = ctx.drp.approve(run_id, step_id, who, note, scenario, checked, all_checked)
+        signer = who.actor
+    else:
+        recorded, signer = done, done["signed_by"]
+    click.echo(f"run {run_id}: {step_id} signed by {signer}")
     for item, ok in recorded.get("checklist", {}).items():
         click.echo(f"  [{'x' if ok else ' '}] {item}")
     verdict = recorded.get("tabel_4_3")
@@ -168,8 +180,11 @@ def drp_approve(ctx: Context, run_id: int, step_id: str, note: str | None,
 def drp_step(ctx: Context, run_id: int, step_id: str, decision: str, reason: str,
              recovered_at: str | None, offline: bool) -> None:
     """Decide on an in-doubt or failed step after verifying it."""
-    ctx.drp.decide(run_id, step_id, decision, reason,
-                   ctx.acting("drp.step", offline=offline), recovered_at)
+    if offline or ctx.act(f"/api/v1/drp/runs/{run_id}/steps/{quote(step_id, safe='')}"
+                          "/decision", {"decision": decision, "reason": reason,
+                                        "recovered_at": recovered_at}) is None:
+        ctx.drp.decide(run_id, step_id, decision, reason,
+                       ctx.acting("drp.step", offline=offline), recovered_at)
     click.echo(f"run {run_id}: {step_id} {decision}")
 
 
@@ -180,7 +195,8 @@ def drp_step(ctx: Context, run_id: int, step_id: str, decision: str, reason: str
 @pass_ctx
 def drp_abort(ctx: Context, run_id: int, reason: str, offline: bool) -> None:
     """Stop a run for good, with the reason (a Koordinator Pemulihan, eselon III+)."""
-    ctx.drp.abort(run_id, reason, ctx.acting("drp.aborted", offline=offline))
+    if offline or ctx.act(f"/api/v1/drp/runs/{run_id}/abort", {"reason": reason}) is None:
+        ctx.drp.abort(run_id, reason, ctx.acting("drp.aborted", offline=offline))
     click.echo(f"run {run_id} aborted")
 
 

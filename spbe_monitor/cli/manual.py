@@ -33,7 +33,10 @@ def downtime() -> None:
 def downtime_add(ctx: Context, service_id: str, start: str, end: str, cause: str,
                  ) -> None:
     """Record an outage no probe saw (users reported it); it counts like probed downtime."""
-    oid = ctx.desk.add_downtime(service_id, start, end, cause, ctx.acting("downtime.add"))
+    done = ctx.act("/api/v1/outages", {"service": service_id, "start": start, "end": end,
+                                        "cause": cause})
+    oid = done["id"] if done is not None else ctx.desk.add_downtime(
+        service_id, start, end, cause, ctx.acting("downtime.add"))
     click.echo(f"outage {oid} recorded")
 
 
@@ -64,7 +67,8 @@ def downtime_list(ctx: Context, service_id: str | None, as_json: bool) -> None:
 @pass_ctx
 def downtime_annotate(ctx: Context, outage_id: int, cause: str) -> None:
     """Set an outage's cause (audited with the previous value)."""
-    ctx.desk.annotate(outage_id, cause, ctx.acting("downtime.annotate"))
+    if ctx.act(f"/api/v1/outages/{outage_id}/annotate", {"cause": cause}) is None:
+        ctx.desk.annotate(outage_id, cause, ctx.acting("downtime.annotate"))
     click.echo(f"outage {outage_id} annotated")
 
 
@@ -83,8 +87,15 @@ def maintenance() -> None:
 def maintenance_add(ctx: Context, service_ids: tuple[str, ...], start: str, end: str,
                     rrule: str | None, reason: str) -> None:
     """Register a maintenance window in advance, so its downtime is excused."""
-    wid, late = ctx.desk.add_maintenance(list(service_ids), start, end, rrule, reason,
-                                         ctx.acting("maintenance.add"))
+    from spbe_monitor.availability.formula import Late
+
+    done = ctx.act("/api/v1/maintenance", {"services": list(service_ids), "start": start,
+                                            "end": end, "reason": reason, "rrule": rrule})
+    if done is not None:
+        wid, late = done["id"], Late(done["late_reason"]) if done["late_reason"] else None
+    else:
+        wid, late = ctx.desk.add_maintenance(list(service_ids), start, end, rrule, reason,
+                                             ctx.acting("maintenance.add"))
     click.echo(f"maintenance {wid} registered")
     if late:
         from spbe_monitor.readings import late_text
@@ -130,8 +141,9 @@ def maintenance_list(ctx: Context, as_json: bool) -> None:
 def maintenance_approve(ctx: Context, window_id: int, totp: str | None) -> None:
     """Approve a late-registered window (Penyedia Layanan of the service, eselon II+, with
     --totp)."""
-    services = ctx.desk.approve_maintenance(window_id,
-                                            ctx.acting("maintenance.approve", totp))
+    done = ctx.act(f"/api/v1/maintenance/{window_id}/approve", {}, totp)
+    services = done["approved_for"] if done is not None else ctx.desk.approve_maintenance(
+        window_id, ctx.acting("maintenance.approve", totp))
     click.echo(f"maintenance {window_id} approved for {', '.join(services)}")
 
 
@@ -140,5 +152,6 @@ def maintenance_approve(ctx: Context, window_id: int, totp: str | None) -> None:
 @pass_ctx
 def maintenance_cancel(ctx: Context, window_id: int) -> None:
     """Cancel a window (it then excuses nothing; kept in the ledger and audited)."""
-    ctx.desk.cancel_maintenance(window_id, ctx.acting("maintenance.cancel"))
+    if ctx.act(f"/api/v1/maintenance/{window_id}/cancel", {}) is None:
+        ctx.desk.cancel_maintenance(window_id, ctx.acting("maintenance.cancel"))
     click.echo(f"maintenance {window_id} cancelled")

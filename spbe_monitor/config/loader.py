@@ -240,11 +240,20 @@ def _audit_key(base: Path, settings: Settings, warnings: list[str]) -> Path:
     a key an older version made in the ledger's folder by default is still used, with a word."""
     path = (base / settings.audit_key).resolve()
     old = (base / OLD_AUDIT_KEY).resolve()
-    if settings.audit_key == DEFAULT_AUDIT_KEY and not path.exists() and old.exists():
+    if settings.audit_key == DEFAULT_AUDIT_KEY and not _exists(path) and _exists(old):
         warnings.append(f"the audit key is in the ledger's folder ({old.parent}): stop the "
                         f"daemon and move that folder to {path.parent} (docs/security.md)")
         return old
     return path
+
+
+def _exists(path: Path) -> bool:
+    """Whether it exists, as far as this user can tell (a key folder closed to an official
+    is not an error of the config they read)."""
+    try:
+        return path.exists()
+    except PermissionError:
+        return True  # there is something there, not ours to see
 
 
 def _resolve_service(

@@ -17,6 +17,7 @@ DEFAULT_DATABASE = "sqlite:///spbe.db"
 DEFAULT_LISTEN = "127.0.0.1"
 DEFAULT_PORT = 9740
 LEDGER_HEADER = "X-SPBE-Ledger"
+TOTP_HEADER = "X-SPBE-TOTP"  # the code for an eselon II act, beside the bearer token
 ANY_ADDRESS = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}
 
 

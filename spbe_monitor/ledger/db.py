@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 
-from spbe_monitor.errors import SpbeError
+from spbe_monitor.errors import Refused, SpbeError
 
 if TYPE_CHECKING:
     from alembic.config import Config as AlembicConfig
@@ -57,13 +57,21 @@ def private_file(path: Path) -> None:
     it holds TOTP enrolments, password hashes and every piece of evidence, and SQLite gives
     its -wal and -shm files the database file's mode. A ledger created 0644 let any shell
     user read it. An existing file of ours that others can read is closed to them."""
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    closed = Refused(f"{path}: the ledger is open to the daemon's user and the administrators "
+                     "only; officials act through the running daemon with their own token "
+                     "(`spbe login`)")
     try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         os.close(fd)
         return
     except FileExistsError:
-        pass
+        # another user's ledger closed to us (ours made read-only is the disk's problem,
+        # which the daemon survives by spooling)
+        if path.stat().st_uid != os.geteuid() and not os.access(path, os.R_OK | os.W_OK):
+            raise closed from None
+    except PermissionError:
+        raise closed from None
     except OSError:
         return  # SQLite will say what is wrong when it opens it
     for each in (path, *(path.with_name(path.name + x) for x in ("-wal", "-shm", "-journal"))):
