@@ -23,6 +23,7 @@ from typing import Any
 
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
 from spbe_monitor import __version__, scheduled
@@ -98,6 +99,7 @@ class App:
         self._reload = reload
         self._stop = asyncio.Event()
         self._session: int | None = None
+        self.jobs: AsyncIOScheduler | None = None  # the timed jobs, once the daemon runs
         self.writer = DurableWriter(store.engine, Spool(config.spool_path), clock.now)
         self.cluster = ClusterMember(config, self.writer, self.assign) \
             if config.settings.cluster.enabled else None
@@ -155,7 +157,8 @@ class App:
 
     def _routes(self) -> web.Application:
         # 1 MiB: agents push their results in batches
-        app = web.Application(middlewares=[forwarded(self.config.settings.server), errors],
+        app = web.Application(middlewares=[forwarded(self.config.settings.server), errors,
+                                           scheduled.signed_after_acts(lambda: self.jobs)],
                               client_max_size=1024 * 1024)
         add_api(app.router, self)
         app.add_subapp("/konsol/", konsol_app(self))
@@ -335,7 +338,7 @@ class App:
                                                 self.clock.now())
         writer = asyncio.create_task(self.writer.run())
         viewer = asyncio.create_task(self._refresh_view())
-        scheduler = scheduled.scheduler(self)
+        scheduler = self.jobs = scheduled.scheduler(self)
         scheduler.start()
         self._start_runner()
         if self.cluster is not None:

@@ -1,15 +1,19 @@
 """The daemon's timed jobs, all of which must run once: on a lone daemon, or on the
 cluster's leader (a member that does not lead skips them). Month-end Formulir F on the 1st
-at 00:05, an audit checkpoint every minute the chain moved (so no entry stays unsigned
-longer; a deleted tail entry is then a gap a checkpoint names), retention nightly — in
-the configured zone."""
+at 00:05, an audit checkpoint every minute the chain moved and at once after a person's act
+(so no entry stays unsigned longer; a deleted tail entry is then a gap a checkpoint names),
+retention nightly — in the configured zone."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from aiohttp import web
+from aiohttp.typedefs import Middleware
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
@@ -22,6 +26,35 @@ if TYPE_CHECKING:
     from spbe_monitor.app import App
 
 log = logging.getLogger("spbe.app")
+CHECKPOINT = "audit-checkpoint"
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def signed_after_acts(jobs_of: Callable[[], AsyncIOScheduler | None]) -> Middleware:
+    """A person's act (a POST that succeeded, on the API or in the Konsol, whose pages
+    answer it with a redirect) is signed at once: the checkpoint job runs now, not within
+    the minute. Agents' results are observations, not acts."""
+
+    def sign_now(request: web.Request, status: int) -> None:
+        if request.method != "POST" or status >= 400 or request.path.startswith(
+                "/api/v1/agent/"):
+            return
+        jobs = jobs_of()
+        job = jobs.get_job(CHECKPOINT) if jobs is not None and jobs.running else None
+        if job is not None:
+            job.modify(next_run_time=datetime.now(UTC))
+
+    @web.middleware
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        try:
+            response = await handler(request)
+        except web.HTTPException as exc:  # the Konsol's 303 after a form
+            sign_now(request, exc.status)
+            raise
+        sign_now(request, response.status)
+        return response
+
+    return middleware
 
 
 def scheduler(app: App) -> AsyncIOScheduler:
@@ -59,7 +92,7 @@ def scheduler(app: App) -> AsyncIOScheduler:
 
     jobs.add_job(formulir_f, CronTrigger(day=1, hour=0, minute=5, timezone=zone),
                  id="formulir-f", coalesce=True, misfire_grace_time=6 * 3600)
-    jobs.add_job(checkpoint, IntervalTrigger(minutes=1), id="audit-checkpoint", coalesce=True)
+    jobs.add_job(checkpoint, IntervalTrigger(minutes=1), id=CHECKPOINT, coalesce=True)
     hour, minute = (int(x) for x in app.config.settings.retention.at.split(":"))
     jobs.add_job(retain, CronTrigger(hour=hour, minute=minute, timezone=zone),
                  id="retention", coalesce=True, misfire_grace_time=6 * 3600)

@@ -12,14 +12,17 @@ import shutil
 import subprocess
 import sysconfig
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import func, select
 
 from spbe_monitor.config.loader import load_config
 from spbe_monitor.ledger import db
 from spbe_monitor.ledger.store import Store
+from spbe_monitor.ledger.tables import audit_checkpoints
 from tests.cli_helpers import token_for
 from tests.conftest import IN_CI
 from tests.example_daemon import running_example
@@ -68,6 +71,11 @@ def as_user(user: str, root: Path, *args: str, env: dict[str, str] | None = None
         capture_output=True, text=True, cwd="/", timeout=120)
 
 
+def signed_up_to(store: Store) -> int:
+    with store.engine.connect() as conn:
+        return int(conn.execute(select(func.max(audit_checkpoints.c.entry_id))).scalar() or 0)
+
+
 def test_an_officials_cli_act_goes_through_the_daemon_and_needs_their_token(
         official: str, example: tuple[Path, int]) -> None:
     root, _ = example
@@ -91,6 +99,11 @@ def test_an_officials_cli_act_goes_through_the_daemon_and_needs_their_token(
     store = Store(db.make_engine(load_config(config).database_url))
     [entry] = [e for e in store.audit_entries() if e.action == "downtime.add"]
     assert entry.actor == TEKNIS  # the person, acting through the daemon
+    # signed at once, not within the minute: a deleted tail could not hide this act
+    deadline = time.monotonic() + 10
+    while signed_up_to(store) < entry.id:
+        assert time.monotonic() < deadline, "the act was not signed within 10 s"
+        time.sleep(0.1)
     listed = as_user(official, root, "downtime", "list", "--json", env={"SPBE_TOKEN": token})
     assert listed.returncode == 0, listed.stderr
     assert [o["cause"] for o in json.loads(listed.stdout)] == [
