@@ -13,6 +13,7 @@ from sqlalchemy import Connection, insert, select, text, update
 
 from spbe_monitor.config.loader import load_config
 from spbe_monitor.drp.operations import Drp
+from spbe_monitor.ledger import db
 from spbe_monitor.ledger.auditchain import GENESIS, entry_hash
 from spbe_monitor.ledger.evidence import seal
 from spbe_monitor.ledger.store import Store
@@ -245,3 +246,23 @@ def test_the_key_folder_is_apart_from_the_ledgers_and_an_old_one_is_still_used(
     assert moved.audit_key_path == old / "signing.key"
     assert any("move that folder" in w for w in moved.warnings)
     assert spbe(capsys, "--config", str(config_dir / "spbe.yaml"), "audit", "verify").code == 0
+
+
+def test_cli_only_use_leaves_no_entry_unsigned(config_dir: Path,
+                                              capsys: pytest.CaptureFixture[str],
+                                              monkeypatch: pytest.MonkeyPatch):
+    """Issue 29, item 6: with no daemon, a trailing entry could be deleted undetected: the
+    CLI never signed. Now the command that wrote it signs and witnesses the head."""
+    cfg = one_entry_signed(config_dir, capsys, monkeypatch)
+    assert spbe(capsys, *cfg, "downtime", "add", "perizinan-online", "--start",
+                "2026-11-21T08:00", "--end", "2026-11-21T09:00", "--cause", "y",
+                "--by", TEKNIS).code == 0
+    store = Store(db.make_engine(load_config(config_dir / "spbe.yaml").database_url))
+    with store.engine.begin() as conn:
+        last = conn.execute(text("SELECT max(id) FROM audit_log")).scalar_one()
+        signed = conn.execute(text("SELECT max(entry_id) FROM audit_checkpoints")).scalar_one()
+        assert signed == last  # no `audit checkpoint` was run after the act
+        conn.execute(text("DELETE FROM audit_log WHERE id = :n"), {"n": last})
+        conn.execute(text("DELETE FROM audit_checkpoints"))
+    found = spbe(capsys, *cfg, "audit", "verify")
+    assert found.code == 1 and f"audit entry {last} was deleted (witness" in found.err
