@@ -201,3 +201,49 @@ def test_an_agent_without_a_valid_token_is_refused(tmp_path: Path):
         assert answer == {"accepted": 0, "unknown": ["nope"], "elsewhere": []}
     finally:
         daemon.stop()
+
+
+def test_each_agent_keeps_a_witness_of_the_central_ledger_off_its_machine(tmp_path: Path):
+    """Issue 29: a witness the central machine's administrators cannot rewrite. An agent
+    receives every checkpoint with its pushes and keeps it at its location; after the
+    central ledger is rewritten, its checkpoints and its own witness deleted, the agent's
+    copy still names the first entry that differs."""
+    from spbe_monitor.ledger.witness import last_checkpoint
+    from tests.test_audit_tamper import recompute_chain
+
+    port = free_port()
+    token, digest = new_token()
+    config = write_config(tmp_path / "central", "127.0.0.1", port, digest, free_port(),
+                          "http://127.0.0.1:1/")
+    daemon = Daemon(config, port)
+    (tmp_path / "token").write_text(token)
+    agent = subprocess.Popen([sys.executable, "-m", "spbe_monitor", "agent", "run", "--url",
+                              f"http://127.0.0.1:{port}", "--token-file",
+                              str(tmp_path / "token"), "--folder", str(tmp_path / "agent")],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    copy = tmp_path / "agent" / "witness.jsonl"
+    cli = [sys.executable, "-m", "spbe_monitor", "--config", str(config)]
+    try:
+        store: Store = ledger(config)
+        for n in range(5):
+            store.record_act(datetime.now(UTC), "199002102015032005", "test.act", f"x:{n}")
+        assert subprocess.run([*cli, "audit", "checkpoint"], capture_output=True).returncode == 0
+        with store.engine.connect() as conn:
+            signed = conn.exec_driver_sql("SELECT max(id) FROM audit_checkpoints").scalar_one()
+        wait(lambda: last_checkpoint(copy) >= signed, "the agent's copy of the checkpoint")
+        assert copy.stat().st_mode & 0o777 == 0o600
+    finally:
+        agent.send_signal(signal.SIGTERM)
+        agent.wait(timeout=30)
+        daemon.stop()
+    with store.engine.begin() as conn:  # the central machine's administrator at work
+        conn.exec_driver_sql("UPDATE audit_log SET actor = 'someone' WHERE id = 2")
+        recompute_chain(conn)
+        conn.exec_driver_sql("DELETE FROM audit_checkpoints")
+    (config.parent.parent / "keys" / "witness.jsonl").unlink()
+    alone = subprocess.run([*cli, "audit", "verify"], capture_output=True, text=True)
+    assert alone.returncode == 0, alone.stderr  # nothing on the central machine tells
+    found = subprocess.run([*cli, "audit", "verify", "--witness", str(copy)],
+                           capture_output=True, text=True)
+    assert found.returncode == 1
+    assert f"audit entry 2 differs from what was signed (witness {copy}" in found.stderr

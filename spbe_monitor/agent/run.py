@@ -24,6 +24,7 @@ import aiohttp
 from spbe_monitor.agent.protocol import PUSH_BATCH, Observed, probe_from_json, probe_to_json
 from spbe_monitor.clock import SystemClock
 from spbe_monitor.errors import Refused, first_line
+from spbe_monitor.ledger import witness
 from spbe_monitor.ledger.spool import Spool
 from spbe_monitor.monitor.runner import Runner
 from spbe_monitor.probers.base import ProbeResult, ProbeSettings
@@ -55,6 +56,9 @@ class Agent:
         self._seq = 0
         self._complained = -COMPLAIN_SECONDS
         self.pushed_total = 0
+        # a copy of the central's audit witness, kept at this location (off its machine)
+        self.witness = folder / witness.NAME
+        self._witnessed: int | None = None  # the newest checkpoint in it, once read
 
     # --- talking to the central daemon ---------------------------------------------------
 
@@ -115,12 +119,29 @@ class Agent:
             self.outbox = []
 
     async def _send(self, session: aiohttp.ClientSession, results: list[Any]) -> None:
+        if self._witnessed is None:
+            self._witnessed = witness.last_checkpoint(self.witness)
         answer = await self._call(session, "POST", "/api/v1/agent/results",
-                                  {"results": results})
+                                  {"results": results, "witnessed": self._witnessed})
         self.pushed_total += len(results)
+        self._keep_witness(answer.get("witness") or [])
         if answer.get("unknown"):
             log.warning("the central daemon does not know these probes for this location "
                         "(inventory changed?): %s", ", ".join(answer["unknown"][:10]))
+
+    def _keep_witness(self, lines: list[Any]) -> None:
+        """Append the central's new checkpoint lines to this location's copy, in order;
+        anything else (out of order, not a witness line) is left out and said."""
+        for text in lines:
+            try:
+                line = witness.Line.parse(str(text))
+            except (ValueError, KeyError, TypeError):
+                log.error("the central daemon sent something that is no witness line")
+                return
+            if self._witnessed is not None and line.checkpoint <= self._witnessed:
+                continue
+            witness.append(self.witness, line)
+            self._witnessed = line.checkpoint
 
     def _keep(self, batch: Sequence[Observed], why: str) -> None:
         entries = []

@@ -1,8 +1,11 @@
 """The routes agents use: their probes, and their results. An agent authenticates with its
-own token (spbe.yaml `locations.<name>.token_sha256`), never a person's."""
+own token (spbe.yaml `locations.<name>.token_sha256`), never a person's. The answer to a
+push carries the audit witness lines the agent does not have yet: each location keeps a
+copy of the checkpoints off the central machine (ledger/witness.py)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from datetime import timedelta
@@ -13,8 +16,10 @@ from aiohttp import web
 from spbe_monitor.agent.protocol import MAX_RESULTS, Observed, location_of, probe_to_json
 from spbe_monitor.api.common import Host
 from spbe_monitor.errors import BadInput
+from spbe_monitor.ledger import witness
 
 log = logging.getLogger("spbe.agents")
+WITNESS_BATCH = 60  # checkpoint lines per answer: an hour of a busy ledger
 FUTURE = timedelta(minutes=5)  # clocks disagree a little; an agent's days ahead are refused
 
 
@@ -45,6 +50,10 @@ def add_agent_routes(router: web.UrlDispatcher, host: Host) -> None:
             raise BadInput("the body must be JSON: {\"results\": [...]}") from None
         if not isinstance(data, dict) or not isinstance(data.get("results"), list):
             raise BadInput("the body must be {\"results\": [...]}")
+        witnessed = data.get("witnessed")
+        if witnessed is not None and (isinstance(witnessed, bool) or not isinstance(
+                witnessed, int) or witnessed < 0):
+            raise BadInput("witnessed must be the last checkpoint number the agent keeps")
         if len(data["results"]) > MAX_RESULTS:
             raise BadInput(f"at most {MAX_RESULTS} results per push")
         observed = [Observed.from_json(item) for item in data["results"]]
@@ -64,8 +73,13 @@ def add_agent_routes(router: web.UrlDispatcher, host: Host) -> None:
             if o.probe not in unknown and o.probe not in elsewhere:
                 host.monitor.on_result(host.config.probes[o.probe], o.result, o.at, location)
                 accepted += 1
-        return web.json_response({"accepted": accepted, "unknown": unknown,
-                                  "elsewhere": elsewhere})
+        answer: dict[str, Any] = {"accepted": accepted, "unknown": unknown,
+                                  "elsewhere": elsewhere}
+        if witnessed is not None:  # the agent keeps a copy of the witness off this machine
+            answer["witness"] = await asyncio.to_thread(
+                witness.lines_after, witness.path_for(host.config.audit_key_path), witnessed,
+                WITNESS_BATCH)
+        return web.json_response(answer)
 
     router.add_get("/api/v1/agent/probes", probes)
     router.add_post("/api/v1/agent/results", results)

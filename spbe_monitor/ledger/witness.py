@@ -55,23 +55,55 @@ class Line:
                    tuple((int(i), str(h)) for i, h in d["entries"]))
 
 
-def last_entry(path: Path) -> int:
-    """The newest entry the witness covers (0: none), read from the file's end."""
-    if not path.exists():
-        return 0
+def _backwards(path: Path) -> Iterator[bytes]:
+    """The file's lines, newest first, read from its end (the newest are what is asked)."""
     with path.open("rb") as f:
         f.seek(0, os.SEEK_END)
-        end = f.tell()
-        chunk, pos = b"", end
+        pos, rest = f.tell(), b""
         while pos > 0:
             step = min(65536, pos)
             pos -= step
             f.seek(pos)
-            chunk = f.read(step) + chunk
-            lines = chunk.rstrip(b"\n").split(b"\n")
-            if len(lines) > 1 or pos == 0:
-                return Line.parse(lines[-1].decode()).entry_id if lines[-1] else 0
-    return 0
+            lines = (f.read(step) + rest).split(b"\n")
+            rest = lines.pop(0)
+            for line in reversed(lines):
+                if line.strip():
+                    yield line
+        if rest.strip():
+            yield rest
+
+
+def last_entry(path: Path) -> int:
+    """The newest entry the witness covers (0: none), read from the file's end."""
+    if not path.exists():
+        return 0
+    newest = next(_backwards(path), None)
+    return Line.parse(newest.decode()).entry_id if newest else 0
+
+
+def last_checkpoint(path: Path) -> int:
+    """The newest checkpoint the witness holds (0: none)."""
+    if not path.exists():
+        return 0
+    newest = next(_backwards(path), None)
+    return Line.parse(newest.decode()).checkpoint if newest else 0
+
+
+def lines_after(path: Path, checkpoint: int, limit: int) -> list[str]:
+    """The witness lines of checkpoints after `checkpoint`, oldest first, at most `limit` of
+    the oldest: what an agent keeping a copy elsewhere has not yet. A copy that starts now
+    (`checkpoint` 0) gets the newest line only."""
+    if not path.exists():
+        return []
+    newer: list[str] = []
+    for raw in _backwards(path):
+        line = raw.decode()
+        if Line.parse(line).checkpoint <= checkpoint:
+            break
+        newer.append(line)
+        if checkpoint == 0:
+            break
+    return newer[::-1][:limit]
 
 
 def append(path: Path, line: Line) -> None:
