@@ -166,6 +166,7 @@ class Runner:
                 renewed = now
             run = self.journal.run(self.run_id)
             if run["state"] != RunState.RUNNING:
+                await self._stop_steps(str(run["state"]))
                 return str(run["state"])
             steps = self.journal.steps(self.run_id)
             await self._phase_changes(steps, run)
@@ -204,6 +205,23 @@ class Runner:
                         self._finished(sid, task.result(), self.clock.now())
             else:
                 await self.clock.sleep(POLL_SECONDS)
+
+    async def _stop_steps(self, state: str) -> None:
+        """The run ended (aborted) while steps ran: they are stopped — a command is killed
+        with what it started — and recorded as failed, never left "running" for ever."""
+        if not self.tasks:
+            return
+        for task in self.tasks.values():
+            task.cancel()
+        await asyncio.gather(*self.tasks.values(), return_exceptions=True)
+        now = self.clock.now()
+        for sid in self.tasks:
+            message = "dihentikan: pelaksanaan DRP dihentikan saat langkah ini berjalan"
+            self.journal.move(self.run_id, sid, {StepState.RUNNING}, StepState.FAILED, now,
+                              "step.stopped", detail={"message": message}, finished_at=now,
+                              note=message)
+            self.say(f"  {sid}: stopped, the run was {state} while it ran")
+        self.tasks.clear()
 
     def _ask_decision(self, step: dict[str, Any]) -> None:
         """Once per failed attempt: the branch waits for the Koordinator Pemulihan."""

@@ -5,7 +5,10 @@ Success is exit status 0; the last lines of output are kept for the report."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 import shlex
+import signal
 from typing import Literal
 
 from spbe_monitor.drp.steps import account
@@ -49,6 +52,13 @@ async def _collect(stream: asyncio.StreamReader, ctx: StepContext) -> str:
     return text
 
 
+async def _stop(proc: asyncio.subprocess.Process) -> None:
+    """The command and everything it started (a pipeline, `&` children) killed."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    await proc.wait()
+
+
 async def execute(cfg: Config, ctx: StepContext) -> StepOutcome:
     try:
         runs_as = account.for_commands(ctx.config.settings.service_user)
@@ -61,7 +71,8 @@ async def execute(cfg: Config, ctx: StepContext) -> StepOutcome:
             # as the service user, with none of root's groups (None: ourselves, unprivileged)
             user=runs_as.uid if runs_as else None, group=runs_as.gid if runs_as else None,
             extra_groups=[] if runs_as else None, env=runs_as.env() if runs_as else None,
-            cwd=runs_as.cwd() if runs_as else None)
+            cwd=runs_as.cwd() if runs_as else None,
+            start_new_session=True)  # its own process group: a stop reaches its children
     except OSError as exc:
         return StepOutcome(False, f"cannot start {argv(cfg)[0]}: {exc.strerror}")
     assert proc.stdout is not None
@@ -69,9 +80,11 @@ async def execute(cfg: Config, ctx: StepContext) -> StepOutcome:
         out = await asyncio.wait_for(_collect(proc.stdout, ctx), cfg.timeout.total_seconds())
         await proc.wait()
     except TimeoutError:
-        proc.kill()
-        await proc.wait()
+        await _stop(proc)
         return StepOutcome(False, f"no result within {cfg.timeout.total_seconds():g} s")
+    except asyncio.CancelledError:  # the run was aborted: the command stops with it
+        await _stop(proc)
+        raise
     tail = "\n".join(out.strip().splitlines()[-20:])
     if proc.returncode != 0:
         return StepOutcome(False, f"exit status {proc.returncode}", {"output": tail})
