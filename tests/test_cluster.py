@@ -258,6 +258,9 @@ def test_three_members_share_the_services_and_survive_kill_and_freeze(tmp_path: 
     sid = mine[0]
     targets[sid].stop()
     wait(lambda: health(frozen, sid) == "down", f"{sid} down on {frozen_name}")
+    # and in the ledger: the judgement is in memory a moment before its row is written
+    wait(lambda: any(o.start_at >= killed for o in store.outages([sid])),
+         f"{sid}'s outage written by {frozen_name}")
     epoch_before = epochs(store)[frozen_name][0]
     frozen.proc.send_signal(signal.SIGSTOP)
     targets[sid].start()  # the service recovers while its judge is frozen
