@@ -215,11 +215,16 @@ class Runner:
             task.cancel()
         await asyncio.gather(*self.tasks.values(), return_exceptions=True)
         now = self.clock.now()
+        tails = self.journal.live_tails(self.run_id)
         for sid in self.tasks:
             message = "dihentikan: pelaksanaan DRP dihentikan saat langkah ini berjalan"
+            printed = tails.get(sid, (0, ""))[1]  # what it had printed is kept
             self.journal.move(self.run_id, sid, {StepState.RUNNING}, StepState.FAILED, now,
-                              "step.stopped", detail={"message": message}, finished_at=now,
-                              note=message)
+                              "step.stopped", detail={
+                                  "message": message,
+                                  **({"output_tail": printed[-4096:]} if printed else {})},
+                              finished_at=now, note=message, output=json.dumps(
+                                  {"output": printed[-4096:]} if printed else {}))
             self.say(f"  {sid}: stopped, the run was {state} while it ran")
         self.tasks.clear()
 
