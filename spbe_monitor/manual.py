@@ -105,10 +105,13 @@ class Desk:
 
     def _late(self, services: Sequence[Service], start: datetime, end: datetime,
               now: datetime) -> Late | None:
-        """The first occurrence judged as the formula will: notice, length, and whether a
-        service is down now (an outage it would excuse, if still open when it begins)."""
-        far = int(now.timestamp()) + 10 * 365 * 86400
-        down = [(int(o.start_at.timestamp()), far) for o in self.store.outages(
+        """The first occurrence judged as the formula will, on what is known now: notice,
+        length, and an outage going on at registration that overlaps the occurrence. An open
+        outage is known to last until now only: a window a week ahead is scheduled, and
+        only if that outage is still going on when the occurrence begins does the month's
+        figure (the formula, on the outages as they were) count the occurrence as late."""
+        known = int(now.timestamp()) + 1
+        down = [(int(o.start_at.timestamp()), known) for o in self.store.outages(
             [s.id for s in services], now, None) if o.end_at is None]
         window = Window(int(start.timestamp()), int(end.timestamp()), None, "UTC",
                         int(now.timestamp()), approved=False,

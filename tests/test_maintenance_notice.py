@@ -61,9 +61,50 @@ def test_a_window_posted_during_the_outage_excuses_none_of_it(config_dir: Path,
                                      (START + timedelta(minutes=15)).isoformat(),
                                      (START + 2 * H).isoformat(), None, "Darurat",
                                      as_person(desk.config, TEKNIS))
-    assert said is Late.DURING_OUTAGE and store.window(wid).late_reason == "during_outage"
+    # at registration the outage is known to last until now only: the window, five minutes
+    # ahead, is scheduled as far as anyone can tell ...
+    assert said is None and store.window(wid).late_reason is None
     store.close_outage("perizinan-online", START + H)
+    # ... but the outage was still going on when it began: it excuses none of it
     assert downtime(desk) == (3600, 0)
+
+
+def test_a_window_registered_a_week_ahead_during_an_outage_is_scheduled(config_dir: Path,
+                                                                       store: Store):
+    """Issue 30, item 4: the service happened to be down at registration; that outage ended
+    long before the window, which then excuses the outage it was registered for."""
+    registered = START - 7 * 24 * H
+    clock = FakeClock(registered)
+    desk = Desk(load_config(config_dir / "spbe.yaml"), store, clock)
+    store.open_outage("perizinan-online", registered - H, "mayor", "P1",
+                      (registered - H, registered - H), "down", registered - H)
+    wid, said = desk.add_maintenance(["perizinan-online"], START.isoformat(),
+                                     (START + 2 * H).isoformat(), None, "Migrasi basis data",
+                                     as_person(desk.config, TEKNIS))
+    assert said is None and store.window(wid).late_reason is None
+    store.close_outage("perizinan-online", registered + 2 * H)
+    store.add_manual_outage("perizinan-online", START, START + H, "mayor", "P1", "migrasi",
+                            TEKNIS, START + 2 * H)
+    assert downtime(desk) == (3 * 3600, 3600)  # the first outage counts, the window's not
+
+
+@pytest.mark.parametrize("ends_after_start, excused", [(-1, 1800), (1, 0)])
+def test_the_outage_open_at_registration_decides_at_the_occurrences_first_second(
+        config_dir: Path, store: Store, ends_after_start: int, excused: int):
+    """The boundary: an outage open at registration that ended a second before the
+    occurrence began leaves it scheduled (it excuses the half hour of work inside it); one
+    still going a second after the occurrence began makes it excuse nothing."""
+    registered = START - 2 * 24 * H
+    desk = Desk(load_config(config_dir / "spbe.yaml"), store, FakeClock(registered))
+    store.open_outage("perizinan-online", registered - H, "mayor", "P1",
+                      (registered - H, registered - H), "down", registered - H)
+    desk.add_maintenance(["perizinan-online"], START.isoformat(), (START + H).isoformat(),
+                         None, "Patch", as_person(desk.config, TEKNIS))
+    store.close_outage("perizinan-online", START + timedelta(seconds=ends_after_start))
+    work = (START + timedelta(minutes=10), START + timedelta(minutes=40))
+    store.add_manual_outage("perizinan-online", *work, "mayor", "P1", "patch", TEKNIS,
+                            START + 2 * H)
+    assert downtime(desk)[1] == excused
 
 
 def test_a_recurring_window_whose_first_occurrence_is_late(config_dir: Path, store: Store):
