@@ -122,14 +122,30 @@ def test_formulir_f_equals_availability_and_reruns_are_identical(run, ledger, tm
     assert izin["rantai_audit"] == {"entri": entry, "hash": digest}
     html = (out / "2026-10/formulir-f_perizinan-online_2026-10.html").read_text()
     assert f"entri nomor {entry} (SHA-256 {digest})" in html
+    # the ledger moves for something this form does not say: the form is the same file
+    assert run("audit", "checkpoint").code == 0
+    r = run("token", "issue", "199002102015032005")
+    assert r.code == 0, r.err
+    assert ledger.chain_head() != (entry, digest)
+    same = run("report", "formulir-f", "--month", "2026-10", "--service", "perizinan-online",
+               "--out", str(out))
+    assert same.code == 0 and same.out.count("(unchanged)") == 3, same.out
+    # what it says changes: a new version beside it; the filed one (perhaps acknowledged)
+    # is never replaced (issue 30, item 3)
     r = run("downtime", "annotate", "1", "--cause", "Aplikasi hang (RCA terlampir)", "--by",
             "199002102015032005")
     assert r.code == 0, r.err
     moved = run("report", "formulir-f", "--month", "2026-10", "--service", "perizinan-online",
-                "--format", "json", "--out", str(out))
+                "--out", str(out))
     assert "(unchanged)" not in moved.out
-    izin = json.loads((out / "2026-10/formulir-f_perizinan-online_2026-10.json").read_text())
+    assert {p.name: p.read_bytes() for p in (out / "2026-10").iterdir()
+            if ".v2." not in p.name} == before
+    izin = json.loads((out / "2026-10/formulir-f_perizinan-online_2026-10.v2.json").read_text())
     assert izin["rantai_audit"]["entri"] > entry
+    assert "Aplikasi hang (RCA terlampir)" in json.dumps(izin)
+    newest = {r["format"]: r["path"] for r in ledger.reports("formulir-f", "2026-10")
+              if r["subject"] == "perizinan-online"}
+    assert all(".v2." in path for path in newest.values())  # what the Konsol serves now
 
 
 def test_pdf_has_every_heading_the_regulation_requires(run, ledger, tmp_path):

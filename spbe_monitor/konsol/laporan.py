@@ -34,6 +34,15 @@ def _latest(store: Store, kind: str, subject: str, period: str) -> dict[str, dic
     return {r["format"]: r for r in store.reports(kind, period) if r["subject"] == subject}
 
 
+def _filed(store: Store, kind: str, subject: str, period: str, sha256: str | None
+           ) -> dict[str, dict[str, Any]]:
+    """The newest filing of each format, or the filing with these very bytes."""
+    if sha256 is None:
+        return _latest(store, kind, subject, period)
+    return {r["format"]: r for r in store.reports(kind, period)
+            if r["subject"] == subject and r["sha256"] == sha256}
+
+
 def month_view(config: Config, store: Store, person: Person, period: str, now: datetime
                ) -> dict[str, Any]:
     """Formulir F of each of the person's services for `period`, with its sign-off."""
@@ -110,7 +119,8 @@ def add_reports(router: web.UrlDispatcher, k: Konsol) -> None:
     async def formulir_f(request: web.Request) -> web.StreamResponse:
         _, sid, period = await scoped(request)
         fmt = request.match_info["fmt"]
-        row = (await k.run(_latest, host.store, KIND_F, sid, period)).get(fmt)
+        wanted = request.query.get("sha256")  # a version filed earlier (one acknowledged)
+        row = (await k.run(_filed, host.store, KIND_F, sid, period, wanted)).get(fmt)
         if row is None or fmt not in TYPES:
             raise NotFound(f"Formulir F {sid} {period} belum dibuat dalam format {fmt[:8]}")
         content = await k.run(filed_bytes, row)

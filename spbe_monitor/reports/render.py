@@ -132,6 +132,32 @@ class Job:
     partial: bool
 
 
+def _content(data: dict[str, Any]) -> str:
+    """What a form says, apart from the audit head it was built at."""
+    return json.dumps({k: v for k, v in data.items() if k != "rantai_audit"}, sort_keys=True,
+                      ensure_ascii=False, default=str)
+
+
+def _version_path(folder: Path, name: str, fmt: str, digest: str,
+                  filed: dict[tuple[str, str], str], partial: bool) -> Path:
+    """Where this content goes: a filed final file is never replaced (an official may have
+    acknowledged those bytes), so new content of a final form is a new version beside it,
+    `<name>.v2.<fmt>`, `.v3`…; a file already holding these bytes is reused. A provisional
+    (SEMENTARA) form is replaced: it says on its face that it will change."""
+    first = folder / f"{name}.{fmt}"
+    if partial:
+        return first
+    version, path = 1, first
+    while True:
+        kept = filed.get((fmt, str(path)))
+        if kept is None and not path.exists():
+            return path  # never filed: free
+        if kept == digest:
+            return path  # these very bytes, filed here
+        version += 1
+        path = folder / f"{name}.v{version}.{fmt}"
+
+
 def file_report(store: Store, kind: str, subject: str, period: str, data: dict[str, Any],
                 template: str, formats: tuple[str, ...], folder: Path, now: datetime,
                 partial: bool, audit_key: Path | None = None) -> list[Written]:
@@ -150,9 +176,23 @@ def file_reports(store: Store, jobs: list[Job], formats: tuple[str, ...], folder
     with `audit_key`. PDFs of a batch render in parallel."""
     head = store.chain_head()
     seal = None if head is None else {"entri": head[0], "hash": head[1]}
-    # data kept from an earlier filing (past retention) states the head it was filed at
-    datas = [job.data if "rantai_audit" in job.data else {**job.data, "rantai_audit": seal}
-             for job in jobs]
+    # data kept from an earlier filing (past retention) states the head it was filed at;
+    # so does a final form whose content has not changed since it was filed (the head moved
+    # for other reasons): rebuilt from what was filed, it is the same file, never a new one
+    filed_data: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
+    for kind, period in {(job.kind, job.period) for job in jobs if not job.partial}:
+        filed_data[(kind, period)] = store.kept_report_data(
+            kind, period, [job.subject for job in jobs if (job.kind, job.period) == (
+                kind, period)])
+    datas = []
+    for job in jobs:
+        before = filed_data.get((job.kind, job.period), {}).get(job.subject)
+        if "rantai_audit" in job.data:
+            datas.append(job.data)
+        elif before is not None and _content(before) == _content(job.data):
+            datas.append(before)
+        else:
+            datas.append({**job.data, "rantai_audit": seal})
     documents = [html(job.template, d) if {"html", "pdf"} & set(formats) else ""
                  for job, d in zip(jobs, datas, strict=True)]
     if "pdf" not in formats:
@@ -176,8 +216,8 @@ def file_reports(store: Store, jobs: list[Job], formats: tuple[str, ...], folder
         for fmt in formats:
             content = {"json": as_json(data) if fmt == "json" else b"",
                        "html": document.encode(), "pdf": printed}[fmt]
-            path = folder / job.period / f"{name}.{fmt}"
             digest = hashlib.sha256(content).hexdigest()
+            path = _version_path(folder / job.period, name, fmt, digest, filed, job.partial)
             same = path.exists() and hashlib.sha256(path.read_bytes()).hexdigest() == digest
             if same and filed.get((fmt, str(path))) == digest:
                 written.append(Written(fmt, path, digest, True))
