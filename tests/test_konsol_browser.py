@@ -224,6 +224,11 @@ def test_three_people_run_the_konsol_end_to_end(konsol, people):
     dedi.open("/konsol/laporan")
     form = dedi.form(f"/konsol/laporan/formulir-f/{last_month()}/perizinan-online/buat")
     assert "dibuat" in dedi.submit(form)
+    # answered with a redirect: reloading the page (F5) makes nothing again
+    assert "/konsol/laporan?" in dedi.driver.current_url
+    filings = len(store.reports("formulir-f"))
+    dedi.driver.refresh()
+    assert len(store.reports("formulir-f")) == filings
     form = dedi.form(f"/konsol/laporan/formulir-f/{last_month()}/perizinan-online/mengetahui")
     page = dedi.submit(form)
     assert "Formulir F ditandatangani Mengetahui oleh Penyedia Layanan eselon II" in page

@@ -11,6 +11,7 @@ import hashlib
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
@@ -108,13 +109,29 @@ def add_reports(router: web.UrlDispatcher, k: Konsol) -> None:
         await k.run(k.authority.service_view, visitor.acting(), sid)
         return visitor, sid, period
 
-    async def index(request: web.Request, message: str | None = None,
-                    period: str | None = None) -> web.StreamResponse:
+    async def index(request: web.Request) -> web.StreamResponse:
         visitor = await k.visitor(request)
-        chosen = period or request.query.get("bulan") or default_period()
+        chosen = request.query.get("bulan") or default_period()
         data = await k.run(month_view, host.config, host.store, visitor.person, chosen,
                            host.clock.now())
-        return visitor.page("laporan.html.j2", pesan=message, **data)
+        return visitor.page("laporan.html.j2", pesan=outcome(request, data), **data)
+
+    def outcome(request: web.Request, data: dict[str, Any]) -> str | None:
+        """What the act just done did, said on the page it redirected to (a reload of that
+        page repeats nothing: every form here answers with a redirect)."""
+        sid, done = request.query.get("layanan"), request.query.get("hasil")
+        row = next((r for r in data["layanan"] if r["id"] == sid), None)
+        if row is None or done not in ("dibuat", "sementara", "ditandatangani"):
+            return None
+        what = f"Formulir F {row['nama']} {data['periode_teks']}"
+        if done == "ditandatangani" and row["mengetahui"]:
+            return f"{what} ditandatangani Mengetahui (SHA-256 {row['mengetahui']['sha256']})."
+        return f"{what} dibuat" + (" (sementara: bulan belum berakhir)." if done ==
+                                   "sementara" else ".")
+
+    def done(period: str, sid: str, what: str) -> web.HTTPSeeOther:
+        query = urlencode({"bulan": period, "layanan": sid, "hasil": what})
+        return web.HTTPSeeOther(f"/konsol/laporan?{query}")
 
     async def formulir_f(request: web.Request) -> web.StreamResponse:
         _, sid, period = await scoped(request)
@@ -139,10 +156,7 @@ def add_reports(router: web.UrlDispatcher, k: Konsol) -> None:
                                                host.config.reports_dir, now, partial=not over))
         await k.run(host.store.record_act, now, visitor.person.nip, "konsol.report",
                     f"{KIND_F}:{sid}/{period}")
-        return await index(request, f"Formulir F {host.config.services[sid].name} "
-                           f"{periode(year, month)} dibuat"
-                           + ("" if over else " (sementara: bulan belum berakhir)") + ".",
-                           period)
+        raise done(period, sid, "dibuat" if over else "sementara")
 
     async def sign(request: web.Request) -> web.StreamResponse:
         visitor, sid, period = await scoped(request)
@@ -160,8 +174,7 @@ def add_reports(router: web.UrlDispatcher, k: Konsol) -> None:
                     "Formulir F", [sid], subject)
         await k.run(host.store.sign_report, KIND_F, sid, period, pdf["sha256"],
                     visitor.person.nip, host.clock.now())
-        return await index(request, f"Formulir F {host.config.services[sid].name} ditandatangani "
-                           f"Mengetahui (SHA-256 {pdf['sha256']}).", period)
+        raise done(period, sid, "ditandatangani")
 
     async def shared(request: web.Request) -> web.StreamResponse:
         visitor = await k.visitor(request)
