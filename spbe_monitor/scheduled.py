@@ -20,6 +20,8 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from spbe_monitor import retention
 from spbe_monitor.errors import first_line
+from spbe_monitor.ledger import backup
+from spbe_monitor.ledger.checkpoints import load_public, trusted_keys
 from spbe_monitor.reports.jobs import month_end, month_end_missed
 
 if TYPE_CHECKING:
@@ -90,6 +92,23 @@ def scheduler(app: App) -> AsyncIOScheduler:
         except Exception:  # resumable: the next run picks up where this one stopped
             log.exception("retention failed; rerun with `spbe db retain`")
 
+    async def ledger_backup() -> None:
+        if not app.leads() or app.store.engine.dialect.name != "sqlite":
+            return  # PostgreSQL: pg_dump or a replica (docs/drp.md)
+        settings = app.config.settings.backup
+        try:
+            done = await asyncio.to_thread(
+                backup.take, app.config.database_url, app.config.backup_dir, app.clock.now(),
+                [load_public(f) for f in trusted_keys(app.config.audit_key_path)],
+                settings.keep)
+            log.info("ledger backup %s verified (%d entries)", done.path, done.entries)
+        except Exception as exc:
+            log.error("ledger backup failed: %s; run `spbe db backup`", first_line(exc))
+
+    if app.config.settings.backup.enabled:
+        hour, minute = (int(x) for x in app.config.settings.backup.at.split(":"))
+        jobs.add_job(ledger_backup, CronTrigger(hour=hour, minute=minute, timezone=zone),
+                     id="ledger-backup", coalesce=True, misfire_grace_time=6 * 3600)
     jobs.add_job(formulir_f, CronTrigger(day=1, hour=0, minute=5, timezone=zone),
                  id="formulir-f", coalesce=True, misfire_grace_time=6 * 3600)
     jobs.add_job(checkpoint, IntervalTrigger(minutes=1), id=CHECKPOINT, coalesce=True)

@@ -189,6 +189,42 @@ def db_upgrade(ctx: Context) -> None:
     click.echo(f"schema at {db.head_revision()}" + (" (upgraded)" if applied else ""))
 
 
+def _trusted_keys(ctx: Context) -> list[Any]:
+    from spbe_monitor.ledger.checkpoints import load_public, trusted_keys
+
+    return [load_public(f) for f in trusted_keys(ctx.config.audit_key_path)]
+
+
+@db_group.command("backup")
+@click.option("--to", "folder", type=click.Path(path_type=Path, file_okay=False),
+              help="folder (default: backup.folder in spbe.yaml)")
+@click.option("--keep", type=click.IntRange(1, 3650), default=None,
+              help="copies kept (default: backup.keep)")
+@pass_ctx
+def db_backup(ctx: Context, folder: Path | None, keep: int | None) -> None:
+    """A verified copy of the SQLite ledger, taken while the daemon writes (the daemon
+    makes one nightly at backup.at)."""
+    from spbe_monitor.ledger import backup
+
+    done = backup.take(ctx.config.database_url, folder or ctx.config.backup_dir,
+                       ctx.clock.now(), _trusted_keys(ctx),
+                       keep or ctx.config.settings.backup.keep)
+    click.echo(f"{done.path} ({done.size / 2**20:,.1f} MB, {done.entries} audit entries, "
+               f"verified); {len(done.removed)} older cop(ies) removed")
+
+
+@db_group.command("restore")
+@click.argument("copy", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@pass_ctx
+def db_restore(ctx: Context, copy: Path) -> None:
+    """Put a backup where this config's ledger goes (a new machine, a lost disk); it is
+    verified first and never written over an existing ledger."""
+    from spbe_monitor.ledger import backup
+
+    entries = backup.restore(copy, ctx.config.database_url, _trusted_keys(ctx))
+    click.echo(f"ledger restored from {copy.name}: {entries} audit entries verified")
+
+
 @db_group.command("stats")
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx

@@ -55,6 +55,7 @@ class Config:
     reports_dir: Path = Path("var/reports")
     spool_dir: Path = Path("var/spool")
     audit_key_path: Path = Path("var/audit/signing.key")
+    backup_dir: Path = Path("var/backups")
     plan: Plan = field(default_factory=Plan)  # Formulir C's version and adoption date
     holiday_book: HolidayBook = field(default_factory=HolidayBook)
     extra_holidays: dict[str, tuple[Holiday, ...]] = field(default_factory=dict)
@@ -229,6 +230,7 @@ def load_config(path: Path | None = None) -> Config:
         reports_dir=(base / settings.reports.folder).resolve(),
         spool_dir=(base / settings.spool).resolve(),
         audit_key_path=audit_key,
+        backup_dir=(base / settings.backup.folder).resolve(),
         plan=services_file.plan if services_file else Plan(),
         holiday_book=book,
         extra_holidays=extra,

@@ -175,6 +175,16 @@ class Retention(Strict):
     at: Annotated[str, StringConstraints(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")] = "02:30"
 
 
+class LedgerBackup(Strict):
+    """The monitor's own disaster (docs/drp.md): a verified copy of a SQLite ledger nightly."""
+
+    enabled: bool = True
+    # put it on another disk or a mount that is copied off the machine
+    folder: Text = "../var/backups"
+    at: Annotated[str, StringConstraints(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")] = "01:30"
+    keep: int = Field(default=14, ge=1, le=3650)
+
+
 class Cluster(Strict):
     """Several daemons on one PostgreSQL ledger (docs/scale-out.md)."""
 
@@ -220,6 +230,7 @@ class Settings(Strict):
     konsol: Konsol = Konsol()
     cluster: Cluster = Cluster()
     retention: Retention = Retention()
+    backup: LedgerBackup = LedgerBackup()
     location: Ident = "pusat"  # where this daemon probes from
     locations: dict[Ident, Location] = {}  # where its agents probe from
     calendar: CalendarSettings = CalendarSettings()  # local holidays, decree files
