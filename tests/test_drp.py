@@ -2,6 +2,8 @@
 recovery_point and wait_healthy steps against a loopback "secondary site", Tabel 4.4's gates
 enforced by eselon, role and person, RTO counted from the declaration, kill -9 and resume."""
 
+import email
+import email.policy
 import json
 import os
 import signal
@@ -499,6 +501,11 @@ def test_notify_http_and_ssh_steps_against_real_peers(tmp_path):
     target: {{{{host: 127.0.0.1, port: {ssh.port}, user: {ssh.user},
              key_file: {ssh.key_file}, known_hosts: {ssh.known_hosts}}}}}
     run: echo aktif > {tmp_path}/remote.flag; echo layanan aktif di server sekunder
+  - id: fragile
+    title: Pulihkan berkas konfigurasi
+    kind: command
+    run: ["test", "-f", "{tmp_path}/fixed"]
+    needs: [remote]
 """
         config, _ = write(tmp_path, recovery)
         book = tmp_path / "playbooks" / "portal.yaml"
@@ -512,20 +519,38 @@ def test_notify_http_and_ssh_steps_against_real_peers(tmp_path):
         sign_declaration(config, 1)
         assert declare(config, "1", PENYEDIA).returncode == 0
         proc = runner(config, 1, tmp_path / "runner.log")
-        assert proc.wait(timeout=60) == 0, (tmp_path / "runner.log").read_text()
+        # the war room hears that a step failed and waits for a decision, then decides
+        wait(lambda: any(b.get("event") == "step.failed" for _, b in received),
+             "the failure announced")
+        (tmp_path / "fixed").write_text("ok")
+        assert spbe(config, "drp", "step", "1", "fragile", "retry", "--reason",
+                    "berkas dipulihkan dari cadangan", "--by", KABID).returncode == 0
+        assert proc.wait(timeout=180) == 0, (tmp_path / "runner.log").read_text()
     server.shutdown()
     smtp.stop()
     assert (tmp_path / "remote.flag").read_text() == "aktif\n"
     [attempt] = next(s for s in status(config, 1)["steps"] if s["id"] == "remote")["history"]
     assert attempt["output_tail"].strip() == "layanan aktif di server sekunder"
-    subjects = sorted(m.split(b"Subject: ")[1].split(b"\r\n")[0].decode()
-                      for m in inbox.messages)
-    assert subjects == ["DRP portal (drill): fase normalisation", "DRP portal (drill): fase "
-                        "recovery", "DRP portal: Beri tahu tim"]
+    mails = [email.message_from_bytes(m, policy=email.policy.default) for m in inbox.messages]
+    subjects = [str(m["Subject"]).strip() for m in mails]
+    assert sorted(subjects) == sorted([
+        "DRP portal: Beri tahu tim",
+        "DRP portal (latihan): deklarasi ditandatangani, fase pemulihan dimulai",
+        "DRP portal (latihan): langkah gagal, menunggu keputusan Koordinator Pemulihan",
+        "DRP portal (latihan): fase normalisasi dimulai",
+        "DRP portal (latihan): pelaksanaan selesai"])
     paths = [p for p, _ in received]
-    assert paths.count("/phase") == 2 and "/notify" in paths and "/failover" in paths
-    phases = [body["phase"] for p, body in received if p == "/phase"]
-    assert phases == ["recovery", "normalisation"]
+    assert "/notify" in paths and "/failover" in paths
+    told = [body for p, body in received if p == "/phase"]
+    assert [b["event"] for b in told] == ["phase.recovery", "step.failed",
+                                          "phase.normalisation", "run.done"]
+    failed = told[1]
+    assert failed["step"] == "fragile" and failed["run"] == 1 and failed["mode"] == "drill"
+    assert failed["rto_target_seconds"] == 3600 and failed["rto_elapsed_seconds"] > 0
+    assert all(b["konsol"].endswith("/konsol/drp/pelaksanaan/1") for b in told)
+    failure = next(m for m in mails if "langkah gagal" in str(m["Subject"]))
+    body = failure.get_content()
+    assert "Langkah: fragile" in body and "/konsol/drp/pelaksanaan/1" in body
     assert next(body for p, body in received if p == "/failover") == {"site": "secondary"}
 
 

@@ -139,6 +139,9 @@ class Konsol(Strict):
     # /status without login: each service's name, health now and this month's figure; no
     # NIPs, no causes. For the citizens the Katalog Layanan points to.
     public_status: bool = False
+    # the address officials open the Konsol at (behind a proxy: its https:// name); links in
+    # notifications use it (default: the daemon's own listen address)
+    url: Annotated[str, StringConstraints(pattern=r"^https?://[^\s/]+(/[^\s]*)?$")] | None = None
 
 
 def _lease(value: timedelta) -> timedelta:

@@ -16,6 +16,7 @@ from typing import Any
 
 from spbe_monitor.clock import Clock
 from spbe_monitor.config.loader import Config
+from spbe_monitor.drp.announce import announcement, tell
 from spbe_monitor.drp.journal import Journal
 from spbe_monitor.drp.lease import RENEW_EVERY, RunnerLeases, this_process
 from spbe_monitor.drp.playbook import Playbook
@@ -23,7 +24,6 @@ from spbe_monitor.drp.progress import blocking_failure, ready, satisfied
 from spbe_monitor.drp.status import RunState, StepState
 from spbe_monitor.drp.steps import KINDS
 from spbe_monitor.drp.steps.base import StepContext, StepOutcome
-from spbe_monitor.drp.steps.notify import mail, post
 from spbe_monitor.errors import Refused
 from spbe_monitor.probers.context import ProbeContext
 from spbe_monitor.reports.words import waktu_detik
@@ -80,20 +80,14 @@ class Runner:
             if all(satisfied(s, self.playbook) for s in steps if s["phase"] == previous):
                 self.journal.move_run_event(self.run_id, self.clock.now(), event)
                 self.say(f"== phase: {phase}")
-                for url in self.playbook.head.webhooks:
-                    outcome = await post(url, {"run": self.run_id, "playbook":
-                                               self.playbook.id, "phase": phase,
-                                               "mode": run["mode"]}, self._ctx(run))
-                    if not outcome.ok:
-                        self.say(f"  webhook {url}: {outcome.message}")
-                if self.playbook.head.emails:
-                    outcome = await mail(
-                        self.playbook.head.emails,
-                        f"DRP {self.playbook.id} ({run['mode']}): fase {phase}",
-                        f"Run {self.run_id} playbook {self.playbook.id} memasuki fase {phase}.",
-                        self._ctx(run))
-                    if not outcome.ok:
-                        self.say(f"  e-mail: {outcome.message}")
+                await self._announce(run, event)
+
+    async def _announce(self, run: dict[str, Any], event: str, step: str | None = None,
+                        detail: str | None = None) -> None:
+        news = announcement(self.config, self.playbook, self.run_id, run, event,
+                            self.clock.now(), step, detail)
+        for problem in await tell(self.playbook, news, self._ctx(run)):
+            self.say(f"  {problem}")
 
     async def _execute(self, step: dict[str, Any], run: dict[str, Any]) -> StepOutcome:
         """One attempt of `step` (its row as it was before this attempt started)."""
@@ -145,7 +139,13 @@ class Runner:
         self.journal.move_run_event(self.run_id, self.clock.now(), "runner.start", detail)
         state = "lost"
         try:
+            if "dead_since" in detail:
+                await self._announce(self.journal.run(self.run_id), "runner.resumed",
+                                     detail=f"pelaksana {before.holder if before else '?'} "
+                                     "tidak memperbarui sewanya")
             state = await self._drive()
+            if state in (RunState.DONE, RunState.FAILED, RunState.ABORTED):
+                await self._announce(self.journal.run(self.run_id), f"run.{state}")
             return state
         finally:
             if state != "lost":
@@ -176,7 +176,7 @@ class Runner:
                     self.journal.finish(self.run_id, RunState.FAILED, self.clock.now(),
                                         f"step {failure['step_id']} failed: {failure['note']}")
                     return RunState.FAILED
-                self._ask_decision(failure)
+                await self._ask_decision(failure, run)
             if not self.tasks and all(satisfied(s, self.playbook) for s in steps):
                 self.journal.finish(self.run_id, RunState.DONE, self.clock.now())
                 return RunState.DONE
@@ -202,7 +202,10 @@ class Runner:
                 for sid, task in list(self.tasks.items()):
                     if task in done:
                         del self.tasks[sid]
-                        self._finished(sid, task.result(), self.clock.now())
+                        outcome = task.result()
+                        self._finished(sid, outcome, self.clock.now())
+                        if outcome.ok and self._rto_point(sid):
+                            await self._announce(run, "rto.met", sid)
             else:
                 await self.clock.sleep(POLL_SECONDS)
 
@@ -228,7 +231,7 @@ class Runner:
             self.say(f"  {sid}: stopped, the run was {state} while it ran")
         self.tasks.clear()
 
-    def _ask_decision(self, step: dict[str, Any]) -> None:
+    async def _ask_decision(self, step: dict[str, Any], run: dict[str, Any]) -> None:
         """Once per failed attempt: the branch waits for the Koordinator Pemulihan."""
         key = (step["step_id"], step["attempts"])
         if key in self.told:
@@ -238,3 +241,9 @@ class Runner:
                  f"decision: fix the cause, then `spbe drp step {self.run_id} "
                  f"{step['step_id']} retry --reason …`, or `skip --reason …`, or "
                  f"`spbe drp abort {self.run_id} --reason …`")
+        await self._announce(run, "step.failed", step["step_id"], step.get("note"))
+
+    def _rto_point(self, step_id: str) -> bool:
+        """A recovery's wait_healthy that passed: the services seen back, the RTO point."""
+        phase, settings = self.playbook.steps[step_id]
+        return phase == "recovery" and settings.kind == "wait_healthy"
