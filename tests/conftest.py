@@ -71,7 +71,8 @@ class FakeClock:
 
 @pytest.fixture(autouse=True)
 def no_daemon_left_behind() -> Iterator[None]:
-    """A test that fails before stopping its `spbe run` must not leave it running."""
+    """A test that fails before stopping its `spbe run` (or a DRP runner) must not leave it
+    running."""
     from tests.daemon import STARTED
 
     yield

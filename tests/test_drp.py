@@ -170,9 +170,13 @@ def wait(condition: Any, what: str, timeout: float = 60) -> None:
 
 
 def runner(config: Path, run: int, log: Path) -> subprocess.Popen[bytes]:
+    from tests.daemon import STARTED
+
     with open(log, "ab") as out:
-        return subprocess.Popen([*SPBE, "--config", str(config), "drp", "resume", str(run)],
+        proc = subprocess.Popen([*SPBE, "--config", str(config), "drp", "resume", str(run)],
                                 stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    STARTED.append(proc)  # a test that fails midway leaves no runner waiting for ever
+    return proc
 
 
 def declared_drill(config: Path) -> None:

@@ -236,10 +236,12 @@ async def test_daemon_schedules_the_month_end_job(config_dir, ledger):
     from spbe_monitor.scheduled import scheduler as schedule
 
     scheduler = schedule(app)
-    job = scheduler.get_jobs()[0]
+    job = scheduler.get_job("formulir-f")
     fields = {f.name: str(f) for f in job.trigger.fields}
     assert (fields["day"], fields["hour"], fields["minute"]) == ("1", "0", "5")
     assert str(job.trigger.timezone) == "Asia/Jakarta"
+    backup = {f.name: str(f) for f in scheduler.get_job("ledger-backup").trigger.fields}
+    assert (backup["day"], backup["hour"], backup["minute"]) == ("*", "1", "30")  # nightly
     await asyncio.sleep(0)
 
 

@@ -69,11 +69,15 @@ def take(database_url: str, folder: Path, now: datetime, keys: list[Ed25519Publi
 def check(path: Path, keys: list[Ed25519PublicKey]) -> int:
     """Open the copy and verify what it holds (chain, signatures, seals): a backup that
     cannot prove its history is no backup. Returns the entries read."""
-    from spbe_monitor.ledger import db
+    from sqlalchemy import create_engine
+    from sqlalchemy.pool import NullPool
+
     from spbe_monitor.ledger.store import Store
     from spbe_monitor.ledger.verify import verify
 
-    engine = db.make_engine(f"sqlite:///{path}")
+    # the file itself, not a URL: a folder named like "%41" is no escape to decode
+    engine = create_engine("sqlite://", creator=lambda: sqlite3.connect(str(path)),
+                           poolclass=NullPool)
     try:
         verdict = verify(Store(engine), keys, [])
     finally:
