@@ -208,7 +208,7 @@ def test_each_agent_keeps_a_witness_of_the_central_ledger_off_its_machine(tmp_pa
     receives every checkpoint with its pushes and keeps it at its location; after the
     central ledger is rewritten, its checkpoints and its own witness deleted, the agent's
     copy still names the first entry that differs."""
-    from spbe_monitor.ledger.witness import last_checkpoint
+    from spbe_monitor.ledger.witness import newest
     from tests.test_audit_tamper import recompute_chain
 
     port = free_port()
@@ -230,7 +230,8 @@ def test_each_agent_keeps_a_witness_of_the_central_ledger_off_its_machine(tmp_pa
         assert subprocess.run([*cli, "audit", "checkpoint"], capture_output=True).returncode == 0
         with store.engine.connect() as conn:
             signed = conn.exec_driver_sql("SELECT max(id) FROM audit_checkpoints").scalar_one()
-        wait(lambda: last_checkpoint(copy) >= signed, "the agent's copy of the checkpoint")
+        wait(lambda: (line := newest(copy)) is not None and line.checkpoint >= signed,
+             "the agent's copy of the checkpoint")
         assert copy.stat().st_mode & 0o777 == 0o600
     finally:
         agent.send_signal(signal.SIGTERM)

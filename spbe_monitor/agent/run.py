@@ -120,7 +120,8 @@ class Agent:
 
     async def _send(self, session: aiohttp.ClientSession, results: list[Any]) -> None:
         if self._witnessed is None:
-            self._witnessed = witness.last_checkpoint(self.witness)
+            last = witness.newest(self.witness)
+            self._witnessed = last.checkpoint if last else 0
         answer = await self._call(session, "POST", "/api/v1/agent/results",
                                   {"results": results, "witnessed": self._witnessed})
         self.pushed_total += len(results)

@@ -62,7 +62,8 @@ class Signer:
         """Sign the chain's head as it is now, and witness it; None when the log is empty
         (or, with `only_if_moved`, when the last checkpoint already signed and witnessed
         this head)."""
-        witnessed = witness.last_entry(self.witness_file) if self.witness_file else 0
+        newest = witness.newest(self.witness_file) if self.witness_file else None
+        witnessed = newest.entry_id if newest else 0
         with engine.begin() as conn:
             head = conn.execute(select(audit_log.c.id, audit_log.c.hash).order_by(
                 audit_log.c.id.desc()).limit(1)).first()

@@ -73,20 +73,12 @@ def _backwards(path: Path) -> Iterator[bytes]:
             yield rest
 
 
-def last_entry(path: Path) -> int:
-    """The newest entry the witness covers (0: none), read from the file's end."""
+def newest(path: Path) -> Line | None:
+    """The witness's newest line (None: nothing witnessed yet), read from the file's end."""
     if not path.exists():
-        return 0
-    newest = next(_backwards(path), None)
-    return Line.parse(newest.decode()).entry_id if newest else 0
-
-
-def last_checkpoint(path: Path) -> int:
-    """The newest checkpoint the witness holds (0: none)."""
-    if not path.exists():
-        return 0
-    newest = next(_backwards(path), None)
-    return Line.parse(newest.decode()).checkpoint if newest else 0
+        return None
+    raw = next(_backwards(path), None)
+    return Line.parse(raw.decode()) if raw else None
 
 
 def lines_after(path: Path, checkpoint: int, limit: int) -> list[str]:
