@@ -17,9 +17,11 @@ OK = ProbeResult(True, 0.01)
 FAIL = ProbeResult(False, 0.01, ErrorKind.REFUSED, "connection refused")
 
 
-def vantage(quorum: int | None = None, silence: float = 60) -> Vantage:
+def vantage(quorum: int | None = None, silence: float = 60, home: str | None = "pusat"
+            ) -> Vantage:
+    """Probed from pusat (the daemon's own location, unless `home` says otherwise) and isp-b."""
     return Vantage("web", {loc: ComponentState("web", 2, 1) for loc in ("pusat", "isp-b")},
-                   quorum, dict.fromkeys(("pusat", "isp-b"), timedelta(seconds=silence)))
+                   quorum, dict.fromkeys(("pusat", "isp-b"), timedelta(seconds=silence)), home)
 
 
 def feed(v: Vantage, script: dict[str, list[bool]], every: float = 10
@@ -36,8 +38,8 @@ def feed(v: Vantage, script: dict[str, list[bool]], every: float = 10
     return out
 
 
-def test_down_from_one_location_only_is_no_outage_under_quorum_two_and_one_under_one():
-    script = {"pusat": [True, False, False, False, True], "isp-b": [True] * 5}
+def test_down_from_an_agent_only_is_no_outage_under_quorum_two_and_one_under_one():
+    script = {"isp-b": [True, False, False, False, True], "pusat": [True] * 5}
     two = vantage(quorum=2)
     assert feed(two, script) == [("unknown", "up", 0.0)]
     one = vantage(quorum=1)
@@ -48,11 +50,35 @@ def test_down_from_one_location_only_is_no_outage_under_quorum_two_and_one_under
     assert feed(vantage(), script) == [("unknown", "up", 0.0)]
 
 
+def test_an_agent_cannot_cancel_what_the_home_location_sees_down():
+    """pusat (the daemon's own site) sees the target down, isp-b says up: no outage, but
+    no available time either: disputed, unknown (unmonitored) until pusat sees it pass."""
+    script = {"pusat": [True, False, False, False, True], "isp-b": [True] * 5}
+    for v in (vantage(quorum=2), vantage()):
+        assert feed(v, script) == [("unknown", "up", 0.0), ("up", "unknown", 10.0),
+                                   ("unknown", "up", 40.0)]
+    v = vantage()
+    feed(v, {"pusat": [True, False, False], "isp-b": [True] * 3})
+    assert v.health is Health.UNKNOWN
+    # without a home location (every site an agent) the old vote stands: up
+    assert feed(vantage(home=None), script) == [("unknown", "up", 0.0)]
+
+
+def test_an_agent_cannot_close_an_outage_the_home_location_still_sees():
+    v = vantage()
+    got = feed(v, {"pusat": [True, False, False, False, False, False, True],
+                   "isp-b": [True, False, False, True, True, True, True]})
+    # down from both at 10 s; isp-b's "up" at 30 s changes nothing: pusat still sees it down
+    assert got == [("unknown", "up", 0.0), ("up", "down", 10.0), ("down", "up", 60.0)]
+
+
 def test_down_everywhere_is_dated_from_when_the_quorum_was_met():
     v = vantage()
     got = feed(v, {"pusat": [True, False, False, False, True],
                    "isp-b": [True, True, False, False, True]})
-    assert got == [("unknown", "up", 0.0), ("up", "down", 20.0), ("down", "up", 40.0)]
+    # pusat's down alone (10 s) is disputed; the outage is dated from when both saw it
+    assert got == [("unknown", "up", 0.0), ("up", "unknown", 10.0), ("unknown", "down", 20.0),
+                   ("down", "up", 40.0)]
 
 
 def test_a_location_delayed_by_a_minute_gives_the_same_judgement_as_on_time():
@@ -130,13 +156,13 @@ def test_an_explicit_quorum_no_location_can_meet_alone_gives_no_verdict_of_down(
 
 def test_a_location_that_joins_late_is_waited_for_once_it_reports():
     v = vantage(quorum=2)
-    for i in range(5):  # pusat alone, down: no verdict
+    for i in range(5):  # isp-b alone, down: no verdict
         at = T0 + timedelta(seconds=i)
-        v.offer("pusat", FAIL, at, at)
-    # isp-b's first results are older than what was judged: not judged, but it is heard
-    v.offer("isp-b", OK, T0 + timedelta(seconds=3), T0 + timedelta(seconds=5))
+        v.offer("isp-b", FAIL, at, at)
+    # pusat's first results are older than what was judged: not judged, but it is heard
+    v.offer("pusat", OK, T0 + timedelta(seconds=3), T0 + timedelta(seconds=5))
     assert v.observing(T0 + timedelta(seconds=5)) == ["pusat", "isp-b"]
-    v.offer("pusat", FAIL, T0 + timedelta(seconds=6), T0 + timedelta(seconds=6))
-    assert v.health is Health.UNKNOWN  # pusat's 6 s waits for isp-b
-    got = v.offer("isp-b", OK, T0 + timedelta(seconds=6), T0 + timedelta(seconds=7))
+    v.offer("isp-b", FAIL, T0 + timedelta(seconds=6), T0 + timedelta(seconds=6))
+    assert v.health is Health.UNKNOWN  # isp-b's 6 s waits for pusat
+    got = v.offer("pusat", OK, T0 + timedelta(seconds=6), T0 + timedelta(seconds=7))
     assert [(t.new.value, (t.since - T0).total_seconds()) for t in got] == [("up", 6.0)]

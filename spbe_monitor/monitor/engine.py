@@ -100,7 +100,8 @@ class Monitor:
                        3 * p.interval, timedelta(seconds=30)) for loc in p.locations}
         return Vantage(p.id, {loc: ComponentState(p.id, p.failures_to_down,
                                                   p.successes_to_up) for loc in p.locations},
-                       p.quorum, silence)
+                       p.quorum, silence,
+                       self.location if self.location in p.locations else None)
 
     def on_result(self, cfg: ProbeSettings, result: ProbeResult, at: datetime,
                   location: str | None = None) -> None:

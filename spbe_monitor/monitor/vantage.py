@@ -2,6 +2,12 @@
 hysteresis, and the component is down only when `quorum` of the locations observing it
 say so (by default: all of them), so a broken uplink at one site is not an outage.
 
+The daemon's own location (`home`) is trusted over the agents': an agent may add its vote
+to an outage, never cancel or close one the home location sees. Where the home location
+sees the component down and an agent's "up" keeps the quorum from being met, the verdict
+is *disputed*: unknown (unmonitored time, shown in every figure), never up; and a component
+already down stays down until the home location sees it pass.
+
 Results from different locations arrive at different delays (an agent batches, or spools
 while cut off), so they are merged in time order: judgement waits until every location
 that is not silent has reported up to the next result's time. A location silent for `silence`
@@ -25,6 +31,7 @@ class Vantage:
     states: dict[str, ComponentState]  # location → its own hysteresis
     quorum: int | None  # None: every observing location must agree
     silence: dict[str, timedelta]  # location → how long judgement waits for it
+    home: str | None = None  # the daemon's own location, when it is one of them
     health: Health = Health.UNKNOWN
     since: datetime | None = None
     down_from: tuple[str, ...] = ()
@@ -62,17 +69,21 @@ class Vantage:
             ready = [loc for loc in self.queues if self.queues[loc]]
             if not ready:
                 break
-            loc = min(ready, key=lambda x: self.queues[x][0][0])
-            first = self.queues[loc][0][0]
+            first = min(self.queues[x][0][0] for x in ready)
             # a live location might still send something older: wait for it
             if any(not self.queues.get(x) and self.heard[x] < first for x in live):
                 break
-            at, result = self.queues[loc].popleft()
-            self.judged = at
-            self.last, self.last_at = result, at
-            change = self.states[loc].observe(result, at)
-            if change is not None:
-                combined = self._combine(live, change)
+            changes = []  # every location's result of that instant, judged together
+            for x in ready:
+                if self.queues[x][0][0] == first:
+                    at, result = self.queues[x].popleft()
+                    self.judged = at
+                    self.last, self.last_at = result, at
+                    change = self.states[x].observe(result, at)
+                    if change is not None:
+                        changes.append(change)
+            if changes:
+                combined = self._combine(live, changes[-1])
                 if combined is not None:
                     out.append(combined)
         for loc in self.states:  # a silent location stops voting
@@ -107,6 +118,12 @@ class Vantage:
                 # down from the moment the quorum was met: the need-th location's start
                 since = sorted(known[loc].since or trigger.since for loc in down)[need - 1]
                 why = f"down from {', '.join(down)}: {trigger.message}"
+            elif self.home in down:  # disputed: never up, and an outage stays open
+                up = ", ".join(sorted(set(known) - set(down)))
+                new, since = (Health.DOWN, self.since or trigger.since) \
+                    if self.health is Health.DOWN else (Health.UNKNOWN, trigger.since)
+                why = (f"disputed: down from {', '.join(down)}, up from {up} only (quorum "
+                       f"{need}); a location elsewhere cannot cancel what {self.home} sees")
             else:
                 degraded = any(s.health is Health.DEGRADED for s in known.values())
                 new = Health.DEGRADED if degraded else Health.UP
