@@ -40,6 +40,7 @@ from spbe_monitor.exporter.collector import DaemonFacts, SpbeCollector
 from spbe_monitor.exporter.ledger_view import LedgerView, read_view
 from spbe_monitor.konsol.publik import add_public_status
 from spbe_monitor.konsol.web import konsol_app
+from spbe_monitor.ledger import sites
 from spbe_monitor.ledger.checkpoints import Signer
 from spbe_monitor.ledger.durable import DurableWriter
 from spbe_monitor.ledger.lock import Holder, LedgerLock
@@ -54,6 +55,7 @@ from spbe_monitor.status import snapshot
 
 log = logging.getLogger("spbe.app")
 VIEW_REFRESH_SECONDS = 5.0
+SITES_POLL_SECONDS = 2.0  # a switch's effect is dated by the ledger; this is only how soon
 
 
 class MalformedRequests(logging.Filter):
@@ -105,6 +107,7 @@ class App:
             if config.settings.cluster.enabled else None
         self.lock = LedgerLock(store.engine, Holder.me(), shared=self.cluster is not None)
         self.failure: SpbeError | None = None  # why the daemon stopped itself
+        self._sites_seen = 0  # the newest site switch applied
         self.ctx = ProbeContext()
         self.monitor = Monitor(self.evaluated(config), self.writer.submit, clock)
         self.runner: Runner | None = None
@@ -283,6 +286,23 @@ class App:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stop.wait(), timeout=VIEW_REFRESH_SECONDS)
 
+    async def _follow_sites_once(self) -> None:
+        """Apply the site switches recorded since the last look (a DRP runner in another
+        process, or a Koordinator's switch, writes them to the ledger)."""
+        for switch in await asyncio.to_thread(sites.switches, self.store.engine,
+                                              self._sites_seen):
+            self.monitor.switch_site(switch)
+            self._sites_seen = switch.id
+
+    async def _follow_sites(self) -> None:
+        while not self._stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), timeout=SITES_POLL_SECONDS)
+            try:
+                await self._follow_sites_once()
+            except Exception as exc:  # the ledger is away: the next look catches up
+                log.warning("reading the site switches failed: %s", first_line(exc))
+
     def signer(self) -> Signer:
         """The audit key, created (0600) the first time the daemon needs it."""
         return Signer.load_or_create(self.config.audit_key_path)
@@ -336,8 +356,10 @@ class App:
         instance = f"{socket.gethostname()}:{server.port}"
         self._session = await asyncio.to_thread(self.store.open_session, instance,
                                                 self.clock.now())
+        await self._follow_sites_once()
         writer = asyncio.create_task(self.writer.run())
         viewer = asyncio.create_task(self._refresh_view())
+        follower = asyncio.create_task(self._follow_sites())
         scheduler = self.jobs = scheduled.scheduler(self)
         scheduler.start()
         self._start_runner()
@@ -356,6 +378,7 @@ class App:
             await asyncio.gather(*tasks, return_exceptions=True)
             await self._stop_runner()
             await viewer
+            await follower
             if self.cluster is not None:
                 await self.cluster.leave()
             self.monitor.flush()

@@ -136,6 +136,13 @@ class Authority:
         return self._ruled(who, action, subject,
                            rules.downtime_change(p.roles, p.services, services))
 
+    def site_switch(self, who: Acting, service_id: str) -> str:
+        """Switch the site serving a service by hand (a failover outside a DRP run)."""
+        subject = f"service:{service_id}"
+        p = self._person(who, "site.switch", subject)
+        return self._ruled(who, "site.switch", subject,
+                           rules.site_switch(p.roles, p.services, service_id))
+
     def maintenance_approval(self, who: Acting, window_id: int,
                              services: Collection[str]) -> list[str]:
         """The services of a late window this person approves (eselon II, with TOTP)."""

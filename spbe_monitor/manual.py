@@ -10,10 +10,12 @@ from datetime import datetime
 from spbe_monitor.authority import Acting, Authority
 from spbe_monitor.availability.formula import Late, Window
 from spbe_monitor.availability.recurrence import validate_rrule
+from spbe_monitor.availability.sites import PRIMARY
 from spbe_monitor.clock import Clock
 from spbe_monitor.config.loader import Config
 from spbe_monitor.config.models import Service
 from spbe_monitor.errors import BadInput
+from spbe_monitor.ledger import sites
 from spbe_monitor.ledger.store import MaintenanceWindow, Store
 from spbe_monitor.regulation.priority import Impact, priority
 from spbe_monitor.timeparse import parse_time
@@ -59,6 +61,24 @@ class Desk:
         return self.store.add_manual_outage(
             svc.id, start_at, end_at, Impact.MAYOR.value, prio.value,
             self._text(cause, "--cause"), actor, now)
+
+    def switch_site(self, service_id: str, site: str, reason: str, who: Acting) -> None:
+        """Record that the service is served from `site` from now on (a failover or a
+        return done outside a DRP run): its availability is judged on that site's probes."""
+        svc = self.config.service(service_id)
+        actor = self.authority.site_switch(who, svc.id)
+        known = {PRIMARY, *(self.config.probes[p].labels.get("site", "") for p in svc.standby
+                            if p in self.config.probes)} - {""}
+        if site not in known:
+            raise BadInput(f"{svc.id} has no probes at site {site!r}: the sites it can be "
+                           f"served from are {', '.join(sorted(known))} (standby probes "
+                           "labelled site: …)")
+        why = self._text(reason, "--reason")
+        now = self.clock.now()
+        with self.store.engine.begin() as conn:
+            if (sites.current_site(conn, svc.id) or PRIMARY) == site:
+                raise BadInput(f"{svc.id} is served from site {site} already")
+            sites.record(conn, svc.id, site, now, now, actor, why)
 
     def annotate(self, outage_id: int, cause: str, who: Acting) -> None:
         outage = self.store.outage(outage_id)

@@ -23,9 +23,11 @@ from spbe_monitor.availability.formula import (
     monthly,
 )
 from spbe_monitor.availability.intervals import Interval, Spans, clip, merge, subtract, total
+from spbe_monitor.availability.sites import Away, served_away
 from spbe_monitor.config.loader import Config
 from spbe_monitor.config.models import Service
 from spbe_monitor.errors import BadInput
+from spbe_monitor.ledger.sites import switches
 from spbe_monitor.ledger.store import MaintenanceWindow, Store
 from spbe_monitor.regulation.priority import Impact
 
@@ -41,6 +43,9 @@ class ServiceMonth:
     # the days off that took operating time out of this month (Holiday.as_json() each)
     days_off: tuple[dict[str, str], ...] = ()
     calendar_frozen: bool = False  # computed with the calendar kept when it was filed
+    # when the month was served from a site other than the primary (a DRP failover):
+    # availability was judged on that site's probes then
+    served_away: tuple[Away, ...] = ()
     # what the figures were computed from, for the shares (worked out only when printed)
     basis: tuple[Spans, list[tuple[int, list[Interval]]], list[Window], int, int] | None = \
         field(default=None, repr=False, compare=False)
@@ -76,6 +81,10 @@ class ServiceMonth:
             "partial": self.partial,
             "days_off": list(self.days_off),
             "calendar_frozen": self.calendar_frozen,
+            **({"served_from": [{"from": a.start.isoformat(), "until": a.until.isoformat(),
+                                 "site": a.site, "goes_on": a.goes_on}
+                                for a in self.served_away]}
+               if self.served_away else {}),
         }
 
 
@@ -127,6 +136,7 @@ def figures_for_month(
                                 subject_type="service")
     period = f"{year:04d}-{month:02d}"
     frozen = store.calendar_snapshots(service_ids, period)
+    moved = switches(store.engine)
 
     out = []
     for svc in services:
@@ -147,7 +157,10 @@ def figures_for_month(
         out.append(ServiceMonth(svc, period, figures, partial, total(spans),
                                 config.settings.min_coverage,
                                 basis=(committed, keyed, windows[svc.id], lo, until),
-                                days_off=days_off, calendar_frozen=snapshot is not None))
+                                days_off=days_off, calendar_frozen=snapshot is not None,
+                                served_away=tuple(served_away(
+                                    moved, svc.id, datetime.fromtimestamp(lo, UTC),
+                                    datetime.fromtimestamp(until, UTC)))))
     return out
 
 

@@ -35,7 +35,8 @@ def snapshot(monitor: Monitor, runner: Runner | None, now: datetime,
             "health": sst.health.value if sst else "unmonitored",
             "since": iso(sst.since) if sst else None,
             "reasons": sst.reasons if sst else [],
-            "components": list(svc.components),
+            "components": sst.components if sst else list(svc.components),
+            "site": monitor.site(sid),  # the site serving it (a DRP failover: secondary)
         }
     stats = runner.stats if runner else None
     late = sorted(stats.lateness[-10_000:]) if stats else []

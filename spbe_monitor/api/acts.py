@@ -98,6 +98,14 @@ def add_acts(router: web.UrlDispatcher, host: Host) -> None:
         await act(request, "downtime.annotate", lambda who: desk().annotate(oid, cause, who))
         return web.json_response({"id": oid, "cause": cause})
 
+    async def switch_site(request: web.Request) -> web.Response:
+        sid = request.match_info["service"]
+        data = await body(request, {"site", "reason"}, set())
+        site, reason = required_text(data, "site"), required_text(data, "reason")
+        await act(request, "site.switch",
+                  lambda who: desk().switch_site(sid, site, reason, who))
+        return web.json_response({"service": sid, "site": site})
+
     async def approve_document(request: web.Request) -> web.Response:
         name = request.match_info["playbook"]
         book = await act(request, "drp.document.approve",
@@ -152,6 +160,7 @@ def add_acts(router: web.UrlDispatcher, host: Host) -> None:
     router.add_post("/api/v1/maintenance/{id}/cancel", cancel_maintenance)
     router.add_post("/api/v1/outages", add_downtime)
     router.add_post("/api/v1/outages/{id}/annotate", annotate)
+    router.add_post("/api/v1/services/{service}/site", switch_site)
     router.add_post("/api/v1/drp/playbooks/{playbook}/approve", approve_document)
     router.add_post("/api/v1/drp/runs", start)
     router.add_post("/api/v1/drp/runs/{run}/steps/{step}/approve", approve_step)

@@ -139,6 +139,13 @@ def document() -> dict[str, Any]:
             "/api/v1/outages/{id}/annotate": _act(
                 "Record the cause of an outage", [{**WINDOW_ID, "name": "id"}],
                 _body({"cause": {"type": "string", "minLength": 1}}, ["cause"])),
+            "/api/v1/services/{service}/site": _act(
+                "Switch the site serving a service, for a failover outside a DRP run "
+                "(Koordinator Pemulihan of the service)",
+                [{"name": "service", "in": "path", "required": True,
+                  "schema": {"type": "string"}}],
+                _body({"site": {"type": "string", "minLength": 1},
+                       "reason": {"type": "string", "minLength": 1}}, ["site", "reason"])),
             "/api/v1/maintenance/{id}/approve": _act(
                 "Approve a late window (Penyedia Layanan, eselon II or higher)", [WINDOW_ID],
                 None),

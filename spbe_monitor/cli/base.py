@@ -190,7 +190,7 @@ COMMAND_MODULES = {
     "cluster": "cluster",
     **dict.fromkeys(["check-config", "run", "probe", "status", "db", "availability",
                      "classify"], "daemon"),
-    "drp": "drp", "downtime": "manual", "maintenance": "manual", "keys": "keys",
+    "drp": "drp", "downtime": "manual", "maintenance": "manual", "site": "manual", "keys": "keys",
     **dict.fromkeys(["login", "passwd", "logout", "whoami", "token", "session", "totp"],
                     "people"),
     "report": "reports", "audit": "reports",

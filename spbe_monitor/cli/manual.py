@@ -1,4 +1,4 @@
-"""Manual changes to the ledger: downtime and maintenance windows."""
+"""Manual changes to the ledger: downtime, maintenance windows, the site serving a service."""
 
 from __future__ import annotations
 
@@ -155,3 +155,42 @@ def maintenance_cancel(ctx: Context, window_id: int) -> None:
     if ctx.act(f"/api/v1/maintenance/{window_id}/cancel", {}) is None:
         ctx.desk.cancel_maintenance(window_id, ctx.acting("maintenance.cancel"))
     click.echo(f"maintenance {window_id} cancelled")
+
+
+@cli.group()
+def site() -> None:
+    """Which site serves each service (a DRP failover switches it; so may a Koordinator
+    Pemulihan)."""
+
+
+@site.command("switch")
+@click.argument("service_id", metavar="SERVICE")
+@click.option("--to", "site_name", required=True, help="primary, or a standby site label")
+@click.option("--reason", required=True)
+@pass_ctx
+def site_switch(ctx: Context, service_id: str, site_name: str, reason: str) -> None:
+    """Record a failover (or a return) done outside a DRP run, from now on: the service's
+    availability is judged on that site's probes."""
+    if ctx.act(f"/api/v1/services/{service_id}/site",
+               {"site": site_name, "reason": reason}) is None:
+        ctx.desk.switch_site(service_id, site_name, reason, ctx.acting("site.switch"))
+    click.echo(f"{service_id}: served from site {site_name}")
+
+
+@site.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def site_list(ctx: Context, as_json: bool) -> None:
+    """Every switch recorded, oldest first."""
+    from spbe_monitor.ledger.sites import switches
+
+    rows = switches(ctx.store.engine)
+    if as_json:
+        print_json([{"service": s.service_id, "site": s.site, "at": s.at.isoformat(),
+                     "recorded_at": s.recorded_at.isoformat(), "run": s.run_id,
+                     "step": s.step_id, "by": s.actor, "reason": s.reason} for s in rows])
+        return
+    zone = ctx.config.settings.timezone
+    print_table("Site switches", ["service", f"from ({zone_label(zone)})", "site", "by", "reason"],
+                [[s.service_id, local_time(s.at, zone), s.site, s.actor, s.reason]
+                 for s in rows])

@@ -11,9 +11,11 @@ from typing import Any
 
 from sqlalchemy import and_, delete, insert, select, update
 
+from spbe_monitor.availability.sites import PRIMARY, label
 from spbe_monitor.drp.playbook import Playbook, skipped_in
 from spbe_monitor.drp.status import RunState, StepState
 from spbe_monitor.errors import BadInput, NotFound
+from spbe_monitor.ledger import sites
 from spbe_monitor.ledger.evidence import seal
 from spbe_monitor.ledger.store import Store
 from spbe_monitor.ledger.tables import (
@@ -176,10 +178,31 @@ class Journal:
                                        drp_steps.c.step_id == step_id), now)
             self._journal(conn, run_id, step_id, now, event,
                           {**(detail or {}), **({"by": actor} if actor else {})})
+            if new == StepState.DONE and values.get("output"):
+                self._switch_sites(conn, run_id, step_id, json.loads(values["output"]), now,
+                                   actor)
             if audit and actor:
                 Store.audit_in(conn, now, actor, f"drp.{event}", f"drp-run:{run_id}/{step_id}",
                                after={"state": new, **(detail or {})})
         return True
+
+    @staticmethod
+    def _switch_sites(conn: Any, run_id: int, step_id: str, output: dict[str, Any],
+                      now: datetime, actor: str | None) -> None:
+        """A declared run's health gate that passed at a site makes it the site serving its
+        services from that moment (the RTO point; back at the primary: normalisation) — in
+        the same transaction as the step, so a crash never keeps one without the other."""
+        site, healthy = output.get("site"), output.get("healthy_at")
+        if not site or not healthy or conn.execute(select(drp_runs.c.declared_at).where(
+                drp_runs.c.id == run_id)).scalar() is None:
+            return
+        for sid in output.get("services", []):
+            if sites.current_site(conn, sid) in (site, None if site == PRIMARY else ""):
+                continue  # served from there already
+            sites.record(conn, sid, site, datetime.fromisoformat(healthy), now,
+                         actor or f"drp-run:{run_id}",
+                         f"DRP #{run_id}: {step_id} lulus di situs {label(site)}",
+                         run_id, step_id)
 
     def move_run_event(self, run_id: int, at: datetime, event: str,
                        detail: dict[str, Any] | None = None) -> None:

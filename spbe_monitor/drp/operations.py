@@ -221,7 +221,7 @@ class Drp:
             raise BadInput("--recovered-at is before the declaration: the RTO is counted "
                            "from the declaration")
         return {"healthy_at": when.isoformat(), "services": list(settings.services),
-                "entered": True}
+                "site": settings.site, "entered": True}
 
     def abort(self, run_id: int, reason: str, who: Acting) -> None:
         self.journal.require_running(run_id)

@@ -159,8 +159,11 @@ class SpbeCollector(Collector):
         rto = gauge("spbe_drp_rto_target_seconds", "RTO target (Formulir C)")
         rpo = gauge("spbe_drp_rpo_target_seconds", "RPO target (Formulir C)")
         member = GaugeMetricFamily("spbe_service_component",
-                                   "1 for each component a service needs (for joins)",
-                                   labels=["service", "probe"])
+                                   "1 for each component a service needs at the site that "
+                                   "serves it now (for joins)", labels=["service", "probe"])
+        serving = GaugeMetricFamily("spbe_service_site",
+                                    "1 for the site serving the service (secondary after a "
+                                    "DRP failover)", labels=["service", "site"])
         for sid, st in mon.services.items():
             if st.health is not Health.UNKNOWN:
                 up.add_metric([sid], 1.0 if st.health.passing else 0.0)
@@ -168,8 +171,10 @@ class SpbeCollector(Collector):
         every = (facts.config or mon.config).services if facts.leads else {}
         for sid, svc in every.items():
             maint.add_metric([sid], 1.0 if sid in view.in_maintenance else 0.0)
-            for pid in svc.components:
+            judged = mon.services.get(sid)
+            for pid in judged.components if judged else svc.components:
                 member.add_metric([sid, pid], 1.0)
+            serving.add_metric([sid, mon.site(sid)], 1.0)
             if svc.rto is not None:
                 rto.add_metric([sid], svc.rto.total_seconds())
             if svc.rpo is not None:
@@ -200,7 +205,8 @@ class SpbeCollector(Collector):
                 if outage.resolve_by is not None:
                     resolve.add_metric([sid], outage.resolve_by.timestamp())
         yield from (up, degraded, maint, maint_end, target, committed, down, excused, unmon,
-                    ratio, coverage, budget, prio, resolve, rto, rpo, member)
+                    ratio, coverage, budget, prio, resolve, rto, rpo, member,
+                    serving)
 
     def _hosts(self, mon: Monitor) -> Iterator[Metric]:
         families: dict[str, GaugeMetricFamily] = {}

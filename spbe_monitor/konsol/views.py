@@ -10,6 +10,8 @@ from zoneinfo import ZoneInfo
 
 from spbe_monitor.api.common import Host
 from spbe_monitor.availability.formula import Verdict
+from spbe_monitor.availability.sites import PRIMARY
+from spbe_monitor.availability.sites import label as site_label
 from spbe_monitor.config.models import Person
 from spbe_monitor.monthly import ServiceMonth, figures_for_month, months_back
 from spbe_monitor.reports.formulir_f import verdict_text
@@ -30,8 +32,11 @@ def _row(host: Host, month: ServiceMonth) -> dict[str, Any]:
     svc, f = month.service, month.figures
     state = host.monitor.services.get(svc.id)
     pct = f.availability_percent
+    site = host.monitor.site(svc.id)
+    health = HEALTH[state.health.value] if state else "tidak dipantau"
     return {"id": svc.id, "nama": svc.name, "klasifikasi": svc.klass.label,
-            "kesehatan": HEALTH[state.health.value] if state else "tidak dipantau",
+            "kesehatan": health if site == PRIMARY else f"{health}, aktif di situs "
+            f"{site_label(site)}",
             "kesehatan_kode": state.health.value if state else "none",
             "realisasi": "-" if pct is None or month.verdict is Verdict.NOT_MONITORED
             else angka(pct, 4) + "%",

@@ -32,13 +32,15 @@ from spbe_monitor.ledger.tables import (
     report_data,
     report_signoffs,
     reports,
+    site_switches,
     totp_secrets,
 )
 
 SEALED: tuple[Table, ...] = (outages, outage_gaps, maintenance_windows, maintenance_services,
                              maintenance_approvals, drp_document_approvals, drp_runs, drp_steps,
                              drp_journal, reports, report_signoffs, api_tokens,
-                             passwords, totp_secrets, calendar_snapshots, report_data)
+                             passwords, totp_secrets, calendar_snapshots, report_data,
+                             site_switches)
 
 
 def _plain(value: Any) -> Any:
@@ -76,7 +78,8 @@ def seal_deletion(conn: Connection, table: Table, where: ColumnElement[bool],
 # precede the row's first seal, written in the same transaction, across a signed checkpoint
 # (the ledger was signed without it, so it was not there); rows sealed late by the migration
 # that introduced seals have no checkpoint in between
-CLAIMED = {maintenance_windows.name: "registered_at", maintenance_approvals.name: "approved_at"}
+CLAIMED = {maintenance_windows.name: "registered_at", maintenance_approvals.name: "approved_at",
+           site_switches.name: "recorded_at"}
 
 
 def _signed_without(conn: Connection, claimed: datetime, first_sealed: datetime) -> bool:

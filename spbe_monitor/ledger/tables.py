@@ -423,3 +423,18 @@ report_data = Table(  # the data a filed report was rendered from: it renders th
     Column("sha256", String(64), nullable=False),
     Column("kept_at", UTCDateTime, nullable=False),
 )
+
+site_switches = Table(  # which site serves a service from when (newest `at` wins): evidence
+    "site_switches",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("service_id", String(64), nullable=False),
+    Column("site", String(32), nullable=False),  # the probes' `site` label: primary, secondary
+    Column("at", UTCDateTime, nullable=False),  # in effect from (a DRP run: the RTO point)
+    Column("recorded_at", UTCDateTime, nullable=False),
+    Column("run_id", Integer, nullable=True),  # the DRP run whose health gate switched it
+    Column("step_id", String(64), nullable=True),
+    Column("actor", String(64), nullable=False),
+    Column("reason", Text, nullable=False),
+    Index("ix_site_switches_service_at", "service_id", "at"),
+)

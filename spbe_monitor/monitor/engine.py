@@ -10,9 +10,10 @@ wires to the durable writer.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 
+from spbe_monitor.availability.sites import PRIMARY, Switch, site_components
 from spbe_monitor.clock import Clock
 from spbe_monitor.config.loader import Config
 from spbe_monitor.config.models import Service
@@ -26,6 +27,7 @@ from spbe_monitor.regulation.priority import TARGETS, Impact, priority
 
 log = logging.getLogger("spbe.monitor")
 UTILISATION_KINDS = {"ssh", "snmp", "storage"}
+SWITCH_WAIT = timedelta(minutes=1)  # the longest a site switch waits for our own checks
 IMPACT = {Health.DOWN: Impact.MAYOR, Health.DEGRADED: Impact.MINOR}
 Submit = Callable[[Write], None]
 
@@ -33,7 +35,8 @@ Submit = Callable[[Write], None]
 class Monitor:
     def __init__(self, config: Config, submit: Submit, clock: Clock,
                  previous: Monitor | None = None,
-                 gone: str = "removed from configuration") -> None:
+                 gone: str = "removed from configuration",
+                 sites: Mapping[str, Switch] | None = None) -> None:
         self.config = config
         self._gone = gone  # why a service of `previous` is not here any more
         self.submit = submit
@@ -42,17 +45,68 @@ class Monitor:
         self.location = config.settings.location
         self.components: dict[str, ComponentState | Vantage] = {
             pid: self._judge(p) for pid, p in config.probes.items()}
+        # the site serving each switched service (availability/sites.py): its probes judge it
+        self.sites: dict[str, Switch] = dict(previous.sites if previous else sites or {})
         self.services = {
-            sid: ServiceState(sid, s.require, list(s.components))
+            sid: ServiceState(sid, s.require, self._judging(s))
             for sid, s in config.services.items() if s.components
         }
         self._pending: list[TransitionRow] = [] if previous is None else previous._pending
         self._services_of: dict[str, list[str]] = {}
+        self._switching: dict[str, Switch] = {}  # switches waiting for fresh observations
+        self._index()
+        if previous is not None:
+            self._carry_over(previous)
+
+    def _judging(self, svc: Service) -> list[str]:
+        site = self.sites[svc.id].site if svc.id in self.sites else PRIMARY
+        return site_components(svc, self.config.probes, site) or list(svc.components)
+
+    def _index(self) -> None:
+        self._services_of.clear()
         for sid, st in self.services.items():
             for pid in st.components:
                 self._services_of.setdefault(pid, []).append(sid)
-        if previous is not None:
-            self._carry_over(previous)
+
+    def site(self, service_id: str) -> str:
+        return self.sites[service_id].site if service_id in self.sites else PRIMARY
+
+    def switch_site(self, switch: Switch) -> None:
+        """The ledger says the service is served from another site from `switch.at` on:
+        judged on that site's probes from then (an outage closes at that moment if they
+        pass). A switch older than the one in effect changes nothing."""
+        held = self.sites.get(switch.service_id)
+        if held is not None and switch.at < held.at:
+            return
+        self.sites[switch.service_id] = switch
+        self._switching[switch.service_id] = switch
+        self._try_switch(switch.service_id)
+
+    def _try_switch(self, service_id: str) -> None:
+        """Apply a switch once this daemon has observed the new site's probes at or after
+        its moment (the runner's gate probes on its own, a check or so ahead of ours: a
+        state from before the switch would judge the site on stale results), or after
+        SWITCH_WAIT whatever it has."""
+        switch = self._switching[service_id]
+        st = self.services.get(service_id)
+        svc = self.config.services.get(service_id)
+        judging = self._judging(svc) if svc is not None else []
+        if st is None or svc is None or judging == st.components:
+            del self._switching[service_id]  # another member judges it, or nothing changes
+            return
+        seen = [self.components[p].last_at for p in judging if p in self.components]
+        if any(t is None or t < switch.at for t in seen) \
+                and self.clock.now() - switch.at < SWITCH_WAIT:
+            return
+        del self._switching[service_id]
+        log.info("service %s: served from site %s since %s", svc.id, switch.site,
+                 switch.at.isoformat())
+        st.components = judging
+        self._index()
+        change = st.evaluate(self.components, Transition(
+            svc.id, st.health, st.health, switch.at, f"served from site {switch.site}"))
+        if change is not None:
+            self._service_changed(change)
 
     def _carry_over(self, previous: Monitor) -> None:
         """After a reload: unchanged probes and services keep their state (and so their
@@ -125,8 +179,11 @@ class Monitor:
             self._component_changed(change)
 
     def tick(self) -> None:
-        """Every second: a location fallen silent lets the others' results through."""
+        """Every second: a location fallen silent lets the others' results through; a
+        site switch applies once the new site has been observed."""
         now = self.clock.now()
+        for sid in list(self._switching):
+            self._try_switch(sid)
         for state in self.components.values():
             if isinstance(state, Vantage):
                 for change in state.drain(now):

@@ -69,6 +69,15 @@ def downtime_change(
                    services)
 
 
+def site_switch(roles: Collection[Role], answers_for: Collection[str], service: str
+                ) -> str | None:
+    """Why this person may not say which site serves a service (None: may). A failover done
+    outside a DRP run is the Koordinator Pemulihan's to record, for the services they answer
+    for: it decides which probes judge the service's availability."""
+    return _scoped({Role.KOORDINATOR_PEMULIHAN}, "the serving site is switched by a "
+                   "Koordinator Pemulihan", roles, answers_for, [service])
+
+
 def admin_refusal(os_user: str, admins: Collection[str]) -> str | None:
     """Why this OS user may not mint or revoke a person's token (None: may). Tokens carry a
     person's authority, so only the administrators named in spbe.yaml hand them out."""

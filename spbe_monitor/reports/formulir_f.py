@@ -10,6 +10,7 @@ from typing import Any
 
 from spbe_monitor.availability.formula import Figures, Verdict
 from spbe_monitor.availability.intervals import merge
+from spbe_monitor.availability.sites import label as site_label
 from spbe_monitor.monthly import ServiceMonth
 from spbe_monitor.reports.inputs import FormInputs
 from spbe_monitor.reports.insights import (
@@ -31,6 +32,7 @@ from spbe_monitor.reports.words import (
     tanggal,
     tanggal_hari,
     waktu,
+    waktu_detik,
     zona,
 )
 
@@ -144,6 +146,10 @@ def build(inputs: FormInputs) -> dict[str, Any]:
         # the days off that took operating time out of the month, with their source
         "hari_libur": [{**d, "tanggal_teks": tanggal_hari(date.fromisoformat(d["tanggal"]))}
                        for d in fig.days_off],
+        # a DRP failover: the service was judged on the site that served it then
+        "dilayani_dari": [{"situs": site_label(a.site), "dari": waktu_detik(a.start, zone),
+                           "sampai": waktu_detik(a.until, zone), "berlanjut": a.goes_on}
+                          for a in fig.served_away],
         "rincian_detik": {key: bilangan(figures[f"{key}_seconds"]) for key in (
             "commitment", "downtime", "excused", "maintenance", "unmonitored")},
         "downtime_teks": durasi_tepat(figures["downtime_seconds"]),

@@ -43,7 +43,8 @@ async def execute(cfg: Config, ctx: StepContext) -> StepOutcome:
         if not failing:
             healthy = ctx.clock.now().isoformat()
             return StepOutcome(True, f"{len(probes)} probe(s) at site {cfg.site} pass",
-                               {"healthy_at": healthy, "services": list(cfg.services)})
+                               {"healthy_at": healthy, "services": list(cfg.services),
+                                "site": cfg.site})
         if ctx.clock.monotonic() >= deadline:
             return StepOutcome(False, "still failing: " + "; ".join(failing))
         await ctx.clock.sleep(cfg.poll.total_seconds())
