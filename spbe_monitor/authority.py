@@ -226,11 +226,13 @@ class Authority:
             Eselon.III if mode == "disaster" else None))
 
     def drp_step(self, who: Acting, book: Playbook, run_id: int, step_id: str,
-                 starter: str, valid: Callable[[], object] = lambda: None) -> str:
-        """Sign a gate or an approval step, or confirm a manual step. `valid` checks the
-        act itself (step order, checklist, Tabel 4.3) after the rules and before a TOTP
-        code is spent, so a signature tried too early does not burn the code."""
-        action, subject = "drp.approve", f"drp-run:{run_id}/{step_id}"
+                 starter: str, valid: Callable[[], object] = lambda: None,
+                 action: str = "drp.approve") -> str:
+        """Sign a gate or an approval step, or confirm a manual step (or sign its act
+        again: `drp.reassess` of the analysis). `valid` checks the act itself (step order,
+        checklist, Tabel 4.3) after the rules and before a TOTP code is spent, so a
+        signature tried too early does not burn the code."""
+        subject = f"drp-run:{run_id}/{step_id}"
         if who.person is None:
             actor = self._break_glass(who, action, subject)
             valid()

@@ -6,11 +6,13 @@ primary's files; one runner per run (a lease), and a dead runner's lease taken o
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import signal
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -27,6 +29,8 @@ from tests.test_drp import (
     NORMALISATION,
     PENYEDIA,
     RECOVERY,
+    STARTER,
+    TEKNIS,
     declare,
     declared_drill,
     runner,
@@ -174,10 +178,112 @@ def test_a_run_carries_on_at_the_secondary_site_without_the_primary_files(
     shutil.rmtree(site_a)  # the primary site is gone
     config_b = site_b / "spbe.yaml"
     st = status(config_b, 1)
-    assert st["state"] == "running" and st["changed_since_start"] is None  # no file here
+    # compared with this site's copy of the playbook, not the path it started from at A
+    assert st["state"] == "running" and st["changed_since_start"] is False
     assert runner(config_b, 1, site_b / "runner.log").wait(timeout=60) == 0, (
         site_b / "runner.log").read_text()
     assert status(config_b, 1)["state"] == "done"
+
+
+def approved_one_step(folder: Path) -> Path:
+    """A one-step playbook (version 3) the Penyedia Layanan approved."""
+    config, _ = write(folder, """\
+  - id: promote
+    title: Promosikan replika
+    kind: command
+    run: ["true"]
+""")
+    assert spbe(config, "drp", "approve-document", "portal", "--by", PENYEDIA,
+                "--totp", totp_for(config, PENYEDIA)).returncode == 0
+    return config
+
+
+def test_a_disaster_runs_the_last_approved_text_with_no_playbook_at_hand(
+        tmp_path: Path, ledger_env: str):
+    """The Penyedia approved version 3; someone edited the file since. At the primary,
+    `--approved` runs version 3 from the ledger; at a secondary site with only the
+    configuration, the people and services, and the ledger's replica (no playbooks folder),
+    the configuration loads with a warning and `--approved` starts the same text."""
+    site_a, site_b = tmp_path / "a", tmp_path / "b"
+    config = approved_one_step(site_a)
+    book = site_a / "playbooks" / "portal.yaml"
+    book.write_text(book.read_text().replace("version: 3", "version: 4"))
+    r = spbe(config, "drp", "start", "portal", "--mode", "disaster", "--by", STARTER)
+    assert r.returncode == 3 and "changed since approval" in r.stderr
+    r = spbe(config, "drp", "start", "portal", "--mode", "disaster", "--approved", "--by",
+             STARTER, "--detach")
+    assert r.returncode == 0, r.stderr
+    st = status(config, 1)
+    assert st["playbook_version"] == "3" and st["changed_since_start"] is True
+    assert spbe(config, "drp", "abort", "1", "--reason", "pindah ke situs sekunder",
+                "--by", KABID).returncode == 0
+
+    shutil.copytree(site_a, site_b, ignore=shutil.ignore_patterns("playbooks"))
+    shutil.rmtree(site_a)  # the primary site is gone
+    config_b = site_b / "spbe.yaml"
+    checked = spbe(config_b, "check-config")
+    assert checked.returncode == 0, checked.stderr
+    assert "--approved" in checked.stdout + checked.stderr
+    r = spbe(config_b, "drp", "start", "portal", "--mode", "disaster", "--by", STARTER)
+    assert r.returncode == 2 and "no playbook 'portal'" in r.stderr
+    r = spbe(config_b, "drp", "start", "portal", "--mode", "disaster", "--approved", "--by",
+             STARTER, "--detach")
+    assert r.returncode == 0, r.stderr
+    st = status(config_b, 2)
+    assert st["playbook_version"] == "3" and st["changed_since_start"] is None  # no file
+    sign_declaration(config_b, 2)
+    assert declare(config_b, "2", PENYEDIA).returncode == 0
+    assert runner(config_b, 2, site_b / "runner.log").wait(timeout=60) == 0, (
+        site_b / "runner.log").read_text()
+    assert status(config_b, 2)["state"] == "done"
+
+
+def formulir_g(config: Path, run: int, out: Path) -> dict[str, Any]:
+    r = spbe(config, "drp", "report", str(run), "--format", "json", "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    data: dict[str, Any] = json.loads(next(out.rglob(f"*{run}*.json")).read_text())
+    return data
+
+
+def test_tabel_4_3_is_reassessed_inside_an_open_run(tmp_path: Path, ledger_env: str):
+    """A network failure (Penanganan Gangguan) grows into a disaster: the analysis is run
+    again inside the same run, the first one kept; the declaration reads the newest. A
+    drill declared after "Penanganan Gangguan" is flagged in Formulir G."""
+    config = approved_one_step(tmp_path)
+    assert spbe(config, "drp", "start", "portal", "--mode", "disaster", "--by", STARTER,
+                "--detach").returncode == 0
+    r = spbe(config, "drp", "reassess", "1", "--category", "kerusakan_fisik", "--by", KABID)
+    assert r.returncode == 2 and "drp approve 1 analyse" in r.stderr  # the first comes first
+    sign_declaration(config, 1, category="jaringan_intra_pemerintahan")
+    r = declare(config, "1", PENYEDIA)
+    assert r.returncode == 3 and "criteria are not met" in r.stderr
+    r = spbe(config, "drp", "reassess", "1", "--category", "kerusakan_fisik",
+             "--recovery-days", "5", "--note", "gedung terendam", "--by", TEKNIS)
+    assert r.returncode == 3 and "eselon III" in r.stderr  # who may sign the analysis
+    r = spbe(config, "drp", "reassess", "1", "--category", "kerusakan_fisik",
+             "--recovery-days", "5", "--note", "gedung terendam", "--by", KABID)
+    assert r.returncode == 0, r.stderr
+    assert "Pemulihan Layanan" in r.stdout
+    r = declare(config, "1", PENYEDIA)
+    assert r.returncode == 0, r.stderr
+    g = formulir_g(config, 1, tmp_path / "g1")
+    analyses = [a for a in g["penilaian"] if a["tabel_4_3"]]
+    assert [(a["judul"].endswith("penilaian ulang"), a["tabel_4_3"]["response"])
+            for a in analyses] == [(False, "Penanganan Gangguan"),
+                                   (True, "Pemulihan Layanan")]
+    assert analyses[1]["catatan"] == "gedung terendam"
+    assert g["pelaksanaan"]["deklarasi_tanpa_kriteria"] is None
+    assert "penilaian ulang Tabel 4.3" in [h["peristiwa"] for h in g["riwayat"]]
+    assert spbe(config, "drp", "abort", "1", "--reason", "selesai diuji", "--by",
+                KABID).returncode == 0
+
+    # a drill may rehearse the declaration after "Penanganan Gangguan": the form says so
+    assert spbe(config, "drp", "start", "portal", "--mode", "drill", "--by", STARTER,
+                "--detach").returncode == 0
+    sign_declaration(config, 2, category="jaringan_intra_pemerintahan")
+    assert declare(config, "2", PENYEDIA).returncode == 0
+    flagged = formulir_g(config, 2, tmp_path / "g2")["pelaksanaan"]["deklarasi_tanpa_kriteria"]
+    assert flagged["response"] == "Penanganan Gangguan"
 
 
 def test_one_runner_per_run(tmp_path: Path, ledger_env: str):

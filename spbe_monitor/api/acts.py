@@ -113,12 +113,16 @@ def add_acts(router: web.UrlDispatcher, host: Host) -> None:
         return web.json_response({"playbook": book.id, "sha256": book.sha256})
 
     async def start(request: web.Request) -> web.Response:
-        data = await body(request, {"playbook", "mode"}, {"disaster_at"})
+        data = await body(request, {"playbook", "mode"}, {"disaster_at", "approved"})
         name, mode = required_text(data, "playbook"), required_text(data, "mode")
         if mode not in ("drill", "disaster"):
             raise BadInput("mode must be drill or disaster")
         at = text(data, "disaster_at")
-        rid = await act(request, "drp.start", lambda who: drp().start(name, mode, who, at))
+        approved = data.get("approved", False)
+        if not isinstance(approved, bool):
+            raise BadInput("approved must be true or false")
+        rid = await act(request, "drp.start",
+                        lambda who: drp().start(name, mode, who, at, approved))
         return web.json_response({"run": rid, "mode": mode}, status=201)
 
     async def approve_step(request: web.Request) -> web.Response:
@@ -149,6 +153,14 @@ def add_acts(router: web.UrlDispatcher, host: Host) -> None:
                   lambda who: drp().decide(rid, step, decision, reason, who, recovered_at))
         return web.json_response({"run": rid, "step": step, "decision": decision})
 
+    async def reassess(request: web.Request) -> web.Response:
+        rid = run_id(request)
+        data = await body(request, {"scenario"}, {"note"})
+        note, scenario = text(data, "note"), _scenario(data.get("scenario"))
+        verdict = await act(request, "drp.reassess",
+                            lambda who: drp().reassess(rid, who, scenario, note))
+        return web.json_response({"run": rid, "tabel_4_3": verdict})
+
     async def abort(request: web.Request) -> web.Response:
         rid = run_id(request)
         reason = required_text(await body(request, {"reason"}, set()), "reason")
@@ -166,3 +178,4 @@ def add_acts(router: web.UrlDispatcher, host: Host) -> None:
     router.add_post("/api/v1/drp/runs/{run}/steps/{step}/approve", approve_step)
     router.add_post("/api/v1/drp/runs/{run}/steps/{step}/decision", decide)
     router.add_post("/api/v1/drp/runs/{run}/abort", abort)
+    router.add_post("/api/v1/drp/runs/{run}/reassess", reassess)

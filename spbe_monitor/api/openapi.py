@@ -110,7 +110,8 @@ def document() -> dict[str, Any]:
                                         "eselon III+)", [], _body(
                                             {"playbook": {"type": "string"},
                                              "mode": {"enum": ["drill", "disaster"]},
-                                             "disaster_at": {"type": "string"}},
+                                             "disaster_at": {"type": "string"},
+                                             "approved": {"type": "boolean"}},
                                             ["playbook", "mode"]), created=True)},
             "/api/v1/drp/runs/{run}": {"get": {
                 "summary": "A run's status, as `spbe drp status --json`",
@@ -129,6 +130,11 @@ def document() -> dict[str, Any]:
                        "reason": {"type": "string", "minLength": 1},
                        "recovered_at": {"type": "string"}},
                       ["decision", "reason"])),
+            "/api/v1/drp/runs/{run}/reassess": _act(
+                "Run Tabel 4.3 again inside an open run (whoever may sign the analysis); "
+                "the earlier analyses are kept", [RUN_ID],
+                _body({"scenario": {"type": "object"}, "note": {"type": "string"}},
+                      ["scenario"])),
             "/api/v1/drp/runs/{run}/abort": _act(
                 "Abort a run (Koordinator Pemulihan, eselon III+)", [RUN_ID],
                 _body({"reason": {"type": "string", "minLength": 1}}, ["reason"])),

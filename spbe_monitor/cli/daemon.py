@@ -23,7 +23,7 @@ from spbe_monitor.cli.base import (
     zone_label,
 )
 from spbe_monitor.credentials import os_user
-from spbe_monitor.errors import BadInput, ConfigError, SpbeError, first_line
+from spbe_monitor.errors import BadInput, ConfigError, NotFound, SpbeError, first_line
 from spbe_monitor.regulation.classification import Basis, Nature, Scope, classify
 
 
@@ -51,7 +51,9 @@ def check_config(ctx: Context, offline: bool, as_json: bool) -> None:
             load_playbook(find_playbook(config, name), config)
         except ConfigError as exc:
             errors += exc.errors
-        except BadInput as exc:  # no such id in the folder
+        except NotFound:
+            continue  # not at this site (the loader warned): `drp start --approved`
+        except BadInput as exc:  # not a playbook id
             errors.append(f"{config.playbooks_dir}: {exc}")
     if errors:
         raise ConfigError(errors)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import click
@@ -21,6 +23,7 @@ from spbe_monitor.cli.base import (
     report_formats,
 )
 from spbe_monitor.errors import BadInput
+from spbe_monitor.regulation.disaster import Category
 from spbe_monitor.reports.words import waktu_detik
 
 
@@ -101,13 +104,16 @@ def drp_approve_document(ctx: Context, playbook: str, totp: str | None) -> None:
 @click.option("--mode", type=click.Choice(["drill", "disaster"]), required=True)
 @click.option("--disaster-at", help="when the disaster struck (ISO 8601; default now)")
 @click.option("--detach", is_flag=True, help="create the run and return (resume later)")
+@click.option("--approved", is_flag=True,
+              help="run the text last approved in the ledger, whatever the file says now "
+              "(or without the file: a secondary site)")
 @OFFLINE
 @pass_ctx
 def drp_start(ctx: Context, playbook: str, mode: str, disaster_at: str | None,
-              detach: bool, offline: bool) -> None:
+              detach: bool, approved: bool, offline: bool) -> None:
     """Start a run and follow it in the foreground, waiting at gates."""
     run_id = ctx.drp.start(playbook, mode, ctx.acting("drp.start", offline=offline),
-                           disaster_at)
+                           disaster_at, approved)
     click.echo(f"run {run_id} started ({mode})")
     if not detach:
         _follow(ctx, run_id)
@@ -122,6 +128,26 @@ def drp_resume(ctx: Context, run_id: int) -> None:
     _follow(ctx, run_id)
 
 
+def _scenario(category: str | None, recovery_days: float, downtime_hours: float,
+              data_lost: bool) -> dict[str, Any] | None:
+    return None if category is None else {
+        "category": category, "recovery_days": recovery_days,
+        "downtime_hours": downtime_hours, "data_lost": data_lost}
+
+
+def SCENARIO(f: Callable[..., Any]) -> Callable[..., Any]:
+    """The Tabel 4.3 scenario an analysis (or a reassessment) records."""
+    for option in reversed([
+        click.option("--category", type=click.Choice([c.value for c in Category]),
+                     help="the scenario's Tabel 4.3 category"),
+        click.option("--recovery-days", type=float, default=0.0),
+        click.option("--downtime-hours", type=float, default=0.0),
+        click.option("--data-lost", is_flag=True),
+    ]):
+        f = option(f)
+    return f
+
+
 @drp.command("approve")
 @click.argument("run_id", type=ROW_ID, metavar="RUN")
 @click.argument("step_id", metavar="STEP")
@@ -129,13 +155,7 @@ def drp_resume(ctx: Context, run_id: int) -> None:
 @click.option("--checked", "checked", multiple=True, metavar="ITEM",
               help="an assessment's checklist item that was checked (repeatable)")
 @click.option("--all-checked", is_flag=True, help="every item of the checklist was checked")
-@click.option("--category", type=click.Choice(["infrastruktur", "kerusakan_fisik",
-                                               "pihak_ketiga", "akses",
-                                               "jaringan_intra_pemerintahan", "splp"]),
-              help="analyse: the scenario's Tabel 4.3 category")
-@click.option("--recovery-days", type=float, default=0.0)
-@click.option("--downtime-hours", type=float, default=0.0)
-@click.option("--data-lost", is_flag=True)
+@SCENARIO
 @TOTP
 @OFFLINE
 @pass_ctx
@@ -145,9 +165,7 @@ def drp_approve(ctx: Context, run_id: int, step_id: str, note: str | None,
                 totp: str | None, offline: bool) -> None:
     """Sign a gate or approval step, or confirm a manual step (exit 3 when refused);
     eselon II signatures (the declaration) need --totp."""
-    scenario = None if category is None else {
-        "category": category, "recovery_days": recovery_days,
-        "downtime_hours": downtime_hours, "data_lost": data_lost}
+    scenario = _scenario(category, recovery_days, downtime_hours, data_lost)
     done = None if offline else ctx.act(
         f"/api/v1/drp/runs/{run_id}/steps/{quote(step_id, safe='')}/approve",
         {"note": note, "scenario": scenario, "checked": list(checked),
@@ -163,8 +181,35 @@ def drp_approve(ctx: Context, run_id: int, step_id: str, note: str | None,
         click.echo(f"  [{'x' if ok else ' '}] {item}")
     verdict = recorded.get("tabel_4_3")
     if verdict:
-        click.echo(f"  Tabel 4.3 row {verdict['row']}: {verdict['response']} — "
-                   f"{verdict['reason']}")
+        _print_verdict(verdict)
+
+
+def _print_verdict(verdict: dict[str, Any]) -> None:
+    row = f"row {verdict['row']}" if verdict["row"] else "no row"
+    click.echo(f"  Tabel 4.3 {row}: {verdict['response']} — {verdict['reason']}")
+
+
+@drp.command("reassess")
+@click.argument("run_id", type=ROW_ID, metavar="RUN")
+@click.option("--note", help="what changed since the last analysis")
+@SCENARIO
+@OFFLINE
+@pass_ctx
+def drp_reassess(ctx: Context, run_id: int, note: str | None, category: str | None,
+                 recovery_days: float, downtime_hours: float, data_lost: bool,
+                 offline: bool) -> None:
+    """Run Tabel 4.3 again inside an open run (the earlier analyses are kept): e.g. once
+    the outage has passed 24 hours. A disaster's declaration reads the newest."""
+    scenario = _scenario(category, recovery_days, downtime_hours, data_lost)
+    done = None if offline else ctx.act(f"/api/v1/drp/runs/{run_id}/reassess",
+                                        {"note": note, "scenario": scenario})
+    if done is None:
+        verdict = ctx.drp.reassess(run_id, ctx.acting("drp.reassess", None, offline),
+                                   scenario, note)
+    else:
+        verdict = done["tabel_4_3"]
+    click.echo(f"run {run_id}: analysis reassessed")
+    _print_verdict(verdict)
 
 
 @drp.command("step")

@@ -286,7 +286,11 @@ def _resolve_service(
     if svc.drp_playbook and not any(
         (playbooks_dir / f"{svc.drp_playbook}{ext}").is_file() for ext in (".yaml", ".yml")
     ):
-        error("drp_playbook", f"no playbook {svc.drp_playbook}.yaml in {playbooks_dir}")
+        # a secondary site may keep only the configuration and the ledger's replica: the
+        # approved text is there (`drp start --approved`)
+        warn(f"{where}: services.{svc.id}.drp_playbook: no playbook {svc.drp_playbook}.yaml "
+             f"in {playbooks_dir}; `spbe drp start {svc.drp_playbook} --approved` runs the "
+             "text last approved in the ledger")
     return svc.model_copy(update={
         "classification": klass,
         "timezone": svc.timezone or settings.timezone,

@@ -13,6 +13,7 @@ from spbe_monitor.authority import BREAK_GLASS
 from spbe_monitor.config.models import Person
 from spbe_monitor.drp.keterangan import in_bahasa
 from spbe_monitor.drp.status import Recovery, RunState, RunStatus, StepState
+from spbe_monitor.regulation.disaster import Response
 from spbe_monitor.reports.words import durasi, durasi_tepat, tanggal, waktu_detik
 from spbe_monitor.reports.words import nip as nip_teks
 
@@ -25,7 +26,8 @@ FASE = {"declaration": "deklarasi", "recovery": "pemulihan", "normalisation": "n
 RIWAYAT = {"step.failed": "gagal", "step.in_doubt": "diragukan (runner terhenti)",
            "step.retry": "diulang", "step.skip": "dilewati atas keputusan",
            "step.mark-done": "dinyatakan selesai atas keputusan",
-           "runner.start": "runner mulai", "runner.stop": "runner berhenti"}
+           "runner.start": "runner mulai", "runner.stop": "runner berhenti",
+           "analysis.reassessed": "penilaian ulang Tabel 4.3"}
 RINCIAN = (("automated", "langkah otomatis"), ("manual", "langkah manual"),
            ("waiting_approval", "menunggu persetujuan"),
            ("waiting_decision", "menunggu keputusan Koordinator Pemulihan"),
@@ -107,10 +109,12 @@ def build(status: RunStatus, journal: list[dict[str, Any]], setting: Setting
         })
     approvals = []
     for e in journal:
-        if e["event"] == "step.approved":
+        if e["event"] in ("step.approved", "analysis.reassessed"):
             detail = json.loads(e["detail"] or "{}")
+            title = titles.get(e["step_id"], e["step_id"])
             approvals.append({"langkah": e["step_id"],
-                              "judul": titles.get(e["step_id"], e["step_id"]),
+                              "judul": title if e["event"] == "step.approved"
+                              else f"{title}: penilaian ulang",
                               "waktu": at(e["at"]),
                               "oleh": who(detail.get("by")), "catatan": detail.get("note"),
                               "daftar_periksa": [
@@ -163,6 +167,14 @@ def build(status: RunStatus, journal: list[dict[str, Any]], setting: Setting
                         "uraian": f"Langkah \u201c{t['judul']}\u201d {t['status']}: "
                                   f"{t['catatan'] or 'tanpa keterangan'}."})
     peluang.sort(key=lambda p: -(p["dampak_rto_detik"] or 0))
+    # the Tabel 4.3 verdict that stood when the run was declared (a drill may go on after
+    # "Penanganan Gangguan" to rehearse; the form says so)
+    standing = [verdict for e in journal if e["event"] in ("step.approved",
+                                                            "analysis.reassessed")
+                and (verdict := json.loads(e["detail"] or "{}").get("tabel_4_3"))
+                and (status.declared_at is None or e["at"] <= status.declared_at)]
+    declared_without = status.declared_at is not None and bool(standing) and \
+        standing[-1].get("response") != Response.PEMULIHAN.value
     return {
         "formulir": "G", "judul": "Laporan Evaluasi DRP",
         "pelaksanaan": {
@@ -175,6 +187,7 @@ def build(status: RunStatus, journal: list[dict[str, Any]], setting: Setting
             "waktu_bencana": at(status.disaster_at), "deklarasi": at(status.declared_at),
             "selesai": at(status.finished_at), "status": RUN_STATUS[status.state],
             "alasan": status.reason,
+            "deklarasi_tanpa_kriteria": standing[-1] if declared_without else None,
             "jalur_darurat": any(BREAK_GLASS in (x or "") for x in [
                 status.started_by, *(st.actor for st in status.steps),
                 *(json.loads(e["detail"] or "{}").get("by") for e in journal)]),

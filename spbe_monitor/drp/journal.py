@@ -204,6 +204,16 @@ class Journal:
                          f"DRP #{run_id}: {step_id} lulus di situs {label(site)}",
                          run_id, step_id)
 
+    def reassessed(self, run_id: int, at: datetime, actor: str,
+                   detail: dict[str, Any]) -> None:
+        """Tabel 4.3 signed again inside the run: a journal row of its own (the first
+        analysis and every earlier one kept), audited."""
+        with self.engine.begin() as conn:
+            self._journal(conn, run_id, "analyse", at, "analysis.reassessed",
+                          {**detail, "by": actor})
+            Store.audit_in(conn, at, actor, "drp.reassess", f"drp-run:{run_id}/analyse",
+                           after=detail)
+
     def move_run_event(self, run_id: int, at: datetime, event: str,
                        detail: dict[str, Any] | None = None) -> None:
         with self.engine.begin() as conn:

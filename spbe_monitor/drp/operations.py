@@ -17,6 +17,7 @@ from spbe_monitor.drp.journal import Journal
 from spbe_monitor.drp.lease import RunnerLeases
 from spbe_monitor.drp.playbook import (
     Playbook,
+    check_playbook_id,
     find_playbook,
     load_playbook,
     playbook_from_text,
@@ -32,7 +33,7 @@ from spbe_monitor.drp.status import (
 )
 from spbe_monitor.drp.steps.wait_healthy import Config as WaitHealthy
 from spbe_monitor.drp.timing import normalisation_seconds, services_timing
-from spbe_monitor.errors import BadInput, ConfigError
+from spbe_monitor.errors import BadInput, ConfigError, NotFound
 from spbe_monitor.ledger.store import Store
 from spbe_monitor.regulation.disaster import Category, Response, assess
 from spbe_monitor.regulation.roles import Role
@@ -56,7 +57,7 @@ class Drp:
         path = Path(run["playbook_path"])
         if run["playbook_text"] is not None:
             return playbook_from_text(run["playbook_text"], path, self.config)
-        book = self.playbook(run["playbook_path"])
+        book = self.playbook(run["playbook_id"])
         if acting and book.sha256 != run["playbook_sha256"]:
             raise BadInput(f"{run['playbook_path']} changed since run {run_id} started "
                            f"(sha256 {run['playbook_sha256'][:12]}… then, "
@@ -67,9 +68,9 @@ class Drp:
         """Whether the playbook file differs from what the run started with (None: the
         file is not here, e.g. at the secondary site)."""
         run = self.journal.run(run_id)
-        try:
-            current = load_playbook(Path(run["playbook_path"]), self.config)
-        except ConfigError:
+        try:  # this site's file of that id: the path the run started from may be elsewhere
+            current = self.playbook(run["playbook_id"])
+        except (ConfigError, NotFound):
             return None
         return bool(current.sha256 != run["playbook_sha256"])
 
@@ -80,9 +81,22 @@ class Drp:
         self.journal.approve_document(book, actor, self.clock.now())
         return book
 
-    def start(self, name: str, mode: str, who: Acting, disaster_at: str | None) -> int:
+    def approved_playbook(self, name: str) -> Playbook:
+        """The text last approved for this playbook, from the ledger: what a disaster runs
+        when the file was edited since, or is not there (a secondary site with only the
+        configuration and the ledger's replica)."""
+        check_playbook_id(name)
+        approval = self.journal.last_approval(name)
+        if approval is None or not approval["text"]:
+            raise NotFound(f"no approved text of playbook {name!r} in the ledger: a Penyedia "
+                           "Layanan approves it first (drp approve-document)")
+        return playbook_from_text(approval["text"], self.config.playbooks_dir / f"{name}.yaml",
+                                  self.config)
+
+    def start(self, name: str, mode: str, who: Acting, disaster_at: str | None,
+              approved: bool = False) -> int:
         self.authority.drp_opening(who, "drp.start", name)
-        book = self.playbook(name)
+        book = self.approved_playbook(name) if approved else self.playbook(name)
         actor = self.authority.drp_start(who, book, mode)
         now = self.clock.now()
         approval = self.journal.document_approval(book)
@@ -130,7 +144,7 @@ class Drp:
             if step_id == "analyse":
                 output["tabel_4_3"] = self._analysed(scenario)
             if step_id == "declare" and run["mode"] == "disaster":
-                analysed = self.journal.step(run_id, "analyse")["output"].get("tabel_4_3", {})
+                analysed = self.analysis(run_id)
                 if analysed.get("response") != Response.PEMULIHAN.value:
                     raise self.authority.refuse(
                         who.actor, "drp.approve", subject, "the analysis (Tabel 4.3) found "
@@ -152,6 +166,37 @@ class Drp:
         if step_id == "declare":
             self.journal.declared(run_id, now)
         return output
+
+    def reassess(self, run_id: int, who: Acting, scenario: dict[str, Any] | None,
+                 note: str | None) -> dict[str, Any]:
+        """Tabel 4.3 again inside an open run — the disaster grew (an outage now past 24 h,
+        data found lost) or shrank: a new row signed by whoever may sign the analysis, the
+        earlier ones kept; a disaster's declaration reads the newest."""
+        run = self.journal.require_running(run_id)
+        book = self.playbook_of(run_id, acting=True)
+        verdict: dict[str, Any] = {}
+
+        def valid() -> None:
+            if self.journal.step(run_id, "analyse")["state"] != StepState.DONE:
+                raise BadInput("the first analysis is the analyse step: sign it with `drp "
+                               f"approve {run_id} analyse`; reassess comes after it")
+            verdict.update(self._analysed(scenario))
+
+        actor = self.authority.drp_step(who, book, run_id, "analyse", run["started_by"],
+                                        valid, action="drp.reassess")
+        self.journal.reassessed(run_id, self.clock.now(), actor,
+                                {"note": note, "tabel_4_3": verdict})
+        return verdict
+
+    def analysis(self, run_id: int) -> dict[str, Any]:
+        """The run's Tabel 4.3 verdict now: the newest reassessment, else the analysis."""
+        again = [e for e in self.journal.entries(run_id) if e["event"] == "analysis.reassessed"]
+        if again:
+            found: dict[str, Any] = json.loads(again[-1]["detail"] or "{}").get("tabel_4_3", {})
+            return found
+        first: dict[str, Any] = self.journal.step(run_id, "analyse")["output"].get(
+            "tabel_4_3", {})
+        return first
 
     @staticmethod
     def _analysed(scenario: dict[str, Any] | None) -> dict[str, Any]:

@@ -204,14 +204,18 @@ def _measures_rto(doc: Marked, head: Head, config: Config, recovery: list[StepSe
                    "step after it), or its RTO is never measured")
 
 
+def check_playbook_id(name: str) -> None:
+    if not isinstance(name, str) or not PLAYBOOK_ID.fullmatch(name):
+        raise BadInput("a playbook is named by its id (lower-case letters, digits, '.', "
+                       "'_', '-'; at most 64), as in the playbooks folder")
+
+
 def find_playbook(config: Config, name: str) -> Path:
     """The playbook with this id in the configured folder, and only there: whoever may
     ask for one (API, Konsol, CLI) names an id, never a path, so no request makes the
     daemon read or run a file outside the folder its administrators keep. The answer is
     the same whether or not anything else exists on the machine."""
-    if not isinstance(name, str) or not PLAYBOOK_ID.fullmatch(name):
-        raise BadInput("a playbook is named by its id (lower-case letters, digits, '.', "
-                       "'_', '-'; at most 64), as in the playbooks folder")
+    check_playbook_id(name)
     folder = config.playbooks_dir.resolve()
     for ext in (".yaml", ".yml"):
         candidate = folder / f"{name}{ext}"
