@@ -3,6 +3,8 @@ kind detected by `spbe audit verify`: exit 1, naming what changed."""
 
 from __future__ import annotations
 
+import json
+import shutil
 from collections.abc import Callable
 from datetime import UTC, datetime
 from itertools import pairwise
@@ -266,3 +268,41 @@ def test_cli_only_use_leaves_no_entry_unsigned(config_dir: Path,
         conn.execute(text("DELETE FROM audit_checkpoints"))
     found = spbe(capsys, *cfg, "audit", "verify")
     assert found.code == 1 and f"audit entry {last} was deleted (witness" in found.err
+
+
+def test_two_ledgers_may_share_one_key_folder(config_dir: Path,
+                                              capsys: pytest.CaptureFixture[str],
+                                              monkeypatch: pytest.MonkeyPatch):
+    """A staging configuration beside production (`../keys` of both): each witness line
+    names its ledger, so neither ledger is judged by the other's checkpoints, and a
+    checkpoint never skips entries because the other ledger signed last."""
+    cfg = one_entry_signed(config_dir, capsys, monkeypatch)
+    staging = config_dir.parent / "staging"
+    shutil.copytree(config_dir, staging)
+    (staging / "spbe.yaml").write_text((staging / "spbe.yaml").read_text().replace(
+        "sqlite:///../var/spbe.db", "sqlite:///../var/staging.db"))
+    other = ["--config", str(staging / "spbe.yaml")]
+    for n in range(3):  # staging signs last, more entries than production has
+        assert spbe(capsys, *other, "downtime", "add", "perizinan-online", "--start",
+                    f"2026-11-2{n}T08:00", "--end", f"2026-11-2{n}T09:00", "--cause", "x",
+                    "--by", TEKNIS).code == 0
+    assert spbe(capsys, *cfg, "downtime", "add", "perizinan-online", "--start",
+                "2026-11-22T08:00", "--end", "2026-11-22T09:00", "--cause", "y",
+                "--by", TEKNIS).code == 0
+    for which in (cfg, other):
+        found = spbe(capsys, *which, "audit", "verify")
+        assert found.code == 0, found.err
+    key = load_config(config_dir / "spbe.yaml").audit_key_path
+    assert key == load_config(staging / "spbe.yaml").audit_key_path
+    ledgers = {json.loads(line)["ledger"]
+               for line in (key.parent / "witness.jsonl").read_text().splitlines()}
+    assert len(ledgers) == 2
+    # production's last entry deleted with its checkpoints: still named against the witness
+    store = Store(db.make_engine(load_config(config_dir / "spbe.yaml").database_url))
+    with store.engine.begin() as conn:
+        last = conn.execute(text("SELECT max(id) FROM audit_log")).scalar_one()
+        conn.execute(text("DELETE FROM audit_log WHERE id = :n"), {"n": last})
+        conn.execute(text("DELETE FROM audit_checkpoints"))
+    found = spbe(capsys, *cfg, "audit", "verify")
+    assert found.code == 1 and f"audit entry {last} was deleted (witness" in found.err
+    assert spbe(capsys, *other, "audit", "verify").code == 0

@@ -11,14 +11,10 @@ import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
-
 from tests.conftest import SPBE
 from tests.daemon import TEKNIS, Daemon, Target, http_probe, write_config
 from tests.pg import free_port
 from tests.timetravel import WIB, previous_month_start
-
-pytestmark = pytest.mark.date_sweep  # tests/timetravel.py
 
 
 def spbe(config: Path, *args: str, ledger: Path | None = None, token: str | None = None

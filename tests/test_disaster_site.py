@@ -37,6 +37,8 @@ from tests.test_drp import (
     wait,
 )
 
+pytestmark = pytest.mark.date_sweep  # an outage across a month's or a year's end: timetravel
+
 
 def write(folder: Path, primary: int, secondary: int, port: int) -> Path:
     hand_over(folder)

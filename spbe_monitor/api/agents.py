@@ -35,6 +35,13 @@ def _location(host: Host, request: web.Request) -> str:
     return found
 
 
+def _witness_after(host: Host, witnessed: int) -> list[str]:
+    with host.store.engine.connect() as conn:
+        ledger = witness.identity(conn)
+    return witness.lines_after(witness.path_for(host.config.audit_key_path), ledger,
+                               witnessed, WITNESS_BATCH)
+
+
 def add_agent_routes(router: web.UrlDispatcher, host: Host) -> None:
     async def probes(request: web.Request) -> web.Response:
         location = _location(host, request)
@@ -76,9 +83,7 @@ def add_agent_routes(router: web.UrlDispatcher, host: Host) -> None:
         answer: dict[str, Any] = {"accepted": accepted, "unknown": unknown,
                                   "elsewhere": elsewhere}
         if witnessed is not None:  # the agent keeps a copy of the witness off this machine
-            answer["witness"] = await asyncio.to_thread(
-                witness.lines_after, witness.path_for(host.config.audit_key_path), witnessed,
-                WITNESS_BATCH)
+            answer["witness"] = await asyncio.to_thread(_witness_after, host, witnessed)
         return web.json_response(answer)
 
     router.add_get("/api/v1/agent/probes", probes)

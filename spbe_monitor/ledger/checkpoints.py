@@ -62,13 +62,14 @@ class Signer:
         """Sign the chain's head as it is now, and witness it; None when the log is empty
         (or, with `only_if_moved`, when the last checkpoint already signed and witnessed
         this head)."""
-        newest = witness.newest(self.witness_file) if self.witness_file else None
-        witnessed = newest.entry_id if newest else 0
         with engine.begin() as conn:
             head = conn.execute(select(audit_log.c.id, audit_log.c.hash).order_by(
                 audit_log.c.id.desc()).limit(1)).first()
             if head is None:
                 return None
+            ledger = witness.identity(conn)
+            newest = witness.newest(self.witness_file, ledger) if self.witness_file else None
+            witnessed = newest.entry_id if newest else 0
             if only_if_moved and (self.witness_file is None or witnessed >= head.id):
                 last = conn.execute(select(audit_checkpoints.c.entry_id,
                                            audit_checkpoints.c.entry_hash).order_by(
@@ -81,7 +82,7 @@ class Signer:
                 signature=signature)).inserted_primary_key
             assert new is not None
             line = witness.Line(int(new[0]), int(head.id), str(head.hash), now, signature,
-                                witness.entries_since(conn, witnessed, int(head.id)))
+                                witness.entries_since(conn, witnessed, int(head.id)), ledger)
         if self.witness_file is not None:
             witness.append(self.witness_file, line)
         return int(head.id)

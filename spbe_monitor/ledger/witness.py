@@ -39,20 +39,33 @@ class Line:
     signed_at: datetime
     signature: str
     entries: tuple[tuple[int, str], ...]
+    ledger: str = ""  # the ledger's identity (`identity`); "" in files of older versions
 
     def as_json(self) -> str:
         return json.dumps({"checkpoint": self.checkpoint, "entry_id": self.entry_id,
                            "entry_hash": self.entry_hash,
                            "signed_at": self.signed_at.isoformat(),
-                           "signature": self.signature, "entries": self.entries},
-                          separators=(",", ":"))
+                           "signature": self.signature, "entries": self.entries,
+                           "ledger": self.ledger}, separators=(",", ":"))
 
     @classmethod
     def parse(cls, text: str) -> Line:
         d = json.loads(text)
         return cls(int(d["checkpoint"]), int(d["entry_id"]), str(d["entry_hash"]),
                    datetime.fromisoformat(d["signed_at"]), str(d["signature"]),
-                   tuple((int(i), str(h)) for i, h in d["entries"]))
+                   tuple((int(i), str(h)) for i, h in d["entries"]), str(d.get("ledger", "")))
+
+    def of(self, ledger: str) -> bool:
+        """Whether the line witnesses this ledger (one key folder may serve two: a
+        staging configuration beside production)."""
+        return self.ledger in ("", ledger)
+
+
+def identity(conn: Connection) -> str:
+    """A ledger's identity: the hash of its first audit entry, unique to it and written
+    before anything is witnessed."""
+    first = conn.execute(select(audit_log.c.hash).order_by(audit_log.c.id).limit(1)).scalar()
+    return str(first or "")
 
 
 def _backwards(path: Path) -> Iterator[bytes]:
@@ -73,26 +86,30 @@ def _backwards(path: Path) -> Iterator[bytes]:
             yield rest
 
 
-def newest(path: Path) -> Line | None:
-    """The witness's newest line (None: nothing witnessed yet), read from the file's end."""
-    if not path.exists():
-        return None
-    raw = next(_backwards(path), None)
-    return Line.parse(raw.decode()) if raw else None
+def _mine(path: Path, ledger: str | None) -> Iterator[tuple[str, Line]]:
+    """The ledger's lines (None: every line, an agent's copy of one ledger), newest first."""
+    if path.exists():
+        for raw in _backwards(path):
+            text = raw.decode()
+            line = Line.parse(text)
+            if ledger is None or line.of(ledger):
+                yield text, line
 
 
-def lines_after(path: Path, checkpoint: int, limit: int) -> list[str]:
-    """The witness lines of checkpoints after `checkpoint`, oldest first, at most `limit` of
-    the oldest: what an agent keeping a copy elsewhere has not yet. A copy that starts now
-    (`checkpoint` 0) gets the newest line only."""
-    if not path.exists():
-        return []
+def newest(path: Path, ledger: str | None = None) -> Line | None:
+    """The ledger's newest witness line (None: nothing witnessed yet), read from the end."""
+    return next((line for _, line in _mine(path, ledger)), None)
+
+
+def lines_after(path: Path, ledger: str, checkpoint: int, limit: int) -> list[str]:
+    """The ledger's witness lines of checkpoints after `checkpoint`, oldest first, at most
+    `limit` of the oldest: what an agent keeping a copy elsewhere has not yet. A copy that
+    starts now (`checkpoint` 0) gets the newest line only."""
     newer: list[str] = []
-    for raw in _backwards(path):
-        line = raw.decode()
-        if Line.parse(line).checkpoint <= checkpoint:
+    for text, line in _mine(path, ledger):
+        if line.checkpoint <= checkpoint:
             break
-        newer.append(line)
+        newer.append(text)
         if checkpoint == 0:
             break
     return newer[::-1][:limit]
@@ -133,7 +150,10 @@ def problems(conn: Connection, path: Path) -> tuple[int, list[str]]:
     entry_problem = False
     floor: datetime | None = None  # the signed_at of the checkpoint before the entries read
     covered = 0
+    ledger = identity(conn)
     for line in read(path):
+        if not line.of(ledger):
+            continue  # another ledger's, kept with the same key folder
         count += 1
         cp = conn.execute(select(audit_checkpoints).where(
             audit_checkpoints.c.id == line.checkpoint)).first()
