@@ -256,6 +256,16 @@ class Authority:
         return self._ruled(who, action, subject, coordinator_refusal(
             book, act, p.roles, p.eselon, p.services, Eselon.III))
 
+    def drp_evaluation(self, who: Acting, book: Playbook, subject: str) -> str:
+        """Write the evaluation of a run (causes, obstacles, improvements) for Formulir G:
+        a Koordinator Pemulihan of a service the playbook recovers, any eselon."""
+        action = "drp.evaluate"
+        if who.person is None:
+            return self._break_glass(who, action, subject)
+        p = who.person
+        return self._ruled(who, action, subject, coordinator_refusal(
+            book, "writing the evaluation", p.roles, p.eselon, p.services, None))
+
     # Credentials
 
     def administrator(self, os_user: str, action: str, subject: str) -> str:

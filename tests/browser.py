@@ -68,6 +68,10 @@ def contrast(fore: str, back: str) -> float:
     return (hi + 0.05) / (lo + 0.05)
 
 
+ENGLISH = ("runner", "probe(s)", "--note", "no eselon", "(run ", "unticked", "needs eselon",
+           "is for a", "not responsible")
+
+
 def checked_page(driver: webdriver.Chrome, name: str) -> str:
     """The accessibility basics and size of the page shown, then its screenshot; returns
     the page's text."""
@@ -84,8 +88,11 @@ def checked_page(driver: webdriver.Chrome, name: str) -> str:
     assert size < 200_000, f"{name}: {size} bytes"
     assert driver.find_element(By.TAG_NAME, "html").get_attribute("lang") == "id"
     assert "Traceback" not in driver.page_source
+    text = str(driver.find_element(By.TAG_NAME, "body").text)
+    english = [w for w in ENGLISH if w in text]  # the CLI's words never reach an official
+    assert english == [], f"{name}: {english}"
     screenshot(driver, name)
-    return str(driver.find_element(By.TAG_NAME, "body").text)
+    return text
 
 
 def screenshot(driver: webdriver.Chrome, name: str) -> Path:

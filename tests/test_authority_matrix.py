@@ -127,6 +127,16 @@ ACTS = [
         ["drp", "step", "1", "promote-replica", "skip", "--reason", "sudah aktif"],
         ("/api/v1/drp/runs/1/steps/promote-replica/decision",
          {"decision": "skip", "reason": "sudah aktif"}), STEERS),
+    Act("drp.evaluate", "run", ["drp", "evaluate", "1", "--causes", "Banjir"],
+        ("/api/v1/drp/runs/1/evaluation", {"causes": "Banjir"}),
+        frozenset({KABID, KP_IV, STARTER}), extra={KP_SURAT: "not a Koordinator Pemulihan "
+                                                           "of a service"}),
+    Act("drp.reassess", "gated",
+        ["drp", "reassess", "1", "--category", "kerusakan_fisik", "--recovery-days", "5"],
+        ("/api/v1/drp/runs/1/reassess", {"scenario": {"category": "kerusakan_fisik",
+                                                      "recovery_days": 5}}),
+        frozenset({PENYEDIA_IZIN, KABID, STARTER}),
+        extra={PENYEDIA_SURAT: "not responsible", KP_SURAT: "not responsible"}),
     Act("drp.aborted", "run", ["drp", "abort", "1", "--reason", "latihan dihentikan"],
         ("/api/v1/drp/runs/1/abort", {"reason": "latihan dihentikan"}), STEERS),
 ]

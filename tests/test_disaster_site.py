@@ -22,6 +22,7 @@ import pytest
 from spbe_monitor.ledger.sites import switches
 from tests.daemon import Daemon, Target, figures_between, ledger
 from tests.pg import free_port
+from tests.receiver import Receiver
 from tests.service_user import hand_over
 from tests.test_drp import (
     KABID,
@@ -40,7 +41,7 @@ from tests.test_drp import (
 pytestmark = pytest.mark.date_sweep  # an outage across a month's or a year's end: timetravel
 
 
-def write(folder: Path, primary: int, secondary: int, port: int) -> Path:
+def write(folder: Path, primary: int, secondary: int, port: int, hook: str) -> Path:
     hand_over(folder)
     (folder / "probes").mkdir()
     (folder / "playbooks").mkdir()
@@ -62,7 +63,10 @@ probes: probes
 playbooks: playbooks
 heartbeat_interval: 1s
 server: {{listen: 127.0.0.1, port: {port}}}
+telegram: {{token_file: bot.token, api_url: "{hook}/telegram"}}
 """)
+    (folder / "bot.token").write_text("123456:rahasia-bot")
+    (folder / "bot.token").chmod(0o600)
     (folder / "services.yaml").write_text("""\
 services:
   - id: portal
@@ -80,13 +84,16 @@ services:
     components: [portal-primary]
     standby: [portal-secondary]
 """)
-    (folder / "people.yaml").write_text(people())
-    (folder / "playbooks" / "portal.yaml").write_text("""\
+    (folder / "people.yaml").write_text(people().replace(
+        "roles: [koordinator_pemulihan], services: [portal]}",
+        "roles: [koordinator_pemulihan], services: [portal], telegram_chat_id: 4242}"))
+    (folder / "playbooks" / "portal.yaml").write_text(f"""\
 id: portal
 version: 1
 services: [portal]
+webhooks: [{hook}/ruang-kendali]
 declaration:
-  assess-facility: {checklist: [Catu daya]}
+  assess-facility: {{checklist: [Catu daya]}}
 recovery:
   - id: verify-secondary
     title: Verifikasi di situs sekunder
@@ -134,7 +141,8 @@ def test_a_service_served_from_the_drc_is_available_from_the_rto_point(tmp_path:
     primary.start()
     secondary.start()  # a warm standby: the DRC is up, waiting
     port = free_port()
-    config = write(tmp_path, primary.port, secondary.port, port)
+    hook = Receiver()
+    config = write(tmp_path, primary.port, secondary.port, port, hook.url)
     daemon = Daemon(config, port)
     store = ledger(config)
     try:
@@ -206,7 +214,21 @@ def test_a_service_served_from_the_drc_is_available_from_the_rto_point(tmp_path:
         listed = spbe(config, "site", "list")
         assert "pindah manual" in listed.stdout and KABID in listed.stdout
         assert spbe(config, "audit", "verify").returncode == 0
+
+        # the war room heard the RTO met, by webhook and on the Koordinator's Telegram
+        told = [b for p, b in hook.received if p == "/ruang-kendali"]
+        events = [b["event"] for b in told]
+        assert events.index("phase.recovery") < events.index("rto.met") < events.index(
+            "phase.normalisation") < events.index("run.done")
+        met = told[events.index("rto.met")]
+        assert met["step"] == "verify-secondary" and met["rto_target_seconds"] == 3600
+        chats = [b for p, b in hook.received if p == "/telegram/bot123456:rahasia-bot/"
+                 "sendMessage"]
+        assert {b["chat_id"] for b in chats} == {4242}
+        assert any("layanan pulih di situs sekunder" in b["text"] for b in chats)
+        assert "rahasia-bot" not in (tmp_path / "runner.log").read_text()
     finally:
+        hook.server.shutdown()
         daemon.stop()
         for t in (primary, secondary):
             if t.server is not None:

@@ -453,30 +453,16 @@ def test_semester_evaluation_chapter_d_lists_the_drill(tmp_path):
 
 @pytest.mark.slow
 def test_notify_http_and_ssh_steps_against_real_peers(tmp_path):
-    import threading
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
     from tests.sshd import SSHD, sshd
 
     if not SSHD.exists():
         if os.environ.get("CI") == "true":
             pytest.fail("sshd missing under CI=true: scripts/test installs it")
         pytest.skip("openssh-server not installed")
-    received: list[tuple[str, dict[str, Any]]] = []
+    from tests.receiver import Receiver
 
-    class Hook(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-            received.append((self.path, json.loads(body or b"{}")))
-            self.send_response(200)
-            self.end_headers()
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Hook)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    hook = f"http://127.0.0.1:{server.server_address[1]}"
+    peer = Receiver()
+    received, server, hook = peer.received, peer.server, peer.url
     from aiosmtpd.controller import Controller
 
     from tests.test_reports import Inbox

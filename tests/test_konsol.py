@@ -131,6 +131,22 @@ async def test_sessions_end_after_thirty_idle_minutes(konsol):
     assert (await client.get("/konsol/", allow_redirects=False)).status == 303
 
 
+async def test_the_run_pages_poll_keeps_no_session_alive(konsol):
+    """A run page left open in the war room refreshes itself every 5 s; that is not the
+    person acting, so the session still ends 30 idle minutes after their last request, and
+    the page's script is told so (401) instead of a redirect to Masuk it cannot show."""
+    client, _, clock = konsol
+    assert (await log_in(client, TEKNIS)).status == 303
+    for _ in range(29):
+        clock.advance(60)
+        r = await client.get("/konsol/drp/pelaksanaan/1/keadaan", allow_redirects=False)
+        assert r.status == 404  # the session is live (no run 1), and not refreshed
+    clock.advance(2 * 60)
+    r = await client.get("/konsol/drp/pelaksanaan/1/keadaan", allow_redirects=False)
+    assert r.status == 401
+    assert (await client.get("/konsol/", allow_redirects=False)).status == 303
+
+
 @settings(max_examples=40, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(nip=st.text(max_size=300), password=st.text(max_size=300),

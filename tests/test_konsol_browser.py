@@ -220,6 +220,31 @@ def test_three_people_run_the_konsol_end_to_end(konsol, people):
         assert response.read(5) == b"%PDF-"
     assert [r["kind"] for r in store.reports() if r["format"] == "pdf"] == ["formulir-g"]
 
+    # Dedi's own evaluation goes into Formulir G beside what was measured (issue 30, item
+    # 8); Rina, a Pengelola Teknis, is offered neither that form nor "Mengetahui"
+    rina.open("/konsol/drp/pelaksanaan/1")
+    assert "/evaluasi" not in rina.driver.page_source
+    assert "/mengetahui" not in rina.driver.page_source
+    dedi.open("/konsol/drp/pelaksanaan/1")
+    form = dedi.form("/konsol/drp/pelaksanaan/1/evaluasi")
+    fill(form, {"penyebab": "Replika basis data tertinggal dua jam dari primer.",
+                "kendala": "Kunci ruang server dibawa petugas yang sedang cuti.",
+                "perbaikan": "Simpan kunci cadangan di pos satpam."})
+    assert "Evaluasi Koordinator Pemulihan disimpan" in dedi.submit(form)
+    with urllib.request.urlopen(request, timeout=60) as response:  # filed again: it changed
+        evaluated = response.read()
+    printed = tmp_pdf(evaluated)
+    assert "Analisis Koordinator Pemulihan" in printed and "Kunci ruang server" in printed
+    assert "Simpan kunci cadangan" in printed
+    bambang.open("/konsol/drp/pelaksanaan/1")
+    form = bambang.form("/konsol/drp/pelaksanaan/1/mengetahui")
+    sha = hashlib.sha256(evaluated).hexdigest()
+    assert form.find_element(By.NAME, "sha256").get_attribute("value") == sha
+    fill(form, {"totp": bambang.totp()})
+    assert "Formulir G ditandatangani Mengetahui" in bambang.submit(form)
+    checked_page(bambang.driver, "12b-formulir-g-mengetahui")
+    assert [(s["sha256"], s["nip"]) for s in store.signoffs("formulir-g")] == [(sha, BAMBANG)]
+
     # Formulir F of last month: made on the page, signed Mengetahui by Bambang only
     dedi.open("/konsol/laporan")
     form = dedi.form(f"/konsol/laporan/formulir-f/{last_month()}/perizinan-online/buat")
@@ -275,6 +300,18 @@ def test_three_people_run_the_konsol_end_to_end(konsol, people):
         "return getComputedStyle(document.querySelector('table.kartu td'), '::before').content")
     assert label == '"Layanan"'
     checked_page(rina.driver, "15-ringkasan-ponsel")
+
+
+def tmp_pdf(content: bytes) -> str:
+    """The text of a PDF downloaded from the Konsol."""
+    import tempfile
+
+    from tests.pdfpages import text
+
+    with tempfile.NamedTemporaryFile(suffix=".pdf") as f:
+        f.write(content)
+        f.flush()
+        return text(Path(f.name))
 
 
 def last_month() -> str:

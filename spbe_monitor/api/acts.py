@@ -11,6 +11,8 @@ from aiohttp import web
 
 from spbe_monitor.api.common import Host, acting, body, required_text, row_id, text
 from spbe_monitor.authority import Acting
+from spbe_monitor.drp import review
+from spbe_monitor.drp.evaluation import FIELDS
 from spbe_monitor.drp.operations import Drp
 from spbe_monitor.errors import BadInput
 from spbe_monitor.manual import Desk
@@ -161,6 +163,20 @@ def add_acts(router: web.UrlDispatcher, host: Host) -> None:
                             lambda who: drp().reassess(rid, who, scenario, note))
         return web.json_response({"run": rid, "tabel_4_3": verdict})
 
+    async def evaluate(request: web.Request) -> web.Response:
+        rid = run_id(request)
+        data = await body(request, set(), set(FIELDS))
+        parts = {k: text(data, k) or "" for k in FIELDS}
+        done = await act(request, "drp.evaluate",
+                         lambda who: review.evaluate(drp(), rid, who, parts))
+        return web.json_response({"run": rid, **done.as_json()})
+
+    async def acknowledge(request: web.Request) -> web.Response:
+        rid = run_id(request)
+        sha = required_text(await body(request, {"sha256"}, set()), "sha256")
+        return web.json_response(await act(
+            request, "report.signoff", lambda who: review.acknowledge(drp(), rid, who, sha)))
+
     async def abort(request: web.Request) -> web.Response:
         rid = run_id(request)
         reason = required_text(await body(request, {"reason"}, set()), "reason")
@@ -179,3 +195,5 @@ def add_acts(router: web.UrlDispatcher, host: Host) -> None:
     router.add_post("/api/v1/drp/runs/{run}/steps/{step}/decision", decide)
     router.add_post("/api/v1/drp/runs/{run}/abort", abort)
     router.add_post("/api/v1/drp/runs/{run}/reassess", reassess)
+    router.add_post("/api/v1/drp/runs/{run}/evaluation", evaluate)
+    router.add_post("/api/v1/drp/runs/{run}/acknowledge", acknowledge)

@@ -135,6 +135,15 @@ def document() -> dict[str, Any]:
                 "the earlier analyses are kept", [RUN_ID],
                 _body({"scenario": {"type": "object"}, "note": {"type": "string"}},
                       ["scenario"])),
+            "/api/v1/drp/runs/{run}/evaluation": _act(
+                "The Koordinator Pemulihan's evaluation for Formulir G §C–E (each part "
+                "optional, at least one; a new version replaces the printed one)", [RUN_ID],
+                _body({k: {"type": "string"} for k in ("causes", "obstacles",
+                                                       "improvements")}, [])),
+            "/api/v1/drp/runs/{run}/acknowledge": _act(
+                "\"Mengetahui\" of the filed Formulir G PDF of a finished run (Penyedia "
+                "Layanan, eselon II or higher)", [RUN_ID],
+                _body({"sha256": {"type": "string", "minLength": 64}}, ["sha256"])),
             "/api/v1/drp/runs/{run}/abort": _act(
                 "Abort a run (Koordinator Pemulihan, eselon III+)", [RUN_ID],
                 _body({"reason": {"type": "string", "minLength": 1}}, ["reason"])),

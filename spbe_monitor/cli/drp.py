@@ -212,6 +212,42 @@ def drp_reassess(ctx: Context, run_id: int, note: str | None, category: str | No
     _print_verdict(verdict)
 
 
+@drp.command("evaluate")
+@click.argument("run_id", type=ROW_ID, metavar="RUN")
+@click.option("--causes", help="why targets were missed (Formulir G §C)")
+@click.option("--obstacles", help="what stood in the way (§C)")
+@click.option("--improvements", help="what to improve (§E)")
+@OFFLINE
+@pass_ctx
+def drp_evaluate(ctx: Context, run_id: int, causes: str | None, obstacles: str | None,
+                 improvements: str | None, offline: bool) -> None:
+    """The Koordinator Pemulihan's own evaluation, printed in Formulir G beside what was
+    measured; writing it again replaces the printed version (every version is kept)."""
+    from spbe_monitor.drp import review
+
+    parts = {"causes": causes or "", "obstacles": obstacles or "",
+             "improvements": improvements or ""}
+    done = None if offline else ctx.act(f"/api/v1/drp/runs/{run_id}/evaluation", parts)
+    if done is None:
+        review.evaluate(ctx.drp, run_id, ctx.acting("drp.evaluate", None, offline), parts)
+    click.echo(f"run {run_id}: evaluation recorded; `spbe drp report {run_id}` prints it")
+
+
+@drp.command("acknowledge")
+@click.argument("run_id", type=ROW_ID, metavar="RUN")
+@click.option("--sha256", required=True, help="of the Formulir G PDF you read")
+@TOTP
+@pass_ctx
+def drp_acknowledge(ctx: Context, run_id: int, sha256: str, totp: str | None) -> None:
+    """"Mengetahui" of a finished run's filed Formulir G (Penyedia Layanan, eselon II+)."""
+    from spbe_monitor.drp import review
+
+    done = ctx.act(f"/api/v1/drp/runs/{run_id}/acknowledge", {"sha256": sha256}, totp)
+    if done is None:
+        done = review.acknowledge(ctx.drp, run_id, ctx.acting("report.signoff", totp), sha256)
+    click.echo(f"run {run_id}: Formulir G {sha256[:16]}… acknowledged by {done['signed_by']}")
+
+
 @drp.command("step")
 @click.argument("run_id", type=ROW_ID, metavar="RUN")
 @click.argument("step_id", metavar="STEP")

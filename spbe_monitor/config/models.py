@@ -199,6 +199,14 @@ class Cluster(Strict):
                                              max_length=128)] | None = None
 
 
+class Telegram(Strict):
+    """The daemon's own messages to people (the DRP war room) through a Telegram bot, to the
+    `telegram_chat_id` of everyone in people.yaml who answers for the playbook's services."""
+
+    token_file: Text  # the bot's token, alone in a file (0600; read when sending, never logged)
+    api_url: Text = "https://api.telegram.org"
+
+
 DEFAULT_AUDIT_KEY = "../keys/signing.key"
 OLD_AUDIT_KEY = "../var/audit/signing.key"  # the default before the key folder left var/
 
@@ -234,6 +242,7 @@ class Settings(Strict):
     cluster: Cluster = Cluster()
     retention: Retention = Retention()
     backup: LedgerBackup = LedgerBackup()
+    telegram: Telegram | None = None
     location: Ident = "pusat"  # where this daemon probes from
     locations: dict[Ident, Location] = {}  # where its agents probe from
     calendar: CalendarSettings = CalendarSettings()  # local holidays, decree files

@@ -2,7 +2,8 @@
 playbook lists hears of each event that asks for attention — a phase begun (the declaration
 signed, normalisation reached), a step failed and waiting for a decision, the RTO met, a
 runner lost and another taking over, the run finished, failed or aborted — with the run,
-the step, the RTO so far and a link to the run's page in the Konsol."""
+the step, the RTO so far and a link to the run's page in the Konsol; and, with a bot
+configured (`telegram:` in spbe.yaml), the Telegram chats of the people of its services."""
 
 from __future__ import annotations
 
@@ -89,4 +90,26 @@ async def tell(book: Playbook, news: Announcement, ctx: StepContext) -> list[str
         outcome = await mail(book.head.emails, news.subject(), news.body(), ctx)
         if not outcome.ok:
             failed.append(f"e-mail: {outcome.message}")
+    return failed + await _telegram(book, news, ctx)
+
+
+async def _telegram(book: Playbook, news: Announcement, ctx: StepContext) -> list[str]:
+    """The announcement to the Telegram chats of the people of the playbook's services."""
+    bot = ctx.config.settings.telegram
+    chats = sorted({p.telegram_chat_id for p in ctx.config.people.values()
+                    if p.telegram_chat_id is not None
+                    and set(p.services) & set(book.head.services)})
+    if bot is None or not chats:
+        return []
+    try:
+        token = (ctx.config.path.parent / bot.token_file).read_text().strip()
+    except OSError as exc:
+        return [f"telegram: the bot token file cannot be read ({exc.strerror})"]
+    failed = []
+    url = f"{bot.api_url.rstrip('/')}/bot{token}/sendMessage"
+    for chat in chats:
+        outcome = await post(url, {"chat_id": chat, "text": f"{news.subject()}\n\n"
+                                   f"{news.body()}"}, ctx)
+        if not outcome.ok:  # the token is part of the URL: never in what is said
+            failed.append(f"telegram chat {chat}: {outcome.message.replace(token, '…')}")
     return failed

@@ -11,6 +11,7 @@ from typing import Any
 
 from spbe_monitor.authority import BREAK_GLASS
 from spbe_monitor.config.models import Person
+from spbe_monitor.drp.evaluation import newest
 from spbe_monitor.drp.keterangan import in_bahasa
 from spbe_monitor.drp.status import Recovery, RunState, RunStatus, StepState
 from spbe_monitor.regulation.disaster import Response
@@ -19,19 +20,19 @@ from spbe_monitor.reports.words import nip as nip_teks
 
 STATUS = {StepState.PENDING: "belum dimulai", StepState.WAITING_APPROVAL: "menunggu persetujuan",
           StepState.RUNNING: "berjalan", StepState.DONE: "selesai", StepState.FAILED: "gagal",
-          StepState.SKIPPED: "dilewati", StepState.IN_DOUBT: "diragukan (runner terhenti)"}
+          StepState.SKIPPED: "dilewati", StepState.IN_DOUBT: "diragukan (pelaksana terhenti)"}
 RUN_STATUS = {RunState.RUNNING: "sedang berjalan", RunState.DONE: "selesai",
               RunState.FAILED: "gagal", RunState.ABORTED: "dihentikan"}
 FASE = {"declaration": "deklarasi", "recovery": "pemulihan", "normalisation": "normalisasi"}
-RIWAYAT = {"step.failed": "gagal", "step.in_doubt": "diragukan (runner terhenti)",
+RIWAYAT = {"step.failed": "gagal", "step.in_doubt": "diragukan (pelaksana terhenti)",
            "step.retry": "diulang", "step.skip": "dilewati atas keputusan",
            "step.mark-done": "dinyatakan selesai atas keputusan",
-           "runner.start": "runner mulai", "runner.stop": "runner berhenti",
+           "runner.start": "pelaksana mulai", "runner.stop": "pelaksana berhenti",
            "analysis.reassessed": "penilaian ulang Tabel 4.3"}
 RINCIAN = (("automated", "langkah otomatis"), ("manual", "langkah manual"),
            ("waiting_approval", "menunggu persetujuan"),
            ("waiting_decision", "menunggu keputusan Koordinator Pemulihan"),
-           ("no_runner", "tanpa runner aktif"), ("idle", "jeda antarlangkah"))
+           ("no_runner", "tanpa pelaksana aktif"), ("idle", "jeda antarlangkah"))
 
 
 @dataclass(frozen=True)
@@ -128,7 +129,7 @@ def build(status: RunStatus, journal: list[dict[str, Any]], setting: Setting
             said = detail.get("reason") or in_bahasa(detail.get("message") or detail.get(
                 "why"), setting.zone)
             if e["event"] == "runner.start" and detail.get("dead_since"):
-                said = "runner sebelumnya tidak aktif sejak " + waktu_detik(
+                said = "pelaksana sebelumnya tidak aktif sejak " + waktu_detik(
                     datetime.fromisoformat(detail["dead_since"]), setting.zone)
             history.append({"waktu": at(e["at"]),
                             "langkah": titles.get(e["step_id"], e["step_id"] or "-"),
@@ -167,6 +168,7 @@ def build(status: RunStatus, journal: list[dict[str, Any]], setting: Setting
                         "uraian": f"Langkah \u201c{t['judul']}\u201d {t['status']}: "
                                   f"{t['catatan'] or 'tanpa keterangan'}."})
     peluang.sort(key=lambda p: -(p["dampak_rto_detik"] or 0))
+    evaluated = newest(journal)
     # the Tabel 4.3 verdict that stood when the run was declared (a drill may go on after
     # "Penanganan Gangguan" to rehearse; the form says so)
     standing = [verdict for e in journal if e["event"] in ("step.approved",
@@ -205,6 +207,11 @@ def build(status: RunStatus, journal: list[dict[str, Any]], setting: Setting
         "riwayat": history,
         "penilaian": [a for a in approvals if a["daftar_periksa"] or a["tabel_4_3"]],
         "peluang_peningkatan": peluang,
+        # the Koordinator Pemulihan's own words, printed beside what was measured
+        "evaluasi": None if evaluated is None else {
+            "penyebab": paragraphs(evaluated.causes),
+            "kendala": paragraphs(evaluated.obstacles),
+            "perbaikan": paragraphs(evaluated.improvements), "oleh": who(evaluated.by)},
         "tanda_tangan": {
             "koordinator_pemulihan": who(setting.coordinator.nip) if setting.coordinator
             else None,
@@ -214,6 +221,10 @@ def build(status: RunStatus, journal: list[dict[str, Any]], setting: Setting
             if journal or status.finished_at else None,
         },
     }
+
+
+def paragraphs(text: str) -> list[str]:
+    return [p.strip() for p in text.splitlines() if p.strip()]
 
 
 def _achieved(svc: Recovery, setting: Setting) -> dict[str, Any]:

@@ -215,9 +215,15 @@ class Journal:
                            after=detail)
 
     def move_run_event(self, run_id: int, at: datetime, event: str,
-                       detail: dict[str, Any] | None = None) -> None:
+                       detail: dict[str, Any] | None = None,
+                       audited_as: str | None = None) -> None:
+        """A row of the run's journal; a person's act (`detail["by"]`) is also audited as
+        `audited_as`, in the same transaction."""
         with self.engine.begin() as conn:
             self._journal(conn, run_id, None, at, event, detail)
+            if audited_as is not None and detail is not None:
+                Store.audit_in(conn, at, str(detail["by"]), audited_as, f"drp-run:{run_id}",
+                               after=detail)
 
     def declared(self, run_id: int, at: datetime) -> None:
         with self.engine.begin() as conn:

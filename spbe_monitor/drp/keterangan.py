@@ -27,7 +27,7 @@ RULES: list[Rule] = [
     (re.compile(r"^not exercised in a disaster$"),
      lambda m, z: "tidak dijalankan saat bencana"),
     (re.compile(r"^the runner stopped while it ran$"),
-     lambda m, z: "runner terhenti saat langkah berjalan"),
+     lambda m, z: "pelaksana terhenti saat langkah berjalan"),
     (re.compile(r"^the recovery point (\S+) is after the disaster .*$"),
      lambda m, z: "titik pemulihan " + waktu_detik(datetime.fromisoformat(m[1]), z)
      + " sesudah waktu bencana: bukan titik pemulihan yang sah"),

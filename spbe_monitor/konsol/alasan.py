@@ -64,13 +64,16 @@ _RULES: tuple[tuple[str, str], ...] = (
      r"playbook \1 belum disetujui Penyedia Layanan untuk isi yang persis ini"),
     (r"(.+) is signed as Mengetahui by a Penyedia Layanan, eselon II or higher",
      r"\1 ditandatangani Mengetahui oleh Penyedia Layanan eselon II atau lebih tinggi"),
+    (r"the serving site is switched by a Koordinator Pemulihan",
+     "situs yang melayani hanya dapat dialihkan oleh Koordinator Pemulihan"),
     (r"the break-glass path is for DRP runs only.*",
      "tindakan ini memerlukan kredensial pribadi"),
     # after the specific ones
     (r"not responsible for (.+)", r"Anda tidak bertanggung jawab atas layanan \1"),
 )
 _ACTS = (("starting a run", "memulai pelaksanaan"), ("aborting a run", "menghentikan pelaksanaan"),
-         ("resuming a run", "melanjutkan pelaksanaan"), ("deciding", "memutuskan langkah"))
+         ("resuming a run", "melanjutkan pelaksanaan"), ("deciding", "memutuskan langkah"),
+         ("writing the evaluation", "menulis evaluasi"))
 _PREFIXES = (("approval refused: ", "persetujuan ditolak: "), ("break-glass: ", "jalur darurat: "))
 _COMPILED = tuple((re.compile(pattern), words) for pattern, words in _RULES)
 
@@ -87,5 +90,5 @@ def indonesian(reason: object) -> str:
     for pattern, words in _COMPILED:
         found = pattern.fullmatch(text)
         if found:
-            return found.expand(words)
+            return found.expand(words).replace("Anda: no eselon", "Anda: tanpa eselon")
     return text

@@ -107,12 +107,15 @@ class Konsol:
         """Ledger work off the event loop."""
         return asyncio.to_thread(fn, *args)
 
-    async def visitor(self, request: web.Request) -> Visitor:
-        """The logged-in person, or a redirect to Masuk."""
+    async def visitor(self, request: web.Request, polling: bool = False) -> Visitor:
+        """The logged-in person, or a redirect to Masuk (`polling`, a page refreshing
+        itself: 401, which its script shows, and the idle clock left as it is)."""
         session = await self.run(self.sessions.current, request.cookies.get(COOKIE),
-                                 self.host.clock.now())
+                                 self.host.clock.now(), not polling)
         person = self.host.config.people.get(session.nip) if session else None
         if session is None or person is None:
+            if polling:
+                raise web.HTTPUnauthorized(text="sesi berakhir")
             raise web.HTTPSeeOther("/konsol/masuk")
         return Visitor(session, person)
 

@@ -13,6 +13,7 @@ from typing import Any
 from aiohttp import web
 
 from spbe_monitor.api.common import row_id
+from spbe_monitor.drp import review
 from spbe_monitor.drp.operations import Drp
 from spbe_monitor.drp.playbook import Playbook
 from spbe_monitor.drp.status import RunState
@@ -22,6 +23,7 @@ from spbe_monitor.konsol.drp_views import (
     KATEGORI,
     KEPUTUSAN,
     acts,
+    afterwards,
     document,
     listing,
     playbooks,
@@ -35,6 +37,8 @@ DONE = {"ditandatangani": "Langkah {step} ditandatangani.",
         "ulangi": "Langkah {step} akan diulang.", "lewati": "Langkah {step} dilewati.",
         "tandai-selesai": "Langkah {step} ditandai selesai.",
         "dihentikan": "Pelaksanaan dihentikan.",
+        "dievaluasi": "Evaluasi Koordinator Pemulihan disimpan; Formulir G memuatnya.",
+        "diketahui": "Formulir G ditandatangani Mengetahui.",
         "dilanjutkan": "Pelaksanaan dilanjutkan oleh daemon; langkah yang sedang berjalan saat "
                        "pelaksana terhenti menjadi diragukan."}
 
@@ -148,15 +152,17 @@ def add_drp(router: web.UrlDispatcher, k: Konsol) -> None:
             d = drp()
             status = d.status(rid)
             return {"run": run_view(d, status, host.clock.now()),
-                    "tindakan": acts(d, rid, status, visitor.person)}
+                    "tindakan": acts(d, rid, status, visitor.person),
+                    "sesudah": afterwards(d, rid, status, visitor.person)}
         data = await k.run(read)
         return visitor.page("pelaksanaan.html.j2", pesan=message, pratinjau=preview,
                             kategori=KATEGORI, keputusan=KEPUTUSAN,
                             segarkan=REFRESH_SECONDS, **data)
 
     async def run_state(request: web.Request) -> web.StreamResponse:
-        """The live part of the run page, fetched every few seconds by its script."""
-        visitor = await k.visitor(request)
+        """The live part of the run page, fetched every few seconds by its script: it
+        keeps no session alive (only a person's own request does)."""
+        visitor = await k.visitor(request, polling=True)
         rid = await run_of(request, visitor)
         status = await k.run(drp().status, rid)
         data = await k.run(run_view, drp(), status, host.clock.now())
@@ -196,6 +202,23 @@ def add_drp(router: web.UrlDispatcher, k: Konsol) -> None:
         await k.run(drp().abort, rid, form.get("alasan", ""), visitor.acting())
         raise _after(rid, "dihentikan")
 
+    async def evaluate(request: web.Request) -> web.StreamResponse:
+        visitor = await k.visitor(request)
+        form = await k.form(request, visitor)
+        rid = await run_of(request, visitor)
+        parts = {"causes": form.get("penyebab", ""), "obstacles": form.get("kendala", ""),
+                 "improvements": form.get("perbaikan", "")}
+        await k.run(review.evaluate, drp(), rid, visitor.acting(), parts)
+        raise _after(rid, "dievaluasi")
+
+    async def acknowledge(request: web.Request) -> web.StreamResponse:
+        visitor = await k.visitor(request)
+        form = await k.form(request, visitor)
+        rid = await run_of(request, visitor)
+        await k.run(review.acknowledge, drp(), rid, visitor.acting(form.get("totp")),
+                    form.get("sha256", ""))
+        raise _after(rid, "diketahui")
+
     async def formulir_g(request: web.Request) -> web.StreamResponse:
         visitor = await k.visitor(request)
         rid = await run_of(request, visitor)
@@ -220,3 +243,5 @@ def add_drp(router: web.UrlDispatcher, k: Konsol) -> None:
     router.add_post("/drp/pelaksanaan/{run}/hentikan", abort)
     router.add_post("/drp/pelaksanaan/{run}/lanjutkan", resume)
     router.add_get("/drp/pelaksanaan/{run}/formulir-g.pdf", formulir_g)
+    router.add_post("/drp/pelaksanaan/{run}/evaluasi", evaluate)
+    router.add_post("/drp/pelaksanaan/{run}/mengetahui", acknowledge)

@@ -14,6 +14,7 @@ from typing import Any
 from spbe_monitor.config.loader import Config
 from spbe_monitor.config.models import Person
 from spbe_monitor.drp.gates import coordinator_refusal, refusal, signing_eselon
+from spbe_monitor.drp.keterangan import in_bahasa
 from spbe_monitor.drp.operations import Drp
 from spbe_monitor.drp.playbook import Playbook, load_playbook
 from spbe_monitor.drp.progress import ready
@@ -23,6 +24,7 @@ from spbe_monitor.errors import ConfigError
 from spbe_monitor.konsol.alasan import indonesian
 from spbe_monitor.regulation.disaster import DECLARATION, Category
 from spbe_monitor.regulation.eselon import Eselon, at_least
+from spbe_monitor.regulation.roles import Role
 from spbe_monitor.reports.words import durasi_tepat, nip, waktu_detik
 
 FASE = {"declaration": "Pernyataan bencana", "recovery": "Pemulihan",
@@ -173,7 +175,8 @@ def run_view(drp: Drp, status: RunStatus, now: datetime) -> dict[str, Any]:
 
     steps = [{"id": s.id, "judul": titles.get(s.id, s.id), "fase": FASE[s.phase],
               "keadaan": KEADAAN_LANGKAH[s.state], "kode": s.state.value,
-              "oleh": _name(config, s.actor) if s.actor else "-", "catatan": s.note or "",
+              "oleh": _name(config, s.actor) if s.actor else "-",
+              "catatan": in_bahasa(s.note, zone) or "",
               "mulai": when(s.began), "selesai": when(s.finished_at),
               "percobaan": [{"ke": a.number, "keadaan": KEADAAN_LANGKAH[a.state],
                              "pesan": a.message or "", "keluaran": a.output_tail or ""}
@@ -211,3 +214,31 @@ def run_view(drp: Drp, status: RunStatus, now: datetime) -> dict[str, Any]:
         "pelaksana_hidup": status.runner.alive if status.runner else None,
         "versi_halaman": "|".join(f"{s.id}:{s.state.value}" for s in status.steps)
         + f"|{status.state.value}"}
+
+
+def afterwards(drp: Drp, run_id: int, status: RunStatus, person: Person) -> dict[str, Any]:
+    """A finished run's page after the fact: the Koordinator's evaluation form (only for
+    whoever may write it) and "Mengetahui" of the filed Formulir G (only for a Penyedia
+    Layanan, eselon II+, of its services), with the PDF's SHA-256 they acknowledge."""
+    from spbe_monitor.drp.evaluation import newest
+    from spbe_monitor.drp.review import KIND_G, acknowledgements
+
+    if status.state is RunState.RUNNING:
+        return {}
+    book = drp.playbook_of(run_id)
+    evaluated = newest(drp.journal.entries(run_id))
+    pdf = next((r for r in reversed(drp.store.reports(KIND_G, f"run-{run_id}"))
+                if r["subject"] == book.id and r["format"] == "pdf"), None)
+    acked = [a for a in acknowledgements(drp, run_id) if pdf and a["sha256"] == pdf["sha256"]]
+    provider = Role.PENYEDIA_LAYANAN in person.roles and at_least(person.eselon, Eselon.II) \
+        and set(book.head.services) <= set(person.services)
+    return {
+        "evaluasi": evaluated.as_json() if evaluated else None,
+        "boleh_evaluasi": coordinator_refusal(book, "evaluating", person.roles, person.eselon,
+                                              person.services, None) is None,
+        "berkas_g": None if pdf is None else {"sha256": pdf["sha256"]},
+        "mengetahui": [{"nama": _name(drp.config, a["nip"]),
+                        "waktu": waktu_detik(a["signed_at"], drp.config.services[
+                            book.head.services[0]].zone)} for a in acked],
+        "boleh_mengetahui": provider and pdf is not None and not acked,
+    }

@@ -15,6 +15,7 @@ from aiohttp import web
 
 from spbe_monitor.config.loader import Config
 from spbe_monitor.config.models import Person
+from spbe_monitor.konsol.alasan import indonesian
 from spbe_monitor.konsol.core import Konsol
 from spbe_monitor.ledger.checkpoints import load_public, trusted_keys
 from spbe_monitor.ledger.store import Store
@@ -99,8 +100,7 @@ def trail(config: Config, store: Store, person: Person, query: dict[str, str],
                    "oleh": f"{names[e.actor]} ({nip(e.actor)})" if e.actor in names
                    else e.actor, "tindakan": e.action, "subjek": e.subject,
                    "hasil": HASIL.get(e.outcome, e.outcome), "kode": e.outcome,
-                   "rincian": json.dumps(e.after, ensure_ascii=False, sort_keys=True)
-                   if e.after else ""} for e in entries],
+                   "rincian": _detail(e.after)} for e in entries],
         "utuh": intact, "verifikasi": said, "batas": LIMIT,
         "pilihan_layanan": ([("", "semua layanan")] if everything else [])
         + [(s, config.services[s].name) for s in mine],
@@ -118,3 +118,14 @@ def add_audit(router: web.UrlDispatcher, k: Konsol) -> None:
         return visitor.page("jejak.html.j2", **data)
 
     router.add_get("/jejak", index)
+
+
+def _detail(after: dict[str, Any] | None) -> str:
+    """An entry's details, a refusal's reason in Bahasa Indonesia (the log keeps the room's
+    own words; `spbe audit export` shows them)."""
+    if not after:
+        return ""
+    shown = dict(after)
+    if isinstance(shown.get("reason"), str):
+        shown["alasan"] = indonesian(shown.pop("reason"))
+    return json.dumps(shown, ensure_ascii=False, sort_keys=True)

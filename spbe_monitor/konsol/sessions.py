@@ -46,9 +46,11 @@ class Sessions:
                 last_seen_at=now))
         return session_id, Session(nip, csrf)
 
-    def current(self, session_id: str | None, now: datetime) -> Session | None:
-        """The live session of this cookie, its idle clock restarted; None if unknown,
-        ended, idle too long or too old."""
+    def current(self, session_id: str | None, now: datetime, active: bool = True
+                ) -> Session | None:
+        """The live session of this cookie, its idle clock restarted when a person acted
+        (`active`; a page polling on its own is not one); None if unknown, ended, idle too
+        long or too old."""
         if not session_id or len(session_id) > 128:
             return None
         key = self._digest(session_id)
@@ -61,8 +63,9 @@ class Sessions:
                 conn.execute(update(konsol_sessions).where(
                     konsol_sessions.c.id_sha256 == key).values(ended_at=now))
                 return None
-            conn.execute(update(konsol_sessions).where(
-                konsol_sessions.c.id_sha256 == key).values(last_seen_at=now))
+            if active:
+                conn.execute(update(konsol_sessions).where(
+                    konsol_sessions.c.id_sha256 == key).values(last_seen_at=now))
         return Session(row.nip, row.csrf)
 
     def end(self, session_id: str | None, now: datetime) -> None:
