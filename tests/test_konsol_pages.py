@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -32,13 +32,14 @@ FORMS = ("/konsol/drp/mulai", "/konsol/drp/playbook/perizinan-online/setujui",
          "/konsol/drp/pelaksanaan/1/langkah/assess-facility",
          "/konsol/drp/pelaksanaan/1/langkah/recovery-point/keputusan",
          "/konsol/drp/pelaksanaan/1/hentikan", "/konsol/drp/pelaksanaan/1/lanjutkan",
+         "/konsol/drp/pelaksanaan/1/evaluasi", "/konsol/drp/pelaksanaan/1/mengetahui",
          "/konsol/laporan/formulir-f/2026-10/perizinan-online/buat",
          "/konsol/laporan/formulir-f/2026-10/perizinan-online/mengetahui",
          "/konsol/layanan/perizinan-online/gangguan/1/penyebab",
          "/konsol/pemeliharaan", "/konsol/pemeliharaan/1/setujui", "/konsol/keluar")
 FIELDS = ("playbook", "mode", "kejadian", "sha256", "totp", "periksa", "catatan", "aksi",
           "kategori", "hari_pemulihan", "jam_henti", "data_hilang", "keputusan", "alasan",
-          "pulih", "penyebab", "layanan", "mulai", "selesai", "ulang")
+          "pulih", "penyebab", "layanan", "mulai", "selesai", "ulang", "kendala", "perbaikan")
 
 
 @pytest.fixture
@@ -98,6 +99,12 @@ async def test_the_document_page_shows_what_changed_since_the_last_approval(kons
     path.write_text(path.read_text().replace("version: 1", "version: 2").replace(
         "expected: 2h", "expected: 3h"))
     page = await (await client.get("/konsol/drp/playbook/perizinan-online")).text()
+    # read as a list of steps first (who signs, how long), the YAML and its diff below
+    summary = page[page.index("Ringkasan dokumen"):page.index("Perubahan sejak")]
+    assert "Aktifkan replika basis data di Pusat Data sekunder" in summary
+    assert "konfirmasi oleh tim pemulihan" in summary and "3 jam" in summary
+    assert "Penyedia Layanan, pejabat eselon II atau lebih tinggi" in summary
+    assert "verifikasi layanan berjalan" in summary and "Perizinan Online" in summary
     assert "Perubahan sejak versi yang disetujui" in page
     assert '<span class="hapus">-version: 1</span>' in page
     assert '<span class="tambah">+version: 2</span>' in page
@@ -142,6 +149,21 @@ async def test_ringkasan_shows_the_open_outage_with_its_deadline_and_a_cause_is_
                           data={"csrf": token, "penyebab": "catu daya padam"})
     assert r.status == 200 and "catu daya padam" in await r.text()
     assert store.outage(outage.id).cause == "catu daya padam"
+
+
+async def test_ringkasan_history_follows_a_late_downtime_in_a_past_month(konsol):
+    """The twelve past months are kept between loads (konsol/past_months.py), never past a
+    change of the evidence: a downtime of October entered late shows at the next load."""
+    client, store, clock, _ = konsol
+    assert (await log_in(client, TEKNIS)).status == 303
+    history = re.compile(r'aria-label="Ketersediaan 12 bulan terakhir.*?</svg>', re.S)
+    before = history.findall(await (await client.get("/konsol/")).text())
+    assert before == history.findall(await (await client.get("/konsol/")).text())
+    start = datetime(2026, 10, 6, 1, tzinfo=UTC)
+    store.add_manual_outage("perizinan-online", start, start + timedelta(hours=10), "mayor",
+                            "P1", "dilaporkan pengguna", TEKNIS, clock.now())
+    after = history.findall(await (await client.get("/konsol/")).text())
+    assert len(after) == len(before) and after != before
 
 
 @settings(max_examples=60, deadline=None,

@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
+from urllib.parse import urlencode
 
 from aiohttp import web
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
@@ -116,7 +117,9 @@ class Konsol:
         if session is None or person is None:
             if polling:
                 raise web.HTTPUnauthorized(text="sesi berakhir")
-            raise web.HTTPSeeOther("/konsol/masuk")
+            back = request.path_qs if request.method == "GET" else ""
+            raise web.HTTPSeeOther("/konsol/masuk" + (f"?{urlencode({'lanjut': back})}"
+                                                      if back.startswith("/konsol/") else ""))
         return Visitor(session, person)
 
     async def form(self, request: web.Request, visitor: Visitor) -> dict[str, str]:

@@ -28,6 +28,7 @@ from spbe_monitor.konsol.drp_views import (
     listing,
     playbooks,
     run_view,
+    steers,
 )
 from spbe_monitor.regulation.disaster import Category, assess
 from spbe_monitor.reports.jobs import formulir_g_report
@@ -153,7 +154,8 @@ def add_drp(router: web.UrlDispatcher, k: Konsol) -> None:
             status = d.status(rid)
             return {"run": run_view(d, status, host.clock.now()),
                     "tindakan": acts(d, rid, status, visitor.person),
-                    "sesudah": afterwards(d, rid, status, visitor.person)}
+                    "sesudah": afterwards(d, rid, status, visitor.person),
+                    "boleh_kendali": steers(d, rid, visitor.person)}
         data = await k.run(read)
         return visitor.page("pelaksanaan.html.j2", pesan=message, pratinjau=preview,
                             kategori=KATEGORI, keputusan=KEPUTUSAN,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,13 +19,14 @@ from spbe_monitor.drp.operations import Drp
 from spbe_monitor.drp.playbook import Playbook, load_playbook
 from spbe_monitor.drp.progress import ready
 from spbe_monitor.drp.status import RunState, RunStatus, StepState
+from spbe_monitor.drp.steps.person import Approval
 from spbe_monitor.drp.steps.wait_healthy import Config as WaitHealthy
 from spbe_monitor.errors import ConfigError
 from spbe_monitor.konsol.alasan import indonesian
 from spbe_monitor.regulation.disaster import DECLARATION, Category
 from spbe_monitor.regulation.eselon import Eselon, at_least
 from spbe_monitor.regulation.roles import Role
-from spbe_monitor.reports.words import durasi_tepat, nip, waktu_detik
+from spbe_monitor.reports.words import durasi, durasi_tepat, nip, waktu_detik
 
 FASE = {"declaration": "Pernyataan bencana", "recovery": "Pemulihan",
         "normalisation": "Normalisasi"}
@@ -109,11 +110,56 @@ def document(drp: Drp, book: Playbook) -> dict[str, Any]:
         diff = [({"+": "tambah", "-": "hapus", "@": "posisi"}.get(line[:1], "sama"), line)
                 for line in list(lines)[2:]]
     return {"id": book.id, "versi": book.head.version, "sha256": book.sha256,
-            "teks": book.text, "beda": diff, "catatan": note,
+            "langkah": readable(drp.config, book), "teks": book.text, "beda": diff,
+            "catatan": note,
             "sebelumnya": None if last is None else {
                 "sha256": last["sha256"], "oleh": _name(drp.config, last["nip"]),
                 "pada": waktu_detik(last["approved_at"], zone)},
             "disetujui": approval is not None}
+
+
+JENIS = {"command": "perintah di server pemantau", "ssh": "perintah melalui SSH",
+         "http": "permintaan HTTP", "wait_healthy": "verifikasi layanan berjalan",
+         "notify": "pemberitahuan", "manual": "konfirmasi oleh tim pemulihan",
+         "approval": "persetujuan", "recovery_point": "penetapan titik pemulihan data"}
+DILAKUKAN = {"drill": "hanya saat uji", "disaster": "hanya saat bencana"}
+
+
+def readable(config: Config, book: Playbook) -> dict[str, Any]:
+    """The playbook as an official reads it before approving: the services with their RTO
+    and RPO, then each step by phase — its title, what it does, who signs and how long it
+    is expected to take — the YAML and its diff below."""
+    def role_names(roles: tuple[Role, ...]) -> str:
+        return ", ".join(r.label for r in roles)
+
+    rows = []
+    for g in book.gates:
+        who = f"pejabat eselon {g.gate.min_eselon or g.step.min_eselon} atau lebih tinggi"
+        if g.step.id == "declare":
+            who = "Penyedia Layanan, " + who
+        if g.gate.roles:
+            who += f" ({role_names(g.gate.roles)})"
+        rows.append({"fase": FASE["declaration"], "judul": g.step.title,
+                     "jenis": "penilaian dan tanda tangan", "penanda_tangan": who,
+                     "perkiraan": "-", "catatan": ", ".join(g.gate.checklist)})
+    for phase, step in book.steps.values():
+        who = "-"
+        if isinstance(step, Approval):
+            who = f"pejabat eselon {step.min_eselon} atau lebih tinggi" + (
+                f" ({role_names(step.roles)})" if step.roles else "")
+        elif step.kind == "manual":
+            who = "tim pemulihan"
+        rows.append({"fase": FASE[phase], "judul": step.title,
+                     "jenis": JENIS.get(step.kind, step.kind), "penanda_tangan": who,
+                     "perkiraan": durasi_tepat(step.expected.total_seconds())
+                     if step.expected else "-",
+                     "catatan": DILAKUKAN.get(str(step.mode), "")})
+    def target(value: timedelta | None) -> str:
+        return durasi(value.total_seconds()) if value else "-"
+
+    services = [{"nama": svc.name, "rto": target(svc.rto), "rpo": target(svc.rpo)}
+                for sid in book.head.services if (svc := config.services.get(sid))]
+    return {"layanan": services, "langkah": rows}
 
 
 @dataclass(frozen=True)
@@ -214,6 +260,13 @@ def run_view(drp: Drp, status: RunStatus, now: datetime) -> dict[str, Any]:
         "pelaksana_hidup": status.runner.alive if status.runner else None,
         "versi_halaman": "|".join(f"{s.id}:{s.state.value}" for s in status.steps)
         + f"|{status.state.value}"}
+
+
+def steers(drp: Drp, run_id: int, person: Person) -> bool:
+    """Whether the rules let this person abort or resume the run (the forms are shown to
+    nobody else)."""
+    return coordinator_refusal(drp.playbook_of(run_id), "aborting a run", person.roles,
+                               person.eselon, person.services, Eselon.III) is None
 
 
 def afterwards(drp: Drp, run_id: int, status: RunStatus, person: Person) -> dict[str, Any]:

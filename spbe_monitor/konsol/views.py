@@ -13,6 +13,7 @@ from spbe_monitor.availability.formula import Verdict
 from spbe_monitor.availability.sites import PRIMARY
 from spbe_monitor.availability.sites import label as site_label
 from spbe_monitor.config.models import Person
+from spbe_monitor.konsol.past_months import PAST
 from spbe_monitor.monthly import ServiceMonth, figures_for_month, months_back
 from spbe_monitor.reports.formulir_f import verdict_text
 from spbe_monitor.reports.rincian import outage_rows, window_rows
@@ -70,9 +71,16 @@ def overview(host: Host, person: Person) -> dict[str, Any]:
 
 
 def _history(host: Host, ids: list[str]) -> dict[str, list[dict[str, Any]]]:
-    """The 12 months before this one, oldest first: each month's figure and verdict."""
+    """The 12 months before this one, oldest first: each month's figure and verdict (kept
+    while the ledger's evidence is unchanged: konsol/past_months.py)."""
     now = host.clock.now()
     local = now.astimezone(ZoneInfo(host.config.settings.timezone))
+    return PAST.get(host.store.engine, host.config, (tuple(ids), local.year, local.month),
+                    lambda: _months_before(host, ids, local, now))
+
+
+def _months_before(host: Host, ids: list[str], local: datetime, now: datetime
+                   ) -> dict[str, list[dict[str, Any]]]:
     out: dict[str, list[dict[str, Any]]] = {sid: [] for sid in ids}
     for year, month in months_back(local.year, local.month, 13)[:-1]:
         for m in figures_for_month(host.config, host.store, year, month, ids, now):

@@ -38,15 +38,16 @@ def konsol_app(host: Host) -> web.Application:
     k = Konsol(host)
 
     async def login_form(request: web.Request, message: str | None = None,
-                         status: int = 200) -> web.Response:
+                         status: int = 200, back: str | None = None) -> web.Response:
         token = secrets.token_urlsafe(32)
-        response = page("masuk.html.j2", status, csrf=token, pesan=message)
+        response = page("masuk.html.j2", status, csrf=token, pesan=message,
+                        lanjut=back or returning(request.query.get("lanjut")))
         _cookie(response, request, LOGIN_COOKIE, token, 3600)
         return response
 
     async def masuk(request: web.Request) -> web.StreamResponse:
         if await k.run(k.sessions.current, request.cookies.get(COOKIE), host.clock.now()):
-            raise web.HTTPSeeOther("/konsol/")
+            raise web.HTTPSeeOther(returning(request.query.get("lanjut")))
         return await login_form(request)
 
     async def masuk_post(request: web.Request) -> web.StreamResponse:
@@ -64,14 +65,15 @@ def konsol_app(host: Host) -> web.Application:
                                  request.remote or "?")
         except LoginRefused as exc:
             refusals.refused("login")  # audited per NIP by password_login
+            back = returning(form.get("lanjut"))
             if exc.locked:
                 return await login_form(request, "Terlalu banyak percobaan masuk yang gagal "
-                                        "untuk NIP ini; coba lagi dalam 15 menit.", 429)
-            return await login_form(request, "NIP atau kata sandi salah.", 401)
+                                        "untuk NIP ini; coba lagi dalam 15 menit.", 429, back)
+            return await login_form(request, "NIP atau kata sandi salah.", 401, back)
         await k.run(k.sessions.end, request.cookies.get(COOKIE), now)  # a new id, always
         session_id, _ = await k.run(k.sessions.start, person.nip, now)
         await k.run(host.store.record_act, now, person.nip, "konsol.login", "konsol")
-        response = web.HTTPSeeOther("/konsol/")
+        response = web.HTTPSeeOther(returning(form.get("lanjut")))
         _cookie(response, request, COOKIE, session_id, int(LIFETIME.total_seconds()))
         del_cookie(response, request, LOGIN_COOKIE)
         raise response
@@ -166,3 +168,12 @@ def konsol_app(host: Host) -> web.Application:
     add_reports(app.router, k)
     add_audit(app.router, k)
     return app
+
+
+def returning(path: str | None) -> str:
+    """Where to go after logging in: the Konsol page the person was on when their session
+    ended (a local /konsol/ path only, never another site), else Ringkasan."""
+    if path and path.startswith("/konsol/") and "//" not in path and "\\" not in path \
+            and not path.startswith("/konsol/masuk") and len(path) <= 512:
+        return path
+    return "/konsol/"
