@@ -286,12 +286,13 @@ class App:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stop.wait(), timeout=VIEW_REFRESH_SECONDS)
 
-    async def _follow_sites_once(self) -> None:
+    async def _follow_sites_once(self, at_start: bool = False) -> None:
         """Apply the site switches recorded since the last look (a DRP runner in another
-        process, or a Koordinator's switch, writes them to the ledger)."""
+        process, or a Koordinator's switch, writes them to the ledger); at start, every
+        switch the ledger holds, before any probe is judged."""
         for switch in await asyncio.to_thread(sites.switches, self.store.engine,
                                               self._sites_seen):
-            self.monitor.switch_site(switch)
+            self.monitor.switch_site(switch, at_start)
             self._sites_seen = switch.id
 
     async def _follow_sites(self) -> None:
@@ -356,7 +357,7 @@ class App:
         instance = f"{socket.gethostname()}:{server.port}"
         self._session = await asyncio.to_thread(self.store.open_session, instance,
                                                 self.clock.now())
-        await self._follow_sites_once()
+        await self._follow_sites_once(at_start=True)
         writer = asyncio.create_task(self.writer.run())
         viewer = asyncio.create_task(self._refresh_view())
         follower = asyncio.create_task(self._follow_sites())

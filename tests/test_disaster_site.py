@@ -174,6 +174,13 @@ def test_a_service_served_from_the_drc_is_available_from_the_rto_point(tmp_path:
         time.sleep(4)  # the primary is still dead: nothing grows
         assert len(store.outages()) == 1
         assert figures_between(config, t0, t1, "portal")["downtime_seconds"] == down
+        # the daemon restarted mid-disaster judges at the DRC from its first result
+        assert daemon.stop() == 0
+        daemon = Daemon(config, port)
+        daemon.wait_for(lambda: portal(daemon)["health"] == "up", "up again at the DRC")
+        assert portal(daemon)["site"] == "secondary"
+        time.sleep(3)
+        assert len(store.outages()) == 1
         text = metrics(daemon)
         assert 'spbe_service_site{service="portal",site="secondary"} 1.0' in text
         assert 'spbe_service_up{service="portal"} 1.0' in text

@@ -18,6 +18,7 @@ from spbe_monitor.config.loader import load_config
 from spbe_monitor.ledger.durable import DurableWriter
 from spbe_monitor.ledger.spool import Spool
 from spbe_monitor.ledger.store import Store
+from spbe_monitor.ledger.writes import OpenOutage
 from spbe_monitor.monitor.engine import Monitor
 from spbe_monitor.monitor.state import Health
 from tests.conftest import FakeClock
@@ -109,3 +110,23 @@ def test_a_switch_waits_at_most_a_minute_for_our_own_checks(config_dir, clock: F
     clock.advance(61)  # the secondary's probe never reported: judged there anyway
     mon.tick()
     assert mon.services["perizinan-online"].components == ["spbe-secondary-http"]
+
+
+def test_a_restarted_daemon_judges_at_the_drc_from_its_first_result(config_dir,
+                                                                     clock: FakeClock):
+    """The daemon restarts mid-disaster: the switches the ledger holds apply before anything
+    is judged, so the dead primary opens no outage in the seconds after the start."""
+    config = load_config(config_dir / "spbe.yaml")
+    opened: list[object] = []
+    mon = Monitor(config, opened.append, clock)
+    mon.switch_site(Switch("perizinan-online", "secondary", clock.now() - timedelta(days=2)),
+                    at_start=True)
+    assert mon.services["perizinan-online"].components == ["spbe-secondary-http"]
+    for _ in range(5):
+        for pid, result in (("spbe-self-http", FAIL), ("spbe-self-tcp", FAIL),
+                            ("ledger-disk", FAIL), ("spbe-secondary-http", OK)):
+            mon.on_result(config.probes[pid], result, clock.now())
+        clock.advance(10)
+    assert mon.services["perizinan-online"].health is Health.UP
+    assert not [w for w in opened if isinstance(w, OpenOutage)
+                and w.service_id == "perizinan-online"]

@@ -71,18 +71,20 @@ class Monitor:
     def site(self, service_id: str) -> str:
         return self.sites[service_id].site if service_id in self.sites else PRIMARY
 
-    def switch_site(self, switch: Switch) -> None:
+    def switch_site(self, switch: Switch, at_start: bool = False) -> None:
         """The ledger says the service is served from another site from `switch.at` on:
         judged on that site's probes from then (an outage closes at that moment if they
-        pass). A switch older than the one in effect changes nothing."""
+        pass). A switch older than the one in effect changes nothing. `at_start`: the
+        switches the ledger holds when the daemon starts, applied before anything is
+        judged (waiting would judge a service served from the DRC on its dead primary)."""
         held = self.sites.get(switch.service_id)
         if held is not None and switch.at < held.at:
             return
         self.sites[switch.service_id] = switch
         self._switching[switch.service_id] = switch
-        self._try_switch(switch.service_id)
+        self._try_switch(switch.service_id, at_start)
 
-    def _try_switch(self, service_id: str) -> None:
+    def _try_switch(self, service_id: str, at_once: bool = False) -> None:
         """Apply a switch once this daemon has observed the new site's probes at or after
         its moment (the runner's gate probes on its own, a check or so ahead of ours: a
         state from before the switch would judge the site on stale results), or after
@@ -95,7 +97,7 @@ class Monitor:
             del self._switching[service_id]  # another member judges it, or nothing changes
             return
         seen = [self.components[p].last_at for p in judging if p in self.components]
-        if any(t is None or t < switch.at for t in seen) \
+        if not at_once and any(t is None or t < switch.at for t in seen) \
                 and self.clock.now() - switch.at < SWITCH_WAIT:
             return
         del self._switching[service_id]
