@@ -110,7 +110,8 @@ POSTS = ["/api/v1/maintenance/{v}/approve", "/api/v1/maintenance/{v}/cancel",
          "/api/v1/drp/runs/{v}/steps/{v}/approve", "/api/v1/maintenance", "/api/v1/outages",
          "/api/v1/outages/{v}/annotate", "/api/v1/drp/runs", "/api/v1/drp/runs/{v}/abort",
          "/api/v1/drp/runs/{v}/steps/{v}/decision", "/api/v1/drp/playbooks/{v}/approve",
-         "/api/v1/agent/results"]
+         "/api/v1/agent/results", "/api/v1/services/{v}/site", "/api/v1/drp/runs/{v}/reassess",
+         "/api/v1/drp/runs/{v}/evaluation", "/api/v1/drp/runs/{v}/acknowledge"]
 
 
 async def test_every_route_answers_hostile_input_with_4xx_and_a_reason(

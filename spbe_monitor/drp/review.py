@@ -42,8 +42,7 @@ def acknowledge(drp: Drp, run_id: int, who: Acting, sha256: str) -> dict[str, An
     subject, period = book.id, f"run-{run_id}"
     if run["state"] is RunState.RUNNING:
         raise BadInput(f"run {run_id} is still running: its Formulir G is SEMENTARA")
-    pdf = next((r for r in reversed(drp.store.reports(KIND_G, period))
-                if r["subject"] == subject and r["format"] == "pdf"), None)
+    pdf = newest_pdf(drp, run_id)
     if pdf is None:
         raise BadInput(f"Formulir G of run {run_id} is not filed yet (drp report {run_id})")
     if sha256 != pdf["sha256"]:
@@ -53,6 +52,13 @@ def acknowledge(drp: Drp, run_id: int, who: Acting, sha256: str) -> dict[str, An
                                          f"{KIND_G}:{subject}/{period}")
     drp.store.sign_report(KIND_G, subject, period, sha256, actor, drp.clock.now())
     return {"run": run_id, "sha256": sha256, "signed_by": actor}
+
+
+def newest_pdf(drp: Drp, run_id: int) -> dict[str, Any] | None:
+    """The run's Formulir G PDF as last filed (the one to acknowledge), if any."""
+    book = drp.playbook_of(run_id)
+    return next((r for r in reversed(drp.store.reports(KIND_G, f"run-{run_id}"))
+                 if r["subject"] == book.id and r["format"] == "pdf"), None)
 
 
 def acknowledgements(drp: Drp, run_id: int) -> list[dict[str, Any]]:

@@ -274,14 +274,13 @@ def afterwards(drp: Drp, run_id: int, status: RunStatus, person: Person) -> dict
     whoever may write it) and "Mengetahui" of the filed Formulir G (only for a Penyedia
     Layanan, eselon II+, of its services), with the PDF's SHA-256 they acknowledge."""
     from spbe_monitor.drp.evaluation import newest
-    from spbe_monitor.drp.review import KIND_G, acknowledgements
+    from spbe_monitor.drp.review import acknowledgements, newest_pdf
 
     if status.state is RunState.RUNNING:
         return {}
     book = drp.playbook_of(run_id)
     evaluated = newest(drp.journal.entries(run_id))
-    pdf = next((r for r in reversed(drp.store.reports(KIND_G, f"run-{run_id}"))
-                if r["subject"] == book.id and r["format"] == "pdf"), None)
+    pdf = newest_pdf(drp, run_id)
     acked = [a for a in acknowledgements(drp, run_id) if pdf and a["sha256"] == pdf["sha256"]]
     provider = Role.PENYEDIA_LAYANAN in person.roles and at_least(person.eselon, Eselon.II) \
         and set(book.head.services) <= set(person.services)
