@@ -14,7 +14,7 @@ from spbe_monitor import refusals
 from spbe_monitor.clock import Clock
 from spbe_monitor.config.loader import Config
 from spbe_monitor.config.models import Person
-from spbe_monitor.drp.gates import coordinator_refusal, refusal, signing_eselon
+from spbe_monitor.drp.gates import coordinator_refusal, document_refusal, refusal, signing_eselon
 from spbe_monitor.drp.playbook import Playbook
 from spbe_monitor.errors import Refused
 from spbe_monitor.ledger.store import Store
@@ -188,12 +188,8 @@ class Authority:
         it recovers."""
         action, subject = "drp.document.approve", f"playbook:{book.id}"
         p = self._person(who, action, subject)
-        why = None
-        if Role.PENYEDIA_LAYANAN not in p.roles or not at_least(p.eselon, Eselon.II):
-            why = "a DRP document is approved by a Penyedia Layanan, eselon II or higher"
-        elif not set(book.head.services) & set(p.services):
-            why = "not a Penyedia Layanan of a service this playbook recovers"
-        self._ruled(who, action, subject, why)
+        self._ruled(who, action, subject,
+                    document_refusal(book, p.roles, p.eselon, p.services))
         self.second_factor(who, action, subject)
         return who.actor
 

@@ -141,13 +141,25 @@ def test_three_people_run_the_konsol_end_to_end(konsol, people):
     fill(form, {"totp": bambang.totp()})
     assert "Jadwal 1 disetujui untuk Perizinan Online" in bambang.submit(form)
 
-    # DRP document: Dedi (eselon III) may not approve it; Bambang does, with TOTP
+    # DRP document: Dedi (eselon III) is not offered the approval; a request he forges
+    # (his own session and CSRF token) is refused and audited; Bambang approves, with TOTP
     dedi.log_in()
     dedi.open("/konsol/drp/playbook/perizinan-online")
-    assert "Belum pernah disetujui" in checked_page(dedi.driver, "06-dokumen-drp")
-    form = dedi.form("/konsol/drp/playbook/perizinan-online/setujui")
-    fill(form, {"totp": "123456"})
-    page = dedi.submit(form)
+    page = checked_page(dedi.driver, "06-dokumen-drp")
+    assert "Belum pernah disetujui" in page and "Menunggu persetujuan Penyedia Layanan" in page
+    assert not dedi.driver.find_elements(By.CSS_SELECTOR, 'form[action$="/setujui"]')
+    dedi.driver.execute_script("""
+        const f = document.createElement('form');
+        f.method = 'post'; f.action = '/konsol/drp/playbook/perizinan-online/setujui';
+        const fields = {csrf: document.querySelector('input[name=csrf]').value, totp: '123456',
+                        sha256: document.querySelector('code.hash').textContent};
+        for (const [name, value] of Object.entries(fields)) {
+          const i = document.createElement('input'); i.name = name; i.value = value;
+          f.appendChild(i);
+        }
+        const b = document.createElement('button'); b.type = 'submit'; f.appendChild(b);
+        document.body.appendChild(f);""")
+    page = dedi.submit(dedi.form("/konsol/drp/playbook/perizinan-online/setujui"))
     assert "dokumen DRP disetujui oleh Penyedia Layanan eselon II" in page
     checked_page(dedi.driver, "07-ditolak")
     assert refused(store, DEDI, "drp.document.approve")

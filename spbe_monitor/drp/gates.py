@@ -39,6 +39,17 @@ def coordinator_refusal(playbook: Playbook, act: str, roles: Collection[Role],
     return None
 
 
+def document_refusal(playbook: Playbook, roles: Collection[Role], eselon: Eselon | None,
+                     services: Collection[str]) -> str | None:
+    """Approving a DRP document belongs to a Penyedia Layanan, eselon II or higher, of a
+    service the playbook recovers."""
+    if Role.PENYEDIA_LAYANAN not in roles or not at_least(eselon, Eselon.II):
+        return "a DRP document is approved by a Penyedia Layanan, eselon II or higher"
+    if not _covers(playbook, services):
+        return "not a Penyedia Layanan of a service this playbook recovers"
+    return None
+
+
 def refusal(playbook: Playbook, step_id: str, nip: str, roles: Collection[Role],
             eselon: Eselon | None, services: Collection[str], starter: str) -> str | None:
     """Why this person may not complete this step, or None."""

@@ -102,7 +102,7 @@ def add_drp(router: web.UrlDispatcher, k: Konsol) -> None:
                             ) -> web.StreamResponse:
         visitor = await k.visitor(request)
         book = await book_of(visitor, request.match_info["playbook"])
-        data = await k.run(document, drp(), book)
+        data = await k.run(document, drp(), book, visitor.person)
         return visitor.page("dokumen.html.j2", pesan=message, dokumen=data)
 
     async def approve_document(request: web.Request) -> web.StreamResponse:

@@ -13,7 +13,12 @@ from typing import Any
 
 from spbe_monitor.config.loader import Config
 from spbe_monitor.config.models import Person
-from spbe_monitor.drp.gates import coordinator_refusal, refusal, signing_eselon
+from spbe_monitor.drp.gates import (
+    coordinator_refusal,
+    document_refusal,
+    refusal,
+    signing_eselon,
+)
 from spbe_monitor.drp.keterangan import in_bahasa
 from spbe_monitor.drp.operations import Drp
 from spbe_monitor.drp.playbook import Playbook, load_playbook
@@ -90,8 +95,9 @@ def _run_row(run: dict[str, Any], zone: str) -> dict[str, Any]:
             "mulai": waktu_detik(run["started_at"], zone)}
 
 
-def document(drp: Drp, book: Playbook) -> dict[str, Any]:
-    """A playbook's text, its SHA-256 and what changed since the last approved version."""
+def document(drp: Drp, book: Playbook, person: Person) -> dict[str, Any]:
+    """A playbook's text, its SHA-256 and what changed since the last approved version;
+    the approval form only for a person the rules let approve it."""
     approval = drp.journal.document_approval(book)
     last = drp.journal.last_approval(book.id)
     zone = drp.config.services[book.head.services[0]].zone
@@ -115,7 +121,9 @@ def document(drp: Drp, book: Playbook) -> dict[str, Any]:
             "sebelumnya": None if last is None else {
                 "sha256": last["sha256"], "oleh": _name(drp.config, last["nip"]),
                 "pada": waktu_detik(last["approved_at"], zone)},
-            "disetujui": approval is not None}
+            "disetujui": approval is not None,
+            "boleh_setujui": document_refusal(book, person.roles, person.eselon,
+                                              person.services) is None}
 
 
 JENIS = {"command": "perintah di server pemantau", "ssh": "perintah melalui SSH",

@@ -4,11 +4,12 @@ page and the signed form cannot disagree."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from spbe_monitor.api.common import Host
+from spbe_monitor.availability.calendar import month_bounds
 from spbe_monitor.availability.formula import Verdict
 from spbe_monitor.availability.sites import PRIMARY
 from spbe_monitor.availability.sites import label as site_label
@@ -75,7 +76,11 @@ def _history(host: Host, ids: list[str]) -> dict[str, list[dict[str, Any]]]:
     while the ledger's evidence is unchanged: konsol/past_months.py)."""
     now = host.clock.now()
     local = now.astimezone(ZoneInfo(host.config.settings.timezone))
+    present_from = min((month_bounds(local.year, local.month,
+                                     ZoneInfo(host.config.service(sid).zone))[0] for sid in ids),
+                       default=int(now.timestamp()))
     return PAST.get(host.store.engine, host.config, (tuple(ids), local.year, local.month),
+                    datetime.fromtimestamp(present_from, UTC),
                     lambda: _months_before(host, ids, local, now))
 
 
