@@ -1,14 +1,19 @@
 """The ssh prober against a real OpenSSH server on loopback: metrics, connection reuse,
-and every refusal: unknown host key, changed host key, wrong user key."""
+every refusal (unknown host key, changed host key, wrong user key), and a command stopped
+(cancelled or timed out) ending on the host with everything it started."""
 
-from collections.abc import Iterator
+import asyncio
+import os
+import subprocess
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from spbe_monitor.monitor.runner import run_once
 from spbe_monitor.probers import ssh, storage
-from spbe_monitor.probers.base import ErrorKind
+from spbe_monitor.probers.base import ErrorKind, ProbeResult
 from spbe_monitor.probers.context import ProbeContext
 from tests.conftest import IN_CI
 from tests.sshd import SSHD, SshServer, keygen, sshd
@@ -97,3 +102,42 @@ async def test_storage_over_ssh_capacity_mount_and_write_test(server, tmp_path):
     r = await run_once(storage.Config.model_validate(
         {"id": "st", "ssh": {**target, "known_hosts": "/dev/null"}, "path": str(remote)}), ctx)
     assert (r.ok, r.error_kind) == (False, ErrorKind.UNKNOWN_HOST_KEY)
+
+
+def _alive(mark: str) -> bool:
+    return subprocess.run(["pgrep", "-f", mark], capture_output=True).returncode == 0
+
+
+async def _until(condition: Callable[[], bool], what: str, seconds: float = 15) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, what
+        await asyncio.sleep(0.1)
+
+
+@pytest.mark.parametrize("ending", ["cancelled", "timeout"])
+async def test_a_stopped_command_ends_on_the_host_with_all_it_started(server, tmp_path,
+                                                                      ending):
+    """Issue 30, item 2 over SSH: an aborted DRP step (its task cancelled) or a command past
+    its timeout used to close nothing — the remote copy went on. Now the command's process
+    group on the host is killed, background children included, within seconds."""
+    sleep = f"sleep {4000 + os.getpid() % 1000}"  # a command line no other test runs
+    script = (f"({sleep}; echo x > {tmp_path}/child.done) & echo menyalin; "
+              f"touch {tmp_path}/started; {sleep}; echo x > {tmp_path}/copy.done")
+    seen: list[bytes] = []
+    run = ssh.run_remote(cfg(server), ProbeContext(), script,
+                         300 if ending == "cancelled" else 3, seen.append)
+    task = asyncio.create_task(run)
+    await _until(lambda: (tmp_path / "started").exists(), "the command started")
+    assert _alive(sleep) and _alive(f"{tmp_path}/copy.done")
+    if ending == "cancelled":
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    else:
+        result = await task
+        assert isinstance(result, ProbeResult) and result.error_kind is ErrorKind.TIMEOUT
+        assert "within 3 s" in result.message
+    await _until(lambda: not _alive(sleep) and not _alive(f"{tmp_path}/copy.done"),
+                 "the remote processes outlived the stop", 5)
+    assert b"menyalin" in b"".join(seen)  # the output kept up to the stop

@@ -23,7 +23,7 @@ from spbe_monitor.hostmetrics.proc import (
 )
 from spbe_monitor.probers.base import ErrorKind, ProbeResult, ProbeSettings, failed
 from spbe_monitor.probers.context import ProbeContext
-from spbe_monitor.transport.ssh import HostKeyUnknown, SSHPool
+from spbe_monitor.transport.ssh import HostKeyUnknown, SSHPool, Stop
 
 SECTIONS = ("stat", "meminfo", "loadavg", "netdev", "uptime", "df", "dfi")
 COMMAND = "; ".join(
@@ -103,14 +103,19 @@ def _pool(ctx: ProbeContext) -> SSHPool:
 async def run_remote(target: SshTarget, ctx: ProbeContext, command: str, timeout: float,
                      on_output: Callable[[bytes], None] | None = None) -> str | ProbeResult:
     """The command's output, or the failed result saying why (shared by ssh and storage;
-    `on_output` sees the output as it arrives)."""
+    `on_output` sees the output as it arrives). Past `timeout` or when cancelled, the
+    command and everything it started are killed on the host."""
     import paramiko  # loaded when a check runs, not to read the inventory
 
     started = time.perf_counter()
+    stop = Stop()
     try:
-        return await asyncio.to_thread(
+        return await asyncio.wait_for(asyncio.to_thread(
             _pool(ctx).run, target.host, target.port, target.user, target.key_file,
-            target.known_hosts, command, timeout, on_output)
+            target.known_hosts, command, timeout, on_output, stop), timeout)
+    except asyncio.CancelledError:  # a DRP run aborted: the remote command ends with it
+        await asyncio.to_thread(stop)
+        raise
     except HostKeyUnknown as exc:
         return failed(ErrorKind.UNKNOWN_HOST_KEY, str(exc), time.perf_counter() - started)
     except paramiko.BadHostKeyException as exc:
@@ -122,7 +127,9 @@ async def run_remote(target: SshTarget, ctx: ProbeContext, command: str, timeout
         return failed(ErrorKind.AUTH_FAILED, f"authentication failed for {target.user}: {exc}",
                       time.perf_counter() - started)
     except TimeoutError:
-        return failed(ErrorKind.TIMEOUT, "no SSH answer in time", time.perf_counter() - started)
+        await asyncio.to_thread(stop)  # a hung df on a dead NFS mount ends too
+        return failed(ErrorKind.TIMEOUT, f"no SSH answer within {timeout:g} s",
+                      time.perf_counter() - started)
     except ConnectionRefusedError as exc:
         return failed(ErrorKind.REFUSED, str(exc), time.perf_counter() - started)
     except (paramiko.SSHException, OSError) as exc:
