@@ -454,3 +454,26 @@ def test_the_rto_breakdown_adds_up_across_a_failure_a_crash_and_a_dead_runner(
     # breakdown names first; the rest of the dead runner's silence is its own part
     assert parts["waiting_decision"] >= 9 and parts["no_runner"] > 0
     assert parts["automated"] > 0
+
+
+def test_a_run_aborted_while_nobody_drives_it_is_still_announced(tmp_path: Path):
+    """Issue 30, item 7: the runner tells the war room of an abort it sees; a run aborted
+    while no runner drove it (the daemon down, a runner killed) ended in silence. Now the
+    abort itself tells the playbook's webhooks, and says what it could not tell."""
+    from tests.pg import free_port
+    from tests.receiver import Receiver
+
+    peer = Receiver()
+    dead = f"http://127.0.0.1:{free_port()}/closed"
+    config, _ = write(tmp_path, RECOVERY, head=f"webhooks: [{peer.url}/war-room, {dead}]\n")
+    assert spbe(config, "drp", "start", "portal", "--mode", "drill", "--by", STARTER,
+                "--detach").returncode == 0
+    r = spbe(config, "drp", "abort", "1", "--reason", "latihan ditunda: listrik padam",
+             "--by", KABID)
+    assert r.returncode == 0 and "run 1 aborted" in r.stdout, r.stderr
+    [(path, news)] = peer.received
+    assert path == "/war-room" and (news["event"], news["run"]) == ("run.aborted", 1)
+    assert news["konsol"].endswith("/konsol/drp/pelaksanaan/1") and news["mode"] == "drill"
+    assert f"warning: not told: webhook {dead}" in r.stderr
+    assert status(config, 1)["state"] == "aborted"
+    peer.server.shutdown()

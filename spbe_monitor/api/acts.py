@@ -180,8 +180,8 @@ def add_acts(router: web.UrlDispatcher, host: Host) -> None:
     async def abort(request: web.Request) -> web.Response:
         rid = run_id(request)
         reason = required_text(await body(request, {"reason"}, set()), "reason")
-        await act(request, "drp.aborted", lambda who: drp().abort(rid, reason, who))
-        return web.json_response({"run": rid, "state": "aborted"})
+        untold = await act(request, "drp.aborted", lambda who: drp().abort(rid, reason, who))
+        return web.json_response({"run": rid, "state": "aborted", "untold": untold})
 
     router.add_post("/api/v1/maintenance", add_maintenance)
     router.add_post("/api/v1/maintenance/{id}/approve", approve_maintenance)

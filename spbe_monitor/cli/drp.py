@@ -276,8 +276,12 @@ def drp_step(ctx: Context, run_id: int, step_id: str, decision: str, reason: str
 @pass_ctx
 def drp_abort(ctx: Context, run_id: int, reason: str, offline: bool) -> None:
     """Stop a run for good, with the reason (a Koordinator Pemulihan, eselon III+)."""
-    if offline or ctx.act(f"/api/v1/drp/runs/{run_id}/abort", {"reason": reason}) is None:
-        ctx.drp.abort(run_id, reason, ctx.acting("drp.aborted", offline=offline))
+    answer = None if offline else ctx.act(f"/api/v1/drp/runs/{run_id}/abort",
+                                          {"reason": reason})
+    untold = (ctx.drp.abort(run_id, reason, ctx.acting("drp.aborted", offline=offline))
+              if answer is None else answer.get("untold", []))
+    for problem in untold:
+        click.echo(f"warning: not told: {problem}", err=True)
     click.echo(f"run {run_id} aborted")
 
 

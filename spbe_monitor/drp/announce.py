@@ -7,14 +7,17 @@ configured (`telegram:` in spbe.yaml), the Telegram chats of the people of its s
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
+from spbe_monitor.clock import Clock
 from spbe_monitor.config.loader import Config
 from spbe_monitor.drp.playbook import Playbook
 from spbe_monitor.drp.steps.base import StepContext
 from spbe_monitor.drp.steps.notify import mail, post
+from spbe_monitor.probers.context import ProbeContext
 
 # the subject line an official reads, per event
 JUDUL = {"phase.recovery": "deklarasi ditandatangani, fase pemulihan dimulai",
@@ -76,6 +79,21 @@ def announcement(config: Config, book: Playbook, run_id: int, run: dict[str, Any
     return Announcement(event, run_id, book.id, str(run["mode"]), step, detail, target,
                         (now - since).total_seconds() if since else None,
                         f"{konsol_base(config)}/konsol/drp/pelaksanaan/{run_id}")
+
+
+def run_facts(run_id: int, book: Playbook, run: dict[str, Any]) -> dict[str, Any]:
+    """The run as a step and an announcement see it (JSON-safe: notifications send it)."""
+    return {"id": run_id, "playbook": book.id, "mode": run["mode"],
+            "disaster_at": run["disaster_at"].isoformat()}
+
+
+def tell_now(config: Config, book: Playbook, run_id: int, run: dict[str, Any], event: str,
+             clock: Clock) -> list[str]:
+    """Announce from outside a runner — a run aborted while nobody drove it would otherwise
+    end in silence; what could not be told, for the caller to say."""
+    news = announcement(config, book, run_id, run, event, clock.now())
+    ctx = StepContext(config, clock, ProbeContext(), run_facts(run_id, book, run))
+    return asyncio.run(tell(book, news, ctx))
 
 
 async def tell(book: Playbook, news: Announcement, ctx: StepContext) -> list[str]:

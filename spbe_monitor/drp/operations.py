@@ -12,6 +12,7 @@ from spbe_monitor.authority import Acting, Authority
 from spbe_monitor.clock import Clock
 from spbe_monitor.config.loader import Config
 from spbe_monitor.config.models import Person
+from spbe_monitor.drp.announce import tell_now
 from spbe_monitor.drp.checklist import ticked
 from spbe_monitor.drp.journal import Journal
 from spbe_monitor.drp.lease import RunnerLeases
@@ -268,13 +269,21 @@ class Drp:
         return {"healthy_at": when.isoformat(), "services": list(settings.services),
                 "site": settings.site, "entered": True}
 
-    def abort(self, run_id: int, reason: str, who: Acting) -> None:
+    def abort(self, run_id: int, reason: str, who: Acting) -> list[str]:
+        """End the run for good. Its runner, if one drives it, stops the running steps and
+        tells the war room; with none, the war room is told from here. Returns what could
+        not be told."""
         self.journal.require_running(run_id)
         if not reason.strip():
             raise BadInput("--reason is required")
-        actor = self.authority.drp_steer(who, self.playbook_of(run_id), "aborting a run",
-                                         "drp.aborted", f"drp-run:{run_id}")
+        book = self.playbook_of(run_id)
+        actor = self.authority.drp_steer(who, book, "aborting a run", "drp.aborted",
+                                         f"drp-run:{run_id}")
         self.journal.finish(run_id, RunState.ABORTED, self.clock.now(), reason, actor=actor)
+        if self._runner(run_id).alive:
+            return []
+        return tell_now(self.config, book, run_id, self.journal.run(run_id), "run.aborted",
+                        self.clock)
 
     def status(self, run_id: int) -> RunStatus:
         run = self.journal.run(run_id)

@@ -16,7 +16,7 @@ from typing import Any
 
 from spbe_monitor.clock import Clock
 from spbe_monitor.config.loader import Config
-from spbe_monitor.drp.announce import announcement, tell
+from spbe_monitor.drp.announce import announcement, run_facts, tell
 from spbe_monitor.drp.journal import Journal
 from spbe_monitor.drp.lease import RENEW_EVERY, RunnerLeases, this_process
 from spbe_monitor.drp.playbook import Playbook
@@ -49,8 +49,7 @@ class Runner:
             self.journal.live_tail(self.run_id, step["step_id"], step["attempts"] + 1, text,
                                    self.clock.now())
 
-        facts = {"id": self.run_id, "playbook": self.playbook.id, "mode": run["mode"],
-                 "disaster_at": run["disaster_at"].isoformat()}
+        facts = run_facts(self.run_id, self.playbook, run)
         if step is None:
             return StepContext(self.config, self.clock, self.probes, facts)
         return StepContext(self.config, self.clock, self.probes, facts, tail)
