@@ -10,6 +10,7 @@ daemon; nobody else can."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import time
 import urllib.request
@@ -195,6 +196,12 @@ def test_a_service_served_from_the_drc_is_available_from_the_rto_point(tmp_path:
         assert page.returncode == 0, page.stderr
         html = next((tmp_path / "f").rglob("*.html")).read_text()
         assert "Dilayani dari situs sekunder (DRC) dari" in html
+        # §A: the DRC's server beside the primary's, measured over the time it served
+        assert "Komponen portal-primary (" in html
+        assert re.search(r"Komponen portal-secondary \(.*?, situs sekunder \(DRC\)\) — "
+                         r"ketersediaan 100,00%", html), html
+        assert ("Komponen portal-secondary tersedia 100,00% dari waktu layanan yang terpantau "
+                "selama layanan dilayani dari situs sekunder (DRC)") in html
 
         # normalisation: the primary repaired, its own gate switches the service back
         primary.start()

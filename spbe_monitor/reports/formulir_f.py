@@ -156,9 +156,11 @@ def build(inputs: FormInputs) -> dict[str, Any]:
         "dikecualikan_teks": durasi_tepat(figures["excused_seconds"]),
         "pemeliharaan_teks": durasi_tepat(figures["maintenance_seconds"]),
         "tidak_terpantau_teks": durasi_tepat(figures["unmonitored_seconds"]),
-        "utilisasi": section_a(list(svc.components), inputs.kinds,
+        "utilisasi": section_a(inputs.reported, inputs.kinds,
                                inputs.component_availability, inputs.utilisation,
-                               inputs.utilisation_before, zone),
+                               inputs.utilisation_before, zone,
+                               {pid: site_label(site)
+                                for pid, site in inputs.away_components.items()}),
         "pencapaian": pencapaian,
         "peluang_peningkatan": peluang,
         "rencana": [

@@ -12,7 +12,8 @@ from zoneinfo import ZoneInfo
 from spbe_monitor.availability.calendar import commitment, month_after, month_bounds
 from spbe_monitor.availability.components import component_availability, down_spans
 from spbe_monitor.availability.formula import Notice
-from spbe_monitor.availability.intervals import Interval, clip
+from spbe_monitor.availability.intervals import Interval, clip, intersect, merge
+from spbe_monitor.availability.sites import site_components
 from spbe_monitor.config.loader import Config
 from spbe_monitor.config.models import Person, Service
 from spbe_monitor.errors import BadInput
@@ -44,6 +45,25 @@ class FormInputs:
     place: str | None = None  # reports.place: where the form is signed
     # where its components are probed from (spbe.yaml `location`, probes' `locations`)
     locations: tuple[str, ...] = ()
+    # Section A's components beyond the service's own: those that judged it at another site
+    # while it was served from there (a DRC's servers), with that site
+    away_components: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def reported(self) -> list[str]:
+        """Section A's components: the service's own, then the other sites' ones."""
+        return [*self.service.components, *self.away_components]
+
+
+def away_components(config: Config, svc: Service, month: ServiceMonth) -> dict[str, str]:
+    """The probes that judged `svc` at another site in the month and are not its own
+    components (site_components: the DRC's standby probes), each with that site."""
+    out: dict[str, str] = {}
+    for away in month.served_away:
+        for pid in site_components(svc, config.probes, away.site):
+            if pid not in svc.components:
+                out.setdefault(pid, away.site)
+    return out
 
 
 def observed_from(config: Config, svc: Service) -> tuple[str, ...]:
@@ -60,16 +80,23 @@ def _month_before(start: datetime, zone: str) -> datetime:
     return datetime(y, m, 1, tzinfo=ZoneInfo(zone))
 
 
-def _components(config: Config, svc: Service, changes: dict[str, list[tuple[int, str]]],
-                observed: list[Interval], year: int, month: int, until: datetime
-                ) -> dict[str, Fraction | None]:
-    """Each component's availability over the service's observed operating time."""
+def _components(config: Config, svc: Service, away: dict[str, str], served: ServiceMonth,
+                changes: dict[str, list[tuple[int, str]]], observed: list[Interval],
+                year: int, month: int, until: datetime) -> dict[str, Fraction | None]:
+    """Each component's availability over the service's observed operating time; another
+    site's component over the time that site served it (before, it stood by)."""
     lo, _ = month_bounds(year, month, ZoneInfo(svc.zone))
     hi = int(until.timestamp())
     commit = clip(commitment(config.calendar(svc.id, year, month), svc.zone, year, month),
                   lo, hi)
-    return {pid: component_availability(down_spans(changes.get(pid, []), lo, hi), commit,
-                                        observed) for pid in svc.components}
+    out = {}
+    for pid in [*svc.components, *away]:
+        mine = commit if pid not in away else intersect(commit, merge(
+            (int(a.start.timestamp()), int(a.until.timestamp()))
+            for a in served.served_away if a.site == away[pid]))
+        out[pid] = component_availability(down_spans(changes.get(pid, []), lo, hi), mine,
+                                          observed)
+    return out
 
 
 def signatories(config: Config, service_id: str) -> tuple[Person | None, Person | None]:
@@ -107,14 +134,16 @@ def collect(config: Config, store: Store, year: int, month: int, service_ids: li
     for w in store.maintenance(service_ids, during=(lo, plan_end)):
         for sid in w.services:
             windows[sid].append(w)
-    host_kinds = {pid: config.probes[pid].kind for sid in service_ids
-                  for pid in config.services[sid].components
+    away = {sid: away_components(config, config.services[sid], months[(year, month)][sid])
+            for sid in service_ids}
+    reported = {sid: [*config.services[sid].components, *away[sid]] for sid in service_ids}
+    host_kinds = {pid: config.probes[pid].kind for sid in service_ids for pid in reported[sid]
                   if pid in config.probes and config.probes[pid].kind in UTILISATION_KINDS}
     usage: dict[str, list[UtilisationHour]] = defaultdict(list)
     before_lo = lo - timedelta(days=31)
     for row in store.utilisation_between(host_kinds, before_lo, hi):
         usage[row.probe_id].append(row)
-    components = {pid for sid in service_ids for pid in config.services[sid].components}
+    components = {pid for sid in service_ids for pid in reported[sid]}
     changes = store.state_changes(components, lo, hi)
     observed = store.observed(lo, hi)
     out = []
@@ -129,17 +158,17 @@ def collect(config: Config, store: Store, year: int, month: int, service_ids: li
             outages=[o for o in outages[sid] if o.start_at < s_hi
                      and (o.end_at is None or o.end_at > s_lo)],
             windows=windows[sid],
-            utilisation=[r for pid in svc.components for r in usage.get(pid, [])
+            utilisation=[r for pid in reported[sid] for r in usage.get(pid, [])
                          if s_lo <= r.hour < s_hi],
-            utilisation_before=[r for pid in svc.components for r in usage.get(pid, [])
+            utilisation_before=[r for pid in reported[sid] for r in usage.get(pid, [])
                                 if r.hour < s_lo and r.hour >= _month_before(s_lo, svc.zone)],
-            component_availability=_components(config, svc, changes, observed, year, month,
-                                               min(now, s_hi)),
-            kinds={pid: config.probes[pid].kind for pid in svc.components
+            component_availability=_components(config, svc, away[sid], figures, changes,
+                                               observed, year, month, min(now, s_hi)),
+            kinds={pid: config.probes[pid].kind for pid in reported[sid]
                    if pid in config.probes},
             prepared_by=prepared, acknowledged_by=acknowledged,
             generated_for=min(now, s_hi), notice=config.settings.maintenance.notice,
             people=config.people, place=config.settings.reports.place,
-            locations=observed_from(config, svc),
+            locations=observed_from(config, svc), away_components=away[sid],
         ))
     return out

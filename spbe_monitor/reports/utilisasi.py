@@ -50,8 +50,11 @@ def _figure(series: list[UtilisationHour]) -> dict[str, Any]:
 
 def section_a(components: list[str], kinds: dict[str, str],
               availability: dict[str, Fraction | None], now: list[UtilisationHour],
-              before: list[UtilisationHour], zone: str) -> dict[str, Any]:
-    """Section A's data: one block per component, every resource row present."""
+              before: list[UtilisationHour], zone: str,
+              sites: dict[str, str] | None = None) -> dict[str, Any]:
+    """Section A's data: one block per component, every resource row present; a component
+    of another site (`sites`: its name) is measured over the time that site served."""
+    sites = sites or {}
     this, last = _series(now), _series(before)
     blocks = []
     for pid in components:
@@ -87,9 +90,11 @@ def section_a(components: list[str], kinds: dict[str, str],
                                  .replace("  ", " "))
         share = availability.get(pid)
         avail = None if share is None else round(float(share * 100), 4)
+        during = (f" selama layanan dilayani dari situs {sites[pid]}" if pid in sites
+                  else "")
         said = (f"Komponen {pid} tersedia {angka(avail, 2)}% dari waktu layanan yang "
-                "terpantau" if avail is not None else
-                f"Ketersediaan komponen {pid} tidak dapat dihitung: tidak terpantau")
+                f"terpantau{during}" if avail is not None else
+                f"Ketersediaan komponen {pid} tidak dapat dihitung: tidak terpantau{during}")
         unmeasured = [str(r["nama"]) for r in rows if not r["diukur"]]
         if notes:
             said += "; " + "; ".join(notes)
@@ -97,6 +102,7 @@ def section_a(components: list[str], kinds: dict[str, str],
             said += "; " + ", ".join(unmeasured) + " " + TIDAK_DIPANTAU
         blocks.append({"probe": pid, "jenis": JENIS.get(kinds.get(pid, ""),
                                                          kinds.get(pid, "")),
+                       "situs": sites.get(pid),
                        "ketersediaan_persen": avail,
                        "ketersediaan_teks": "-" if avail is None else angka(avail, 2) + "%",
                        "baris": rows, "analisis": said + "."})
