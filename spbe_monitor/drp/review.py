@@ -13,8 +13,8 @@ from spbe_monitor.drp.evaluation import EVALUATED, FIELDS, Evaluation
 from spbe_monitor.drp.operations import Drp
 from spbe_monitor.drp.status import RunState
 from spbe_monitor.errors import BadInput
+from spbe_monitor.reports.jobs import KIND_G
 
-KIND_G = "formulir-g"
 MAX_TEXT = 4000  # characters per part: a section of a form, not a file
 
 

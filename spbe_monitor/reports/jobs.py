@@ -23,6 +23,7 @@ from spbe_monitor.reports.render import Job, Printer, Written, file_report, file
 
 log = logging.getLogger("spbe.reports")
 KIND_F = "formulir-f"
+KIND_G = "formulir-g"
 
 
 def month_over(config: Config, service_ids: list[str], year: int, month: int,
@@ -78,7 +79,7 @@ def formulir_g_report(config: Config, store: Store, drp: Drp, run_id: int,
     """Formulir G for a run, filed like every form (the CLI's `drp report`, the Konsol)."""
     data = drp.formulir_g(run_id)
     data = stamped(config, data, "G", data["pelaksanaan"]["playbook"], f"run-{run_id}")
-    return file_report(store, "formulir-g", data["pelaksanaan"]["playbook"], f"run-{run_id}",
+    return file_report(store, KIND_G, data["pelaksanaan"]["playbook"], f"run-{run_id}",
                        data, "formulir_g.html.j2", formats, folder, now,
                        partial=data["sementara"], audit_key=config.audit_key_path)
 
