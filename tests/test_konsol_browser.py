@@ -209,10 +209,22 @@ def test_three_people_run_the_konsol_end_to_end(konsol, people):
     fill(form, {"totp": bambang.totp()})
     bambang.submit(form, '[value="tandatangani"]')
 
-    # Rina's page, never reloaded by her, now offers the manual steps
+    # Rina's page, never reloaded by her, now offers the manual steps; her session lapses
+    # while she types: Masuk brings her back to the run with her text in place
     form = rina.step_form(1, "promote-replica")
-    fill(form, {"catatan": "replika aktif"})
-    rina.submit(form, '[value="tandatangani"]')
+    fill(form, {"catatan": "replika aktif, lag 0 detik"})
+    rina.driver.delete_cookie("spbe_sesi")
+    page = rina.submit(form, '[value="tandatangani"]')
+    assert rina.driver.current_url == base + "/konsol/masuk?lanjut=/konsol/drp/pelaksanaan/1"
+    fill(rina.form("/konsol/masuk"), {"nip": RINA, "password": PASSWORD})
+    page = rina.submit(rina.form("/konsol/masuk"))
+    assert rina.driver.current_url == base + "/konsol/drp/pelaksanaan/1"
+    assert "Teks yang Anda ketik sebelum sesi berakhir dikembalikan" in page
+    form = rina.step_form(1, "promote-replica")
+    assert form.find_element(By.NAME, "catatan").get_attribute("value") == (
+        "replika aktif, lag 0 detik")
+    page = rina.submit(form, '[value="tandatangani"]')
+    assert "Teks yang Anda ketik" not in page  # it went through: not put back again
     rina.submit(rina.step_form(1, "start-app"), '[value="tandatangani"]')
     form = rina.step_form(1, "resync-primary")  # once verify-secondary saw the service
     checked_page(rina.driver, "11-pelaksanaan-normalisasi")

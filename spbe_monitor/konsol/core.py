@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from aiohttp import web
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
@@ -117,7 +117,7 @@ class Konsol:
         if session is None or person is None:
             if polling:
                 raise web.HTTPUnauthorized(text="sesi berakhir")
-            back = request.path_qs if request.method == "GET" else ""
+            back = request.path_qs if request.method == "GET" else _came_from(request)
             raise web.HTTPSeeOther("/konsol/masuk" + (f"?{urlencode({'lanjut': back})}"
                                                       if back.startswith("/konsol/") else ""))
         return Visitor(session, person)
@@ -137,6 +137,15 @@ class Konsol:
             raise Refused("formulir kedaluwarsa atau tidak sah (token CSRF salah); muat ulang "
                           "halaman lalu coba lagi")
         return form
+
+
+def _came_from(request: web.Request) -> str:
+    """The page a form was sent from (its Referer, on this host only): after Masuk, the
+    person is back where they typed, the text kept by the page's script."""
+    referer = urlsplit(request.headers.get("Referer", ""))
+    if referer.netloc != request.host:
+        return ""
+    return referer.path + (f"?{referer.query}" if referer.query else "")
 
 
 def form_list(form: dict[str, str], key: str) -> list[str]:
