@@ -215,3 +215,60 @@ def test_check_config_connects_to_the_ledger_unless_offline(
     assert "database unreachable: " in down.err and "rahasia" not in down.err + down.out
     offline = spbe(capsys, "--config", cfg, "check-config", "--offline")
     assert offline.code == 0 and "ok: 3 services" in offline.out
+
+
+def test_check_config_names_what_a_probe_needs_on_this_host_at_its_line(
+        config_dir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+        tmp_path: Path):
+    """Issue 31, item 2: a missing key, CA file, secret's variable or watched path passed
+    check-config and became a counted outage with the file not named. Now each is an
+    error at its file:line (the check itself makes it unobserved time: test_runner)."""
+    monkeypatch.delenv("SIMPEG_DB_PASSWORD", raising=False)
+    known = tmp_path / "known_hosts"
+    known.write_text("")
+    probes = config_dir.parent / "probes" / "extra.yaml"
+    probes.write_text(f"""\
+probes:
+  - id: app-server
+    kind: ssh
+    host: 127.0.0.1
+    user: monitor
+    key_file: {tmp_path}/id_ed25519
+    known_hosts: {known}
+  - id: portal-https
+    kind: http
+    url: https://127.0.0.1/
+    ca_file: {tmp_path}/ca.pem
+  - id: simpeg-db
+    kind: database
+    url: postgresql+psycopg://monitor@127.0.0.1/simpeg
+    password_env: SIMPEG_DB_PASSWORD
+  - id: arsip
+    kind: storage
+    path: {tmp_path}/arsip
+""")
+    cfg = str(config_dir / "spbe.yaml")
+    r = spbe(capsys, "--config", cfg, "check-config")
+    assert r.code == 2, r.out
+    assert f"{probes}:6: probe app-server: key_file: {tmp_path}/id_ed25519 does not exist" \
+        in r.err
+    assert f"{probes}:11: probe portal-https: ca_file: {tmp_path}/ca.pem does not exist" \
+        in r.err
+    assert (f"{probes}:15: probe simpeg-db: password_env: environment variable "
+            "SIMPEG_DB_PASSWORD is not set") in r.err
+    assert f"{probes}:18: probe arsip: path: {tmp_path}/arsip does not exist on this host" \
+        in r.err
+    assert "known_hosts" not in r.err  # it is there
+    offline = spbe(capsys, "--config", cfg, "check-config", "--offline")
+    assert offline.code == 0
+    assert ("skipped (--offline): the ledger, and what the probes need on this host (1 "
+            "environment variable, 3 files, 2 local paths)") in offline.out
+    # put right, the same check passes and says what it looked at
+    (tmp_path / "id_ed25519").write_text("kunci")
+    (tmp_path / "ca.pem").write_text("ca")
+    (tmp_path / "arsip").mkdir()
+    monkeypatch.setenv("SIMPEG_DB_PASSWORD", "rahasia")
+    fixed = spbe(capsys, "--config", cfg, "check-config")
+    assert fixed.code == 0, fixed.err
+    assert "ok: what the probes need on this host is there (1 environment variable, " \
+           "3 files, 2 local paths)" in fixed.out

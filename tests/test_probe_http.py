@@ -164,7 +164,7 @@ async def raw_server() -> AsyncIterator[dict[str, bytes]]:
     box = {"reply": b""}
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await reader.readuntil(b"\r\n\r\n")
+        box["request"] = await reader.readuntil(b"\r\n\r\n")
         writer.write(box["reply"])
         await writer.drain()
         writer.close()
@@ -186,3 +186,47 @@ async def test_body_ended_by_close_is_complete_and_truncated_body_is_not(raw_ser
     raw_server["reply"] = b"NOT HTTP AT ALL\r\n\r\n"
     r = await check(url)
     assert (r.ok, r.error_kind) == (False, ErrorKind.PROTOCOL) and "invalid HTTP" in r.message
+
+
+def _header_lines(request: bytes) -> list[str]:
+    return request.decode("latin-1").split("\r\n")[1:-2]
+
+
+async def test_a_configured_header_replaces_the_default_never_two_of_a_name(raw_server):
+    """Issue 31, item 1: `headers: {Host: …}` sent a second Host header; nginx answers 400."""
+    url = raw_server["url"].decode()
+    raw_server["reply"] = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+    r = await check(url, headers={"host": "perizinan.serangkab.go.id",
+                                  "User-Agent": "pemantau-diskominfo"})
+    assert r.ok, r.message
+    lines = _header_lines(raw_server["request"])
+    assert [h for h in lines if h.lower().startswith("host:")] == [
+        "host: perizinan.serangkab.go.id"]
+    assert [h for h in lines if h.lower().startswith("user-agent:")] == [
+        "User-Agent: pemantau-diskominfo"]
+    # server_name names the site in the Host header too (with the port when not the default)
+    r = await check(url, server_name="perizinan.serangkab.go.id")
+    port = url.rsplit(":", 1)[1].strip("/")
+    assert f"Host: perizinan.serangkab.go.id:{port}" in _header_lines(raw_server["request"])
+    with pytest.raises(ValueError, match="given twice"):
+        http.Config(id="t", url=url, headers={"Host": "a", "host": "b"})
+    with pytest.raises(ValueError, match="host name"):
+        http.Config(id="t", url=url, server_name="a b")
+
+
+async def test_server_name_is_the_sni_and_the_name_verified(ca):
+    """A site reached by its address but certified for its name: without `server_name` the
+    name does not match; with it the handshake asks for that name (SNI) and verifies it."""
+    context = ca.server_context(hostnames=("perizinan.serangkab.go.id",))
+    asked: list[str | None] = []
+    context.sni_callback = lambda _sock, name, _ctx: asked.append(name)  # type: ignore[assignment,return-value]
+    runner, port = await _serve(context)
+    try:
+        url = f"https://127.0.0.1:{port}/ok"
+        r = await check(url, ca_file=str(ca.ca_file))
+        assert (r.ok, r.error_kind) == (False, ErrorKind.TLS_INVALID)
+        r = await check(url, ca_file=str(ca.ca_file), server_name="perizinan.serangkab.go.id")
+        assert r.ok, r.message
+        assert asked[-1] == "perizinan.serangkab.go.id"
+    finally:
+        await runner.cleanup()

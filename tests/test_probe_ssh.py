@@ -141,3 +141,16 @@ async def test_a_stopped_command_ends_on_the_host_with_all_it_started(server, tm
     await _until(lambda: not _alive(sleep) and not _alive(f"{tmp_path}/copy.done"),
                  "the remote processes outlived the stop", 5)
     assert b"menyalin" in b"".join(seen)  # the output kept up to the stop
+
+
+async def test_a_key_missing_on_the_monitor_is_unobserved_time_naming_the_file(tmp_path):
+    """Issue 31, item 2: a missing key_file became the server's counted outage with
+    "[Errno 2] No such file or directory". The monitor could not check: LOCAL (unobserved,
+    never downtime), the setting and the file named."""
+    key = tmp_path / "id_ed25519"
+    cfg = ssh.Config(id="srv", host="127.0.0.1", port=1, user="monitor", key_file=str(key),
+                     known_hosts=str(tmp_path / "known_hosts"))
+    r = await run_once(cfg, ProbeContext())
+    assert (r.ok, r.error_kind) == (False, ErrorKind.LOCAL)
+    assert f"key_file: {key} does not exist" in r.message
+    assert f"known_hosts: {tmp_path / 'known_hosts'} does not exist" in r.message

@@ -28,18 +28,21 @@ from spbe_monitor.regulation.classification import Basis, Nature, Scope, classif
 
 
 @cli.command("check-config")
-@click.option("--offline", is_flag=True, help="Only the files: do not connect to the ledger.")
+@click.option("--offline", is_flag=True, help="Only the files: do not connect to the ledger "
+              "nor look for the keys, CA files and variables the probes need on this host.")
 @click.option("--json", "as_json", is_flag=True, help="the findings as JSON (errors: stderr)")
 @pass_ctx
 def check_config(ctx: Context, offline: bool, as_json: bool) -> None:
     """Validate the configuration and every service's DRP playbook; print every error as
     file:line: field: message.
 
-    Also connects to the ledger database (exit 1 when unreachable) unless --offline.
+    Unless --offline, also looks for every file, environment variable and local path the
+    probes observed from here need, and connects to the ledger (exit 1 when unreachable).
     """
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import SQLAlchemyError
 
+    from spbe_monitor.config.on_host import checked, unmet
     from spbe_monitor.drp.playbook import find_playbook, load_playbook
     from spbe_monitor.ledger import db
 
@@ -55,6 +58,8 @@ def check_config(ctx: Context, offline: bool, as_json: bool) -> None:
             continue  # not at this site (the loader warned): `drp start --approved`
         except BadInput as exc:  # not a playbook id
             errors.append(f"{config.playbooks_dir}: {exc}")
+    if not offline:  # on the machine that runs the daemon: what the probes need is here
+        errors += unmet(config)
     if errors:
         raise ConfigError(errors)
     found: dict[str, object] = {"config": str(config.path), "services": len(config.services),
@@ -63,8 +68,12 @@ def check_config(ctx: Context, offline: bool, as_json: bool) -> None:
     said = [f"ok: {len(config.services)} services, {len(config.probes)} probes, "
             f"{len(config.people)} people, {len(books)} DRP playbooks ({config.path})"]
     url = make_url(config.database_url)
+    found["on_host"] = {"checked": not offline, "needs": checked(config)}
+    if not offline:
+        said.append(f"ok: what the probes need on this host is there ({checked(config)})")
     if offline:
-        pass
+        said.append(f"skipped (--offline): the ledger, and what the probes need on this "
+                    f"host ({checked(config)}); run without --offline where the daemon runs")
     elif url.get_backend_name() == "sqlite" and url.database and \
             not Path(url.database).exists():
         found["ledger"] = {"reachable": None, "schema": None}

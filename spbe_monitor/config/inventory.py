@@ -13,13 +13,16 @@ from spbe_monitor.probers import KINDS
 from spbe_monitor.probers.base import ProbeSettings
 
 Report = Callable[[Marked, Loc, str], None]
+Sources = dict[str, tuple[Marked, Loc]]  # probe id → its file and its place in it
 
 
 def load_inventory(folder: Path, report: Report, report_raw: Callable[[str], None],
-                   places: set[str] | None = None) -> tuple[dict[str, ProbeSettings], set[str]]:
+                   places: set[str] | None = None, sources: Sources | None = None
+                   ) -> tuple[dict[str, ProbeSettings], set[str]]:
     """The valid probes, and every id the inventories name (valid or not), so a service
     naming an invalid probe is not told the id is unknown as well. `places`: the
-    locations spbe.yaml knows (this daemon's and its agents')."""
+    locations spbe.yaml knows (this daemon's and its agents'); `sources` is given where
+    each valid probe was written (file:line of its settings, for check-config)."""
     probes: dict[str, ProbeSettings] = {}
     named: set[str] = set()
     where: dict[str, str] = {}
@@ -65,6 +68,8 @@ def load_inventory(folder: Path, report: Report, report_raw: Callable[[str], Non
                 continue
             probes[cfg.id] = cfg
             where[cfg.id] = doc.where((*loc, "id"))
+            if sources is not None:
+                sources[cfg.id] = (doc, loc)
     return probes, named
 
 

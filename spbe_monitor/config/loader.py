@@ -21,7 +21,7 @@ from pydantic_core import ErrorDetails
 from spbe_monitor.availability.calendar import FULL_WEEK, Calendar, HoursError
 from spbe_monitor.config.calendar_models import HolidayRule
 from spbe_monitor.config.holidays import Holiday, HolidayBook, days_off, decrees, month_span
-from spbe_monitor.config.inventory import load_inventory
+from spbe_monitor.config.inventory import Sources, load_inventory
 from spbe_monitor.config.models import (
     DEFAULT_AUDIT_KEY,
     OLD_AUDIT_KEY,
@@ -52,6 +52,7 @@ class Config:
     playbooks_dir: Path
     warnings: tuple[str, ...]
     probes: dict[str, ProbeSettings] = field(default_factory=dict)
+    probe_sources: Sources = field(default_factory=dict)  # where each probe was written
     reports_dir: Path = Path("var/reports")
     spool_dir: Path = Path("var/spool")
     audit_key_path: Path = Path("var/audit/signing.key")
@@ -157,8 +158,9 @@ def load_config(path: Path | None = None) -> Config:
     people_file = _validate(PeopleFile, people_doc, errors) if people_doc else None
     playbooks_dir = (base / settings.playbooks).resolve()
     probes_dir = (base / settings.probes).resolve()
+    sources: Sources = {}
     probes, named = load_inventory(probes_dir, errors.at, errors.items.append,
-                                   {settings.location, *settings.locations})
+                                   {settings.location, *settings.locations}, sources)
     if settings.location in settings.locations:
         errors.at(doc, ("locations", settings.location), "this daemon's own location "
                   "cannot be an agent's too")
@@ -227,6 +229,7 @@ def load_config(path: Path | None = None) -> Config:
         playbooks_dir=playbooks_dir,
         warnings=tuple(warnings),
         probes=probes,
+        probe_sources=sources,
         reports_dir=(base / settings.reports.folder).resolve(),
         spool_dir=(base / settings.spool).resolve(),
         audit_key_path=audit_key,

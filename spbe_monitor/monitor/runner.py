@@ -20,6 +20,7 @@ from spbe_monitor.clock import Clock
 from spbe_monitor.probers import KINDS
 from spbe_monitor.probers.base import ErrorKind, ProbeResult, ProbeSettings, error_kind_of
 from spbe_monitor.probers.context import ProbeContext
+from spbe_monitor.probers.needs import missing
 
 log = logging.getLogger("spbe.runner")
 OnResult = Callable[[ProbeSettings, ProbeResult, datetime], None]
@@ -46,16 +47,21 @@ async def run_once(cfg: ProbeSettings, ctx: ProbeContext) -> ProbeResult:
             log.exception("probe %s raised", cfg.id)
         result = ProbeResult(False, time.perf_counter() - started, error_kind_of(exc),
                              f"probe error: {type(exc).__name__}: {exc}")
-    return result if result.ok else _blamed(result)
+    return result if result.ok else _blamed(cfg, result)
 
 
-def _blamed(result: ProbeResult) -> ProbeResult:
+def _blamed(cfg: ProbeSettings, result: ProbeResult) -> ProbeResult:
     """A failed check whose cause may be the monitor's own: every kind of probe reports
-    its failures its own way, so ask the machine once, here, whether it can open a socket
-    now. If it cannot (no descriptors, no memory), the check observed nothing of the
-    target: the failure is LOCAL, unobserved time, never the service's downtime."""
+    its failures its own way, so ask the machine once, here, whether what the probe needs
+    on this host is there (its key, its CA, its secret's variable: probers/needs.py) and
+    whether it can open a socket now. If not, the check observed nothing of the target:
+    the failure is LOCAL, unobserved time, never the service's downtime."""
     cause = result.message
-    if result.error_kind is not ErrorKind.LOCAL:
+    lacking = [f"{n.setting}: {why}" for n in cfg.needs() if n.kind != "path"
+               for why in [missing(n)] if why]
+    if lacking:
+        cause = "; ".join(lacking)
+    elif result.error_kind is not ErrorKind.LOCAL:
         try:
             socket.socket(socket.AF_INET, socket.SOCK_DGRAM).close()
             return result

@@ -15,6 +15,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from spbe_monitor.config.fields import Duration, format_duration
+from spbe_monitor.probers.needs import Need, needs_of
 
 
 class ErrorKind(StrEnum):
@@ -107,6 +108,10 @@ class ProbeSettings(BaseModel):
                                          max_length=64)]] = []
     # how many observing locations must see it down (default: all that observe it)
     quorum: int | None = Field(default=None, ge=1, le=100)
+
+    def needs(self) -> list[Need]:
+        """What it needs on the monitor's host (probers/needs.py)."""
+        return needs_of(self)
 
     @field_validator("timeout")
     @classmethod

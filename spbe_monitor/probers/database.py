@@ -12,12 +12,13 @@ from pydantic import field_validator
 
 from spbe_monitor.probers.base import ErrorKind, ProbeResult, ProbeSettings, failed
 from spbe_monitor.probers.context import ProbeContext
+from spbe_monitor.probers.needs import MaybeEnvVar
 
 
 class Config(ProbeSettings):
     kind: Literal["database"] = "database"
     url: str  # without the password, e.g. postgresql+psycopg://monitor@db1:5432/app
-    password_env: str | None = None
+    password_env: MaybeEnvVar = None
     query: str = "SELECT 1"
     expected: str | None = None
 

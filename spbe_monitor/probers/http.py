@@ -24,6 +24,7 @@ from spbe_monitor.probers.base import (
     failed,
 )
 from spbe_monitor.probers.context import ProbeContext, tls_context
+from spbe_monitor.probers.needs import MaybeLocalFile
 from spbe_monitor.transport.connect import EXPIRY, certificate_values, converse
 from spbe_monitor.transport.http1 import Response, ResponseReader, build_request
 
@@ -42,16 +43,28 @@ class Config(ProbeSettings):
     latency_threshold: Duration | None = None
     follow_redirects: int = Field(default=0, ge=0, le=10)
     verify_tls: bool = True
-    ca_file: str | None = None
+    ca_file: MaybeLocalFile = None
+    server_name: str | None = None
     cert_expiry_warning: Duration = timedelta(days=14)
 
     @field_validator("headers")
     @classmethod
     def _headers(cls, v: dict[str, str]) -> dict[str, str]:
+        seen: set[str] = set()
         for name, value in v.items():
             if not re.fullmatch(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+", name) or any(
                     c in value for c in "\r\n"):
                 raise ValueError(f"invalid header {name!r}")
+            if name.lower() in seen:
+                raise ValueError(f"header {name!r} given twice (names are case-insensitive)")
+            seen.add(name.lower())
+        return v
+
+    @field_validator("server_name")
+    @classmethod
+    def _server_name(cls, v: str | None) -> str | None:
+        if v is not None and not re.fullmatch(r"[A-Za-z0-9.-]{1,253}", v):
+            raise ValueError(f"server_name must be a host name, not {v!r}")
         return v
 
     @field_validator("body_regex")
@@ -71,24 +84,31 @@ def _add(phases: dict[str, float], name: str, seconds: float) -> None:
 
 @lru_cache(maxsize=65536)
 def _prepared(url: str, method: str, headers: tuple[tuple[str, str], ...],
-              body: str | None) -> tuple[bool, str, int, bytes]:
-    """Scheme, host, port and the request's bytes: the same for every check of a probe."""
+              body: str | None, server_name: str | None) -> tuple[bool, str, int, bytes]:
+    """Scheme, host, port and the request's bytes: the same for every check of a probe.
+    With `server_name` (a site behind an address, a name-based virtual host) the Host
+    header names it, as the TLS handshake does."""
     parts = urlsplit(url)
     https = parts.scheme == "https"
+    port = parts.port or (443 if https else 80)
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    request = build_request(method, target, parts.netloc.rsplit("@", 1)[-1], dict(headers),
+    host = parts.netloc.rsplit("@", 1)[-1] if server_name is None else (
+        server_name if parts.port in (None, 443 if https else 80) else f"{server_name}:{port}")
+    request = build_request(method, target, host, dict(headers),
                             body.encode() if body is not None else b"")
-    return https, parts.hostname or "", parts.port or (443 if https else 80), request
+    return https, parts.hostname or "", port, request
 
 
 async def _fetch(cfg: Config, url: str, phases: dict[str, float],
                  values: dict[str, float]) -> Response:
+    # the configured name belongs to the configured host: a redirect elsewhere goes by its own
+    name = cfg.server_name if urlsplit(url).hostname == urlsplit(cfg.url).hostname else None
     https, host, port, request = _prepared(url, cfg.method, tuple(cfg.headers.items()),
-                                           cfg.body)
+                                           cfg.body, name)
     hop: dict[str, float] = {}
     reader = ResponseReader(cfg.method == "HEAD")
     talk = await converse(host, port, hop, tls_context(cfg.verify_tls, cfg.ca_file)
-                          if https else None, send=request, reader=reader)
+                          if https else None, name, send=request, reader=reader)
     values.update(certificate_values(talk))
     response, sent = reader.response, talk.sent_at
     for name, seconds in hop.items():

@@ -24,6 +24,7 @@ from spbe_monitor.probers.base import (
     error_kind_of,
 )
 from spbe_monitor.probers.context import ProbeContext, tls_context
+from spbe_monitor.probers.needs import MaybeLocalFile
 
 SELECTOR = r"[a-zA-Z_:][a-zA-Z0-9_:]*(\{.*\})?|\{.*\}"
 
@@ -34,7 +35,7 @@ class Config(ProbeSettings):
     series: str  # one series selector, e.g. probe_success{instance="https://…"}
     lookback: Duration = timedelta(minutes=5)  # a newest sample older than this is silence
     verify_tls: bool = True
-    ca_file: str | None = None
+    ca_file: MaybeLocalFile = None
 
     @field_validator("series")
     @classmethod

@@ -12,6 +12,7 @@ from pydantic import Field, model_validator
 
 from spbe_monitor.probers.base import ErrorKind, ProbeResult, ProbeSettings, failed
 from spbe_monitor.probers.context import ProbeContext
+from spbe_monitor.probers.needs import MaybeEnvVar
 
 SYS_UPTIME = "1.3.6.1.2.1.1.3.0"
 IF_DESCR = "1.3.6.1.2.1.2.2.1.2"
@@ -38,11 +39,11 @@ class Config(ProbeSettings):
     host: str
     port: int = Field(default=161, ge=1, le=65535)
     version: Literal["2c", "3"] = "2c"
-    community_env: str | None = None  # v2c
+    community_env: MaybeEnvVar = None  # v2c
     user: str | None = None  # v3, authPriv with AES-128
     auth_protocol: Literal["sha", "sha256"] = "sha"
-    auth_key_env: str | None = None
-    priv_key_env: str | None = None
+    auth_key_env: MaybeEnvVar = None
+    priv_key_env: MaybeEnvVar = None
     interfaces: tuple[str, ...] = ()  # ifName or ifDescr
     utilisation_warning: float = Field(default=80, gt=0, le=100)  # percent: degraded
 

@@ -23,6 +23,7 @@ from spbe_monitor.hostmetrics.proc import (
 )
 from spbe_monitor.probers.base import ErrorKind, ProbeResult, ProbeSettings, failed
 from spbe_monitor.probers.context import ProbeContext
+from spbe_monitor.probers.needs import LocalFile
 from spbe_monitor.transport.ssh import HostKeyUnknown, SSHPool, Stop
 
 SECTIONS = ("stat", "meminfo", "loadavg", "netdev", "uptime", "df", "dfi")
@@ -40,8 +41,8 @@ class SshTarget(BaseModel):
     host: str
     port: int = Field(default=22, ge=1, le=65535)
     user: str
-    key_file: str
-    known_hosts: str = "~/.ssh/known_hosts"
+    key_file: LocalFile
+    known_hosts: LocalFile = "~/.ssh/known_hosts"
 
 
 class Config(ProbeSettings, SshTarget):

@@ -17,14 +17,15 @@ from pydantic import Field, ValidationInfo, field_validator
 from spbe_monitor.hostmetrics.df import parse_df
 from spbe_monitor.probers.base import ErrorKind, ProbeResult, ProbeSettings, failed
 from spbe_monitor.probers.context import ProbeContext
+from spbe_monitor.probers.needs import LocalPath, MaybeLocalPath, Need
 from spbe_monitor.probers.ssh import SshTarget, run_remote
 
 
 class Config(ProbeSettings):
     kind: Literal["storage"] = "storage"
     ssh: SshTarget | None = None  # check the path on this host instead of locally
-    path: str
-    mount: str | None = None  # this mount point must be present
+    path: LocalPath
+    mount: MaybeLocalPath = None  # this mount point must be present
     write_test: bool = True
     usage_warning: float = Field(default=85, gt=0, le=100)  # percent: degraded
     usage_critical: float = Field(default=98, gt=0, le=100)  # percent: down
@@ -37,6 +38,11 @@ class Config(ProbeSettings):
         if v is None or base is None or os.path.isabs(v) or info.data.get("ssh"):
             return v
         return os.path.normpath(os.path.join(base, v))
+
+
+    def needs(self) -> list[Need]:
+        """With `ssh`, the path and the mount are the other host's."""
+        return [n for n in super().needs() if not (self.ssh and n.kind == "path")]
 
 
 def _verdict(cfg: Config, values: dict[str, float], phases: dict[str, float],

@@ -17,6 +17,7 @@ from spbe_monitor.probers.base import (
     failed,
 )
 from spbe_monitor.probers.context import ProbeContext, tls_context
+from spbe_monitor.probers.needs import MaybeLocalFile
 from spbe_monitor.transport.connect import certificate_values, converse
 
 
@@ -26,7 +27,7 @@ class Config(ProbeSettings):
     port: int = Field(ge=1, le=65535)
     tls: bool = False
     verify_tls: bool = True
-    ca_file: str | None = None
+    ca_file: MaybeLocalFile = None
     send: str | None = None
     expect: str | None = None  # regex over the bytes received
 

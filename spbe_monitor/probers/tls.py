@@ -17,6 +17,7 @@ from spbe_monitor.probers.base import (
     failed,
 )
 from spbe_monitor.probers.context import ProbeContext, tls_context
+from spbe_monitor.probers.needs import MaybeLocalFile
 from spbe_monitor.transport.connect import EXPIRY, certificate_values, converse
 
 
@@ -25,7 +26,7 @@ class Config(ProbeSettings):
     host: str
     port: int = Field(default=443, ge=1, le=65535)
     server_name: str | None = None  # SNI and hostname to verify, when not `host`
-    ca_file: str | None = None
+    ca_file: MaybeLocalFile = None
     expiry_warning: Duration = timedelta(days=14)
 
 

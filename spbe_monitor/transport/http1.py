@@ -72,9 +72,12 @@ class ResponseReader:
 
 def build_request(method: str, target: str, host: str, headers: dict[str, str],
                   body: bytes) -> bytes:
-    lines = [f"{method} {target} HTTP/1.1", f"Host: {host}", "User-Agent: spbe-monitor",
-             "Connection: close"]
-    lines += [f"{k}: {v}" for k, v in headers.items()]
+    """The request's bytes. A configured header replaces the default of its name (a second
+    `Host` makes nginx answer 400); the body's length is always computed here."""
+    given = {k.lower(): (k, v) for k, v in headers.items() if k.lower() != "content-length"}
+    fields = {"host": ("Host", host), "user-agent": ("User-Agent", "spbe-monitor"),
+              "connection": ("Connection", "close"), **given}
     if body or method in ("POST", "PUT"):
-        lines.append(f"Content-Length: {len(body)}")
+        fields["content-length"] = ("Content-Length", str(len(body)))
+    lines = [f"{method} {target} HTTP/1.1", *(f"{k}: {v}" for k, v in fields.values())]
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
