@@ -219,7 +219,11 @@ async def test_server_name_is_the_sni_and_the_name_verified(ca):
     name does not match; with it the handshake asks for that name (SNI) and verifies it."""
     context = ca.server_context(hostnames=("perizinan.serangkab.go.id",))
     asked: list[str | None] = []
-    context.sni_callback = lambda _sock, name, _ctx: asked.append(name)  # type: ignore[assignment,return-value]
+
+    def sni(_sock: ssl.SSLObject, name: str | None, _ctx: ssl.SSLContext) -> None:
+        asked.append(name)
+
+    context.sni_callback = sni
     runner, port = await _serve(context)
     try:
         url = f"https://127.0.0.1:{port}/ok"
