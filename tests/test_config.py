@@ -272,3 +272,18 @@ probes:
     assert fixed.code == 0, fixed.err
     assert "ok: what the probes need on this host is there (1 environment variable, " \
            "3 files, 2 local paths)" in fixed.out
+
+
+def test_a_service_nobody_answers_for_is_refused_by_check_config(
+        config_dir: Path, capsys: pytest.CaptureFixture[str]):
+    """Issue 31, item 4: such a service's alerts went nowhere and nobody could register its
+    maintenance. check-config refuses it at the service's line (and warns of a service
+    with nothing to watch); the daemon still starts (watching is still worth it)."""
+    cfg = write(config_dir, services=MINIMAL, people="people: []\n")
+    r = spbe(capsys, "--config", str(cfg), "check-config", "--offline")
+    assert r.code == 2
+    assert (f"{config_dir / 'services.yaml'}:2: services.0.id: nobody in people.yaml answers "
+            "for layanan-kantor") in r.err
+    assert "warning: service layanan-kantor has no component to watch" in r.err
+    assert r.err.count("nobody in people.yaml answers") == 1
+    assert load_config(cfg).unanswered  # the daemon starts, and says so (`spbe run`)

@@ -58,13 +58,20 @@ def check_config(ctx: Context, offline: bool, as_json: bool) -> None:
             continue  # not at this site (the loader warned): `drp start --approved`
         except BadInput as exc:  # not a playbook id
             errors.append(f"{config.playbooks_dir}: {exc}")
+    unwatched = [f"service {sid} has no component to watch: it can only ever be \"Belum "
+                 "dipantau\"; list its probes under components"
+                 for sid, svc in config.services.items() if not svc.components]
+    for line in unwatched:
+        click.echo(f"warning: {line}", err=True)
+    errors += config.unanswered
     if not offline:  # on the machine that runs the daemon: what the probes need is here
         errors += unmet(config)
     if errors:
         raise ConfigError(errors)
     found: dict[str, object] = {"config": str(config.path), "services": len(config.services),
                                 "probes": len(config.probes), "people": len(config.people),
-                                "playbooks": len(books), "warnings": list(config.warnings)}
+                                "playbooks": len(books),
+                                "warnings": [*config.warnings, *unwatched]}
     said = [f"ok: {len(config.services)} services, {len(config.probes)} probes, "
             f"{len(config.people)} people, {len(books)} DRP playbooks ({config.path})"]
     url = make_url(config.database_url)
@@ -108,6 +115,8 @@ def run(ctx: Context) -> None:
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    for finding in ctx.config.unanswered:  # check-config refuses it; watching still helps
+        click.echo(f"warning: {finding}", err=True)
     app = App(ctx.config, ctx.store, ctx.clock, reload=lambda: load_config(ctx.config.path))
     try:
         asyncio.run(app.run())

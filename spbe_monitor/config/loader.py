@@ -53,6 +53,9 @@ class Config:
     warnings: tuple[str, ...]
     probes: dict[str, ProbeSettings] = field(default_factory=dict)
     probe_sources: Sources = field(default_factory=dict)  # where each probe was written
+    # services nobody in people.yaml answers for: a warning to the daemon, an error to
+    # check-config (their alerts reach nobody, nobody may register their maintenance)
+    unanswered: tuple[str, ...] = ()
     reports_dir: Path = Path("var/reports")
     spool_dir: Path = Path("var/spool")
     audit_key_path: Path = Path("var/audit/signing.key")
@@ -201,6 +204,7 @@ def load_config(path: Path | None = None) -> Config:
             for j, sid in enumerate(person.services):
                 if services_file and sid not in services:
                     errors.at(people_doc, (*loc, "services", j), f"unknown service {sid!r}")
+    unanswered = _unanswered(services, people, services_doc)
     book = HolidayBook(
         days_off(settings.calendar.local, "lokal", base, doc, ("calendar", "local"), errors.at),
         decrees(settings.calendar.decrees, base, doc, errors.at),
@@ -230,6 +234,7 @@ def load_config(path: Path | None = None) -> Config:
         warnings=tuple(warnings),
         probes=probes,
         probe_sources=sources,
+        unanswered=tuple(unanswered),
         reports_dir=(base / settings.reports.folder).resolve(),
         spool_dir=(base / settings.spool).resolve(),
         audit_key_path=audit_key,
@@ -238,6 +243,20 @@ def load_config(path: Path | None = None) -> Config:
         holiday_book=book,
         extra_holidays=extra,
     )
+
+
+def _unanswered(services: dict[str, Service], people: dict[str, Person],
+                services_doc: Marked | None) -> list[str]:
+    """A finding per service that no person answers for, at the service's line."""
+    answered = {sid for p in people.values() for sid in p.services}
+    out = []
+    for i, sid in enumerate(services):
+        where = services_doc.where(("services", i, "id")) if services_doc else "services"
+        if sid not in answered:
+            out.append(f"{where}: services.{i}.id: nobody in people.yaml answers for {sid}: "
+                       "its alerts would reach no one and no one could register its "
+                       "maintenance; add it to a person's services")
+    return out
 
 
 def _audit_key(base: Path, settings: Settings, warnings: list[str]) -> Path:
