@@ -72,7 +72,9 @@ class ServiceMonth:
             "maintenance_seconds": f.maintenance_seconds,
             "unmonitored_seconds": f.unmonitored_seconds,
             "coverage_percent": f.coverage_percent,
-            "availability_percent": f.availability_percent,
+            # a month nobody watched has no figure (never "100")
+            "availability_percent": None if self.verdict is Verdict.NOT_MONITORED
+            else f.availability_percent,
             "target_percent": target,
             # met only when enough was observed to judge: see `verdict`
             "met": {Verdict.MET: True, Verdict.MISSED: False}.get(self.verdict),
@@ -149,7 +151,10 @@ def figures_for_month(
         spans = commitment(calendar, svc.zone, year, month)
         committed = clip(spans, lo, until) if partial else spans
         keyed = down.get(svc.id, [])
-        seen = subtract(observed, state_spans(blind[svc.id], "unknown", lo, until)) \
+        # coverage is the time the service's own components were watched: a service with
+        # none was never observed, however long the daemon ran
+        seen = [] if not svc.components else subtract(
+            observed, state_spans(blind[svc.id], "unknown", lo, until)) \
             if svc.id in blind else observed
         figures = monthly(committed, [s for _, piece in keyed for s in piece],
                           windows[svc.id], seen, lo, until,

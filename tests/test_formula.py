@@ -1,11 +1,20 @@
 from datetime import UTC, datetime
+from fractions import Fraction
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from spbe_monitor.availability.calendar import FULL_WEEK, commitment, parse_operating_hours
-from spbe_monitor.availability.formula import Late, Notice, Unmonitored, Window, monthly
+from spbe_monitor.availability.formula import (
+    Figures,
+    Late,
+    Notice,
+    Unmonitored,
+    Verdict,
+    Window,
+    monthly,
+)
 from spbe_monitor.availability.intervals import clip, total
 
 H = 3600
@@ -156,3 +165,54 @@ def test_each_occurrence_of_a_recurring_window_is_judged_on_its_own():
     commit = [(ts(2026, 6, 1), ts(2026, 7, 1))]
     figures = monthly(commit, outages, [w], commit, *commit[0])
     assert figures.downtime_seconds == 60 * 60 and figures.excused_seconds == 60 * 60
+
+
+MONTH = 30 * 86400
+
+
+def figures(downtime: int, unmonitored: int, exclude: bool = False) -> Figures:
+    """A 24x7 month with so much downtime and unobserved time (the formula's own modes:
+    unobserved counted available, or taken out of Komitmen)."""
+    return Figures(MONTH - unmonitored if exclude else MONTH, downtime, 0, 0, unmonitored,
+                   MONTH)
+
+
+def test_below_the_coverage_gate_only_a_certain_verdict_is_given():
+    """Issue 31, item 7 (REGULATION.md §3): e-kinerja at 75.13 % with 24.87 % coverage
+    against 97.50 % was "Tidak dapat dinilai" though even counting every unobserved second
+    as available it missed: now "Tidak tercapai". A month that might have met it stays
+    unjudged; below the gate nothing is ever "Tercapai"."""
+    watched = MONTH * 2487 // 10000
+    missed = figures(downtime=watched, unmonitored=MONTH - watched)  # down whenever seen
+    assert missed.coverage_percent == 24.87 and missed.availability_percent == 75.13
+    assert missed.verdict(97.5, 90) is Verdict.MISSED
+    unsure = figures(downtime=3600, unmonitored=MONTH - watched)
+    assert unsure.verdict(97.5, 90) is Verdict.UNASSESSABLE
+    assert unsure.verdict(None, 90) is Verdict.UNASSESSABLE  # no target: nothing certain
+    # `unmonitored: exclude`: the figure (80 %) is below 90 %, but the best case (95 %) is not
+    excluded = figures(downtime=MONTH // 20, unmonitored=MONTH * 3 // 4, exclude=True)
+    assert excluded.availability_percent == 80.0 and excluded.best_case == Fraction(95, 100)
+    assert excluded.verdict(90, 90) is Verdict.UNASSESSABLE
+    assert excluded.verdict(97.5, 90) is Verdict.MISSED
+    # exactly at the target in the best case: not a certain miss
+    edge = figures(downtime=MONTH // 40, unmonitored=MONTH // 2)
+    assert edge.best_case == Fraction(975, 1000) and edge.verdict(97.5, 90) is (
+        Verdict.UNASSESSABLE)
+
+
+@given(down=st.integers(0, MONTH), blind=st.integers(0, MONTH), exclude=st.booleans(),
+       target=st.sampled_from([None, 80.0, 95.0, 97.5, 99.9]),
+       gate=st.sampled_from([0.0, 50.0, 90.0, 100.0]))
+def test_a_verdict_below_the_gate_is_one_no_missing_observation_could_change(
+        down, blind, exclude, target, gate):
+    blind = min(blind, MONTH - down)  # downtime is observed time
+    f = figures(down, blind, exclude)
+    verdict = f.verdict(target, gate)
+    coverage = f.coverage_percent or 0
+    if verdict is Verdict.NOT_MONITORED:
+        assert coverage == 0 and down == 0
+    elif coverage < gate:
+        assert verdict in (Verdict.MISSED, Verdict.UNASSESSABLE)
+        best = Fraction(MONTH - down, MONTH)  # every unobserved second available
+        assert (verdict is Verdict.MISSED) == (target is not None
+                                                and best * 100 < Fraction(str(target)))

@@ -106,4 +106,7 @@ def test_semester_is_the_sum_of_its_months(config_dir, store):
     # two days down in July miss that month (93.5 %) but not the semester so far (98.4 %)
     assert izin["bulan_tidak_tercapai"] == ["2026-07"] and izin["tercapai"] is True
     assert data["bab_d"]["keterangan"].startswith("data tidak tersedia")
-    assert data["bab_c"]["jumlah_tercapai"] + data["bab_c"]["jumlah_tidak_tercapai"] == 3
+    # simpeg-internal has no component: watched by nobody, it met nothing (issue 31, item 7)
+    assert data["bab_c"]["jumlah_tercapai"] + data["bab_c"]["jumlah_tidak_tercapai"] == 2
+    simpeg = next(r for r in data["bab_c"]["layanan"] if r["id"] == "simpeg-internal")
+    assert simpeg["putusan"] == "belum_dipantau"

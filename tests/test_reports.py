@@ -87,7 +87,9 @@ def test_formulir_f_equals_availability_and_reruns_are_identical(run, ledger, tm
     assert [g["penyebab"] for g in izin["pencapaian"]["gangguan"]] == ["Server aplikasi hang"] * 3
     assert izin["pencapaian"]["penyebab_downtime"][0]["downtime_detik"] == 3 * 6 * 3600
     ytd = izin["pencapaian"]["tahun_berjalan"]
-    assert ytd["label"] == "Jan–Okt 2026" and ytd["putusan"] == "tidak_dapat_dinilai"
+    # the year to date leaves out the months nobody watched (Jan–Aug), and says so
+    assert ytd["label"] == "Sep–Okt 2026" and ytd["putusan"] == "tidak_dapat_dinilai"
+    assert (ytd["bulan_dihitung"], ytd["bulan_belum_dipantau"]) == (2, 8)
     assert izin["pencapaian"]["bulan_lalu"]["putusan"] in ("belum_dipantau",
                                                           "tidak_dapat_dinilai")
     pemeliharaan, kapasitas = izin["rencana"]  # the regulation's two headings
@@ -318,6 +320,27 @@ def test_a_month_barely_observed_is_not_reported_as_met(run, ledger, tmp_path):
     # September, before any observation: "belum dipantau", not a 100 % month
     september = next(t for t in form["pencapaian"]["tren"] if t["periode"] == "2026-09")
     assert september["putusan"] == "belum_dipantau" and september["realisasi_persen"] is None
+
+
+def test_a_certain_miss_at_low_coverage_is_judged_and_says_why(run, ledger, tmp_path):
+    """Issue 31, item 7: one day watched out of October, two days of reported outage: even
+    counting every unobserved second as available Perizinan Online misses 95 % — "Tidak
+    tercapai", with the reason, not "Tidak dapat dinilai"."""
+    session = ledger.open_session("h", datetime(2026, 10, 1, 0, tzinfo=UTC))
+    ledger.beat(session, datetime(2026, 10, 2, 0, tzinfo=UTC))
+    assert run("downtime", "add", "perizinan-online", "--start", "2026-10-10T00:00",
+               "--end", "2026-10-12T00:00", "--cause", "Banjir di ruang server").code == 0
+    [fig] = json.loads(run("availability", "--month", "2026-10", "--service",
+                           "perizinan-online", "--json").out)
+    assert fig["coverage_percent"] < 90 and fig["verdict"] == "tidak_tercapai"
+    assert fig["met"] is False
+    assert run("report", "formulir-f", "--month", "2026-10", "--service", "perizinan-online",
+               "--format", "pdf,json", "--out", str(tmp_path)).code == 0
+    text = " ".join(pdf_text(tmp_path / "2026-10/formulir-f_perizinan-online_2026-10.pdf")
+                    .split())
+    assert ("Tidak tercapai — meskipun seluruh waktu tidak terpantau dihitung tersedia "
+            "(cakupan pemantauan") in text
+    assert "Tidak dapat dinilai" not in text
 
 
 def test_a_month_not_started_is_refused_with_a_reason(run, tmp_path):

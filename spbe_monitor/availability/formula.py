@@ -139,12 +139,24 @@ class Figures:
         c = self.committed_operating_seconds
         return None if c == 0 else round(100 * (c - self.unmonitored_seconds) / c, 4)
 
+    @property
+    def best_case(self) -> Fraction | None:
+        """The availability had every unobserved second been available: what no missing
+        observation could raise (with `unmonitored: available` it is the figure itself)."""
+        c = self.committed_operating_seconds
+        return None if c == 0 else Fraction(c - self.downtime_seconds, c)
+
     def verdict(self, target_percent: float | None, min_coverage: float) -> Verdict:
+        """REGULATION.md §3: below the coverage gate a month is judged only where the
+        verdict is certain — missed even counting every unobserved second as available."""
         coverage = self.coverage_percent
         if not coverage and not self.downtime_seconds and not self.excused_seconds:
             return Verdict.NOT_MONITORED
         if coverage is None or coverage < min_coverage:
-            return Verdict.UNASSESSABLE
+            best = self.best_case
+            certain_miss = target_percent is not None and best is not None and (
+                best * 100 < Fraction(str(target_percent)))
+            return Verdict.MISSED if certain_miss else Verdict.UNASSESSABLE
         met = self.met(target_percent)
         return Verdict.NO_TARGET if met is None else Verdict.MET if met else Verdict.MISSED
 

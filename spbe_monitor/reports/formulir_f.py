@@ -44,6 +44,10 @@ def verdict_text(month: ServiceMonth) -> str:
     """The month's verdict in the words an official signs."""
     v = month.verdict
     coverage = month.figures.coverage_percent
+    if v is Verdict.MISSED and (coverage or 0) < month.min_coverage:
+        return ("Tidak tercapai — meskipun seluruh waktu tidak terpantau dihitung tersedia "
+                f"(cakupan pemantauan {angka(coverage or 0, 2)}%, minimum "
+                f"{angka(month.min_coverage, 0)}%)")
     return {Verdict.MET: "Tercapai", Verdict.MISSED: "Tidak tercapai",
             Verdict.UNASSESSABLE: "Tidak dapat dinilai — cakupan pemantauan "
             f"{angka(coverage or 0, 2)}% (minimum {angka(month.min_coverage, 0)}%)",
@@ -51,9 +55,10 @@ def verdict_text(month: ServiceMonth) -> str:
             Verdict.NO_TARGET: "Tanpa target"}[v]
 
 
-def _compared(months: list[ServiceMonth]) -> dict[str, Any] | None:
+def _compared(asked: list[ServiceMonth]) -> dict[str, Any] | None:
     """Several months as one figure (their sums), with its verdict: last month, or the year
-    to date."""
+    to date — of the months someone watched; how many were left out is said."""
+    months = [m for m in asked if m.verdict is not Verdict.NOT_MONITORED]
     if not months:
         return None
     total = Figures.summed([m.figures for m in months])
@@ -63,9 +68,11 @@ def _compared(months: list[ServiceMonth]) -> dict[str, Any] | None:
         f"{BULAN_SINGKAT[int(first[5:7]) - 1]}–{BULAN_SINGKAT[int(last[5:7]) - 1]} "
         f"{last[:4]}")
     pct = total.availability_percent
+    skipped = len(asked) - len(months)
     return {"label": label, "realisasi_persen": pct,
             "realisasi_teks": "-" if pct is None or verdict is Verdict.NOT_MONITORED
-            else angka(pct, 4) + "%", "putusan": verdict.value}
+            else angka(pct, 4) + "%", "putusan": verdict.value,
+            "bulan_dihitung": len(months), "bulan_belum_dipantau": skipped}
 
 
 def build(inputs: FormInputs) -> dict[str, Any]:
