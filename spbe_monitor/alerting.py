@@ -1,7 +1,8 @@
 """Alertmanager's configuration from people.yaml, so alerts reach the people who answer for
 each service: one route per service (and a default for the daemon's own alerts), split by
 severity — `critical` to everyone of the service by e-mail and Telegram, `warning` to its
-Pengelola Teknis and Koordinator Layanan — grouped per service, a service down inhibiting
+Pengelola Teknis and Koordinator Layanan, a service down outside its operating hours to its
+Pengelola Teknis alone — grouped per service, a service down inhibiting
 its components' alerts. Maintenance is already quiet in the rules themselves
 (`spbe_service_in_maintenance`). Messages use the Indonesian templates in
 deploy/alertmanager/spbe.tmpl. `spbe alert-routes` writes the result."""
@@ -17,6 +18,7 @@ from spbe_monitor.regulation.roles import Role
 
 WARNED = {Role.PENGELOLA_TEKNIS, Role.KOORDINATOR_LAYANAN}
 DEFAULT = "spbe-pengelola-teknis"
+OUTSIDE_HOURS = "SpbeServiceDownOutsideHours"  # a down service nobody is committed to now
 
 
 @dataclass(frozen=True)
@@ -78,9 +80,14 @@ def alertmanager_config(config: Config, delivery: Delivery) -> dict[str, Any]:
         receivers.append(_receiver(f"layanan-{sid}-kritis", mine, config, delivery))
         receivers.append(_receiver(f"layanan-{sid}", [p for p in mine if WARNED & set(p.roles)],
                                    config, delivery))
+        receivers.append(_receiver(f"layanan-{sid}-teknis",
+                                   [p for p in mine if Role.PENGELOLA_TEKNIS in p.roles],
+                                   config, delivery))
         routes.append({"matchers": [f'service="{sid}"'], "receiver": f"layanan-{sid}",
                        "routes": [{"matchers": ['severity="critical"'],
-                                   "receiver": f"layanan-{sid}-kritis"}]})
+                                   "receiver": f"layanan-{sid}-kritis"},
+                                  {"matchers": [f'alertname="{OUTSIDE_HOURS}"'],
+                                   "receiver": f"layanan-{sid}-teknis"}]})
     out: dict[str, Any] = {}
     email = config.settings.reports.email
     if email is not None:
@@ -95,10 +102,11 @@ def alertmanager_config(config: Config, delivery: Delivery) -> dict[str, Any]:
                     "group_wait": "30s", "group_interval": "5m", "repeat_interval": "4h",
                     "routes": routes}
     out["inhibit_rules"] = [
-        {"source_matchers": ['alertname="SpbeServiceDown"'],
+        {"source_matchers": [f'alertname=~"SpbeServiceDown|{OUTSIDE_HOURS}"'],
          "target_matchers": ['alertname=~"SpbeComponentDown|SpbeAvailabilityTargetAtRisk"'],
          "equal": ["service"]},
         {"source_matchers": ['alertname="SpbeMonitorNotObserving"'],
-         "target_matchers": ['alertname=~"SpbeServiceDown|SpbeComponentDown|SpbeProbeSilent"']}]
+         "target_matchers": [f'alertname=~"SpbeServiceDown|{OUTSIDE_HOURS}|SpbeComponentDown|'
+                             'SpbeProbeSilent"']}]
     out["receivers"] = receivers
     return out

@@ -22,8 +22,9 @@ import pytest
 import yaml
 from aiosmtpd.controller import Controller
 
+from spbe_monitor.reports.words import waktu
 from tests.conftest import ROOT, SPBE
-from tests.daemon import Daemon, Target, http_probe, write_config
+from tests.daemon import Daemon, Target, http_probe, ledger, write_config
 from tests.pg import free_port
 from tests.test_dashboards import RULES, tool
 
@@ -102,6 +103,9 @@ def test_an_outage_reaches_email_and_telegram_once_and_resolves_once(tmp_path, p
     with open(config, "a") as spbe_yaml:
         spbe_yaml.write(f"reports:\n  email: {{host: 127.0.0.1, port: {peers['smtp_port']}, "
                         "sender: spbe@serangkab.go.id, starttls: false}\n")
+    services = config.parent / "services.yaml"  # named as an official knows it
+    services.write_text(services.read_text().replace("name: Layanan Uji",
+                                                     "name: Perizinan Online"))
     people = config.parent / "people.yaml"
     people.write_text(people.read_text().replace(
         "services: [target]}", f"services: [target], email: rina@serangkab.go.id, "
@@ -123,8 +127,10 @@ def test_an_outage_reaches_email_and_telegram_once_and_resolves_once(tmp_path, p
     check = subprocess.run([tool("amtool"), "check-config", str(routes)],
                            capture_output=True, text=True)
     assert check.returncode == 0, check.stdout + check.stderr
-    rules = tmp_path / "rules.yml"  # as shipped, but firing after 0 s instead of 1 min
-    rules.write_text(RULES.read_text().replace("for: 1m", "for: 0s"))
+    # as shipped, but firing after 8 s instead of 1 min: time enough for the exporter's
+    # ledger figures (the outage's number and start) to be read and scraped, as in 1 min
+    rules = tmp_path / "rules.yml"
+    rules.write_text(RULES.read_text().replace("for: 1m", "for: 8s"))
     (tmp_path / "prometheus.yml").write_text(f"""\
 global: {{scrape_interval: 1s, evaluation_interval: 1s}}
 rule_files: ["{rules}"]
@@ -156,15 +162,20 @@ scrape_configs:
         assert len(firing) == 1 and len(TelegramApi.sent) == 1, (
             [m["Subject"] for m in inbox.messages], TelegramApi.sent)
         mail = firing[0]
-        assert mail["Subject"] == "[GANGGUAN] Layanan target tidak tersedia"
+        assert mail["Subject"] == "[GANGGUAN] Layanan Perizinan Online tidak tersedia"
         assert mail["To"] == "rina@serangkab.go.id"
         text = next(p for p in mail.walk() if p.get_content_type() == "text/plain")
-        body = text.get_payload(decode=True).decode()
+        body = " ".join(text.get_payload(decode=True).decode().split())
         assert "spbe-monitor mendeteksi gangguan berikut" in body and " WIB" in body
+        # the ledger's outage: its number, priority and first failed check, in WIB
+        [outage] = ledger(config).outages()
+        assert (f"Gangguan nomor {outage.id} ({outage.priority}) sejak "
+                f"{waktu(outage.start_at, 'Asia/Jakarta')} menurut ledger") in body
         path, sent = TelegramApi.sent[0]
         assert path == "/bot123456:RAHASIA-bot-token/sendMessage"
         assert str(sent["chat_id"]) == str(CHAT)
-        assert "GANGGUAN" in sent["text"] and "Layanan target tidak tersedia" in sent["text"]
+        assert "GANGGUAN" in sent["text"]
+        assert "Layanan Perizinan Online tidak tersedia" in sent["text"]
         target.start()
         wait(lambda: any("[PULIH]" in m["Subject"] for m in inbox.messages)
              and len(TelegramApi.sent) >= 2, "the resolved notifications")

@@ -154,9 +154,10 @@ async def test_metric_names_used_are_the_ones_the_exporter_produces(config_dir, 
                     False, now + timedelta(minutes=15), now + timedelta(hours=12))
     drp = DrpFacts({"perizinan-online": LastDrill(now, 3600.0, 7200.0)},
                    [LiveRun(1, "perizinan-online", "recovery", "perizinan-online", 86400.0,
-                            600.0, 4200.0)])
+                            600.0, 4200.0)], {"perizinan-online": now + timedelta(days=365)})
     view = LedgerView(now, months, {"perizinan-online": outage}, frozenset(), drp,
-                      {"perizinan-online": int(now.timestamp())})
+                      {"perizinan-online": (int(now.timestamp()), 7)},
+                      frozenset({"perizinan-online"}))
     runner = Runner(config.probes, monitor.on_result, clock, ProbeContext())
     runner.stats.late(0.01)
     pid = next(iter(config.probes))  # one probe judged from two locations

@@ -127,6 +127,11 @@ probes:
         assert abs(from_prom - from_cli) <= 0.01
         alerts = query(prom_port, "ALERTS")
         assert alerts["status"] == "success"
+        # the calendar and the service's name reach Prometheus for the alerts that use them
+        hours = query(prom_port, 'spbe_service_in_operating_hours{service="target"}')
+        assert [r["value"][1] for r in hours["data"]["result"]] == ["1"]  # a 24x7 service
+        named = query(prom_port, 'spbe_service_info{service="target"}')["data"]["result"]
+        assert named and named[0]["metric"]["name"]
     finally:
         assert daemon.stop() == 0
 

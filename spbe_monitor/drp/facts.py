@@ -6,7 +6,7 @@ from the remaining steps' expected durations."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from spbe_monitor.clock import Clock
 from spbe_monitor.config.loader import Config
@@ -14,6 +14,8 @@ from spbe_monitor.drp.operations import Drp
 from spbe_monitor.drp.status import RunState, StepState
 from spbe_monitor.errors import SpbeError
 from spbe_monitor.ledger.store import Store
+
+YEAR = timedelta(days=365)  # the regulation's annual drill
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,9 @@ class LiveRun:
 class DrpFacts:
     last_drill: dict[str, LastDrill] = field(default_factory=dict)
     live: list[LiveRun] = field(default_factory=list)
+    # when each service's next annual drill is due: a year after its last drill, or — never
+    # drilled — a year after the ledger first judged it (a new installation owes none yet)
+    drill_due: dict[str, datetime] = field(default_factory=dict)
 
 
 def read_facts(config: Config, store: Store, clock: Clock) -> DrpFacts:
@@ -80,4 +85,10 @@ def read_facts(config: Config, store: Store, clock: Clock) -> DrpFacts:
                 live.append(LiveRun(run["id"], book.id, phase, sid,
                                     svc.rto.total_seconds() if svc and svc.rto else None,
                                     elapsed, None if elapsed is None else elapsed + left))
-    return DrpFacts(last, live)
+    due = {}
+    for sid, svc in config.services.items():
+        if not svc.drp_playbook:
+            continue
+        since = last[sid].finished_at if sid in last else store.first_judged(sid) or now
+        due[sid] = since + YEAR
+    return DrpFacts(last, live, due)

@@ -29,6 +29,7 @@ from spbe_monitor.monitor.engine import Monitor
 from spbe_monitor.monitor.runner import Runner
 from spbe_monitor.monitor.state import Health
 from spbe_monitor.monitor.vantage import Vantage
+from spbe_monitor.reports.words import waktu
 
 HOST_METRICS = {  # probe value name → (metric, label for the suffix, scale)
     "cpu_used_percent": ("spbe_host_cpu_used_ratio", None, 0.01),
@@ -147,9 +148,21 @@ class SpbeCollector(Collector):
         coverage = gauge("spbe_service_month_coverage_ratio",
                          "Share of this month's operating time whose state is known "
                          "(absent while nothing is committed yet)")
-        maint_end = gauge("spbe_service_last_maintenance_end_timestamp_seconds",
-                          "When the latest scheduled maintenance that has begun ends (or "
-                          "ended), within the last day")
+        maint_end = GaugeMetricFamily(
+            "spbe_service_last_maintenance_end_timestamp_seconds", "When the latest scheduled "
+            "maintenance that has begun ends (or ended), within the last day, and its window",
+            labels=["service", "window"])
+        hours = gauge("spbe_service_in_operating_hours",
+                      "1 inside the service's operating hours now (its calendar): critical "
+                      "alerts page only then")
+        info = GaugeMetricFamily("spbe_service_info", "1 per service, naming it (for "
+                                 "messages)", labels=["service", "name", "classification"])
+        since = gauge("spbe_service_open_outage_start_timestamp_seconds",
+                      "When the open outage began (the ledger's first failed check)")
+        said = GaugeMetricFamily(
+            "spbe_service_open_outage_info", "1 for the open outage, with what a message "
+            "says of it (its number, priority, start and resolution deadline in the "
+            "service's zone)", labels=["service", "outage", "priority", "since", "resolve_by"])
         budget = gauge("spbe_service_error_budget_remaining_seconds",
                        "Downtime the month can still absorb and meet the target")
         prio = gauge("spbe_service_open_outage_priority",
@@ -171,6 +184,8 @@ class SpbeCollector(Collector):
         every = (facts.config or mon.config).services if facts.leads else {}
         for sid, svc in every.items():
             maint.add_metric([sid], 1.0 if sid in view.in_maintenance else 0.0)
+            hours.add_metric([sid], 1.0 if sid in view.in_hours else 0.0)
+            info.add_metric([sid, svc.name, svc.klass.label], 1.0)
             judged = mon.services.get(sid)
             for pid in judged.components if judged else svc.components:
                 member.add_metric([sid, pid], 1.0)
@@ -198,15 +213,21 @@ class SpbeCollector(Collector):
                     allowed = full * (1 - svc.availability_target / 100)
                     budget.add_metric([sid], allowed - f.downtime_seconds)
             if sid in view.last_maintenance_end:
-                maint_end.add_metric([sid], view.last_maintenance_end[sid])
+                end, window = view.last_maintenance_end[sid]
+                maint_end.add_metric([sid, str(window)], end)
             outage = view.open_outages.get(sid)
             if outage is not None:
                 prio.add_metric([sid], PRIORITY_NUMBER.get(outage.priority, 0))
+                since.add_metric([sid], outage.start_at.timestamp())
+                said.add_metric([sid, str(outage.id), outage.priority,
+                                 waktu(outage.start_at, svc.zone),
+                                 waktu(outage.resolve_by, svc.zone) if outage.resolve_by
+                                 else "-"], 1.0)
                 if outage.resolve_by is not None:
                     resolve.add_metric([sid], outage.resolve_by.timestamp())
-        yield from (up, degraded, maint, maint_end, target, committed, down, excused, unmon,
-                    ratio, coverage, budget, prio, resolve, rto, rpo, member,
-                    serving)
+        yield from (up, degraded, maint, maint_end, hours, info, target, committed, down,
+                    excused, unmon, ratio, coverage, budget, prio, since, said, resolve, rto,
+                    rpo, member, serving)
 
     def _hosts(self, mon: Monitor) -> Iterator[Metric]:
         families: dict[str, GaugeMetricFamily] = {}
@@ -239,9 +260,15 @@ class SpbeCollector(Collector):
                                 labels=["service"])
         rpo = GaugeMetricFamily("spbe_drp_rpo_achieved_seconds",
                                 "RPO achieved in the last drill", labels=["service"])
+        due = GaugeMetricFamily("spbe_drp_drill_due_timestamp_seconds",
+                                "When the next annual DRP drill is due: a year after the last "
+                                "one, or after the service was first judged",
+                                labels=["service"])
         for sid, svc in sorted(config.services.items()):
             if svc.drp_playbook and sid not in view.drp.last_drill:
                 last.add_metric([sid], 0.0)
+        for sid, at in sorted(view.drp.drill_due.items()):
+            due.add_metric([sid], at.timestamp())
         for sid, d in sorted(view.drp.last_drill.items()):
             last.add_metric([sid], d.finished_at.timestamp())
             if d.rto_achieved is not None:
@@ -262,7 +289,7 @@ class SpbeCollector(Collector):
                 elapsed.add_metric([live.service], live.elapsed)
             if live.projected is not None:
                 projected.add_metric([live.service], live.projected)
-        yield from (last, rto, rpo, phase, elapsed, projected)
+        yield from (last, due, rto, rpo, phase, elapsed, projected)
 
     def _daemon(self, facts: DaemonFacts) -> Iterator[Metric]:
         info = InfoMetricFamily("spbe_build", "spbe-monitor build")

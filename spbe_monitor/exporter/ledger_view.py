@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from spbe_monitor.availability.calendar import commitment
 from spbe_monitor.availability.intervals import merge
 from spbe_monitor.clock import Clock
 from spbe_monitor.config.loader import Config
@@ -25,8 +26,21 @@ class LedgerView:
     open_outages: dict[str, Outage] = field(default_factory=dict)
     in_maintenance: frozenset[str] = frozenset()
     drp: DrpFacts = field(default_factory=DrpFacts)
-    # end of the latest excusing occurrence that has begun, per service: an overrun alert
-    last_maintenance_end: dict[str, int] = field(default_factory=dict)
+    # end of the latest excusing occurrence that has begun, per service, and its window's
+    # number: an overrun alert names the window
+    last_maintenance_end: dict[str, tuple[int, int]] = field(default_factory=dict)
+    in_hours: frozenset[str] = frozenset()  # inside operating hours now (the calendar)
+
+
+def in_operating_hours(config: Config, service_id: str, now: datetime) -> bool:
+    """Whether `now` is committed operating time of the service (its calendar, holidays
+    and special hours included): critical alerts page only then."""
+    svc = config.services[service_id]
+    local = now.astimezone(ZoneInfo(svc.zone))
+    ts = int(now.timestamp())
+    spans = commitment(config.calendar(service_id, local.year, local.month), svc.zone,
+                       local.year, local.month)
+    return any(a <= ts < b for a, b in spans)
 
 
 def read_view(config: Config, store: Store, clock: Clock) -> LedgerView:
@@ -44,7 +58,7 @@ def read_view(config: Config, store: Store, clock: Clock) -> LedgerView:
                     if o.end_at is None}
     ts = int(now.timestamp())
     busy = set()
-    last_end: dict[str, int] = {}
+    last_end: dict[str, tuple[int, int]] = {}
     ids = list(config.services)
     since = now - timedelta(seconds=RECENT)
     recent = store.outage_spans(ids, since, now, "mayor", now)
@@ -57,7 +71,9 @@ def read_view(config: Config, store: Store, clock: Clock) -> LedgerView:
                 busy.add(sid)
             begun = [end for start, end in win.excusing(ts - RECENT, ts + 1, down)
                      if start <= ts]
-            if begun:
-                last_end[sid] = max(last_end.get(sid, 0), *begun)
+            if begun and max(begun) >= last_end.get(sid, (0, 0))[0]:
+                last_end[sid] = (max(begun), w.id)
     return LedgerView(now, months, open_outages, frozenset(busy),
-                      read_facts(config, store, clock), last_end)
+                      read_facts(config, store, clock), last_end,
+                      frozenset(sid for sid in config.services
+                                if in_operating_hours(config, sid, now)))

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import (
     Connection,
     Select,
+    func,
     insert,
     select,
     update,
@@ -282,6 +283,14 @@ class OutageRepo(Repo):
             return list(conn.execute(select(t.c.subject_id).distinct().where(
                 t.c.subject_type == "service", t.c.new == "unknown",
                 t.c.subject_id.in_(list(service_ids)), t.c.at < hi)).scalars())
+
+    def first_judged(self, subject_id: str) -> datetime | None:
+        """When the daemon first judged this subject (its first transition): a service's
+        registration, as far as the ledger knows."""
+        with self.engine.connect() as conn:
+            first: datetime | None = conn.execute(select(func.min(transitions.c.at)).where(
+                transitions.c.subject_id == subject_id)).scalar()
+        return first
 
     def transitions(self, subject_id: str | None = None) -> list[dict[str, Any]]:
         q = select(transitions).order_by(transitions.c.id)
