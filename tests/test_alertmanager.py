@@ -182,6 +182,8 @@ scrape_configs:
         time.sleep(5)
         resolved = [m for m in inbox.messages if "[PULIH]" in m["Subject"]]
         assert len(resolved) == 1 and len(inbox.messages) == 2
+        # what came back, not the trouble it was
+        assert resolved[0]["Subject"] == "[PULIH] Layanan Perizinan Online tersedia kembali"
         assert len(TelegramApi.sent) == 2 and "PULIH" in TelegramApi.sent[1][1]["text"]
     finally:
         assert daemon.stop() == 0
