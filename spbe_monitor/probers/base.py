@@ -92,22 +92,33 @@ def describe(exc: BaseException) -> str:
 
 
 class ProbeSettings(BaseModel):
-    """Keys every probe has, whatever its kind."""
+    """Keys every probe has, whatever its kind. Each setting's docstring is its
+    documentation (docs/probes.md is generated from them: probers/reference.py)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
     id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$", max_length=64)]
+    """Unique name of the probe; services list it under `components` or `standby`."""
     kind: str
+    """Which check this is: one of the kinds below."""
     interval: Duration = timedelta(seconds=30)
+    """How often the check runs (e.g. `30s`, `1m`)."""
     timeout: Duration = timedelta(seconds=10)
+    """How long one check may take; shorter than `interval`."""
     failures_to_down: int = Field(default=3, ge=1, le=100)
+    """Consecutive failed checks before the component counts as down; the outage is dated from the
+    first of them."""
     successes_to_up: int = Field(default=1, ge=1, le=100)
+    """Consecutive passed checks before a down component counts as up again."""
     labels: dict[str, str] = {}
-    # where it is probed from (spbe.yaml `location` and `locations`); default: here only
+    """Free labels for dashboards; `site: secondary` marks a DRC probe (a DRP failover judges the
+    service on that site's probes)."""
     locations: list[Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$",
                                          max_length=64)]] = []
-    # how many observing locations must see it down (default: all that observe it)
+    """Where it is probed from (spbe.yaml `location` and the agents' `locations`); empty: this
+    daemon only."""
     quorum: int | None = Field(default=None, ge=1, le=100)
+    """How many observing locations must see it down (default: all that observe it)."""
 
     def needs(self) -> list[Need]:
         """What it needs on the monitor's host (probers/needs.py)."""

@@ -14,13 +14,27 @@ from spbe_monitor.probers.base import ErrorKind, ProbeResult, ProbeSettings, fai
 from spbe_monitor.probers.context import ProbeContext
 from spbe_monitor.probers.needs import MaybeEnvVar
 
+EXAMPLE = """\
+- id: perizinan-db
+  kind: database
+  url: postgresql+psycopg://monitor@10.10.1.21:5432/perizinan
+  password_env: PERIZINAN_DB_PASSWORD
+  query: SELECT 1
+  expected: "1"
+  labels: {site: primary, role: database}
+"""  # docs/probes.md shows it; tests/test_probe_reference.py loads it
+
 
 class Config(ProbeSettings):
     kind: Literal["database"] = "database"
-    url: str  # without the password, e.g. postgresql+psycopg://monitor@db1:5432/app
+    url: str
+    """SQLAlchemy URL without the password, e.g. `postgresql+psycopg://monitor@db1:5432/app`."""
     password_env: MaybeEnvVar = None
+    """The environment variable of the daemon holding the password (never in the file)."""
     query: str = "SELECT 1"
+    """The query run; its first column of the first row is compared with `expected`."""
     expected: str | None = None
+    """The value the query must return (as text); none: any answer passes."""
 
     @field_validator("url")
     @classmethod

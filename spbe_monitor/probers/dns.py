@@ -19,15 +19,30 @@ from spbe_monitor.probers.base import (
 )
 from spbe_monitor.probers.context import ProbeContext
 
+EXAMPLE = """\
+- id: dns-portal
+  kind: dns
+  server: 10.10.0.53
+  name: portal.serangkab.go.id
+  type: A
+  expected_answers: [10.10.1.30]
+"""  # docs/probes.md shows it; tests/test_probe_reference.py loads it
+
 
 class Config(ProbeSettings):
     kind: Literal["dns"] = "dns"
     server: str
+    """The DNS server asked (an address or name)."""
     port: int = Field(default=53, ge=1, le=65535)
+    """Its port."""
     name: str
+    """The name looked up."""
     type: str = "A"
+    """The record type (A, AAAA, MX, CNAME, TXT, NS, SOA…)."""
     expected_rcode: str = "NOERROR"
-    expected_answers: tuple[str, ...] = ()  # each must be among the answers
+    """The response code that passes (NOERROR, NXDOMAIN…)."""
+    expected_answers: tuple[str, ...] = ()
+    """Answers that must all be among those returned (e.g. an address)."""
 
     @field_validator("type")
     @classmethod

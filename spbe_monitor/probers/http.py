@@ -31,21 +31,48 @@ from spbe_monitor.transport.http1 import Response, ResponseReader, build_request
 REDIRECTS = (301, 302, 303, 307, 308)
 
 
+EXAMPLE = """\
+- id: perizinan-web
+  kind: http
+  url: https://perizinan.serangkab.go.id/health
+  expected_status: [200]
+  body_regex: '"status":\\s*"ok"'
+  latency_threshold: 2s
+  follow_redirects: 2
+  labels: {site: primary, role: app}
+"""  # docs/probes.md shows it; tests/test_probe_reference.py loads it
+
+
 class Config(ProbeSettings):
     kind: Literal["http"] = "http"
     url: HttpUrl
+    """The address fetched (http:// or https://)."""
     method: Literal["GET", "HEAD", "POST", "PUT", "OPTIONS"] = "GET"
+    """GET, HEAD, POST, PUT or OPTIONS."""
     headers: dict[str, str] = Field(default_factory=dict)
+    """Request headers; one given here replaces the default of its name (Host, User-Agent,
+    Connection)."""
     body: str | None = None
+    """Request body (POST, PUT)."""
     expected_status: list[int] = Field(default_factory=lambda: [200])
+    """Status codes that pass."""
     body_contains: str | None = None
+    """Text the body must contain."""
     body_regex: str | None = None
+    """A regular expression the body must match."""
     latency_threshold: Duration | None = None
+    """Degraded when the whole request takes longer (e.g. `2s`)."""
     follow_redirects: int = Field(default=0, ge=0, le=10)
+    """How many redirects to follow (0: a redirect status is the answer)."""
     verify_tls: bool = True
+    """Verify the certificate chain and name (turning it off is explicit, never silent)."""
     ca_file: MaybeLocalFile = None
+    """A CA bundle on the monitor that signs the server's certificate (an agency CA)."""
     server_name: str | None = None
+    """The site's name when `url` names an address or another name: sent in SNI, verified in the
+    certificate, and the Host header."""
     cert_expiry_warning: Duration = timedelta(days=14)
+    """Degraded when the certificate expires sooner than this."""
 
     @field_validator("headers")
     @classmethod

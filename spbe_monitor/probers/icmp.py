@@ -11,13 +11,25 @@ from spbe_monitor.config.fields import Duration
 from spbe_monitor.probers.base import ErrorKind, ProbeResult, ProbeSettings, failed
 from spbe_monitor.probers.context import ProbeContext
 
+EXAMPLE = """\
+- id: core-switch-ping
+  kind: icmp
+  host: 10.10.0.1
+  count: 5
+  rtt_threshold: 50ms
+"""  # docs/probes.md shows it; tests/test_probe_reference.py loads it
+
 
 class Config(ProbeSettings):
     kind: Literal["icmp"] = "icmp"
     host: str
+    """The host pinged (an address or name)."""
     count: int = Field(default=3, ge=1, le=20)
-    loss_threshold: float = Field(default=0.5, ge=0, le=1)  # above it: down
-    rtt_threshold: Duration | None = None  # above it: degraded
+    """Echo requests per check."""
+    loss_threshold: float = Field(default=0.5, ge=0, le=1)
+    """Share of lost replies above which it is down (0.5: more than half lost)."""
+    rtt_threshold: Duration | None = None
+    """Average round trip above which it is degraded (e.g. `200ms`)."""
 
 
 async def probe(cfg: Config, ctx: ProbeContext) -> ProbeResult:

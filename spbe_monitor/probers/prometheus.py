@@ -29,13 +29,28 @@ from spbe_monitor.probers.needs import MaybeLocalFile
 SELECTOR = r"[a-zA-Z_:][a-zA-Z0-9_:]*(\{.*\})?|\{.*\}"
 
 
+EXAMPLE = """\
+- id: portal-blackbox
+  kind: prometheus
+  url: http://prometheus.kominfo.local:9090
+  series: probe_success{instance="https://portal.serangkab.go.id"}
+  lookback: 2m
+"""  # docs/probes.md shows it; tests/test_probe_reference.py loads it
+
+
 class Config(ProbeSettings):
     kind: Literal["prometheus"] = "prometheus"
-    url: HttpUrl  # the Prometheus server, e.g. http://prometheus.kominfo.local:9090
+    url: HttpUrl
+    """The Prometheus server, e.g. `http://prometheus.kominfo.local:9090`."""
     series: str  # one series selector, e.g. probe_success{instance="https://…"}
-    lookback: Duration = timedelta(minutes=5)  # a newest sample older than this is silence
+    """One series selector, e.g. `probe_success{instance="https://…"}`: non-zero passes, zero
+    fails."""
+    lookback: Duration = timedelta(minutes=5)
+    """A newest sample older than this is silence, not an observation (never downtime)."""
     verify_tls: bool = True
+    """Verify the certificate chain and name (turning it off is explicit, never silent)."""
     ca_file: MaybeLocalFile = None
+    """A CA bundle on the monitor that signs the server's certificate (an agency CA)."""
 
     @field_validator("series")
     @classmethod

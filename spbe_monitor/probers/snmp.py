@@ -34,18 +34,42 @@ def _api() -> Any:
     return api
 
 
+EXAMPLE = """\
+- id: core-switch
+  kind: snmp
+  host: 10.10.0.2
+  version: "3"
+  user: monitor
+  auth_protocol: sha256
+  auth_key_env: SNMP_AUTH_KEY
+  priv_key_env: SNMP_PRIV_KEY
+  interfaces: [Gi1/0/1, Gi1/0/2]
+"""  # docs/probes.md shows it; tests/test_probe_reference.py loads it
+
+
 class Config(ProbeSettings):
     kind: Literal["snmp"] = "snmp"
     host: str
+    """The device asked."""
     port: int = Field(default=161, ge=1, le=65535)
+    """Its SNMP port."""
     version: Literal["2c", "3"] = "2c"
-    community_env: MaybeEnvVar = None  # v2c
-    user: str | None = None  # v3, authPriv with AES-128
+    """`2c` (community) or `3` (user, authPriv with AES-128)."""
+    community_env: MaybeEnvVar = None
+    """v2c: the environment variable holding the community string."""
+    user: str | None = None
+    """v3: the user name."""
     auth_protocol: Literal["sha", "sha256"] = "sha"
+    """v3: `sha` or `sha256`."""
     auth_key_env: MaybeEnvVar = None
+    """v3: the environment variable holding the authentication key."""
     priv_key_env: MaybeEnvVar = None
-    interfaces: tuple[str, ...] = ()  # ifName or ifDescr
-    utilisation_warning: float = Field(default=80, gt=0, le=100)  # percent: degraded
+    """v3: the environment variable holding the privacy (AES) key."""
+    interfaces: tuple[str, ...] = ()
+    """Interfaces (ifName or ifDescr) whose status and traffic are read; one down fails the
+    check."""
+    utilisation_warning: float = Field(default=80, gt=0, le=100)
+    """Degraded when an interface's traffic passes this percentage of its speed."""
 
     @model_validator(mode="after")
     def _credentials(self) -> Config:

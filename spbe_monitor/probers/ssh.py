@@ -36,20 +36,40 @@ COMMAND = "; ".join(
 class SshTarget(BaseModel):
     """Where and as whom to log in; the host key must already be in `known_hosts`."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
     host: str
+    """The server logged in to."""
     port: int = Field(default=22, ge=1, le=65535)
+    """Its SSH port."""
     user: str
+    """The user the monitor logs in as (an unprivileged account)."""
     key_file: LocalFile
+    """The private key on the monitor (0600, readable by the daemon's user)."""
     known_hosts: LocalFile = "~/.ssh/known_hosts"
+    """The known_hosts file holding the server's host key: an unknown or changed key is refused,
+    never learnt."""
+
+
+EXAMPLE = """\
+- id: app-server-1
+  kind: ssh
+  host: 10.10.1.20
+  user: monitor
+  key_file: /etc/spbe-monitor/id_ed25519
+  known_hosts: /etc/spbe-monitor/known_hosts
+  cpu_warning: 85
+"""  # docs/probes.md shows it; tests/test_probe_reference.py loads it
 
 
 class Config(ProbeSettings, SshTarget):
     kind: Literal["ssh"] = "ssh"
     cpu_warning: float = Field(default=90, gt=0, le=100)
+    """Degraded when CPU use passes this percentage."""
     memory_warning: float = Field(default=90, gt=0, le=100)
+    """Degraded when RAM use passes this percentage."""
     disk_warning: float = Field(default=85, gt=0, le=100)
+    """Degraded when a mount's use passes this percentage."""
 
 
 def split_sections(output: str) -> dict[str, str]:

@@ -20,15 +20,30 @@ from spbe_monitor.probers.context import ProbeContext
 from spbe_monitor.probers.needs import LocalPath, MaybeLocalPath, Need
 from spbe_monitor.probers.ssh import SshTarget, run_remote
 
+EXAMPLE = """\
+- id: arsip-nas
+  kind: storage
+  path: /srv/arsip
+  mount: /srv/arsip
+  usage_warning: 80
+"""  # docs/probes.md shows it; tests/test_probe_reference.py loads it
+
 
 class Config(ProbeSettings):
     kind: Literal["storage"] = "storage"
-    ssh: SshTarget | None = None  # check the path on this host instead of locally
+    ssh: SshTarget | None = None
+    """Check the path on this host over SSH (host, port, user, key_file, known_hosts) instead of
+    on the monitor."""
     path: LocalPath
-    mount: MaybeLocalPath = None  # this mount point must be present
+    """The folder watched; relative to the inventory file's folder."""
+    mount: MaybeLocalPath = None
+    """A mount point that must be mounted (a missing NFS/iSCSI mount is down)."""
     write_test: bool = True
-    usage_warning: float = Field(default=85, gt=0, le=100)  # percent: degraded
-    usage_critical: float = Field(default=98, gt=0, le=100)  # percent: down
+    """Write and remove a small file each check (a read-only filesystem is down)."""
+    usage_warning: float = Field(default=85, gt=0, le=100)
+    """Degraded when space or inodes used pass this percentage."""
+    usage_critical: float = Field(default=98, gt=0, le=100)
+    """Down when space or inodes used pass this percentage."""
 
     @field_validator("path", "mount")
     @classmethod

@@ -20,16 +20,32 @@ from spbe_monitor.probers.context import ProbeContext, tls_context
 from spbe_monitor.probers.needs import MaybeLocalFile
 from spbe_monitor.transport.connect import certificate_values, converse
 
+EXAMPLE = """\
+- id: mail-smtp
+  kind: tcp
+  host: mail.serangkab.go.id
+  port: 25
+  expect: "^220 "
+  send: "QUIT\\r\\n"
+"""  # docs/probes.md shows it; tests/test_probe_reference.py loads it
+
 
 class Config(ProbeSettings):
     kind: Literal["tcp"] = "tcp"
     host: str
+    """The host connected to."""
     port: int = Field(ge=1, le=65535)
+    """Its port."""
     tls: bool = False
+    """Start TLS after connecting (certificate verified unless `verify_tls: false`)."""
     verify_tls: bool = True
+    """Verify the certificate chain and name (turning it off is explicit, never silent)."""
     ca_file: MaybeLocalFile = None
+    """A CA bundle on the monitor that signs the server's certificate (an agency CA)."""
     send: str | None = None
-    expect: str | None = None  # regex over the bytes received
+    """Bytes sent once connected (e.g. `QUIT\\r\\n`)."""
+    expect: str | None = None
+    """A regular expression the bytes received must match (e.g. `^220 ` for SMTP)."""
 
 
 class _Expect:

@@ -20,14 +20,27 @@ from spbe_monitor.probers.context import ProbeContext, tls_context
 from spbe_monitor.probers.needs import MaybeLocalFile
 from spbe_monitor.transport.connect import EXPIRY, certificate_values, converse
 
+EXAMPLE = """\
+- id: portal-cert
+  kind: tls
+  host: 10.10.1.30
+  server_name: portal.serangkab.go.id
+  expiry_warning: 21d
+"""  # docs/probes.md shows it; tests/test_probe_reference.py loads it
+
 
 class Config(ProbeSettings):
     kind: Literal["tls"] = "tls"
     host: str
+    """The host whose certificate is checked."""
     port: int = Field(default=443, ge=1, le=65535)
-    server_name: str | None = None  # SNI and hostname to verify, when not `host`
+    """Its port."""
+    server_name: str | None = None
+    """The name sent in SNI and verified, when not `host` (a site reached by address)."""
     ca_file: MaybeLocalFile = None
+    """A CA bundle on the monitor that signs the certificate (an agency CA)."""
     expiry_warning: Duration = timedelta(days=14)
+    """Degraded when the certificate expires sooner than this."""
 
 
 async def probe(cfg: Config, ctx: ProbeContext) -> ProbeResult:
