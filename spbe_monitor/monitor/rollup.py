@@ -8,12 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from spbe_monitor.ledger.store import UtilisationHour
-
-
-def p95(values: list[float]) -> float:
-    """Nearest-rank 95th percentile."""
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)]
+from spbe_monitor.stats.percentile import p95
 
 
 @dataclass

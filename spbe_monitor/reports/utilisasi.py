@@ -10,8 +10,8 @@ from fractions import Fraction
 from typing import Any
 
 from spbe_monitor.ledger.store import UtilisationHour
-from spbe_monitor.monitor.rollup import p95
 from spbe_monitor.reports.words import angka, waktu
+from spbe_monitor.stats.percentile import p95
 
 TIDAK_DIPANTAU = "tidak dipantau"
 HIGH = 85.0  # p95 percent from which a resource is called near its capacity
