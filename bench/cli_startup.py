@@ -2,7 +2,8 @@
 the median of 10 runs each, against `python -c pass`, on a copy of the bundled example with
 a ledger already created — first with its daemon running (they read through it, the usual
 case on the monitoring server), then without (each reads the ledger itself). Goal: under
-0.25 s each with the daemon.
+0.25 s each with the daemon. Last, a second `spbe run` on the same ledger: refused (one
+daemon per ledger) before the daemon's code loads; goal under 1 s.
 
     .venv/bin/python -m bench.cli_startup [--runs 10]
 """
@@ -55,11 +56,15 @@ def main() -> None:
         print(f"{'python -c pass':<56} {floor:8.3f} s")
         with running_example(root):  # the tests' copy of the example, its daemon running
             up = [median_seconds([*spbe, *c], args.runs, root) for c in COMMANDS]
+            refused = median_seconds([*spbe, "run"], args.runs, root)
         for command, seconds in zip(COMMANDS, up, strict=True):
             alone = ("needs it" if command == ["status"] else
                      f"{median_seconds([*spbe, *command], args.runs, root):8.3f} s")
             verdict = "ok" if seconds < 0.25 else "over 0.25 s"
             print(f"{'spbe ' + ' '.join(command):<56} {seconds:8.3f} s {alone:>10}  {verdict}")
+        verdict = "ok" if refused < 1 else "over 1 s"
+        print(f"{'spbe run, a second daemon on the same ledger (refused)':<56} {refused:8.3f} s"
+              f"{'':>13}{verdict}")
 
 
 if __name__ == "__main__":

@@ -94,7 +94,10 @@ def restart_needed(old: Config, new: Config) -> list[str]:
 
 class App:
     def __init__(self, config: Config, store: Store, clock: Clock,
-                 reload: Callable[[], Config] | None = None) -> None:
+                 reload: Callable[[], Config] | None = None,
+                 held: LedgerLock | None = None) -> None:
+        """`held`: the ledger's lock, already taken (`spbe run` takes it before loading the
+        daemon, so a second daemon is refused at once)."""
         self.config = config
         self.store = store
         self.clock = clock
@@ -105,7 +108,9 @@ class App:
         self.writer = DurableWriter(store.engine, Spool(config.spool_path), clock.now)
         self.cluster = ClusterMember(config, self.writer, self.assign) \
             if config.settings.cluster.enabled else None
-        self.lock = LedgerLock(store.engine, Holder.me(), shared=self.cluster is not None)
+        self.lock = held or LedgerLock(store.engine, Holder.me(),
+                                       shared=self.cluster is not None)
+        self._held = held is not None
         self.failure: SpbeError | None = None  # why the daemon stopped itself
         self._sites_seen = 0  # the newest site switch applied
         self.ctx = ProbeContext()
@@ -320,7 +325,8 @@ class App:
         self._stop.set()
 
     async def run(self) -> None:
-        await asyncio.to_thread(self.lock.acquire)
+        if not self._held:
+            await asyncio.to_thread(self.lock.acquire)
         try:
             await self._run()
         finally:

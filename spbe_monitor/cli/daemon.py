@@ -110,6 +110,12 @@ def check_config(ctx: Context, offline: bool, as_json: bool) -> None:
 @pass_ctx
 def run(ctx: Context) -> None:
     """Run the daemon (SIGTERM stops it gracefully)."""
+    from spbe_monitor.ledger.lock import Holder, LedgerLock
+
+    # one daemon per ledger: a second one is refused before the daemon's code even loads
+    lock = LedgerLock(ctx.store.engine, Holder.me(),
+                      shared=ctx.config.settings.cluster.enabled)
+    lock.acquire()
     from spbe_monitor.app import App
     from spbe_monitor.config.loader import load_config
 
@@ -117,7 +123,8 @@ def run(ctx: Context) -> None:
     logging.getLogger("alembic").setLevel(logging.WARNING)
     for finding in ctx.config.unanswered:  # check-config refuses it; watching still helps
         click.echo(f"warning: {finding}", err=True)
-    app = App(ctx.config, ctx.store, ctx.clock, reload=lambda: load_config(ctx.config.path))
+    app = App(ctx.config, ctx.store, ctx.clock, reload=lambda: load_config(ctx.config.path),
+              held=lock)
     try:
         asyncio.run(app.run())
     except OSError as exc:
