@@ -3,6 +3,7 @@ down and up twice: afterwards the ledger holds the true outages, once each."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -10,14 +11,14 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import need_postgres
 from tests.daemon import Daemon, Target, http_probe, ledger, write_config
-from tests.faults import immutable
+from tests.faults import immutable, small_disk
 from tests.pg import PgCluster, create_database, free_port, pg_bindir
 
 FAULT_SECONDS = 60
@@ -144,3 +145,79 @@ def test_a_minute_of_refused_writes_loses_no_outage(tmp_path: Path, target: Targ
         assert "Traceback" not in log
         assert log.count("database refused writes") <= 2  # once a minute, not per attempt
         store.engine.dispose()
+
+
+def not_ready_because(port: int) -> str | None:
+    try:
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/-/ready", timeout=2).close()
+        return None
+    except urllib.error.HTTPError as exc:
+        return str(exc.read().decode())
+    except OSError:
+        return None
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fault", ["read-only", "full"])
+def test_a_daemon_started_while_the_ledger_refuses_writes_watches_and_spools(
+        tmp_path: Path, target: Target, fault: str) -> None:
+    """Issue 31, item 6: a restart while the ledger was read-only exited 1 — nothing
+    watched until someone noticed. Now it starts, watches and spools (not ready, with the
+    reason), and once the ledger accepts writes the outage it saw and its own session (from
+    its start: that time was observed) are in the ledger. Read-only: the file immutable
+    (chattr +i); full: the ledger's own filesystem (a 4 MB tmpfs) filled to the last byte."""
+    with contextlib.ExitStack() as stack:
+        folder = tmp_path / "ledger-disk"
+        if fault == "full":
+            stack.enter_context(small_disk(folder, "4m"))
+        else:
+            folder.mkdir()
+        port = free_port()
+        config = write_config(tmp_path / "cfg", port, http_probe(target.port),
+                              ["target-http"], f"sqlite:///{folder / 'ledger.db'}")
+        target.start()
+        first = Daemon(config, port)  # the ledger exists, as on any restart
+        first.wait_for(lambda: ready(port), "ready")
+        assert first.stop() == 0
+        store = ledger(config)
+        ever = (datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC))
+        sessions_before = len(store.observed(*ever))
+        refusing = immutable(folder / "ledger.db") if fault == "read-only" else filled(folder)
+        with refusing:
+            started = datetime.now(UTC)
+            daemon = Daemon(config, port)
+            daemon.wait_for(lambda: daemon.service_health() == "up",
+                            "watching without a ledger")
+            reason = not_ready_because(port)
+            assert reason is not None and "ledger writes pending" in reason, reason
+            down = target.stop()
+            daemon.wait_for(lambda: daemon.service_health() == "down", "the outage seen")
+            time.sleep(3)
+            up = target.start()
+            daemon.wait_for(lambda: daemon.service_health() == "up", "the recovery seen")
+        daemon.wait_for(lambda: ready(port), "ready once the ledger accepts writes",
+                        timeout=60)
+        assert daemon.stop() == 0
+        [outage] = store.outages(["target"])
+        assert outage.end_at is not None and not outage.closed_unobserved
+        assert abs((outage.start_at - down).total_seconds()) <= 1.0
+        assert abs((outage.end_at - up).total_seconds()) <= 1.0
+        spans = store.observed(*ever)
+        assert len(spans) == sessions_before + 1
+        assert abs(max(spans)[0] - started.timestamp()) <= 5  # observed from its start
+        assert "Traceback" not in daemon.log.read_text()
+        store.engine.dispose()
+
+
+@contextmanager
+def filled(folder: Path) -> Iterator[None]:
+    """The filesystem under `folder` full to the last byte, until the filler is removed."""
+    filler = folder / "filler"
+    with contextlib.suppress(OSError), open(filler, "wb") as out:
+        while True:
+            out.write(b"\0" * 4096)
+            out.flush()
+    try:
+        yield
+    finally:
+        filler.unlink()

@@ -234,7 +234,15 @@ class DurableWriter:
 
     # --- bookkeeping ------------------------------------------------------------------------
 
+    def refused(self, exc: BaseException) -> None:
+        """The ledger refused a write made beside this writer (the daemon's start): said
+        the same way, until the writer itself gets through."""
+        self._refused(exc)
+
     def _refused(self, exc: BaseException) -> None:
+        # connections opened while the file was read-only stay read-only (SQLite falls back
+        # to O_RDONLY): the next try opens fresh ones
+        self.engine.dispose()
         self.failures_total += 1
         self.reason = f"database refused writes: {first_line(exc)}"
         if self.since is None:

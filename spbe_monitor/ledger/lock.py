@@ -114,11 +114,14 @@ class LedgerLock:
             except (ValueError, KeyError, TypeError):
                 holder = None
             raise _refused(str(path.with_suffix("")), holder) from None
-        f.seek(0)
-        f.truncate()
-        f.write(json.dumps({"host": self.holder.host, "pid": self.holder.pid,
-                            "since": self.holder.since.isoformat()}))
-        f.flush()
+        try:  # who holds it, for the next one refused; a full disk keeps the lock unnamed
+            f.seek(0)
+            f.truncate()
+            f.write(json.dumps({"host": self.holder.host, "pid": self.holder.pid,
+                                "since": self.holder.since.isoformat()}))
+            f.flush()
+        except OSError:
+            pass
         self._file = f
 
     def _acquire_pg(self) -> None:

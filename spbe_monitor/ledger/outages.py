@@ -98,6 +98,25 @@ def record_transitions(conn: Connection, rows: Sequence[TransitionRow]) -> None:
                  new=r.new, message=r.message) for r in rows])
 
 
+def close_unobserved(conn: Connection) -> list[int]:
+    """OutageRepo.close_unobserved inside the caller's transaction (also a spooled write:
+    writes.StartSession)."""
+    last_seen = conn.execute(select(heartbeats.c.last_seen_at).order_by(
+        heartbeats.c.last_seen_at.desc()).limit(1)).scalar()
+    rows = conn.execute(select(outages.c.id, outages.c.start_at).where(
+        outages.c.source == "probe", outages.c.end_at.is_(None))).all()
+    closed = []
+    for oid, start in rows:
+        end = max(start, last_seen or start)
+        result = conn.execute(update(outages).where(
+            outages.c.id == oid, outages.c.end_at.is_(None)).values(
+                end_at=end, closed_unobserved=True))
+        if result.rowcount == 1:
+            seal(conn, outages, outages.c.id == oid, end)
+            closed.append(oid)
+    return closed
+
+
 class OutageRepo(Repo):
     def add_manual_outage(
         self,
@@ -233,20 +252,7 @@ class OutageRepo(Repo):
         """After a stop or crash: close every open probed outage at the last moment any
         daemon observed it (never before its start), flagged as closed unobserved."""
         with self.engine.begin() as conn:
-            last_seen = conn.execute(select(heartbeats.c.last_seen_at).order_by(
-                heartbeats.c.last_seen_at.desc()).limit(1)).scalar()
-            rows = conn.execute(select(outages.c.id, outages.c.start_at).where(
-                outages.c.source == "probe", outages.c.end_at.is_(None))).all()
-            closed = []
-            for oid, start in rows:
-                end = max(start, last_seen or start)
-                result = conn.execute(update(outages).where(
-                    outages.c.id == oid, outages.c.end_at.is_(None)).values(
-                        end_at=end, closed_unobserved=True))
-                if result.rowcount == 1:
-                    seal(conn, outages, outages.c.id == oid, end)
-                    closed.append(oid)
-            return closed
+            return close_unobserved(conn)
 
     def record_transitions(self, rows: Sequence[TransitionRow]) -> None:
         with self.engine.begin() as conn:

@@ -23,7 +23,28 @@ def beat(conn: Connection, session_id: int, now: datetime) -> bool:
     return result.rowcount == 1
 
 
+def start_session(conn: Connection, instance: str, started: datetime) -> None:
+    """The session of a daemon that began at `started` (once: a replay finds it there)."""
+    known = conn.execute(select(heartbeats.c.id).where(and_(
+        heartbeats.c.instance == instance, heartbeats.c.started_at == started))).first()
+    if known is None:
+        conn.execute(insert(heartbeats).values(instance=instance, started_at=started,
+                                               last_seen_at=started))
+
+
+def session_of(conn: Connection, instance: str, started: datetime) -> int | None:
+    row = conn.execute(select(heartbeats.c.id).where(and_(
+        heartbeats.c.instance == instance, heartbeats.c.started_at == started))).first()
+    return None if row is None else int(row[0])
+
+
 class SessionRepo(Repo):
+    def session_of(self, instance: str, started: datetime) -> int | None:
+        """The session a daemon opened through its spool (it began while the ledger
+        refused writes), once the ledger holds it."""
+        with self.engine.connect() as conn:
+            return session_of(conn, instance, started)
+
     def open_session(self, instance: str, now: datetime) -> int:
         with self.engine.begin() as conn:
             new_id = conn.execute(insert(heartbeats).values(

@@ -13,9 +13,14 @@ from pydantic import Field, TypeAdapter
 from sqlalchemy import Connection
 
 from spbe_monitor.ledger.membership import release
-from spbe_monitor.ledger.outages import close_outage, open_outage, record_transitions
+from spbe_monitor.ledger.outages import (
+    close_outage,
+    close_unobserved,
+    open_outage,
+    record_transitions,
+)
 from spbe_monitor.ledger.records import TransitionRow, UtilisationHour
-from spbe_monitor.ledger.sessions import beat
+from spbe_monitor.ledger.sessions import beat, session_of, start_session
 from spbe_monitor.ledger.utilisation import merge_utilisation
 
 
@@ -72,6 +77,37 @@ class Beat:
 
 
 @dataclass(frozen=True)
+class StartSession:
+    """What a daemon writes at its start, for one that started while the ledger refused
+    writes: spooled ahead of everything it observed, so the replay first closes what the
+    previous run left open (at its last observation), then opens this run's session from
+    the moment it began — its watching while the ledger was away counts as observed."""
+
+    instance: str
+    started: datetime
+    kind: Literal["start_session"] = "start_session"
+
+    def apply(self, conn: Connection) -> None:
+        close_unobserved(conn)
+        start_session(conn, self.instance, self.started)
+
+
+@dataclass(frozen=True)
+class BeatOf:
+    """A heartbeat of the session opened by `StartSession` (its id is not known yet)."""
+
+    instance: str
+    started: datetime
+    at: datetime
+    kind: Literal["beat_of"] = "beat_of"
+
+    def apply(self, conn: Connection) -> None:
+        session = session_of(conn, self.instance, self.started)
+        if session is not None:
+            beat(conn, session, self.at)
+
+
+@dataclass(frozen=True)
 class Utilisation:
     rows: tuple[UtilisationHour, ...]
     kind: Literal["utilisation"] = "utilisation"
@@ -93,19 +129,19 @@ class ReleaseUnits:
         release(conn, self.member, self.epoch, self.units)
 
 
-Write = Annotated[OpenOutage | CloseOutage | Transitions | Beat | Utilisation | ReleaseUnits,
-                  Field(discriminator="kind")]
+Write = Annotated[OpenOutage | CloseOutage | Transitions | Beat | Utilisation | ReleaseUnits
+                  | StartSession | BeatOf, Field(discriminator="kind")]
 _ADAPTER: TypeAdapter[Write] = TypeAdapter(Write)
 
 
 def coalesce(writes: Sequence[Write]) -> list[Write]:
     """The same changes in fewer statements, for one transaction: all transitions in one
     insert (in their order), all utilisation hours in one merge, and per session only the
-    latest heartbeat (a beat only moves the session's last observation forward). Outages
-    keep their order; none of these depend on each other."""
+    latest heartbeat (a beat only moves the session's last observation forward), after
+    everything else (so after the `StartSession` it beats for). Outages keep their order."""
     rows: list[TransitionRow] = []
     hours: list[UtilisationHour] = []
-    beats: dict[int, Beat] = {}
+    beats: dict[object, Beat | BeatOf] = {}
     out: list[Write] = []
     at_transitions: int | None = None
     at_hours: int | None = None
@@ -120,9 +156,10 @@ def coalesce(writes: Sequence[Write]) -> list[Write]:
                 at_hours = len(out)
                 out.append(w)
             hours.extend(w.rows)
-        elif isinstance(w, Beat):
-            if w.session_id not in beats or beats[w.session_id].at < w.at:
-                beats[w.session_id] = w
+        elif isinstance(w, Beat | BeatOf):
+            key = w.session_id if isinstance(w, Beat) else (w.instance, w.started)
+            if key not in beats or beats[key].at < w.at:
+                beats[key] = w
         else:
             out.append(w)
     if at_transitions is not None:
