@@ -3,6 +3,7 @@ has its write on disk, even if the machine loses power right after."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -80,7 +81,8 @@ def private_file(path: Path) -> None:
         except OSError:
             continue
         if st.st_uid == os.geteuid() and st.st_mode & 0o077:
-            os.chmod(each, 0o600)
+            with contextlib.suppress(OSError):  # an immutable file: the disk's problem,
+                os.chmod(each, 0o600)  # which the daemon survives by spooling
 
 
 def _alembic_config() -> AlembicConfig:
