@@ -50,17 +50,17 @@ class Desk:
         svc = self.config.service(service_id)
         actor = self.authority.downtime_change(who, "downtime.add", [svc.id],
                                                f"service:{svc.id}")
-        start_at = parse_time(start, svc.zone, "--start")
-        end_at = parse_time(end, svc.zone, "--end")
+        start_at = parse_time(start, svc.zone, "start")
+        end_at = parse_time(end, svc.zone, "end")
         now = self.clock.now()
         if end_at <= start_at:
-            raise BadInput("--end must be after --start")
+            raise BadInput("end must be after start")
         if end_at > now:
-            raise BadInput("downtime in the future cannot be recorded (--end is after now)")
+            raise BadInput("downtime in the future cannot be recorded (its end is after now)")
         prio = priority(Impact.MAYOR, svc.nature, svc.klass)
         return self.store.add_manual_outage(
             svc.id, start_at, end_at, Impact.MAYOR.value, prio.value,
-            self._text(cause, "--cause"), actor, now)
+            self._text(cause, "cause"), actor, now)
 
     def switch_site(self, service_id: str, site: str, reason: str, who: Acting) -> None:
         """Record that the service is served from `site` from now on (a failover or a
@@ -73,7 +73,7 @@ class Desk:
             raise BadInput(f"{svc.id} has no probes at site {site!r}: the sites it can be "
                            f"served from are {', '.join(sorted(known))} (standby probes "
                            "labelled site: …)")
-        why = self._text(reason, "--reason")
+        why = self._text(reason, "reason")
         now = self.clock.now()
         with self.store.engine.begin() as conn:
             if (sites.current_site(conn, svc.id) or PRIMARY) == site:
@@ -84,7 +84,7 @@ class Desk:
         outage = self.store.outage(outage_id)
         actor = self.authority.downtime_change(who, "downtime.annotate", [outage.service_id],
                                                f"outage:{outage_id}")
-        self.store.annotate_outage(outage_id, self._text(cause, "--cause"), actor,
+        self.store.annotate_outage(outage_id, self._text(cause, "cause"), actor,
                                    self.clock.now())
 
     def add_maintenance(
@@ -102,16 +102,16 @@ class Desk:
         services = [self.config.service(s) for s in dict.fromkeys(service_ids)]
         zones = {s.zone for s in services}
         zone = zones.pop() if len(zones) == 1 else None
-        start_at = parse_time(start, zone, "--start")
-        end_at = parse_time(end, zone, "--end")
+        start_at = parse_time(start, zone, "start")
+        end_at = parse_time(end, zone, "end")
         if end_at <= start_at:
-            raise BadInput("--end must be after --start")
+            raise BadInput("end must be after start")
         if rrule is not None:
             try:
                 validate_rrule(rrule)
             except (ValueError, TypeError) as exc:
-                raise BadInput(f"--rrule: {exc}") from None
-        reason = self._text(reason, "--reason")
+                raise BadInput(f"rrule: {exc}") from None
+        reason = self._text(reason, "reason")
         actor = self.authority.maintenance_change(who, "maintenance.add",
                                                   [s.id for s in services], "maintenance:new")
         now = self.clock.now()

@@ -15,11 +15,30 @@ if TYPE_CHECKING:  # imported by the functions: the CLI imports this before know
     from spbe_monitor.ledger.store import Store
 
 
-def outages(config: Config, store: Store, service_id: str | None) -> list[dict[str, Any]]:
+def outages(config: Config, store: Store, service_id: str | None, month: str | None = None,
+            open_only: bool = False) -> list[dict[str, Any]]:
+    """Outages, every one or those of a month (in the configured zone) or still open."""
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from spbe_monitor.availability.calendar import month_bounds
     from spbe_monitor.ledger.records import as_dict
+    from spbe_monitor.monthly import parse_month
 
     ids = [config.service(service_id).id] if service_id else None
-    return [as_dict(o) for o in store.outages(ids)]
+    lo = hi = None
+    if month is not None:
+        bounds = month_bounds(*parse_month(month), ZoneInfo(config.settings.timezone))
+        lo, hi = (datetime.fromtimestamp(b, UTC) for b in bounds)
+    return [as_dict(o) for o in store.outages(ids, lo, hi)
+            if not open_only or o.end_at is None]
+
+
+def this_month(config: Config, clock: Clock) -> str:
+    """YYYY-MM now, in the configured zone: what a command means without `--month`."""
+    from zoneinfo import ZoneInfo
+
+    return clock.now().astimezone(ZoneInfo(config.settings.timezone)).strftime("%Y-%m")
 
 
 def maintenance(config: Config, store: Store) -> list[dict[str, Any]]:
@@ -44,13 +63,11 @@ def late_text(late: Late, rules: Maintenance) -> str:
 
 def availability(config: Config, store: Store, clock: Clock, month: str | None,
                  service_id: str | None) -> list[dict[str, Any]]:
-    """The regulation's figures for a month (`ServiceMonth.as_json`), every service or one."""
-    from spbe_monitor.errors import BadInput
+    """The regulation's figures for a month (`ServiceMonth.as_json`; this month when none
+    is given), every service or one."""
     from spbe_monitor.monthly import figures_for_month, parse_month
 
-    if month is None:
-        raise BadInput("the month (YYYY-MM) is required")
-    year, mon = parse_month(month)
+    year, mon = parse_month(month or this_month(config, clock))
     ids = [config.service(service_id).id] if service_id else list(config.services)
     return [f.as_json() for f in figures_for_month(config, store, year, mon, ids, clock.now())]
 

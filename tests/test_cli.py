@@ -62,9 +62,33 @@ def test_downtime_add_read_in_service_zone_and_counted(run, ledger):
     assert ledger.outages()[0].cause == "Memori penuh"
 
 
+def test_readers_default_to_this_month_and_filter_the_outages(run, ledger):
+    """Issue 31, item 8: `availability` needed --month, `downtime list` listed everything.
+    Now the month defaults to this one (the configured zone) and the list takes --month
+    and --open."""
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    now = datetime.now(UTC)
+    this = now.astimezone(ZoneInfo("Asia/Jakarta")).strftime("%Y-%m")
+    plain = json.loads(run("availability", "--json").out)
+    assert [f["period"] for f in plain] == [this] * len(plain)
+    assert run("downtime", "add", "persuratan-online", "--start", "2026-10-05T09:00",
+               "--end", "2026-10-05T10:00", "--cause", "Jaringan putus").code == 0
+    assert run("downtime", "add", "persuratan-online", "--start", "2026-11-02T08:00",
+               "--end", "2026-11-02T09:00", "--cause", "Server hang").code == 0
+    ledger.open_outage("perizinan-online", now, "mayor", "P1", (now, now), "", now)
+    causes = {m: [o["cause"] for o in json.loads(
+        run("downtime", "list", "--month", m, "--json").out)] for m in ("2026-10", "2026-11")}
+    assert causes == {"2026-10": ["Jaringan putus"], "2026-11": ["Server hang"]}
+    [still] = json.loads(run("downtime", "list", "--open", "--json").out)
+    assert still["service_id"] == "perizinan-online" and still["end_at"] is None
+    assert run("downtime", "list", "--month", "2026-13").code == 2
+
+
 @pytest.mark.parametrize("args, reason", [
     (["downtime", "add", "perizinan-online", "--start", "2026-11-02T09:00", "--end",
-      "2026-11-02T08:00", "--cause", "x"], "--end must be after --start"),
+      "2026-11-02T08:00", "--cause", "x"], "end must be after start"),
     (["downtime", "add", "nope", "--start", "2026-11-02T08:00", "--end", "2026-11-02T09:00",
       "--cause", "x"], "unknown service 'nope'"),
     (["downtime", "add", "perizinan-online", "--start", "2026-11-02 8am", "--end",
@@ -72,7 +96,7 @@ def test_downtime_add_read_in_service_zone_and_counted(run, ledger):
     (["downtime", "add", "perizinan-online", "--start", "2026-11-02T08:00", "--end",
       "2099-01-01T00:00", "--cause", "x"], "downtime in the future"),
     (["downtime", "add", "perizinan-online", "--start", "2026-11-02T08:00", "--end",
-      "2026-11-02T09:00", "--cause", "  "], "--cause must not be empty"),
+      "2026-11-02T09:00", "--cause", "  "], "cause must not be empty"),
     (["downtime", "annotate", "42", "--cause", "x"], "no outage with id 42"),
     (["availability", "--month", "2026-13"], "malformed month"),
     (["availability", "--month", "nov-2026"], "malformed month"),
@@ -80,7 +104,7 @@ def test_downtime_add_read_in_service_zone_and_counted(run, ledger):
     (["maintenance", "add", "perizinan-online", "persuratan-online", "--start",
       "2026-12-01T01:00", "--end", "2026-12-01T02:00", "--reason", "x"], "different zones"),
     (["maintenance", "add", "perizinan-online", "--start", "2026-12-01T01:00", "--end",
-      "2026-12-01T02:00", "--rrule", "FREQ=SOMETIMES", "--reason", "x"], "--rrule"),
+      "2026-12-01T02:00", "--rrule", "FREQ=SOMETIMES", "--reason", "x"], "rrule: "),
     (["maintenance", "approve", "7", "--by", PENYEDIA_IZIN], "no maintenance window with id 7"),
     (["maintenance", "cancel", "7"], "no maintenance window with id 7"),
     (["downtime", "add", "perizinan-online"], "Missing option '--start'"),

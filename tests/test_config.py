@@ -83,7 +83,7 @@ def test_every_error_at_once_with_file_line_and_field(config_dir):
     expected = [
         f"{f}:6: services.0.nature: Input should be 'publik' or 'administrasi_pemerintahan'",
         f"{f}:12: services.0.timezone: unknown time zone 'Asia/Makasar'",
-        f"{f}:13: services.0.colour: Extra inputs are not permitted",
+        f"{f}:13: services.0.colour: unknown key 'colour'",
         f"{f}:22: services.1.rto: '4 jam' is not a duration",
         f"{f}:23: services.1.operating_hours.mon-fri: hours '7-16' are not HH:MM-HH:MM",
     ]
@@ -287,3 +287,26 @@ def test_a_service_nobody_answers_for_is_refused_by_check_config(
     assert "warning: service layanan-kantor has no component to watch" in r.err
     assert r.err.count("nobody in people.yaml answers") == 1
     assert load_config(cfg).unanswered  # the daemon starts, and says so (`spbe run`)
+
+
+def test_a_misspelt_key_is_named_with_the_one_meant_and_values_take_any_case(
+        config_dir: Path):
+    """Issue 31, item 8: `availabilty_target` was "Extra inputs are not permitted" and
+    `Publik` was refused. Now the known key it resembles is named (in the very model it was
+    written in: a service, a probe) and the regulation's words are taken however
+    capitalised; a value that is no word of the table lists the allowed ones."""
+    services = MINIMAL.replace("availability_target: 99", "availabilty_target: 99").replace(
+        "nature: administrasi_pemerintahan", "nature: Administrasi_Pemerintahan").replace(
+        "user_scope: regional", "user_scope: daerah")
+    (config_dir.parent / "probes" / "extra.yaml").write_text(
+        "probes:\n  - {id: web, kind: http, url: 'http://127.0.0.1/', expect_status: [200]}\n")
+    errors = errors_of(write(config_dir, services=services))
+    path = config_dir / "services.yaml"
+    assert (f"{path}:9: services.0.availabilty_target: unknown key 'availabilty_target' "
+            "(did you mean 'availability_target'?)") in errors
+    assert (f"{path}:8: services.0.user_scope: Input should be 'nasional', 'regional' or "
+            "'instansi'") in errors
+    assert not any("nature" in e for e in errors), errors
+    probes = config_dir.parent / "probes" / "extra.yaml"
+    assert (f"{probes}:2: probes.0.expect_status: unknown key 'expect_status' (did you mean "
+            "'expected_status'?)") in errors

@@ -19,7 +19,7 @@ def test_sighup_keeps_old_config_when_new_is_invalid_and_swaps_when_valid(tmp_pa
     probes.write_text(tcp_probe(port) + "    colour: blue\n")
     daemon.proc.send_signal(signal.SIGHUP)
     daemon.wait_for(lambda: "reload refused" in daemon.log.read_text(), "reload refused")
-    assert "targets.yaml:7: probes.0.colour: Extra inputs are not permitted" in \
+    assert "targets.yaml:7: probes.0.colour: unknown key 'colour'" in \
         daemon.log.read_text()
     status = daemon.status()
     assert status is not None and status["services"]["target"]["health"] == "up"

@@ -358,7 +358,7 @@ def test_disaster_run_needs_an_approved_unchanged_playbook(tmp_path):
       "    kind: wait_healthy\n    services: [portal]\n    site: tersier\n"),
      "'portal' has no probe labelled site: tersier"),  # caught before anyone signs
     (("    run: [\"true\"]\n", "    run: [\"true\"]\n    colour: blue\n"),
-     "Extra inputs are not permitted"),
+     "unknown key 'colour'"),
 ])
 def test_bad_playbooks_are_reported_at_file_and_line(tmp_path, edit, error):
     config, _ = write(tmp_path, """\

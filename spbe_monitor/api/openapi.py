@@ -84,7 +84,8 @@ def document() -> dict[str, Any]:
             "/api/v1/availability": {"get": {
                 "summary": "The regulation's monthly figures",
                 "parameters": [
-                    {"name": "month", "in": "query", "required": True,
+                    {"name": "month", "in": "query", "required": False,
+                     "description": "YYYY-MM (default: this month)",
                      "schema": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$"}},
                     {"name": "service", "in": "query", "required": False,
                      "schema": {"type": "string"}}],
@@ -93,7 +94,14 @@ def document() -> dict[str, Any]:
             "/api/v1/outages": {"get": {
                 "summary": "Outages, newest last",
                 "parameters": [{"name": "service", "in": "query", "required": False,
-                                "schema": {"type": "string"}}],
+                                "schema": {"type": "string"}},
+                               {"name": "month", "in": "query", "required": False,
+                                "description": "YYYY-MM, in the configured zone",
+                                "schema": {"type": "string",
+                                           "pattern": "^[0-9]{4}-[0-9]{2}$"}},
+                               {"name": "open", "in": "query", "required": False,
+                                "description": "1: only the outages still going on",
+                                "schema": {"type": "string", "enum": ["1", "true"]}}],
                 "responses": {"200": _json({"type": "array"}), **_errors(400)}},
                 **_act("Record downtime no probe saw (a user's report)", [], _body(
                     {k: {"type": "string", "minLength": 1}

@@ -40,8 +40,10 @@ def add_api(router: web.UrlDispatcher, host: Host) -> None:
                                            host.clock, q.get("month"), q.get("service")))
 
     async def outages(request: web.Request) -> web.Response:
+        q = request.query
         return web.json_response(await run(readings.outages, host.config, host.store,
-                                           request.query.get("service")))
+                                           q.get("service"), q.get("month"),
+                                           q.get("open") in ("1", "true")))
 
     async def maintenance(_: web.Request) -> web.Response:
         return web.json_response(await run(readings.maintenance, host.config, host.store))

@@ -318,11 +318,12 @@ def megabytes(size: int) -> str:
 
 
 @cli.command()
-@click.option("--month", required=True, help="YYYY-MM, in each service's own zone")
+@click.option("--month", help="YYYY-MM, in each service's own zone (default: this month)")
 @click.option("--service", "service_id", help="one service id (default: all)")
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
-def availability(ctx: Context, month: str, service_id: str | None, as_json: bool) -> None:
+def availability(ctx: Context, month: str | None, service_id: str | None,
+                 as_json: bool) -> None:
     """The regulation's monthly availability per service."""
     from spbe_monitor import readings
 

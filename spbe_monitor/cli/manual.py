@@ -42,14 +42,21 @@ def downtime_add(ctx: Context, service_id: str, start: str, end: str, cause: str
 
 @downtime.command("list")
 @click.option("--service", "service_id")
+@click.option("--month", help="YYYY-MM: the outages of that month (the configured zone)")
+@click.option("--open", "open_only", is_flag=True, help="only those still going on")
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
-def downtime_list(ctx: Context, service_id: str | None, as_json: bool) -> None:
-    """Every outage, probed or entered (times in the configured zone)."""
+def downtime_list(ctx: Context, service_id: str | None, month: str | None, open_only: bool,
+                  as_json: bool) -> None:
+    """Outages, probed or entered (times in the configured zone): every one, a month's, or
+    the open ones."""
     from spbe_monitor import readings
 
-    rows, zone = ctx.read("/api/v1/outages", {"service": service_id},
-                          lambda: readings.outages(ctx.config, ctx.store, service_id))
+    rows, zone = ctx.read("/api/v1/outages",
+                          {"service": service_id, "month": month,
+                           "open": "1" if open_only else None},
+                          lambda: readings.outages(ctx.config, ctx.store, service_id, month,
+                                                   open_only))
     if as_json:
         print_json(rows)
         return

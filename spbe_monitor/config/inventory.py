@@ -8,6 +8,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from spbe_monitor.config.said import said
 from spbe_monitor.config.yamlmarks import Loc, Marked, YamlError, load
 from spbe_monitor.probers import KINDS
 from spbe_monitor.probers.base import ProbeSettings
@@ -58,7 +59,7 @@ def load_inventory(folder: Path, report: Report, report_raw: Callable[[str], Non
                 cfg = model.model_validate(item, context={"base": str(path.parent)})
             except ValidationError as exc:
                 for err in exc.errors():
-                    report(doc, (*loc, *err["loc"]), err["msg"].removeprefix("Value error, "))
+                    report(doc, (*loc, *err["loc"]), said(err, model))
                 continue
             if places is not None and not _placed(cfg, doc, loc, places, report):
                 continue

@@ -33,6 +33,7 @@ from spbe_monitor.config.models import (
     Settings,
 )
 from spbe_monitor.config.quick import config_path, resolve_database_url
+from spbe_monitor.config.said import said
 from spbe_monitor.config.yamlmarks import Loc, Marked, YamlError, load
 from spbe_monitor.errors import BadInput, ConfigError
 from spbe_monitor.probers.base import ProbeSettings
@@ -126,7 +127,7 @@ def _validate(model: type[M], doc: Marked, errors: _Errors) -> M | None:
         return model.model_validate(data)
     except ValidationError as exc:
         for err in exc.errors():
-            errors.at(doc, error_loc(err), err["msg"].removeprefix("Value error, "))
+            errors.at(doc, error_loc(err), said(err, model))
         return None
 
 

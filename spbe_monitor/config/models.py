@@ -18,6 +18,7 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    field_validator,
 )
 
 from spbe_monitor.availability.calendar import FULL_WEEK
@@ -276,6 +277,13 @@ class Service(Strict):
     # cuti bersama), and the service's own days off (a list, or a .yaml/.ics file)
     holidays: HolidayRule | None = None
     extra_holidays: DaysOff = []
+
+    @field_validator("nature", "application_basis", "user_scope", "classification",
+                     mode="before")
+    @classmethod
+    def _any_case(cls, value: Any) -> Any:
+        """`Publik`, `KRITIS`: the regulation's words, however capitalised."""
+        return value.strip().lower() if isinstance(value, str) else value
 
     @property
     def zone(self) -> str:

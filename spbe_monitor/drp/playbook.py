@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from spbe_monitor.config.loader import Config
+from spbe_monitor.config.said import said
 from spbe_monitor.config.yamlmarks import Loc, Marked, YamlError, parse
 from spbe_monitor.drp.steps import KINDS
 from spbe_monitor.drp.steps.base import Ident, Mode, StepSettings
@@ -101,7 +102,7 @@ def _steps(doc: Marked, phase: str, items: list[dict[str, Any]], report: Any
             out.append(KINDS[kind][0].model_validate(item))
         except ValidationError as exc:
             for err in exc.errors():
-                report(doc, (*loc, *err["loc"]), err["msg"].removeprefix("Value error, "))
+                report(doc, (*loc, *err["loc"]), said(err, KINDS[kind][0]))
     return out
 
 
@@ -134,7 +135,7 @@ def playbook_from_text(text: str, path: Path, config: Config) -> Playbook:
         head = Head.model_validate(doc.data or {})
     except ValidationError as exc:
         for err in exc.errors():
-            report(doc, tuple(err["loc"]), err["msg"].removeprefix("Value error, "))
+            report(doc, tuple(err["loc"]), said(err, Head))
         raise ConfigError(errors) from None
     for i, sid in enumerate(head.services):
         if sid not in config.services:

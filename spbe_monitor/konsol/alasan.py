@@ -8,6 +8,16 @@ from __future__ import annotations
 import re
 
 _RULES: tuple[tuple[str, str], ...] = (
+    (r"end must be after start", "waktu selesai harus setelah waktu mulai"),
+    (r"downtime in the future cannot be recorded.*",
+     "gangguan yang belum terjadi tidak dapat dicatat (waktu selesai setelah sekarang)"),
+    (r"rrule: (.+)", r"aturan pengulangan tidak sah: \1"),
+    (r"start: .+ is not an ISO 8601 time.*",
+     "waktu mulai tidak sah; tulis seperti 2026-11-03T08:00"),
+    (r"end: .+ is not an ISO 8601 time.*",
+     "waktu selesai tidak sah; tulis seperti 2026-11-03T08:00"),
+    (r"cause must not be empty", "penyebab tidak boleh kosong"),
+    (r"reason must not be empty", "alasan tidak boleh kosong"),
     (r"not responsible for this service",
      "Anda tidak bertanggung jawab atas layanan ini"),
     (r"only a Penyedia Layanan may approve maintenance",
