@@ -24,6 +24,14 @@ MAX_TEXT = 2000  # characters of a cause or reason: a paragraph of a form, not a
 
 
 @dataclass(frozen=True)
+class Recorded:
+    """A downtime entry, and the outages already in the ledger it overlaps."""
+
+    id: int
+    overlaps: tuple[int, ...]
+
+
+@dataclass(frozen=True)
 class Desk:
     """What a manual change needs: the config (services, people), the ledger and the clock."""
 
@@ -46,7 +54,9 @@ class Desk:
 
     def add_downtime(
         self, service_id: str, start: str, end: str, cause: str, who: Acting
-    ) -> int:
+    ) -> Recorded:
+        """Downtime no probe saw. Recorded also when it overlaps outages already in the
+        ledger (the formula counts the time once), and says which: likely a duplicate."""
         svc = self.config.service(service_id)
         actor = self.authority.downtime_change(who, "downtime.add", [svc.id],
                                                f"service:{svc.id}")
@@ -58,9 +68,10 @@ class Desk:
         if end_at > now:
             raise BadInput("downtime in the future cannot be recorded (its end is after now)")
         prio = priority(Impact.MAYOR, svc.nature, svc.klass)
-        return self.store.add_manual_outage(
+        before = tuple(o.id for o in self.store.outages([svc.id], start_at, end_at))
+        return Recorded(self.store.add_manual_outage(
             svc.id, start_at, end_at, Impact.MAYOR.value, prio.value,
-            self._text(cause, "cause"), actor, now)
+            self._text(cause, "cause"), actor, now), before)
 
     def switch_site(self, service_id: str, site: str, reason: str, who: Acting) -> None:
         """Record that the service is served from `site` from now on (a failover or a

@@ -325,3 +325,19 @@ def test_ten_failed_logins_lock_the_nip_for_a_while(run, ledger, monkeypatch, co
     monkeypatch.setattr("sys.stdin", io.StringIO("Rahasia-Serang-49\n"))  # right, too late
     r = run("login", "--nip", TEKNIS)
     assert r.code == 3 and "10 failed logins" in r.err and "try again later" in r.err
+
+
+def test_downtime_overlapping_what_is_recorded_is_kept_and_named(run, ledger):
+    """Issue 31, item 8: an overlapping entry was accepted without a word (often the same
+    outage entered twice). It is still recorded — the time counts once — and named."""
+    first = run("downtime", "add", "persuratan-online", "--start", "2026-11-02T08:00",
+                "--end", "2026-11-02T09:30", "--cause", "Server hang")
+    assert first.code == 0 and "warning" not in first.err
+    [o] = ledger.outages()
+    again = run("downtime", "add", "persuratan-online", "--start", "2026-11-02T09:00",
+                "--end", "2026-11-02T10:00", "--cause", "Server hang (dilaporkan pengguna)")
+    assert again.code == 0
+    assert f"warning: it overlaps outage(s) already recorded: {o.id}" in again.err
+    [fig] = json.loads(run("availability", "--month", "2026-11", "--service",
+                           "persuratan-online", "--json").out)
+    assert fig["downtime_seconds"] == 2 * 3600  # 08.00-10.00, the overlap once

@@ -77,3 +77,12 @@ def test_host_values_turn_counters_into_rates_on_the_second_sample():
     assert second["cpu_used_percent"] == pytest.approx(25.0)
     assert second["net_rx_bytes_per_second:ens3"] == pytest.approx(10_000.0)
     assert second["net_tx_bytes_per_second:ens3"] == 0.0
+
+
+def test_uptime_reads_right_for_a_host_just_rebooted():
+    """Issue 31, item 8: 1,925 s of uptime was "up 0.0 days"."""
+    from spbe_monitor.probers.base import uptime
+
+    assert uptime(1925) == "up 32 min"
+    assert uptime(5 * 3600 + 12 * 60) == "up 5 h 12 min"
+    assert uptime(3.2 * 86400) == "up 3.2 days"

@@ -90,9 +90,10 @@ def add_acts(router: web.UrlDispatcher, host: Host) -> None:
         data = await body(request, {"service", "start", "end", "cause"}, set())
         sid, start, end, cause = (required_text(data, k)
                                   for k in ("service", "start", "end", "cause"))
-        oid = await act(request, "downtime.add",
-                        lambda who: desk().add_downtime(sid, start, end, cause, who))
-        return web.json_response({"id": oid}, status=201)
+        done = await act(request, "downtime.add",
+                         lambda who: desk().add_downtime(sid, start, end, cause, who))
+        return web.json_response({"id": done.id, "overlaps": list(done.overlaps)},
+                                 status=201)
 
     async def annotate(request: web.Request) -> web.Response:
         oid = row_id(request.match_info["id"], "outage")

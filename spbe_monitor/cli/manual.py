@@ -35,8 +35,16 @@ def downtime_add(ctx: Context, service_id: str, start: str, end: str, cause: str
     """Record an outage no probe saw (users reported it); it counts like probed downtime."""
     done = ctx.act("/api/v1/outages", {"service": service_id, "start": start, "end": end,
                                         "cause": cause})
-    oid = done["id"] if done is not None else ctx.desk.add_downtime(
-        service_id, start, end, cause, ctx.acting("downtime.add"))
+    if done is None:
+        recorded = ctx.desk.add_downtime(service_id, start, end, cause,
+                                         ctx.acting("downtime.add"))
+        oid, overlaps = recorded.id, list(recorded.overlaps)
+    else:
+        oid, overlaps = done["id"], done.get("overlaps", [])
+    if overlaps:
+        click.echo("warning: it overlaps outage(s) already recorded: "
+                   + ", ".join(map(str, overlaps))
+                   + " (a duplicate? the overlapping time counts once)", err=True)
     click.echo(f"outage {oid} recorded")
 
 

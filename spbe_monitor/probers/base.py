@@ -56,6 +56,15 @@ class ProbeResult:
     fresh: bool = True
 
 
+def uptime(seconds: float) -> str:
+    """`up 32 min`, `up 5 h 12 min`, `up 3.2 days`: a host just rebooted is not "0.0 days"."""
+    if seconds < 3600:
+        return f"up {int(seconds // 60)} min"
+    if seconds < 2 * 86400:
+        return f"up {int(seconds // 3600)} h {int(seconds % 3600 // 60)} min"
+    return f"up {seconds / 86400:.1f} days"
+
+
 def failed(kind: ErrorKind, message: str, duration_s: float = 0.0,
            phases: dict[str, float] | None = None) -> ProbeResult:
     return ProbeResult(False, duration_s, kind, message, phases or {})

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, model_validator
 
-from spbe_monitor.probers.base import ErrorKind, ProbeResult, ProbeSettings, failed
+from spbe_monitor.probers.base import ErrorKind, ProbeResult, ProbeSettings, failed, uptime
 from spbe_monitor.probers.context import ProbeContext
 from spbe_monitor.probers.needs import MaybeEnvVar
 
@@ -197,6 +197,6 @@ async def probe(cfg: Config, ctx: ProbeContext) -> ProbeResult:
     if down:
         return ProbeResult(False, duration, ErrorKind.BAD_ANSWER,
                            f"interface down: {', '.join(down)}", {"snmp": duration}, values)
-    return ProbeResult(True, duration, None, f"up {values['uptime_seconds'] / 86400:.1f} days",
+    return ProbeResult(True, duration, None, uptime(values["uptime_seconds"]),
                        {"snmp": duration}, values,
                        f"bandwidth {', '.join(busy)}" if busy else None)

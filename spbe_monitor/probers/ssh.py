@@ -21,7 +21,7 @@ from spbe_monitor.hostmetrics.proc import (
     parse_stat,
     parse_uptime,
 )
-from spbe_monitor.probers.base import ErrorKind, ProbeResult, ProbeSettings, failed
+from spbe_monitor.probers.base import ErrorKind, ProbeResult, ProbeSettings, failed, uptime
 from spbe_monitor.probers.context import ProbeContext
 from spbe_monitor.probers.needs import LocalFile
 from spbe_monitor.transport.ssh import HostKeyUnknown, SSHPool, Stop
@@ -175,5 +175,5 @@ async def probe(cfg: Config, ctx: ProbeContext) -> ProbeResult:
     for key, v in values.items():
         if key.startswith("disk_used_percent:") and v >= cfg.disk_warning:
             warnings.append(f"disk {key.split(':', 1)[1]} {v:.0f}%")
-    return ProbeResult(True, duration, None, f"up {values['uptime_seconds'] / 86400:.1f} days",
+    return ProbeResult(True, duration, None, uptime(values["uptime_seconds"]),
                        {"ssh": duration}, values, "; ".join(warnings) or None)
