@@ -34,6 +34,25 @@ def outages(config: Config, store: Store, service_id: str | None, month: str | N
             if not open_only or o.end_at is None]
 
 
+def last_known(config: Config, store: Store) -> dict[str, Any]:
+    """What the ledger knows when no daemon answers: each service's last judged state and
+    its open outage, and when anything was last observed — `spbe status` with the daemon
+    down (stale by design, and it says since when)."""
+    from spbe_monitor.ledger.records import as_dict
+
+    open_now = {o.service_id: o for o in store.outages(list(config.services))
+                if o.end_at is None}
+    seen = store.last_observed()
+    services = {}
+    for sid in config.services:
+        state = store.last_state(sid)
+        outage = open_now.get(sid)
+        services[sid] = {"health": state[0] if state else "unknown",
+                         "since": state[1].isoformat() if state else None,
+                         "open_outage": as_dict(outage) if outage else None}
+    return {"last_observed": seen.isoformat() if seen else None, "services": services}
+
+
 def this_month(config: Config, clock: Clock) -> str:
     """YYYY-MM now, in the configured zone: what a command means without `--month`."""
     from zoneinfo import ZoneInfo

@@ -341,3 +341,27 @@ def test_downtime_overlapping_what_is_recorded_is_kept_and_named(run, ledger):
     [fig] = json.loads(run("availability", "--month", "2026-11", "--service",
                            "persuratan-online", "--json").out)
     assert fig["downtime_seconds"] == 2 * 3600  # 08.00-10.00, the overlap once
+
+
+def test_status_without_a_daemon_says_what_the_ledger_last_knew(run, ledger):
+    """Issue 31, item 8: with the daemon down `spbe status` said only that. Now it also
+    prints the ledger's last judged state, the open outage and since when (exit 1: the
+    daemon is still down)."""
+    from datetime import UTC, datetime, timedelta
+
+    from spbe_monitor.ledger.records import TransitionRow
+
+    at = datetime.now(UTC) - timedelta(minutes=5)
+    session = ledger.open_session("h", at)
+    ledger.beat(session, at + timedelta(minutes=1))
+    ledger.record_transitions([TransitionRow("service", "perizinan-online", at, "up", "down",
+                                             "spbe-self-http down")])
+    oid = ledger.open_outage("perizinan-online", at, "mayor", "P1", (at, at), "", at)
+    r = run("status")
+    assert r.code == 1 and "no daemon answering" in r.err
+    assert "NO DAEMON: the ledger's last known state (last observation" in r.out
+    row = next(line for line in r.out.splitlines() if line.startswith("perizinan-online"))
+    assert "down" in row and f"{oid} (P1) since" in row
+    known = json.loads(run("status", "--json").out)
+    assert known["services"]["perizinan-online"]["open_outage"]["id"] == oid
+    assert known["services"]["simpeg-internal"]["health"] == "unknown"

@@ -172,8 +172,10 @@ def status(ctx: Context, as_json: bool) -> None:
     got = daemon_json(ctx.config_path, "/api/v1/status", {})
     if got is None:
         server = ctx.config.settings.server  # a config that does not load says why here
+        _last_known(ctx, as_json)
         raise SpbeError(f"no daemon answering at {server.listen}:{server.port} on this "
-                        "config's ledger; start it with `spbe run`")
+                        "config's ledger; start it with `spbe run` (above: the ledger's "
+                        "last known state)")
     data, found = got
     if as_json:
         print_json(data)
@@ -198,6 +200,31 @@ def status(ctx: Context, as_json: bool) -> None:
                                "Message"],
                 [[pid, c["kind"], c["health"], local_time(c["last_check"], zone), c["message"]]
                  for pid, c in data["components"].items()])
+
+
+def _last_known(ctx: Context, as_json: bool) -> None:
+    """`spbe status` with the daemon down: what the ledger last knew, and since when."""
+    from spbe_monitor import readings
+
+    try:
+        known = readings.last_known(ctx.config, ctx.store)
+    except SpbeError:
+        return  # the ledger cannot be read either: the error below says enough
+    if as_json:
+        print_json(known)
+        return
+    zone = ctx.config.settings.timezone
+    label = zone_label(zone)
+    seen = local_time(known["last_observed"], zone) if known["last_observed"] else "never"
+    click.echo(f"NO DAEMON: the ledger's last known state (last observation {seen} {label})")
+    rows = []
+    for sid, s in known["services"].items():
+        o = s["open_outage"]
+        rows.append([sid, s["health"], local_time(s["since"], zone) if s["since"] else "-",
+                     f"{o['id']} ({o['priority']}) since {local_time(o['start_at'], zone)}"
+                     if o else "-"])
+    print_table("Services (as last judged)", ["Service", "Health", f"Since ({label})",
+                                              "Open outage"], rows)
 
 
 @cli.group("db")

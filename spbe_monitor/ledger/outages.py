@@ -290,6 +290,15 @@ class OutageRepo(Repo):
                 t.c.subject_type == "service", t.c.new == "unknown",
                 t.c.subject_id.in_(list(service_ids)), t.c.at < hi)).scalars())
 
+    def last_state(self, subject_id: str) -> tuple[str, datetime] | None:
+        """The subject's newest judged state and since when (what `spbe status` says when
+        no daemon answers)."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(transitions.c.new, transitions.c.at).where(
+                transitions.c.subject_id == subject_id).order_by(
+                transitions.c.at.desc(), transitions.c.id.desc()).limit(1)).first()
+        return None if row is None else (str(row.new), row.at)
+
     def first_judged(self, subject_id: str) -> datetime | None:
         """When the daemon first judged this subject (its first transition): a service's
         registration, as far as the ledger knows."""

@@ -71,6 +71,13 @@ class SessionRepo(Repo):
         with self.engine.connect() as conn:
             return [(epoch(r.started_at), epoch(r.last_seen_at)) for r in conn.execute(q)]
 
+    def last_observed(self) -> datetime | None:
+        """The newest moment any daemon observed (its last heartbeat)."""
+        with self.engine.connect() as conn:
+            seen: datetime | None = conn.execute(select(heartbeats.c.last_seen_at).order_by(
+                heartbeats.c.last_seen_at.desc()).limit(1)).scalar()
+        return seen
+
     def sessions(self) -> list[dict[str, Any]]:
         with self.engine.connect() as conn:
             return [dict(r._mapping) for r in conn.execute(
