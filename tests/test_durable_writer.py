@@ -117,6 +117,8 @@ async def test_a_full_spool_disk_holds_writes_in_memory_and_complains_once(
                 await asyncio.sleep(0.05)  # forty attempts, spread out
             await until(lambda: writer.health().pending == 40, "forty writes held")
             assert writer.spool.count == 0  # nothing could be spooled
+            reason = writer.health().reason or ""  # /-/ready and the alert say so
+            assert "the spool cannot be written either" in reason and "held in memory" in reason
             filler.unlink()
         await until(lambda: writer.health().pending == 0, "held writes written")
         writer.close()

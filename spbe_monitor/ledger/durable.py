@@ -68,6 +68,7 @@ class DurableWriter:
         self.reason: str | None = "writes left in the spool by an earlier run" \
             if spool.count else None
         self._complained: dict[str, float] = {}
+        self.spool_problem: str | None = None  # the spool refused too: writes only in memory
         self.fence: Fence | None = None  # a cluster member's: drops writes for lost units
         self._submitted = 0
         self._settled = 0
@@ -95,8 +96,9 @@ class DurableWriter:
 
     def health(self) -> WriterHealth:
         pending = self.spool.count + len(self._held)
+        reason = "; ".join(r for r in (self.reason, self.spool_problem) if r)
         return WriterHealth(pending, self.failures_total, self.since if pending else None,
-                            self.reason if pending else None)
+                            reason if pending else None)
 
     # --- the worker -----------------------------------------------------------------------
 
@@ -185,10 +187,14 @@ class DurableWriter:
         try:
             self.spool.append([(k, dump(w)) for k, w in self._held])
         except OSError as exc:
+            self.spool_problem = (f"the spool cannot be written either ({exc.strerror}): "
+                                  f"{len(self._held)} writes held in memory, lost if the "
+                                  "daemon stops now")
             self._complain("spool", "cannot write the spool %s (%s); %d writes held in "
                            "memory until it can", self.spool.path, exc, len(self._held))
             return
         self._held.clear()
+        self.spool_problem = None
 
     def replay(self) -> bool:
         """Put the spool (then anything held in memory) into the ledger, in order, each
