@@ -48,6 +48,7 @@ from spbe_monitor.ledger.lock import Holder, LedgerLock
 from spbe_monitor.ledger.spool import Spool
 from spbe_monitor.ledger.store import Store
 from spbe_monitor.ledger.writes import Beat, BeatOf, StartSession
+from spbe_monitor.localtime import read_time
 from spbe_monitor.monitor.engine import Monitor
 from spbe_monitor.monitor.runner import Runner
 from spbe_monitor.probers.context import ProbeContext
@@ -111,7 +112,8 @@ class App:
         self.cluster = ClusterMember(config, self.writer, self.assign) \
             if config.settings.cluster.enabled else None
         self.lock = held or LedgerLock(store.engine, Holder.me(),
-                                       shared=self.cluster is not None)
+                                       shared=self.cluster is not None,
+                                       zone=config.settings.timezone)
         self._held = held is not None
         self.failure: SpbeError | None = None  # why the daemon stopped itself
         self._sites_seen = 0  # the newest site switch applied
@@ -186,7 +188,7 @@ class App:
         async def ready(_: web.Request) -> web.Response:
             h = self.writer.health()
             if h.pending:
-                since = h.since.isoformat(timespec="seconds") if h.since else "?"
+                since = read_time(h.since, self.config.settings.timezone) if h.since else "?"
                 return web.Response(status=503, text=f"not ready: {h.pending} ledger writes "
                                     f"pending since {since} ({h.reason})\n")
             if self._session is None:

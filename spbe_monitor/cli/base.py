@@ -8,7 +8,6 @@ import os
 import re
 import sys
 from collections.abc import Callable
-from datetime import datetime
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -119,26 +118,6 @@ def report_formats(value: str) -> tuple[str, ...]:
     if bad or not chosen:
         raise BadInput(f"--format takes a comma-separated list of {', '.join(FORMATS)}")
     return chosen
-
-
-def local_time(moment: datetime | str | None, zone: str, seconds: bool = True) -> str:
-    """`29/11/2026 06.40.12` in `zone` (the table's header names the zone), `-` for none;
-    the moment as a datetime or as the ISO 8601 text of the JSON it came in."""
-    if moment is None:
-        return "-"
-    if isinstance(moment, str):
-        moment = datetime.fromisoformat(moment)
-    from zoneinfo import ZoneInfo
-
-    local = moment.astimezone(ZoneInfo(zone))
-    return f"{local:%d/%m/%Y %H.%M.%S}" if seconds else f"{local:%d/%m/%Y %H.%M}"
-
-
-def zone_label(zone: str) -> str:
-    """WIB, WITA, WIT, or the zone's name."""
-    from spbe_monitor.reports.words import zona
-
-    return zona(zone)
 
 
 def print_json(data: Any) -> None:

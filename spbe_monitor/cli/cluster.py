@@ -4,16 +4,9 @@ from __future__ import annotations
 
 import click
 
-from spbe_monitor.cli.base import (
-    Context,
-    cli,
-    local_time,
-    pass_ctx,
-    print_json,
-    print_table,
-    zone_label,
-)
+from spbe_monitor.cli.base import Context, cli, pass_ctx, print_json, print_table
 from spbe_monitor.errors import BadInput
+from spbe_monitor.localtime import local_time, zone_label
 
 
 @cli.group("cluster")

@@ -12,18 +12,10 @@ from typing import Any
 
 import click
 
-from spbe_monitor.cli.base import (
-    Context,
-    at_terminal,
-    cli,
-    local_time,
-    pass_ctx,
-    print_json,
-    print_table,
-    zone_label,
-)
+from spbe_monitor.cli.base import Context, at_terminal, cli, pass_ctx, print_json, print_table
 from spbe_monitor.credentials import os_user
 from spbe_monitor.errors import BadInput, ConfigError, NotFound, SpbeError, first_line
+from spbe_monitor.localtime import local_time, zone_label
 from spbe_monitor.regulation.classification import Basis, Nature, Scope, classify
 
 
@@ -114,7 +106,8 @@ def run(ctx: Context) -> None:
 
     # one daemon per ledger: a second one is refused before the daemon's code even loads
     lock = LedgerLock(ctx.store.engine, Holder.me(),
-                      shared=ctx.config.settings.cluster.enabled)
+                      shared=ctx.config.settings.cluster.enabled,
+                      zone=ctx.config.settings.timezone)
     lock.acquire()
     from spbe_monitor.app import App
     from spbe_monitor.config.loader import load_config

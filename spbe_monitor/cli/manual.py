@@ -6,17 +6,8 @@ from typing import Any
 
 import click
 
-from spbe_monitor.cli.base import (
-    ROW_ID,
-    TOTP,
-    Context,
-    cli,
-    local_time,
-    pass_ctx,
-    print_json,
-    print_table,
-    zone_label,
-)
+from spbe_monitor.cli.base import ROW_ID, TOTP, Context, cli, pass_ctx, print_json, print_table
+from spbe_monitor.localtime import local_time, zone_label
 
 
 @cli.group()

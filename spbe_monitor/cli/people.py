@@ -7,18 +7,11 @@ from datetime import datetime, timedelta
 
 import click
 
-from spbe_monitor.cli.base import (
-    Context,
-    cli,
-    local_time,
-    pass_ctx,
-    print_json,
-    print_table,
-    zone_label,
-)
+from spbe_monitor.cli.base import Context, cli, pass_ctx, print_json, print_table
 from spbe_monitor.credentials import os_user
 from spbe_monitor.errors import BadInput, Refused
 from spbe_monitor.ledger.records import as_dict
+from spbe_monitor.localtime import local_time, zone_label
 
 
 def _secret(prompt: str) -> str:

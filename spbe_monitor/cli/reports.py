@@ -175,8 +175,9 @@ def audit_verify(ctx: Context, public_keys: tuple[Path, ...],
 def audit_list(ctx: Context, since: str | None, person: str | None, service_id: str | None,
                action: str | None, limit: int, as_json: bool) -> None:
     """The newest audit entries first (the ledger's own seals left out)."""
-    from spbe_monitor.cli.base import local_time, print_json, print_table, zone_label
+    from spbe_monitor.cli.base import print_json, print_table
     from spbe_monitor.ledger.records import as_dict
+    from spbe_monitor.localtime import local_time, zone_label
     from spbe_monitor.timeparse import parse_time
 
     zone = ctx.config.settings.timezone

@@ -27,6 +27,7 @@ from sqlalchemy import Connection, Engine, select, text
 from sqlalchemy.engine import make_url
 
 from spbe_monitor.errors import Refused
+from spbe_monitor.localtime import read_time
 
 LOCK_KEY = 4_902_024  # Perbup 49/2024
 
@@ -41,8 +42,8 @@ class Holder:
     def me(cls) -> Holder:
         return cls(socket.gethostname(), os.getpid(), datetime.now(UTC))
 
-    def describe(self) -> str:
-        return f"host {self.host}, pid {self.pid}, since {self.since.isoformat(timespec='seconds')}"
+    def describe(self, zone: str = "UTC") -> str:
+        return f"host {self.host}, pid {self.pid}, since {read_time(self.since, zone)}"
 
     def as_text(self) -> str:
         return f"spbe-monitor {self.host} {self.pid} {self.since.isoformat(timespec='seconds')}"
@@ -58,8 +59,8 @@ class Holder:
             return None
 
 
-def _refused(ledger: str, holder: Holder | None, hint: str = "") -> Refused:
-    who = holder.describe() if holder else "holder unknown"
+def _refused(ledger: str, holder: Holder | None, zone: str, hint: str = "") -> Refused:
+    who = holder.describe(zone) if holder else "holder unknown"
     return Refused(f"the ledger {ledger} is already used by a running daemon ({who}); "
                    f"one daemon per ledger{hint}")
 
@@ -77,8 +78,11 @@ def discard(conn: Connection | None) -> None:
 class LedgerLock:
     """Held from `acquire` until `release` or the process ends."""
 
-    def __init__(self, engine: Engine, holder: Holder, shared: bool = False) -> None:
+    def __init__(self, engine: Engine, holder: Holder, shared: bool = False,
+                 zone: str = "UTC") -> None:
+        """`zone`: the one a refusal names the holder's start in (spbe.yaml timezone)."""
         self.engine = engine
+        self.zone = zone
         self.holder = holder
         self.shared = shared
         self._file: IO[str] | None = None
@@ -113,7 +117,7 @@ class LedgerLock:
                                                datetime.fromisoformat(data["since"]))
             except (ValueError, KeyError, TypeError):
                 holder = None
-            raise _refused(str(path.with_suffix("")), holder) from None
+            raise _refused(str(path.with_suffix("")), holder, self.zone) from None
         try:  # who holds it, for the next one refused; a full disk keeps the lock unnamed
             f.seek(0)
             f.truncate()
@@ -141,7 +145,7 @@ class LedgerLock:
                 conn.close()
                 holder = next((h for n in names if (h := Holder.from_text(n or ""))), None)
                 db = make_url(str(self.engine.url)).database or "?"
-                raise _refused(f"postgresql database {db}", holder,
+                raise _refused(f"postgresql database {db}", holder, self.zone,
                                ", or a cluster (cluster.enabled) on every daemon using it")
         except Exception:
             if not conn.closed:
