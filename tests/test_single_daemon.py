@@ -3,6 +3,7 @@ PostgreSQL; a crashed holder leaves no stale lock."""
 
 from __future__ import annotations
 
+import re
 import socket
 import subprocess
 import time
@@ -63,6 +64,7 @@ def test_a_second_daemon_through_a_symlink_is_refused_before_it_writes(tmp_path:
     second = subprocess.run([*SPBE, "--config", str(other), "run"], capture_output=True,
                             text=True, timeout=30)
     assert second.returncode == 3 and "already used by a running daemon" in second.stderr
+    assert re.search(r"since \d\d/\d\d/\d{4} \d\d\.\d\d\.\d\d WIB\)", second.stderr)
     assert time.monotonic() - started < 5  # (its startup, then the refusal)
     assert first.proc.poll() is None
     assert first.stop() == 0
