@@ -28,3 +28,23 @@ def zone_label(zone: str) -> str:
 def read_time(moment: datetime, zone: str) -> str:
     """`29/11/2026 06.40.12 WIB`: a moment in a sentence."""
     return f"{local_time(moment, zone)} {zone_label(zone)}"
+
+
+def log_in_zone(zone: str) -> None:
+    """The daemon's log lines stamped in `zone` (`2026-12-06 23.24.07 WIB`), whatever the
+    host's TZ: a Pengelola Teknis compares them with the Konsol and the reports."""
+    import logging
+    from datetime import UTC
+
+    where = ZoneInfo(zone)
+    label = zone_label(zone)
+
+    class Stamped(logging.Formatter):
+        def formatTime(self, record: logging.LogRecord,
+                       datefmt: str | None = None) -> str:
+            local = datetime.fromtimestamp(record.created, UTC).astimezone(where)
+            return f"{local:%Y-%m-%d %H.%M.%S} {label}"
+
+    handler = logging.StreamHandler()
+    handler.setFormatter(Stamped("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    logging.basicConfig(level=logging.INFO, handlers=[handler])

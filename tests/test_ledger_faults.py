@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import threading
 import time
 import urllib.error
@@ -205,7 +206,11 @@ def test_a_daemon_started_while_the_ledger_refuses_writes_watches_and_spools(
         spans = store.observed(*ever)
         assert len(spans) == sessions_before + 1
         assert abs(max(spans)[0] - started.timestamp()) <= 5  # observed from its start
-        assert "Traceback" not in daemon.log.read_text()
+        log = daemon.log.read_text()
+        assert "Traceback" not in log
+        # its log lines are stamped in the configured zone, whatever the host's TZ
+        assert re.search(r"^\d{4}-\d\d-\d\d \d\d\.\d\d\.\d\d WIB ERROR spbe\.app the "
+                         r"ledger does not accept writes", log, re.M), log
         store.engine.dispose()
 
 

@@ -15,7 +15,7 @@ import click
 from spbe_monitor.cli.base import Context, at_terminal, cli, pass_ctx, print_json, print_table
 from spbe_monitor.credentials import os_user
 from spbe_monitor.errors import BadInput, ConfigError, NotFound, SpbeError, first_line
-from spbe_monitor.localtime import local_time, zone_label
+from spbe_monitor.localtime import local_time, log_in_zone, zone_label
 from spbe_monitor.regulation.classification import Basis, Nature, Scope, classify
 
 
@@ -112,7 +112,7 @@ def run(ctx: Context) -> None:
     from spbe_monitor.app import App
     from spbe_monitor.config.loader import load_config
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    log_in_zone(ctx.config.settings.timezone)
     logging.getLogger("alembic").setLevel(logging.WARNING)
     for finding in ctx.config.unanswered:  # check-config refuses it; watching still helps
         click.echo(f"warning: {finding}", err=True)
