@@ -128,7 +128,7 @@ probes:
         alerts = query(prom_port, "ALERTS")
         assert alerts["status"] == "success"
         # the calendar and the service's name reach Prometheus for the alerts that use them
-        hours = query(prom_port, 'spbe_service_in_operating_hours{service="target"}')
+        hours = query(prom_port, 'spbe_service_in_operating_time{service="target"}')
         assert [r["value"][1] for r in hours["data"]["result"]] == ["1"]  # a 24x7 service
         named = query(prom_port, 'spbe_service_info{service="target"}')["data"]["result"]
         assert named and named[0]["metric"]["name"]
@@ -140,11 +140,23 @@ probes:
 def test_disk_use_and_a_never_drilled_service_reach_prometheus_and_its_alerts(
         prometheus, config_dir: Path):
     """The bundled example: its storage probe's disk use feeds the disk-full forecast, and
-    perizinan-online (Kritis, never drilled) is reported overdue at once."""
+    perizinan-online (Kritis, never drilled, judged by the ledger for 400 days) is reported
+    overdue — a year after it was first judged, not on a new installation's first day."""
+    from spbe_monitor.config.loader import load_config
+    from spbe_monitor.ledger import db
+    from spbe_monitor.ledger.records import TransitionRow
+    from spbe_monitor.ledger.store import Store
+
     prom_port, _, spbe_port = prometheus
     for path in [config_dir / "spbe.yaml", *(config_dir.parent / "probes").glob("*.yaml")]:
         path.write_text(path.read_text().replace("9740", str(spbe_port)).replace(
             "interval: 30s", "interval: 1s"))
+    engine = db.make_engine(load_config(config_dir / "spbe.yaml").database_url)
+    db.upgrade(engine)
+    first = datetime.now(UTC) - timedelta(days=400)
+    Store(engine).record_transitions([TransitionRow("service", "perizinan-online", first,
+                                                    "unknown", "up", "pertama dinilai")])
+    engine.dispose()
     daemon = Daemon(config_dir / "spbe.yaml", spbe_port)
     try:
         wait(lambda: query(prom_port, 'spbe_host_disk_used_ratio{probe="ledger-disk"}')[
@@ -161,6 +173,8 @@ def test_disk_use_and_a_never_drilled_service_reach_prometheus_and_its_alerts(
         assert alert["metric"]["service"] == "perizinan-online"  # the only one with a playbook
         [never] = query(prom_port, "spbe_drp_last_drill_timestamp_seconds")["data"]["result"]
         assert float(never["value"][1]) == 0
+        [due] = query(prom_port, "spbe_drp_drill_due_timestamp_seconds")["data"]["result"]
+        assert float(due["value"][1]) == (first + timedelta(days=365)).timestamp()
         with urllib.request.urlopen(f"http://127.0.0.1:{spbe_port}/metrics") as r:
             exposition = r.read()
         check = subprocess.run([str(shutil.which("promtool")), "check", "metrics"],

@@ -152,7 +152,7 @@ class SpbeCollector(Collector):
             "spbe_service_last_maintenance_end_timestamp_seconds", "When the latest scheduled "
             "maintenance that has begun ends (or ended), within the last day, and its window",
             labels=["service", "window"])
-        hours = gauge("spbe_service_in_operating_hours",
+        hours = gauge("spbe_service_in_operating_time",
                       "1 inside the service's operating hours now (its calendar): critical "
                       "alerts page only then")
         info = GaugeMetricFamily("spbe_service_info", "1 per service, naming it (for "
