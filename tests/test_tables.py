@@ -42,7 +42,8 @@ def filled(config_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 COMMANDS = [
     (["availability", "--month", "2026-10"], lambda r: [
-        r["service"], f"{r['availability_percent']:.4f}", str(r["commitment_seconds"]),
+        r["service"], "-" if r["availability_percent"] is None  # nobody watched it
+        else f"{r['availability_percent']:.4f}", str(r["commitment_seconds"]),
         str(r["downtime_seconds"])]),
     (["downtime", "list"], lambda r: [str(r["id"]), r["service_id"], r["priority"]]),
     (["maintenance", "list"], lambda r: [str(r["id"])]),
