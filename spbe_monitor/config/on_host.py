@@ -4,6 +4,7 @@ observed from here need (probers/needs.py), named at the file and line that asks
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
 
 from spbe_monitor.config.loader import Config
 from spbe_monitor.probers.base import ProbeSettings
@@ -18,12 +19,26 @@ def _here(config: Config) -> list[ProbeSettings]:
     return [p for p in config.probes.values() if not p.locations or home in p.locations]
 
 
+def _first_run_makes(config: Config) -> set[Path]:
+    """The folder `spbe run` creates for a SQLite ledger not made yet: a probe watching
+    that disk (the bundled example's ledger-disk) is fine before the first run."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(config.database_url)
+    if url.get_backend_name() != "sqlite" or not url.database or Path(url.database).exists():
+        return set()
+    return {Path(url.database).resolve().parent}
+
+
 def unmet(config: Config) -> list[str]:
     """`file:line: probes[i].setting: why` for every need not met on this host now."""
     out = []
+    made = _first_run_makes(config)
     for cfg in _here(config):
         doc, loc = config.probe_sources.get(cfg.id, (None, ()))
         for need in cfg.needs():
+            if need.kind == "path" and Path(need.value).resolve() in made:
+                continue
             why = missing(need)
             if why is None:
                 continue
