@@ -19,7 +19,6 @@ import logging
 import signal
 import socket
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
 from aiohttp import web
@@ -43,15 +42,15 @@ from spbe_monitor.konsol.publik import add_public_status
 from spbe_monitor.konsol.web import konsol_app
 from spbe_monitor.ledger import sites
 from spbe_monitor.ledger.checkpoints import Signer
-from spbe_monitor.ledger.durable import DurableWriter, is_transient
+from spbe_monitor.ledger.durable import DurableWriter
 from spbe_monitor.ledger.lock import Holder, LedgerLock
 from spbe_monitor.ledger.spool import Spool
 from spbe_monitor.ledger.store import Store
-from spbe_monitor.ledger.writes import Beat, BeatOf, StartSession
 from spbe_monitor.localtime import read_time
 from spbe_monitor.monitor.engine import Monitor
 from spbe_monitor.monitor.runner import Runner
 from spbe_monitor.probers.context import ProbeContext
+from spbe_monitor.run_session import RunSession
 from spbe_monitor.secretbox import SecretBox
 from spbe_monitor.status import snapshot
 
@@ -105,8 +104,7 @@ class App:
         self.clock = clock
         self._reload = reload
         self._stop = asyncio.Event()
-        self._session: int | None = None
-        self._since: tuple[str, datetime] = ("", clock.now())  # this run: instance, start
+        self.session: RunSession | None = None  # this run's, once it started
         self.jobs: AsyncIOScheduler | None = None  # the timed jobs, once the daemon runs
         self.writer = DurableWriter(store.engine, Spool(config.spool_path), clock.now)
         self.cluster = ClusterMember(config, self.writer, self.assign) \
@@ -191,7 +189,7 @@ class App:
                 since = read_time(h.since, self.config.settings.timezone) if h.since else "?"
                 return web.Response(status=503, text=f"not ready: {h.pending} ledger writes "
                                     f"pending since {since} ({h.reason})\n")
-            if self._session is None:
+            if self.session is None or self.session.id is None:
                 return web.Response(status=503, text="not ready: ledger session not open\n")
             return web.Response(text="ready\n")
 
@@ -271,11 +269,11 @@ class App:
             self.monitor.flush_transitions()
             if not self._stop.is_set() and self.clock.monotonic() >= next_beat:
                 next_beat = self.clock.monotonic() + interval
-                if self._session is None and not self.writer.health().pending:
-                    # the spooled start is in the ledger now: beat by the session's id
-                    self._session = await asyncio.to_thread(self.store.session_of,
-                                                            *self._since)
-                self.writer.submit(self._beat())
+                session = self.session
+                assert session is not None
+                if session.id is None:  # the start was spooled: is it in the ledger yet?
+                    await asyncio.to_thread(session.find)
+                self.writer.submit(session.beat())
 
     async def _refresh_view(self) -> None:
         """Month-to-date figures and open outages for /metrics, read off the event loop;
@@ -362,21 +360,10 @@ class App:
         loop.add_signal_handler(signal.SIGHUP, lambda: tasks.add(
             asyncio.create_task(self.reload())))
         await asyncio.to_thread(self.signer)  # the audit key exists from the first start
-        instance = f"{socket.gethostname()}:{server.port}"
-        self._since = (instance, started)
-        if accepting:
-            try:
-                await asyncio.to_thread(self._open_session, instance, started)
-            except Exception as exc:  # read-only or full: known only once we write
-                if not is_transient(exc) or self.cluster is not None:
-                    raise
-                self.writer.refused(exc)
-                accepting = False
-        if not accepting:  # watch and spool: the start's own writes go first, in order
-            log.error("the ledger does not accept writes (%s): watching anyway, every "
-                      "write kept in the spool %s until it does", self.writer.reason,
-                      self.writer.spool.path)
-            self.writer.submit(StartSession(instance, started))
+        session = self.session = RunSession(
+            self.store, self.writer, self.clock, f"{socket.gethostname()}:{server.port}",
+            started, self.cluster is not None)
+        await asyncio.to_thread(session.open, accepting, self.encrypt_secrets)
         await self._follow_sites_once(at_start=True)
         writer = asyncio.create_task(self.writer.run())
         viewer = asyncio.create_task(self._refresh_view())
@@ -385,14 +372,14 @@ class App:
         scheduler.start()
         self._start_runner()
         if self.cluster is not None:
-            assert self._session is not None  # a member starts only on a writable ledger
-            await self.cluster.join(self._session)
+            assert session.id is not None  # a member starts only on a writable ledger
+            await self.cluster.join(session.id)
             self.cluster.on_leading = lambda: tasks.add(asyncio.create_task(
                 scheduled.missed_month_end(self)))
             tasks.add(asyncio.create_task(self.cluster.run(self._stop)))
         log.info("listening on %s://%s:%d, %d probes, ledger session %s",
                  "https" if server.tls else "http", server.listen, server.port,
-                 len(self.config.probes), self._session or "(spooled)")
+                 len(self.config.probes), session.id or "(spooled)")
         try:
             await self._heartbeat()
         finally:
@@ -404,49 +391,10 @@ class App:
             if self.cluster is not None:
                 await self.cluster.leave()
             self.monitor.flush()
-            self.writer.submit(self._beat())
+            self.writer.submit(session.beat())
             self.writer.close()
             await writer
             await runner.cleanup()
-            await self._shutdown_mark()
+            await asyncio.to_thread(session.close)
             if self.cluster is not None:
                 await asyncio.to_thread(self.cluster.left)
-
-    def _open_session(self, instance: str, started: datetime) -> None:
-        """The start's ledger writes: plain-text secrets encrypted, the outages the
-        previous run left open closed at its last observation, this run's session."""
-        self.encrypt_secrets()
-        if self.cluster is None:  # in a cluster, the reaper closes a dead member's outages
-            closed = self.store.close_unobserved()
-            if closed:
-                log.warning("outage(s) %s left open by the previous run end at its last "
-                            "observation for now; one still failing at the first check "
-                            "continues under its own number (the unobserved span a gap)",
-                            ", ".join(map(str, closed)))
-        self._session = self.store.open_session(instance, started)
-
-    def _beat(self) -> Beat | BeatOf:
-        """The heartbeat of this run's session, by its id once the ledger holds it."""
-        if self._session is not None:
-            return Beat(self._session, self.clock.now())
-        return BeatOf(*self._since, self.clock.now())
-
-    async def _shutdown_mark(self) -> None:
-        """The shutdown mark and the outages closed at it, only once every write before it
-        is in the ledger: with writes still spooled, the next start replays them first."""
-        if self.writer.health().pending:
-            log.warning("stopped with %d ledger writes in the spool %s: the next start "
-                        "replays them", self.writer.health().pending, self.writer.spool.path)
-            return
-        session = self._session or await asyncio.to_thread(self.store.session_of,
-                                                             *self._since)
-        if session is None:
-            return
-        try:
-            await asyncio.to_thread(self.store.close_session, session, self.clock.now())
-            if self.cluster is None:  # a member closed its own when it handed them over
-                await asyncio.to_thread(self.store.close_unobserved)
-        except Exception as exc:
-            log.error("could not write the shutdown mark: %s", first_line(exc))
-            return
-        log.info("stopped; shutdown mark written for session %d", session)
