@@ -363,7 +363,9 @@ class App:
         session = self.session = RunSession(
             self.store, self.writer, self.clock, f"{socket.gethostname()}:{server.port}",
             started, self.cluster is not None)
-        await asyncio.to_thread(session.open, accepting, self.encrypt_secrets)
+        spooled = await asyncio.to_thread(session.open, accepting, self.encrypt_secrets)
+        if spooled is not None:  # the writer's queue is the event loop's
+            self.writer.submit(spooled)
         await self._follow_sites_once(at_start=True)
         writer = asyncio.create_task(self.writer.run())
         viewer = asyncio.create_task(self._refresh_view())

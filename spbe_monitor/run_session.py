@@ -30,15 +30,16 @@ class RunSession:
     clustered: bool  # a member's open outages are closed by the reaper, not at its start
     id: int | None = None
 
-    def open(self, accepting: bool, first: Callable[[], None]) -> None:
-        """At the start (`first`: the start's other ledger writes, e.g. secrets to
-        encrypt). A ledger that refuses writes — known only once written to — is watched
-        through, unless this daemon is a cluster member (members coordinate through it)."""
+    def open(self, accepting: bool, first: Callable[[], None]) -> StartSession | None:
+        """At the start, off the event loop (`first`: the start's other ledger writes, e.g.
+        secrets to encrypt). A ledger that refuses writes — known only once written to — is
+        watched through, unless this daemon is a cluster member (members coordinate through
+        it): then the write to submit first, ahead of everything the run observes."""
         if accepting:
             try:
                 first()
                 self._open_now()
-                return
+                return None
             except Exception as exc:
                 if not is_transient(exc) or self.clustered:
                     raise
@@ -46,7 +47,7 @@ class RunSession:
         log.error("the ledger does not accept writes (%s): watching anyway, every write "
                   "kept in the spool %s until it does", self.writer.reason,
                   self.writer.spool.path)
-        self.writer.submit(StartSession(self.instance, self.started))
+        return StartSession(self.instance, self.started)
 
     def _open_now(self) -> None:
         if not self.clustered:
