@@ -143,7 +143,9 @@ def test_an_agent_elsewhere_votes_and_replays_what_it_saw_while_cut_off(tmp_path
         assert abs((outage.end_at - started).total_seconds()) <= 1.5
         assert outage.seen_from == "isp-b,pusat" and not outage.closed_unobserved
         assert "keeping results in" in (tmp_path / "agent.log").read_text()
-        assert "spooled results pushed" in (tmp_path / "agent.log").read_text()
+        # the agent says so once the daemon's answer is back, after the daemon applied it
+        wait(lambda: "spooled results pushed" in (tmp_path / "agent.log").read_text(),
+             "the agent's own word that it pushed its spool", timeout=15)
         downtime = 0
         for month in months_between(stopped, started):  # the outage may cross a month's end
             figures = json.loads(subprocess.run(
